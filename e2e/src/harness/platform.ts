@@ -1,0 +1,151 @@
+/**
+ * A Wharf platform for end-to-end tests: a real wharf-server process and one real
+ * wharf-agent process per DockerHost, each killable and restartable, plus the CLI
+ * run as a real process. No mocks anywhere.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { WharfClient } from '@wharf/client';
+import type { SetView } from '@wharf/types';
+import type { DockerHost } from './docker-host.js';
+import { run, waitFor, type RunResult } from './exec.js';
+
+const ROOT = new URL('../../..', import.meta.url).pathname;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export class Platform {
+  readonly dir = mkdtempSync('/tmp/wharf-e2e-');
+  private server: ChildProcess | undefined;
+  private readonly agents = new Map<string, ChildProcess>();
+  private port = 0;
+  client!: WharfClient;
+
+  private constructor(readonly hosts: DockerHost[]) {}
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+  get serverDir(): string {
+    return join(this.dir, 'server');
+  }
+  get adminToken(): string {
+    return readFileSync(join(this.serverDir, 'admin.token'), 'utf8').trim();
+  }
+
+  static async start(hosts: DockerHost[]): Promise<Platform> {
+    const p = new Platform(hosts);
+    p.port = await freePort();
+    await p.startServer();
+    for (const h of hosts) await p.startAgent(h.name);
+    await waitFor('hosts ready', async () => {
+      const list = await p.client.listHosts();
+      return hosts.every((h) => list.some((x) => x.name === h.name && x.state === 'ready'));
+    });
+    return p;
+  }
+
+  private spawnLogged(name: string, args: string[]): ChildProcess {
+    const log = openSync(join(this.dir, `${name}.log`), 'a');
+    const child = spawn(process.execPath, args, { stdio: ['ignore', log, log] });
+    closeSync(log);
+    return child;
+  }
+
+  async startServer(): Promise<void> {
+    this.server = this.spawnLogged('server', [join(ROOT, 'packages/server/dist/main.js'), '--port', String(this.port), '--data-dir', this.serverDir, '--log-level', 'debug']);
+    await waitFor('wharf-server health', async () => (await fetch(`${this.url}/v1/health`)).ok, 20_000);
+    this.client = new WharfClient({ server: this.url, token: this.adminToken });
+  }
+
+  async stopServer(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    await stopProcess(this.server, signal);
+  }
+
+  host(name: string): DockerHost {
+    const h = this.hosts.find((x) => x.name === name);
+    if (!h) throw new Error(`no host ${name}`);
+    return h;
+  }
+
+  async startAgent(name: string): Promise<void> {
+    const h = this.host(name);
+    const dataDir = join(this.dir, 'agents', name);
+    mkdirSync(dataDir, { recursive: true });
+    this.agents.set(name, this.spawnLogged(`agent-${name}`, [
+      join(ROOT, 'packages/agent/dist/main.js'),
+      '--server', this.url,
+      '--join-token-file', join(this.serverDir, 'join.token'),
+      '--name', name,
+      '--docker-socket', h.socket,
+      '--data-dir', dataDir,
+      '--listen', '127.0.0.1:0',
+      '--heartbeat-interval', '1',
+    ]));
+  }
+
+  async stopAgent(name: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    await stopProcess(this.agents.get(name), signal);
+  }
+
+  agentDataDir(name: string): string {
+    return join(this.dir, 'agents', name);
+  }
+
+  /** Runs the real `wharf` CLI against this platform. */
+  cli(args: string[], input?: string): Promise<RunResult> {
+    const env = { ...process.env, WHARF_SERVER: this.url, WHARF_TOKEN: this.adminToken, WHARF_CONFIG: join(this.dir, 'no-config.json') };
+    return run(process.execPath, [join(ROOT, 'bin/wharf'), ...args], { env, ...(input !== undefined ? { input } : {}) });
+  }
+
+  async waitForSet(appkey: string, id: string | number, what: string, pred: (s: SetView) => boolean, timeoutMs = 30_000): Promise<SetView> {
+    let last: SetView | undefined;
+    try {
+      return await waitFor(`${appkey}/${id} ${what}`, async () => {
+        last = await this.client.getSet(appkey, id);
+        return pred(last) ? last : undefined;
+      }, timeoutMs);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}; last seen: ${JSON.stringify(last ? { status: last.status, message: last.message, containers: last.containers.map((c) => [c.name, c.state, c.message]) } : null)}`);
+    }
+  }
+
+  waitRunning(appkey: string, id: string | number, timeoutMs?: number): Promise<SetView> {
+    return this.waitForSet(appkey, id, 'running', (s) => s.status === 'running' && s.observedGeneration >= s.generation, timeoutMs);
+  }
+
+  logs(name: string): string {
+    try {
+      return readFileSync(join(this.dir, `${name}.log`), 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const name of this.agents.keys()) await this.stopAgent(name);
+    await this.stopServer();
+    if (!process.env.WHARF_E2E_KEEP) rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+async function stopProcess(p: ChildProcess | undefined, signal: NodeJS.Signals): Promise<void> {
+  if (!p || p.exitCode !== null || p.signalCode !== null) return;
+  const exited = new Promise((r) => p.once('exit', r));
+  p.kill(signal);
+  const timer = setTimeout(() => p.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}

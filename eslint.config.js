@@ -1,0 +1,51 @@
+// Lint: TypeScript rules, no import cycles, and the dependency direction of
+// DESIGN.md: types ← store, scheduler ← server; types ← client ← cli, agent.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import importX from 'eslint-plugin-import-x';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
+import globals from 'globals';
+
+const packages = ['types', 'store', 'scheduler', 'client', 'server', 'agent', 'cli'];
+const allowed = {
+  types: [],
+  store: ['types'],
+  scheduler: ['types'],
+  client: ['types'],
+  server: ['types', 'store', 'scheduler'],
+  agent: ['types', 'client'],
+  cli: ['types', 'client'],
+};
+
+const direction = packages.map((pkg) => ({
+  files: [`packages/${pkg}/src/**/*.ts`],
+  rules: {
+    'no-restricted-imports': ['error', {
+      patterns: [
+        {
+          group: packages.filter((p) => p !== pkg && !allowed[pkg].includes(p)).map((p) => `@wharf/${p}`),
+          message: `packages/${pkg} may depend only on ${allowed[pkg].map((p) => '@wharf/' + p).join(', ') || 'no other Wharf package'} (see DESIGN.md).`,
+        },
+        { group: ['@wharf/*/src/*', '@wharf/*/dist/*'], message: 'Import a package through its index, not its files.' },
+        { group: ['../../*'], message: 'Do not reach across packages with relative paths; import @wharf/<name>.' },
+      ],
+    }],
+  },
+}));
+
+export default tseslint.config(
+  { ignores: ['**/dist/**', '**/node_modules/**', 'packages/console/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: { 'import-x/resolver-next': [createTypeScriptImportResolver({ noWarnOnMultipleProjects: true, project: ['packages/*/tsconfig.json', 'e2e/tsconfig.json', 'bench/tsconfig.json'] })] },
+    rules: {
+      'import-x/no-cycle': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+    },
+  },
+  { files: ['**/*.{js,mjs}'], languageOptions: { globals: globals.node } },
+  ...direction,
+);

@@ -1,0 +1,21 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fitsResources } from './fits-resources.js';
+import { host, request } from '../testing.js';
+
+const GiB = 1024 ** 3;
+
+test('FitsResources', () => {
+  const cases = [
+    { name: 'empty host fits', h: host({ name: 'a' }), req: request(4, 8, 100), want: undefined },
+    { name: 'too much cpu', h: host({ name: 'a' }), req: request(5, 1), want: 'insufficient cpu: requested 5 cores, free 4 cores' },
+    {
+      name: 'allocation counts',
+      h: host({ name: 'a', allocated: { cpu: 3.5, memory: 7 * GiB, disk: 0 } }),
+      req: request(1, 2),
+      want: 'insufficient cpu: requested 1 cores, free 0.5 cores; insufficient memory: requested 2Gi, free 1Gi',
+    },
+    { name: 'disk', h: host({ name: 'a' }), req: request(1, 1, 200), want: 'insufficient disk: requested 200Gi, free 100Gi' },
+  ];
+  for (const c of cases) assert.equal(fitsResources.filter(c.h, c.req), c.want, c.name);
+});

@@ -1,0 +1,14 @@
+import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Store } from '@wharf/store';
+import type { HostChanges } from '../state/host-changes.js';
+
+export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
+
+/** What route modules need; passed explicitly, no singletons. */
+export interface ApiContext {
+  store: Store;
+  hostChanges: HostChanges;
+  /** The join token, which the server also presents to agents (logs). */
+  joinToken: string;
+}

@@ -1,0 +1,109 @@
+import { Type } from '@sinclair/typebox';
+import { DesiredSets, Host, HostRegistration, StatusReport, WharfError, type SetObject, type SetStatus } from '@wharf/types';
+import { Keys, setKeys } from '../state/keys.js';
+import { allocations, hostView, listAllSets, listHostRecords, type HostRecord } from '../state/hosts.js';
+import { appendEvents } from '../state/sets.js';
+import type { App, ApiContext } from './context.js';
+import { errors } from './schemas.js';
+
+const HostParams = Type.Object({ name: Type.String() });
+/** Longest a desired-state long poll is held. */
+const MAX_WAIT_SECONDS = 60;
+
+export function hostRoutes(app: App, { store, hostChanges }: ApiContext): void {
+  app.get('/v1/hosts', {
+    schema: { tags: ['hosts'], summary: 'List hosts', response: { 200: Type.Array(Host), ...errors(401) } },
+  }, async () => {
+    const [hosts, sets] = await Promise.all([listHostRecords(store), listAllSets(store)]);
+    const alloc = allocations(sets);
+    return hosts.map((h) => hostView(h, alloc.get(h.name)));
+  });
+
+  app.get('/v1/hosts/:name', {
+    schema: { tags: ['hosts'], summary: 'Get a host', params: HostParams, response: { 200: Host, ...errors(401, 404) } },
+  }, async (req) => {
+    const kv = await store.get<HostRecord>(Keys.host(req.params.name));
+    if (!kv) throw new WharfError('HOST_NOT_FOUND', `host ${req.params.name} not found`);
+    return hostView(kv.value, allocations(await listAllSets(store)).get(req.params.name));
+  });
+
+  app.put('/v1/hosts/:name', {
+    config: { access: 'agent' },
+    schema: {
+      tags: ['agent'],
+      summary: 'Register a host or heartbeat (agents)',
+      params: HostParams,
+      body: HostRegistration,
+      response: { 200: Host, ...errors(400, 401) },
+    },
+  }, async (req) => {
+    if (req.body.name !== req.params.name) throw WharfError.validation([{ path: 'name', message: `"${req.body.name}" does not match the URL's "${req.params.name}"` }]);
+    const key = Keys.host(req.params.name);
+    const now = new Date().toISOString();
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const kv = await store.get<HostRecord>(key);
+      const rec: HostRecord = { ...req.body, registeredAt: kv?.value.registeredAt ?? now, cordoned: kv?.value.cordoned ?? false, lastHeartbeat: now };
+      const cmp = kv ? { key, modRevision: kv.modRevision } : { key, absent: true as const };
+      if ((await store.txn([cmp], [{ type: 'put', key, value: rec }])).succeeded) {
+        if (!kv) req.log.info({ host: rec.name, zone: rec.zone }, 'host registered');
+        return hostView(rec, allocations(await listAllSets(store)).get(rec.name));
+      }
+    }
+    throw new WharfError('CONFLICT', `host ${req.params.name} is being registered concurrently`);
+  });
+
+  app.get('/v1/hosts/:name/desired', {
+    config: { access: 'agent' },
+    schema: {
+      tags: ['agent'],
+      summary: 'Long-poll the sets placed on a host (agents)',
+      description: 'Answers at once when the host\'s sets changed after `revision`, else when they change or after `wait` seconds.',
+      params: HostParams,
+      querystring: Type.Object({
+        revision: Type.Integer({ minimum: 0, default: 0 }),
+        wait: Type.Integer({ minimum: 0, maximum: MAX_WAIT_SECONDS, default: 30 }),
+      }),
+      response: { 200: DesiredSets, ...errors(400, 401) },
+    },
+  }, async (req) => {
+    const { name } = req.params;
+    const abort = new AbortController();
+    req.raw.once('close', () => abort.abort());
+    await hostChanges.wait(name, req.query.revision, req.query.wait * 1000, abort.signal);
+    const { items, revision } = await store.list<SetObject>(Keys.setsPrefix);
+    return { revision, sets: items.map((kv) => kv.value).filter((s) => s.host === name) };
+  });
+
+  app.post('/v1/hosts/:name/status', {
+    config: { access: 'agent' },
+    schema: {
+      tags: ['agent'],
+      summary: 'Report the actual state of sets on a host (agents)',
+      params: HostParams,
+      body: StatusReport,
+      response: { 204: Type.Null(), ...errors(400, 401) },
+    },
+  }, async (req, reply) => {
+    const host = req.params.name;
+    for (const r of req.body.sets) {
+      const k = setKeys(r);
+      const kv = await store.get<SetObject>(k.set);
+      // A report about a set that is gone or lives elsewhere now is stale: ignore it.
+      if (!kv || kv.value.host !== host) continue;
+      if (r.events?.length) await appendEvents(store, r, r.events.map((e) => ({ ...e, host })));
+      if (r.deleted && kv.value.deleting) {
+        await store.txn([{ key: k.set, modRevision: kv.modRevision }], [
+          { type: 'delete', key: k.set }, { type: 'delete', key: k.status }, { type: 'delete', key: k.events },
+        ]);
+        continue;
+      }
+      if (!r.status) continue;
+      const old = await store.get<SetStatus>(k.status);
+      const { updatedAt: _ignored, ...oldStatus } = old?.value ?? ({} as Partial<SetStatus>);
+      const next = { ...r.status, host };
+      // Unchanged reports write nothing, so periodic resyncs do not churn the store.
+      if (JSON.stringify(oldStatus) !== JSON.stringify(next)) await store.put(k.status, { ...next, updatedAt: new Date().toISOString() });
+    }
+    return reply.status(204).send(null);
+  });
+}

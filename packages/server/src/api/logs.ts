@@ -1,0 +1,59 @@
+import { Readable } from 'node:stream';
+import { Type } from '@sinclair/typebox';
+import { DEFAULT_TENANT, WharfError, type SetStatus } from '@wharf/types';
+import { Keys, setKeys } from '../state/keys.js';
+import { getSet } from '../state/sets.js';
+import type { HostRecord } from '../state/hosts.js';
+import type { App, ApiContext } from './context.js';
+import { SetParams, errors } from './schemas.js';
+
+/** Streams a container's log from the agent of the set's host (the server never reads Docker itself). */
+export function logRoutes(app: App, { store, joinToken }: ApiContext): void {
+  app.get('/v1/sets/:appkey/:id/logs', {
+    schema: {
+      tags: ['sets'],
+      summary: 'Stream a container\'s log',
+      description: 'Plain text. `container` defaults to the business container with the lowest index.',
+      params: SetParams,
+      querystring: Type.Object({
+        container: Type.Optional(Type.String()),
+        follow: Type.Optional(Type.Boolean()),
+        tail: Type.Optional(Type.Integer({ minimum: 0 })),
+      }),
+      response: { 200: Type.String(), ...errors(401, 404, 502) },
+    },
+  }, async (req, reply) => {
+    const ref = { tenant: DEFAULT_TENANT, ...req.params };
+    const set = (await getSet(store, ref)).value;
+    const status = (await store.get<SetStatus>(setKeys(ref).status))?.value;
+    const business = (status?.containers ?? []).filter((c) => c.role === 'business').sort((a, b) => a.index - b.index);
+    const name = req.query.container ?? business[0]?.name;
+    const container = status?.containers.find((c) => c.name === name);
+    if (!name || !container?.containerId) {
+      const known = (status?.containers ?? []).map((c) => c.name).join(', ') || 'none yet';
+      throw new WharfError('CONTAINER_NOT_FOUND', `set ${ref.appkey}/${ref.id} has no container "${name ?? ''}" with logs (containers: ${known})`);
+    }
+    const host = set.host ? (await store.get<HostRecord>(Keys.host(set.host)))?.value : undefined;
+    if (!host) throw new WharfError('HOST_UNREACHABLE', `set ${ref.appkey}/${ref.id} is not on a known host`);
+    const q = new URLSearchParams({ follow: String(req.query.follow ?? false) });
+    if (req.query.tail !== undefined) q.set('tail', String(req.query.tail));
+    const abort = new AbortController();
+    req.raw.once('close', () => abort.abort());
+    let res: Response;
+    try {
+      res = await fetch(`${host.agentUrl}/v1/containers/${container.containerId}/logs?${q}`, {
+        headers: { authorization: `Bearer ${joinToken}` },
+        signal: abort.signal,
+      });
+    } catch (err) {
+      throw new WharfError('HOST_UNREACHABLE', `agent of host ${host.name} at ${host.agentUrl} did not answer: ${(err as Error).message}`);
+    }
+    if (!res.ok || !res.body) {
+      const body = await res.text();
+      throw new WharfError(res.status === 404 ? 'CONTAINER_NOT_FOUND' : 'HOST_UNREACHABLE', `agent of host ${host.name}: ${res.status} ${body.slice(0, 300)}`);
+    }
+    reply.header('content-type', 'text/plain; charset=utf-8');
+    // The response schema documents text; the body is streamed as it comes.
+    return reply.send(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream) as unknown as string);
+  });
+}

@@ -1,0 +1,149 @@
+import { isDeepStrictEqual } from 'node:util';
+import { Type } from '@sinclair/typebox';
+import {
+  DEFAULT_TENANT,
+  SetEvent,
+  SetSpec,
+  SetView,
+  WharfError,
+  resolveSetSpec,
+  type SetObject,
+  type SetStatus,
+} from '@wharf/types';
+import type { Store } from '@wharf/store';
+import { Keys, setKeys } from '../state/keys.js';
+import { isReady, type HostRecord } from '../state/hosts.js';
+import { appendEvents, event, getSet, readEvents, setView, updateSet, type SetRef } from '../state/sets.js';
+import type { App, ApiContext } from './context.js';
+import { SetParams, errors } from './schemas.js';
+
+async function viewOf(store: Store, s: SetObject): Promise<SetView> {
+  const k = setKeys(s);
+  const [status, host] = await Promise.all([
+    store.get<SetStatus>(k.status),
+    s.host ? store.get<HostRecord>(Keys.host(s.host)) : Promise.resolve(undefined),
+  ]);
+  return setView(s, status?.value, host ? isReady(host.value) : undefined);
+}
+
+function refOf(params: { appkey: string; id: string }): SetRef {
+  return { tenant: DEFAULT_TENANT, appkey: params.appkey, id: params.id };
+}
+
+/** Creates the set or, when it exists, updates its spec (bumping the generation if it changed). */
+async function applySet(store: Store, ref: SetRef, spec: SetSpec): Promise<{ created: boolean; set: SetObject }> {
+  const key = Keys.set(ref.tenant, ref.appkey, ref.id);
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const now = new Date().toISOString();
+    const kv = await store.get<SetObject>(key);
+    if (!kv) {
+      const set: SetObject = { ...ref, spec, generation: 1, desired: 'running', createdAt: now, updatedAt: now };
+      if ((await store.txn([{ key, absent: true }], [{ type: 'put', key, value: set }])).succeeded) return { created: true, set };
+      continue;
+    }
+    if (kv.value.deleting) throw new WharfError('CONFLICT', `set ${ref.appkey}/${ref.id} is being deleted; apply it again once it is gone`);
+    if (isDeepStrictEqual(kv.value.spec, spec)) return { created: false, set: kv.value };
+    const set: SetObject = { ...kv.value, spec, generation: kv.value.generation + 1, updatedAt: now };
+    if ((await store.txn([{ key, modRevision: kv.modRevision }], [{ type: 'put', key, value: set }])).succeeded) return { created: false, set };
+  }
+  throw new WharfError('CONFLICT', `set ${ref.appkey}/${ref.id} is changing too often; try again`);
+}
+
+export function setRoutes(app: App, { store }: ApiContext): void {
+  app.put('/v1/sets/:appkey/:id', {
+    schema: {
+      tags: ['sets'],
+      summary: 'Create or update a set (apply)',
+      description: 'The body is the set spec as JSON or YAML. Answers 201 when the set was created, 200 when it existed.',
+      params: SetParams,
+      body: SetSpec,
+      response: { 200: SetView, 201: SetView, ...errors(400, 401, 409) },
+    },
+    // The spec is validated by resolveSetSpec, which names fields the way users write them.
+    validatorCompiler: ({ httpPart }) => (httpPart === 'body' ? () => true : () => true),
+  }, async (req, reply) => {
+    const result = resolveSetSpec(req.body);
+    if (!result.ok) throw WharfError.validation(result.errors);
+    const { appkey, id } = req.params;
+    const specId = String(result.spec.id);
+    if (result.spec.appkey !== appkey) throw WharfError.validation([{ path: 'appkey', message: `"${result.spec.appkey}" does not match the URL's "${appkey}"` }]);
+    if (specId !== id) throw WharfError.validation([{ path: 'id', message: `"${specId}" does not match the URL's "${id}"` }]);
+    const { created, set } = await applySet(store, refOf(req.params), result.spec);
+    return reply.status(created ? 201 : 200).send(await viewOf(store, set));
+  });
+
+  app.get('/v1/sets', {
+    schema: {
+      tags: ['sets'],
+      summary: 'List sets',
+      querystring: Type.Object({ appkey: Type.Optional(Type.String()) }),
+      response: { 200: Type.Array(SetView), ...errors(401) },
+    },
+  }, async (req) => {
+    const prefix = Keys.tenantSets(DEFAULT_TENANT) + (req.query.appkey ? `${req.query.appkey}/` : '');
+    const [sets, statuses, hosts] = await Promise.all([
+      store.list<SetObject>(prefix),
+      store.list<SetStatus>(Keys.statusPrefix + prefix.slice(Keys.setsPrefix.length)),
+      store.list<HostRecord>(Keys.hostsPrefix),
+    ]);
+    const statusByKey = new Map(statuses.items.map((kv) => [kv.key.slice(Keys.statusPrefix.length), kv.value]));
+    const ready = new Map(hosts.items.map((kv) => [kv.value.name, isReady(kv.value)]));
+    return sets.items.map((kv) =>
+      setView(kv.value, statusByKey.get(kv.key.slice(Keys.setsPrefix.length)), kv.value.host ? ready.get(kv.value.host) ?? false : undefined),
+    );
+  });
+
+  app.get('/v1/sets/:appkey/:id', {
+    schema: { tags: ['sets'], summary: 'Get a set: desired and actual state', params: SetParams, response: { 200: SetView, ...errors(401, 404) } },
+  }, async (req) => viewOf(store, (await getSet(store, refOf(req.params))).value));
+
+  app.get('/v1/sets/:appkey/:id/events', {
+    schema: { tags: ['sets'], summary: 'Recent events of a set, oldest first', params: SetParams, response: { 200: Type.Array(SetEvent), ...errors(401, 404) } },
+  }, async (req) => {
+    const ref = refOf(req.params);
+    await getSet(store, ref);
+    return readEvents(store, ref);
+  });
+
+  app.delete('/v1/sets/:appkey/:id', {
+    schema: {
+      tags: ['sets'],
+      summary: 'Delete a set',
+      description: 'Marks the set for deletion; its host stops and removes the containers, then the set is gone (404).',
+      params: SetParams,
+      response: { 202: SetView, ...errors(401, 404) },
+    },
+  }, async (req, reply) => {
+    const ref = refOf(req.params);
+    const set = await updateSet(store, ref, (s) => (s.deleting ? undefined : { ...s, deleting: true, updatedAt: new Date().toISOString() }));
+    const view = await viewOf(store, set);
+    if (!set.host) {
+      // Never placed: nothing runs anywhere, forget it now.
+      const k = setKeys(ref);
+      await store.txn([], [{ type: 'delete', key: k.set }, { type: 'delete', key: k.status }, { type: 'delete', key: k.events }]);
+    } else {
+      await appendEvents(store, ref, [event('Normal', 'Deleting', 'deletion requested')]);
+    }
+    return reply.status(202).send(view);
+  });
+
+  const actions = {
+    start: { summary: 'Start a stopped set (containers in index order)', change: (s: SetObject) => (s.desired === 'running' ? undefined : { ...s, desired: 'running' as const }) },
+    stop: { summary: 'Stop a set (containers in reverse index order)', change: (s: SetObject) => (s.desired === 'stopped' ? undefined : { ...s, desired: 'stopped' as const }) },
+    restart: { summary: 'Restart every container of a set, in order', change: (s: SetObject) => ({ ...s, desired: 'running' as const, restartRequestedAt: new Date().toISOString() }) },
+  };
+  for (const [action, { summary, change }] of Object.entries(actions)) {
+    app.post(`/v1/sets/:appkey/:id/${action}`, {
+      schema: { tags: ['sets'], summary, params: SetParams, response: { 200: SetView, ...errors(401, 404, 409) } },
+    }, async (req) => {
+      const ref = refOf(req.params as { appkey: string; id: string });
+      const set = await updateSet(store, ref, (s) => {
+        if (s.deleting) throw new WharfError('CONFLICT', `set ${ref.appkey}/${ref.id} is being deleted`);
+        const next = change(s);
+        return next ? { ...next, updatedAt: new Date().toISOString() } : undefined;
+      });
+      await appendEvents(store, ref, [event('Normal', `${action[0]?.toUpperCase()}${action.slice(1)}Requested`, `${action} requested`)]);
+      return viewOf(store, set);
+    });
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * Builds the Fastify application: error catalog, auth, content types, OpenAPI and
+ * the route modules. No sockets here, so tests use `app.inject()`.
+ */
+import Fastify, { type FastifyBaseLogger } from 'fastify';
+import swagger from '@fastify/swagger';
+import { parse as parseYaml } from 'yaml';
+import type { Logger } from 'pino';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { WHARF_VERSION, WharfError } from '@wharf/types';
+import { installErrorHandling } from './errors.js';
+import { installAuth } from './auth/hook.js';
+import type { App, ApiContext } from './api/context.js';
+import { metaRoutes } from './api/meta.js';
+import { setRoutes } from './api/sets.js';
+import { hostRoutes } from './api/hosts.js';
+import { logRoutes } from './api/logs.js';
+
+export async function buildApp(ctx: ApiContext, logger: Logger): Promise<App> {
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit: 1024 * 1024,
+    disableRequestLogging: true,
+    ajv: { customOptions: { coerceTypes: true, removeAdditional: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  installErrorHandling(app);
+  installAuth(app, ctx.store);
+
+  app.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml'], { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseYaml(body as string));
+    } catch (err) {
+      done(new WharfError('BAD_REQUEST', `the body is not valid YAML: ${(err as Error).message}`), undefined);
+    }
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Wharf API', version: WHARF_VERSION, description: 'Container cluster management: sets, hosts and the agent protocol.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+
+  app.addHook('onResponse', async (req, reply) => {
+    if (reply.statusCode >= 400 || req.method !== 'GET') {
+      req.log.info({ method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+    }
+  });
+
+  metaRoutes(app, ctx);
+  setRoutes(app, ctx);
+  hostRoutes(app, ctx);
+  logRoutes(app, ctx);
+  return app;
+}

@@ -1,0 +1,2 @@
+export { startServer, openStore, type ServerConfig, type RunningServer } from './server.js';
+export { buildApp } from './app.js';

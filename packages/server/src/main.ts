@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+/** `wharf-server`: the control plane. Flags > WHARF_* env > defaults. */
+import { parseArgs } from 'node:util';
+import { WHARF_VERSION } from '@wharf/types';
+import { startServer } from './server.js';
+
+const HELP = `Usage: wharf-server [options]
+
+Runs the Wharf control plane: REST API under /v1, store, scheduler and controllers.
+
+Options:
+  --host ADDR        listen address            (WHARF_HOST, default 127.0.0.1)
+  --port N           listen port               (WHARF_PORT, default 7070)
+  --data-dir DIR     state and tokens          (WHARF_DATA_DIR, default /var/lib/wharf)
+  --store URL        sqlite:PATH               (WHARF_STORE, default sqlite:<data-dir>/wharf.db)
+  --log-level LEVEL  trace|debug|info|warn|error (WHARF_LOG_LEVEL, default info)
+  -h, --help         show this help
+  --version          print the version
+
+On first start it creates <data-dir>/admin.token (for the CLI) and
+<data-dir>/join.token (for agents), both mode 0600.`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'data-dir': { type: 'string' },
+      store: { type: 'string' },
+      'log-level': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean' },
+    },
+  });
+  if (values.help) return void console.log(HELP);
+  if (values.version) return void console.log(WHARF_VERSION);
+  const env = process.env;
+  const port = Number(values.port ?? env.WHARF_PORT ?? 7070);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: "${values.port ?? env.WHARF_PORT}" is not a port number`);
+  const dataDir = values['data-dir'] ?? env.WHARF_DATA_DIR ?? '/var/lib/wharf';
+  const store = values.store ?? env.WHARF_STORE;
+  const server = await startServer({
+    host: values.host ?? env.WHARF_HOST ?? '127.0.0.1',
+    port,
+    dataDir,
+    ...(store ? { store } : {}),
+    logLevel: values['log-level'] ?? env.WHARF_LOG_LEVEL ?? 'info',
+  });
+  let closing = false;
+  const stop = () => {
+    if (closing) return;
+    closing = true;
+    void server.close().then(() => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((err: unknown) => {
+  console.error(`wharf-server: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,64 @@
+/**
+ * Wires a running wharf-server: store, tokens, watchers, controllers, HTTP.
+ */
+import { mkdir } from 'node:fs/promises';
+import { pino, type Logger } from 'pino';
+import { SqliteStore, type Store } from '@wharf/store';
+import { buildApp } from './app.js';
+import { bootstrapTokens } from './auth/tokens.js';
+import { HostChanges } from './state/host-changes.js';
+import { PlacementController } from './controllers/placement.js';
+import type { App } from './api/context.js';
+
+export interface ServerConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** `sqlite:PATH`; default `sqlite:<dataDir>/wharf.db`. */
+  store?: string;
+  logLevel?: string;
+  logger?: Logger;
+}
+
+export interface RunningServer {
+  url: string;
+  app: App;
+  store: Store;
+  tokens: { admin: string; join: string };
+  close(): Promise<void>;
+}
+
+export function openStore(spec: string): Store {
+  const m = /^sqlite:(.+)$/.exec(spec);
+  if (!m?.[1]) throw new Error(`unsupported store "${spec}" (use sqlite:PATH)`);
+  return SqliteStore.open(m[1]);
+}
+
+export async function startServer(config: ServerConfig): Promise<RunningServer> {
+  const logger = config.logger ?? pino({ level: config.logLevel ?? 'info', redact: ['req.headers.authorization', '*.token', '*.joinToken'] });
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const store = openStore(config.store ?? `sqlite:${config.dataDir}/wharf.db`);
+  const tokens = await bootstrapTokens(store, config.dataDir);
+  const hostChanges = new HostChanges(store);
+  await hostChanges.start();
+  const placement = new PlacementController(store, logger.child({ component: 'placement' }));
+  const app = await buildApp({ store, hostChanges, joinToken: tokens.join }, logger);
+  await app.listen({ host: config.host, port: config.port });
+  await placement.start();
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  logger.info({ url, dataDir: config.dataDir }, 'wharf-server listening');
+  return {
+    url,
+    app,
+    store,
+    tokens,
+    async close() {
+      placement.stop();
+      hostChanges.stop();
+      await app.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import type { Host, HostCapacity, HostRegistration, SetObject } from '@wharf/types';
+import { resolveSetSpec } from '@wharf/types';
+import type { Store } from '@wharf/store';
+import { Keys } from './keys.js';
+
+/** What the store keeps of a host; state and allocation are derived when read. */
+export interface HostRecord extends HostRegistration {
+  registeredAt: string;
+  lastHeartbeat: string;
+  cordoned: boolean;
+}
+
+/** A host whose agent has not heartbeated for this long is not ready. */
+export const HEARTBEAT_GRACE_MS = 20_000;
+
+export function isReady(h: HostRecord, now = Date.now()): boolean {
+  return now - Date.parse(h.lastHeartbeat) < HEARTBEAT_GRACE_MS;
+}
+
+/** What a set reserves on its host: its resources (cpu cores, memory, disk). */
+export function setReservation(s: SetObject): HostCapacity {
+  const r = resolveSetSpec(s.spec);
+  return r.ok ? { cpu: r.set.cpu, memory: r.set.memoryBytes, disk: r.set.diskBytes } : { cpu: 0, memory: 0, disk: 0 };
+}
+
+export function allocations(sets: SetObject[]): Map<string, { allocated: HostCapacity; sets: number }> {
+  const out = new Map<string, { allocated: HostCapacity; sets: number }>();
+  for (const s of sets) {
+    if (!s.host) continue;
+    const a = out.get(s.host) ?? { allocated: { cpu: 0, memory: 0, disk: 0 }, sets: 0 };
+    const r = setReservation(s);
+    a.allocated = { cpu: a.allocated.cpu + r.cpu, memory: a.allocated.memory + r.memory, disk: a.allocated.disk + r.disk };
+    a.sets += 1;
+    out.set(s.host, a);
+  }
+  return out;
+}
+
+export function hostView(h: HostRecord, alloc: { allocated: HostCapacity; sets: number } | undefined, now = Date.now()): Host {
+  return {
+    ...h,
+    state: h.cordoned ? 'cordoned' : isReady(h, now) ? 'ready' : 'not-ready',
+    allocated: alloc?.allocated ?? { cpu: 0, memory: 0, disk: 0 },
+    sets: alloc?.sets ?? 0,
+  };
+}
+
+export async function listHostRecords(store: Store): Promise<HostRecord[]> {
+  return (await store.list<HostRecord>(Keys.hostsPrefix)).items.map((kv) => kv.value);
+}
+
+export async function listAllSets(store: Store): Promise<SetObject[]> {
+  return (await store.list<SetObject>(Keys.setsPrefix)).items.map((kv) => kv.value);
+}

@@ -1,0 +1,20 @@
+/**
+ * Key layout in the store. Desired state (`/sets/`) is written by the API,
+ * actual state (`/status/`, `/events/`) by agents' reports through the API.
+ */
+export const Keys = {
+  setsPrefix: '/sets/',
+  set: (tenant: string, appkey: string, id: string) => `/sets/${tenant}/${appkey}/${id}`,
+  tenantSets: (tenant: string) => `/sets/${tenant}/`,
+  statusPrefix: '/status/',
+  status: (tenant: string, appkey: string, id: string) => `/status/${tenant}/${appkey}/${id}`,
+  events: (tenant: string, appkey: string, id: string) => `/events/${tenant}/${appkey}/${id}`,
+  hostsPrefix: '/hosts/',
+  host: (name: string) => `/hosts/${name}`,
+  token: (hash: string) => `/auth/tokens/${hash}`,
+};
+
+/** The three keys of one set. */
+export function setKeys(s: { tenant: string; appkey: string; id: string }) {
+  return { set: Keys.set(s.tenant, s.appkey, s.id), status: Keys.status(s.tenant, s.appkey, s.id), events: Keys.events(s.tenant, s.appkey, s.id) };
+}

@@ -1,0 +1,195 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { storeContract } from './contract.js';
+import { SqliteStore } from './sqlite.js';
+import type { WatchEvent } from './store.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'wharf-store-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+let dbCount = 0;
+const tempDb = () => join(tmp, `store-${++dbCount}.db`);
+
+storeContract('sqlite :memory:', (opts) => SqliteStore.open(':memory:', opts));
+storeContract('sqlite file', (opts) => SqliteStore.open(tempDb(), opts));
+
+const tick = () => new Promise<void>((resolve) => setTimeout(resolve, 10));
+
+describe('SqliteStore', () => {
+  it('keeps keys, revisions and compaction across close and reopen', async () => {
+    const path = tempDb();
+    const s1 = SqliteStore.open(path, { historyLimit: 2 });
+    const r1 = await s1.put('a', { n: 1 });
+    await s1.put('b', 1);
+    await s1.put('b', 2);
+    const r4 = await s1.delete('b');
+    await s1.close();
+
+    const s2 = SqliteStore.open(path, { historyLimit: 2 });
+    try {
+      assert.equal(await s2.revision(), r4);
+      assert.deepEqual(await s2.get('a'), {
+        key: 'a',
+        value: { n: 1 },
+        createRevision: r1,
+        modRevision: r1,
+        version: 1,
+      });
+      assert.equal(await s2.get('b'), undefined);
+      assert.equal(await s2.put('c', 1), r4 + 1);
+      await assert.rejects(s2.watch('', () => {}, { fromRevision: r1 }), { name: 'CompactedError' });
+      const events: WatchEvent[] = [];
+      await s2.watch('', (ev) => events.push(ev), { fromRevision: r4 });
+      await tick();
+      assert.deepEqual(
+        events.map((e) => [e.type, e.kv.key, e.revision]),
+        [
+          ['delete', 'b', r4],
+          ['put', 'c', r4 + 1],
+        ],
+      );
+    } finally {
+      await s2.close();
+    }
+  });
+
+  it('runs the file in WAL mode', async () => {
+    const path = tempDb();
+    await SqliteStore.open(path).close();
+    const db = new Database(path, { readonly: true });
+    try {
+      assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+    } finally {
+      db.close();
+    }
+  });
+
+  it('a throwing watch callback breaks neither the store nor other watchers', async () => {
+    const errors: unknown[] = [];
+    const s = SqliteStore.open(':memory:', { onWatchError: (err) => errors.push(err) });
+    try {
+      const bad: number[] = [];
+      const good: number[] = [];
+      await s.watch('', (ev) => {
+        bad.push(ev.revision);
+        throw new Error('boom');
+      });
+      await s.watch('', (ev) => good.push(ev.revision));
+      const r1 = await s.put('a', 1);
+      const r2 = await s.put('a', 2);
+      await tick();
+      assert.deepEqual(good, [r1, r2]);
+      assert.deepEqual(bad, [r1, r2], 'the throwing watcher keeps receiving');
+      assert.equal(errors.length, 2);
+      assert.equal((await s.get('a'))?.value, 2);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('a callback that writes to the store still gets events in revision order', async () => {
+    const s = SqliteStore.open(':memory:');
+    try {
+      const seen: string[] = [];
+      await s.watch('q/', (ev) => {
+        seen.push(ev.kv.key);
+        if (ev.kv.key === 'q/1') void s.put('q/2', 2);
+      });
+      await s.put('q/1', 1);
+      await s.put('q/3', 3);
+      await tick();
+      const { items } = await s.list('q/');
+      const byRevision = items.sort((a, b) => a.modRevision - b.modRevision).map((kv) => kv.key);
+      assert.equal(seen.length, 3);
+      assert.deepEqual(seen, byRevision);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('close cancels watchers and later calls reject', async () => {
+    const s = SqliteStore.open(':memory:');
+    const events: WatchEvent[] = [];
+    await s.watch('', (ev) => events.push(ev));
+    const write = s.put('a', 1); // committed now, delivery queued on a microtask
+    await s.close();
+    await write;
+    await tick();
+    assert.equal(events.length, 0, 'pending events are dropped by close');
+    await assert.rejects(s.put('a', 2), /closed/);
+    await assert.rejects(s.get('a'), /closed/);
+    await s.close(); // idempotent
+  });
+
+  it('rejects bad keys, non-JSON values and bad options without writing', async () => {
+    const s = SqliteStore.open(':memory:');
+    try {
+      await assert.rejects(s.put('', 1), TypeError);
+      await assert.rejects(s.put('bad\ud800', 1), TypeError);
+      await assert.rejects(s.put('a', undefined), TypeError);
+      await assert.rejects(s.put('a', () => 1), TypeError);
+      await assert.rejects(s.put('a', 1n), TypeError);
+      await assert.rejects(
+        s.txn([], [
+          { type: 'put', key: 'ok', value: 1 },
+          { type: 'put', key: 'bad', value: undefined },
+        ]),
+        TypeError,
+      );
+      await assert.rejects(s.watch('', () => {}, { fromRevision: 0 }), RangeError);
+      assert.equal(await s.revision(), 0);
+      assert.equal(await s.get('ok'), undefined);
+      assert.throws(() => SqliteStore.open(':memory:', { historyLimit: 0 }), RangeError);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('every acknowledged write survives SIGKILL of the writing process', async () => {
+    const path = tempDb();
+    const writer = fileURLToPath(new URL('./testdata/writer.js', import.meta.url));
+    const child = spawn(process.execPath, [writer, path], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const KILL_AFTER = 200;
+    let acked = 0;
+    await new Promise<void>((resolve, reject) => {
+      let buffered = '';
+      child.stdout.setEncoding('utf8');
+      child.stdout.on('data', (chunk: string) => {
+        buffered += chunk;
+        const lines = buffered.split('\n');
+        buffered = lines.pop() ?? '';
+        for (const line of lines) {
+          const m = /^acked (\d+)$/.exec(line);
+          if (m) acked = Math.max(acked, Number(m[1]));
+        }
+        if (acked >= KILL_AFTER && child.signalCode === null) child.kill('SIGKILL');
+      });
+      child.on('error', reject);
+      // 'close' (not 'exit') so every line printed before the kill has been read.
+      child.on('close', (code, signal) => {
+        if (signal === 'SIGKILL') resolve();
+        else reject(new Error(`writer ended on its own (code ${code}, signal ${signal})`));
+      });
+    });
+    assert.ok(acked >= KILL_AFTER);
+
+    const s = SqliteStore.open(path);
+    try {
+      const rev = await s.revision();
+      assert.ok(rev >= acked, `revision ${rev} < acked ${acked}`);
+      for (let i = 1; i <= acked; i++) {
+        const kv = await s.get<{ i: number }>(`k/${i}`);
+        assert.equal(kv?.value.i, i, `acked write k/${i} is missing`);
+        assert.equal(kv.modRevision, i);
+      }
+      assert.equal(await s.put('after', 1), rev + 1);
+    } finally {
+      await s.close();
+    }
+  });
+});

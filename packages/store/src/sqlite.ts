@@ -1,0 +1,318 @@
+/**
+ * The embedded Store backend: one SQLite file via better-sqlite3.
+ *
+ * Every write is one IMMEDIATE transaction that checks the compares, applies the
+ * ops to `kv`, appends them to `events` at one new revision, bumps `meta.revision`
+ * and trims old events. Only after COMMIT (fsynced: WAL + synchronous=FULL) are
+ * the changes handed to in-process watchers and the promise resolved.
+ *
+ * One SqliteStore instance per database file: watchers only see writes made
+ * through the same instance.
+ */
+import Database from 'better-sqlite3';
+import { assertKey, prefixEnd } from './keys.js';
+import {
+  CompactedError,
+  type Compare,
+  type KeyValue,
+  type ListResult,
+  type Op,
+  type Store,
+  type TxnResult,
+  type WatchEvent,
+  type WatchOptions,
+  type Watcher,
+} from './store.js';
+import { WatcherHub, type ChangeRecord, type WatchErrorHandler } from './watchers.js';
+
+export interface SqliteStoreOptions {
+  /** How many of the newest revisions the event log keeps for watch replay. Default 10000. */
+  historyLimit?: number;
+  /** Called when a watch callback throws. Default: console.error. */
+  onWatchError?: WatchErrorHandler;
+}
+
+const DEFAULT_HISTORY_LIMIT = 10_000;
+const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS kv (
+  key        TEXT PRIMARY KEY NOT NULL,
+  value      TEXT NOT NULL,               -- JSON
+  create_rev INTEGER NOT NULL,
+  mod_rev    INTEGER NOT NULL,
+  version    INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- Watch history. A txn with several ops writes several rows at one rev; seq keeps their order.
+CREATE TABLE IF NOT EXISTS events (
+  rev        INTEGER NOT NULL,
+  seq        INTEGER NOT NULL,
+  key        TEXT NOT NULL,
+  type       TEXT NOT NULL CHECK (type IN ('put', 'delete')),
+  value      TEXT NOT NULL,               -- JSON; for a delete, the value before deletion
+  create_rev INTEGER NOT NULL,
+  version    INTEGER NOT NULL,
+  PRIMARY KEY (rev, seq)
+) WITHOUT ROWID;
+
+-- 'revision': the store revision. 'compact_revision': newest revision whose events were dropped.
+CREATE TABLE IF NOT EXISTS meta (
+  name  TEXT PRIMARY KEY NOT NULL,
+  value INTEGER NOT NULL
+) WITHOUT ROWID;
+
+INSERT OR IGNORE INTO meta (name, value) VALUES ('revision', 0), ('compact_revision', 0);
+`;
+
+interface KvRow {
+  key: string;
+  value: string;
+  create_rev: number;
+  mod_rev: number;
+  version: number;
+}
+
+interface EventRow {
+  rev: number;
+  key: string;
+  type: 'put' | 'delete';
+  value: string;
+  create_rev: number;
+  version: number;
+}
+
+/** An op whose value is already serialised, so nothing can fail half-way through a txn. */
+type EncodedOp = { type: 'put'; key: string; json: string } | { type: 'delete'; key: string };
+
+interface TxnOutcome extends TxnResult {
+  changes: ChangeRecord[];
+}
+
+function encodeValue(value: unknown): string {
+  const json = JSON.stringify(value);
+  if (json === undefined) throw new TypeError('store value must be JSON-serialisable');
+  return json;
+}
+
+function toKeyValue<T>(row: KvRow): KeyValue<T> {
+  return {
+    key: row.key,
+    value: JSON.parse(row.value) as T,
+    createRevision: row.create_rev,
+    modRevision: row.mod_rev,
+    version: row.version,
+  };
+}
+
+function prepareStatements(db: Database.Database) {
+  return {
+    getKv: db.prepare<[string], KvRow>('SELECT * FROM kv WHERE key = ?'),
+    listFrom: db.prepare<[string], KvRow>('SELECT * FROM kv WHERE key >= ? ORDER BY key'),
+    listRange: db.prepare<[string, string], KvRow>(
+      'SELECT * FROM kv WHERE key >= ? AND key < ? ORDER BY key',
+    ),
+    upsertKv: db.prepare<[string, string, number, number, number]>(
+      `INSERT INTO kv (key, value, create_rev, mod_rev, version) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (key) DO UPDATE SET value = excluded.value, mod_rev = excluded.mod_rev,
+         version = excluded.version`,
+    ),
+    deleteKv: db.prepare<[string]>('DELETE FROM kv WHERE key = ?'),
+    insertEvent: db.prepare<[number, number, string, string, string, number, number]>(
+      'INSERT INTO events (rev, seq, key, type, value, create_rev, version) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ),
+    eventsFrom: db.prepare<[number], EventRow>(
+      'SELECT rev, key, type, value, create_rev, version FROM events WHERE rev >= ? ORDER BY rev, seq',
+    ),
+    trimEvents: db.prepare<[number]>('DELETE FROM events WHERE rev <= ?'),
+    getMeta: db.prepare<[string], { value: number }>('SELECT value FROM meta WHERE name = ?'),
+    setMeta: db.prepare<[number, string]>('UPDATE meta SET value = ? WHERE name = ?'),
+    raiseCompact: db.prepare<[number]>(
+      `UPDATE meta SET value = max(value, ?) WHERE name = 'compact_revision'`,
+    ),
+  };
+}
+
+export class SqliteStore implements Store {
+  private readonly stmts: ReturnType<typeof prepareStatements>;
+  private readonly hub: WatcherHub;
+  private readonly runTxn: Database.Transaction<(c: Compare[], o: EncodedOp[]) => TxnOutcome>;
+
+  private constructor(
+    private readonly db: Database.Database,
+    private readonly historyLimit: number,
+    onWatchError: WatchErrorHandler,
+  ) {
+    this.stmts = prepareStatements(db);
+    this.hub = new WatcherHub(onWatchError);
+    this.runTxn = db.transaction((compares: Compare[], ops: EncodedOp[]) => this.applyTxn(compares, ops));
+  }
+
+  /** Opens (creating if needed) the store at `path`; ':memory:' gives a throwaway store. */
+  static open(path: string, opts: SqliteStoreOptions = {}): SqliteStore {
+    const historyLimit = opts.historyLimit ?? DEFAULT_HISTORY_LIMIT;
+    if (!Number.isSafeInteger(historyLimit) || historyLimit < 1) {
+      throw new RangeError(`historyLimit must be a positive integer, got ${historyLimit}`);
+    }
+    const db = new Database(path);
+    try {
+      db.pragma('journal_mode = WAL');
+      // FULL fsyncs the WAL on every commit: a resolved write survives a crash.
+      db.pragma('synchronous = FULL');
+      db.pragma('busy_timeout = 5000');
+      const version = db.pragma('user_version', { simple: true });
+      if (typeof version === 'number' && version > SCHEMA_VERSION) {
+        throw new Error(`store schema version ${version} is newer than this code (${SCHEMA_VERSION})`);
+      }
+      db.exec(SCHEMA);
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    const onWatchError =
+      opts.onWatchError ??
+      ((err: unknown, ev: WatchEvent) => {
+        console.error(`[@wharf/store] watch callback threw on ${ev.kv.key}@${ev.revision}:`, err);
+      });
+    return new SqliteStore(db, historyLimit, onWatchError);
+  }
+
+  async get<T = unknown>(key: string): Promise<KeyValue<T> | undefined> {
+    this.assertOpen();
+    const row = this.stmts.getKv.get(key);
+    return row && toKeyValue<T>(row);
+  }
+
+  async list<T = unknown>(prefix: string): Promise<ListResult<T>> {
+    this.assertOpen();
+    const end = prefixEnd(prefix);
+    // A read transaction so the rows and the revision are one snapshot.
+    return this.db.transaction(() => {
+      const rows = end === undefined ? this.stmts.listFrom.all(prefix) : this.stmts.listRange.all(prefix, end);
+      return { items: rows.map((r) => toKeyValue<T>(r)), revision: this.meta('revision') };
+    })();
+  }
+
+  async txn(compares: Compare[], ops: Op[]): Promise<TxnResult> {
+    this.assertOpen();
+    for (const c of compares) assertKey(c.key);
+    const encoded = ops.map((op): EncodedOp => {
+      assertKey(op.key);
+      return op.type === 'put' ? { type: 'put', key: op.key, json: encodeValue(op.value) } : op;
+    });
+    // IMMEDIATE takes the write lock up front, so compare-then-write is atomic.
+    const { succeeded, revision, changes } = this.runTxn.immediate(compares, encoded);
+    // Committed and synced; now (not before) the watchers may see it.
+    this.hub.publish(changes);
+    return { succeeded, revision };
+  }
+
+  async put(key: string, value: unknown): Promise<number> {
+    return (await this.txn([], [{ type: 'put', key, value }])).revision;
+  }
+
+  async delete(key: string): Promise<number> {
+    return (await this.txn([], [{ type: 'delete', key }])).revision;
+  }
+
+  async revision(): Promise<number> {
+    this.assertOpen();
+    return this.meta('revision');
+  }
+
+  async watch<T = unknown>(
+    prefix: string,
+    onEvent: (ev: WatchEvent<T>) => void,
+    opts: WatchOptions = {},
+  ): Promise<Watcher> {
+    this.assertOpen();
+    // The hub is untyped; T is the caller's claim about the values, as with get<T>().
+    const handler = onEvent as (ev: WatchEvent) => void;
+    const from = opts.fromRevision;
+    if (from === undefined) return this.hub.add(prefix, this.meta('revision') + 1, handler);
+    if (!Number.isSafeInteger(from) || from < 1) {
+      throw new RangeError(`fromRevision must be a positive integer, got ${from}`);
+    }
+    // Reading the backlog and registering happen in one synchronous stretch, so no
+    // write can land between them: replay and live events join without gap or overlap.
+    const backlog = this.db.transaction(() => {
+      const compacted = this.meta('compact_revision');
+      if (from <= compacted) throw new CompactedError(from, compacted + 1);
+      return this.stmts.eventsFrom
+        .all(from)
+        .filter((row) => row.key.startsWith(prefix))
+        .map(
+          (row): ChangeRecord => ({
+            revision: row.rev,
+            type: row.type,
+            key: row.key,
+            value: row.value,
+            createRevision: row.create_rev,
+            version: row.version,
+          }),
+        );
+    })();
+    return this.hub.add(prefix, from, handler, backlog);
+  }
+
+  async close(): Promise<void> {
+    this.hub.cancelAll();
+    if (this.db.open) this.db.close();
+  }
+
+  /** Runs inside the IMMEDIATE transaction; throwing rolls everything back. */
+  private applyTxn(compares: Compare[], ops: EncodedOp[]): TxnOutcome {
+    const current = this.meta('revision');
+    for (const c of compares) {
+      const row = this.stmts.getKv.get(c.key);
+      const holds = 'absent' in c ? row === undefined : (row?.mod_rev ?? 0) === c.modRevision;
+      if (!holds) return { succeeded: false, revision: current, changes: [] };
+    }
+
+    const rev = current + 1;
+    const changes: ChangeRecord[] = [];
+    for (const op of ops) {
+      const prev = this.stmts.getKv.get(op.key);
+      if (op.type === 'put') {
+        const createRevision = prev?.create_rev ?? rev;
+        const version = (prev?.version ?? 0) + 1;
+        this.stmts.upsertKv.run(op.key, op.json, createRevision, rev, version);
+        changes.push({ revision: rev, type: 'put', key: op.key, value: op.json, createRevision, version });
+      } else if (prev) {
+        this.stmts.deleteKv.run(op.key);
+        changes.push({
+          revision: rev,
+          type: 'delete',
+          key: op.key,
+          value: prev.value,
+          createRevision: prev.create_rev,
+          version: prev.version,
+        });
+      }
+    }
+    // Like etcd, a txn that changed nothing (e.g. deleting a missing key) keeps the revision.
+    if (changes.length === 0) return { succeeded: true, revision: current, changes };
+
+    changes.forEach((ch, seq) => {
+      this.stmts.insertEvent.run(rev, seq, ch.key, ch.type, ch.value, ch.createRevision, ch.version);
+    });
+    this.stmts.setMeta.run(rev, 'revision');
+    const floor = rev - this.historyLimit;
+    if (floor > 0) {
+      this.stmts.trimEvents.run(floor);
+      this.stmts.raiseCompact.run(floor);
+    }
+    return { succeeded: true, revision: rev, changes };
+  }
+
+  private meta(name: 'revision' | 'compact_revision'): number {
+    const row = this.stmts.getMeta.get(name);
+    if (row === undefined) throw new Error(`store meta row '${name}' is missing`);
+    return row.value;
+  }
+
+  private assertOpen(): void {
+    if (!this.db.open) throw new Error('store is closed');
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * The Store: a key-value space with a global revision counter, compare-and-swap
+ * transactions and watches that resume from a revision. It is shaped after etcd's
+ * v3 API so that SQLite (embedded default) and etcd (HA) back the same interface
+ * and pass the same contract tests (see contract.ts).
+ */
+
+/** One stored key. Values are JSON-serialisable objects. */
+export interface KeyValue<T = unknown> {
+  key: string;
+  value: T;
+  /** Revision at which the key was (last) created. */
+  createRevision: number;
+  /** Revision of the last change to the key. */
+  modRevision: number;
+  /** Number of changes since creation, starting at 1. */
+  version: number;
+}
+
+/** A condition of a transaction; all must hold for the writes to apply. */
+export type Compare =
+  /** The key's modRevision equals `modRevision` (0 means: the key does not exist). */
+  | { key: string; modRevision: number }
+  /** The key does not exist. */
+  | { key: string; absent: true };
+
+export type Op =
+  | { type: 'put'; key: string; value: unknown }
+  | { type: 'delete'; key: string };
+
+export interface TxnResult {
+  /** True when every compare held and the ops were applied. */
+  succeeded: boolean;
+  /** The store's revision after the txn (unchanged when it failed). */
+  revision: number;
+}
+
+export interface ListResult<T = unknown> {
+  items: KeyValue<T>[];
+  /** The store revision the listing reflects; watch from revision + 1 to continue. */
+  revision: number;
+}
+
+export interface WatchEvent<T = unknown> {
+  type: 'put' | 'delete';
+  /** For delete: the key with the value it had before deletion, modRevision = the delete's revision. */
+  kv: KeyValue<T>;
+  revision: number;
+}
+
+export interface WatchOptions {
+  /** Deliver every event with revision >= fromRevision (history first, then live). Default: live only. */
+  fromRevision?: number;
+}
+
+export interface Watcher {
+  cancel(): void;
+}
+
+/** Thrown by watch() when fromRevision is older than the history the store keeps. */
+export class CompactedError extends Error {
+  constructor(
+    readonly requested: number,
+    readonly compactRevision: number,
+  ) {
+    super(`revision ${requested} has been compacted; oldest available is ${compactRevision}`);
+    this.name = 'CompactedError';
+  }
+}
+
+export interface Store {
+  get<T = unknown>(key: string): Promise<KeyValue<T> | undefined>;
+  /** Every key that starts with `prefix`, sorted by key. */
+  list<T = unknown>(prefix: string): Promise<ListResult<T>>;
+  /** Atomically: if every compare holds, apply every op in order, all at one new revision. */
+  txn(compares: Compare[], ops: Op[]): Promise<TxnResult>;
+  /** Unconditional put; returns the new revision. */
+  put(key: string, value: unknown): Promise<number>;
+  /** Unconditional delete; returns the new revision (unchanged if the key did not exist). */
+  delete(key: string): Promise<number>;
+  /** Current revision of the whole store. */
+  revision(): Promise<number>;
+  /**
+   * Calls `onEvent` for every change under `prefix`, in revision order, each exactly once.
+   * Throws CompactedError synchronously-or-rejected when fromRevision is no longer kept.
+   */
+  watch<T = unknown>(
+    prefix: string,
+    onEvent: (ev: WatchEvent<T>) => void,
+    opts?: WatchOptions,
+  ): Promise<Watcher>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,65 @@
+/**
+ * The one error catalog of Wharf. Every error that crosses the API has a `code`
+ * from this table; the server maps the code to its HTTP status in one handler,
+ * and clients match on the code, never on the message text.
+ */
+export const ErrorCatalog = {
+  VALIDATION_FAILED: { status: 400, title: 'The request is invalid' },
+  BAD_REQUEST: { status: 400, title: 'The request cannot be understood' },
+  UNAUTHORIZED: { status: 401, title: 'A valid bearer token is required' },
+  FORBIDDEN: { status: 403, title: 'The token does not allow this' },
+  NOT_FOUND: { status: 404, title: 'No such route or object' },
+  SET_NOT_FOUND: { status: 404, title: 'No such set' },
+  HOST_NOT_FOUND: { status: 404, title: 'No such host' },
+  CONTAINER_NOT_FOUND: { status: 404, title: 'No such container in the set' },
+  CONFLICT: { status: 409, title: 'The object changed or is in a state that forbids this' },
+  REVISION_COMPACTED: { status: 410, title: 'The requested revision is no longer kept' },
+  PAYLOAD_TOO_LARGE: { status: 413, title: 'The request body is too large' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'The body must be JSON or YAML' },
+  HOST_UNREACHABLE: { status: 502, title: 'The host agent did not answer' },
+  INTERNAL: { status: 500, title: 'Internal error' },
+} as const;
+
+export type ErrorCode = keyof typeof ErrorCatalog;
+
+/** A problem with one field of an input document. `path` looks like `containers[1].options.cpu`. */
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+/** The wire shape of every API error. */
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details?: Record<string, unknown> };
+}
+
+/** Thrown by server code (and rebuilt by the client) for every expected failure. */
+export class WharfError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'WharfError';
+  }
+
+  get status(): number {
+    return ErrorCatalog[this.code].status;
+  }
+
+  toBody(): ErrorBody {
+    return { error: { code: this.code, message: this.message, ...(this.details ? { details: this.details } : {}) } };
+  }
+
+  static validation(errors: FieldError[]): WharfError {
+    const first = errors[0];
+    const message = first ? `${first.path}: ${first.message}` : 'invalid input';
+    const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';
+    return new WharfError('VALIDATION_FAILED', message + more, { errors });
+  }
+}
+
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.hasOwn(ErrorCatalog, code);
+}

@@ -1,0 +1,168 @@
+/**
+ * The objects Wharf stores and serves. TypeBox schemas give both the TypeScript
+ * types and the OpenAPI document.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { SetSpec } from './set-spec.js';
+
+export const DEFAULT_TENANT = 'default';
+
+export const DesiredState = Type.Union([Type.Literal('running'), Type.Literal('stopped')]);
+export type DesiredState = Static<typeof DesiredState>;
+
+/** Desired state of a set, written by the API, read by the scheduler and the agent. */
+export const SetObject = Type.Object({
+  tenant: Type.String(),
+  appkey: Type.String(),
+  id: Type.String(),
+  spec: SetSpec,
+  /** Increases whenever the spec changes. */
+  generation: Type.Integer(),
+  desired: DesiredState,
+  /** Containers that started before this instant are restarted (a level-triggered restart). */
+  restartRequestedAt: Type.Optional(Type.String()),
+  /** The host the scheduler placed the set on. */
+  host: Type.Optional(Type.String()),
+  /** Set by delete: the agent removes the containers, then the server forgets the set. */
+  deleting: Type.Optional(Type.Boolean()),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+});
+export type SetObject = Static<typeof SetObject>;
+
+export const SetPhase = Type.Union([
+  Type.Literal('pending'), Type.Literal('starting'), Type.Literal('running'), Type.Literal('degraded'),
+  Type.Literal('stopping'), Type.Literal('stopped'), Type.Literal('failed'), Type.Literal('deleting'),
+]);
+export type SetPhase = Static<typeof SetPhase>;
+
+export const ContainerState = Type.Union([
+  Type.Literal('missing'), Type.Literal('created'), Type.Literal('running'), Type.Literal('restarting'),
+  Type.Literal('paused'), Type.Literal('exited'), Type.Literal('dead'), Type.Literal('removing'),
+]);
+export type ContainerState = Static<typeof ContainerState>;
+
+export const ContainerStatus = Type.Object({
+  name: Type.String(),
+  role: Type.Union([Type.Literal('infra'), Type.Literal('business')]),
+  index: Type.Integer(),
+  image: Type.String(),
+  state: ContainerState,
+  containerId: Type.Optional(Type.String()),
+  exitCode: Type.Optional(Type.Integer()),
+  oomKilled: Type.Optional(Type.Boolean()),
+  restartCount: Type.Integer(),
+  startedAt: Type.Optional(Type.String()),
+  finishedAt: Type.Optional(Type.String()),
+  nanoCpus: Type.Optional(Type.Integer()),
+  memory: Type.Optional(Type.Integer()),
+  message: Type.Optional(Type.String()),
+});
+export type ContainerStatus = Static<typeof ContainerStatus>;
+
+export const SetEvent = Type.Object({
+  time: Type.String(),
+  type: Type.Union([Type.Literal('Normal'), Type.Literal('Warning')]),
+  reason: Type.String(),
+  message: Type.String(),
+  host: Type.Optional(Type.String()),
+});
+export type SetEvent = Static<typeof SetEvent>;
+
+/** Actual state of a set as its host's agent last reported it. */
+export const SetStatus = Type.Object({
+  phase: SetPhase,
+  observedGeneration: Type.Integer(),
+  host: Type.Optional(Type.String()),
+  message: Type.Optional(Type.String()),
+  /** Host path of the set's volume. */
+  volumePath: Type.Optional(Type.String()),
+  containers: Type.Array(ContainerStatus),
+  updatedAt: Type.String(),
+});
+export type SetStatus = Static<typeof SetStatus>;
+
+/** What the API serves for a set: desired and actual state side by side. */
+export const SetView = Type.Object({
+  tenant: Type.String(),
+  appkey: Type.String(),
+  id: Type.String(),
+  generation: Type.Integer(),
+  observedGeneration: Type.Integer(),
+  desired: DesiredState,
+  status: SetPhase,
+  message: Type.Optional(Type.String()),
+  host: Type.Optional(Type.String()),
+  resources: Type.Object({ cpu: Type.Number(), memory: Type.Integer(), disk: Type.Integer() }),
+  containers: Type.Array(ContainerStatus),
+  spec: SetSpec,
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+});
+export type SetView = Static<typeof SetView>;
+
+export const HostCapacity = Type.Object({
+  cpu: Type.Number({ description: 'CPU cores' }),
+  memory: Type.Integer({ description: 'bytes' }),
+  disk: Type.Integer({ description: 'bytes of the volume pool' }),
+});
+export type HostCapacity = Static<typeof HostCapacity>;
+
+/** What an agent says about its host when it registers and on every heartbeat. */
+export const HostRegistration = Type.Object({
+  name: Type.String({ pattern: '^[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$' }),
+  zone: Type.String(),
+  rack: Type.String(),
+  labels: Type.Record(Type.String(), Type.String()),
+  capacity: HostCapacity,
+  /** Where the server reaches the agent (logs, exec). */
+  agentUrl: Type.String(),
+  agentVersion: Type.String(),
+  dockerVersion: Type.String(),
+  images: Type.Optional(Type.Array(Type.String())),
+});
+export type HostRegistration = Static<typeof HostRegistration>;
+
+export const HostState = Type.Union([Type.Literal('ready'), Type.Literal('not-ready'), Type.Literal('cordoned')]);
+export type HostState = Static<typeof HostState>;
+
+export const Host = Type.Composite([
+  HostRegistration,
+  Type.Object({
+    state: HostState,
+    cordoned: Type.Boolean(),
+    lastHeartbeat: Type.String(),
+    registeredAt: Type.String(),
+    allocated: HostCapacity,
+    sets: Type.Integer(),
+  }),
+]);
+export type Host = Static<typeof Host>;
+
+/** The agent's long-poll answer: every set placed on the host, at a store revision. */
+export const DesiredSets = Type.Object({
+  revision: Type.Integer(),
+  sets: Type.Array(SetObject),
+});
+export type DesiredSets = Static<typeof DesiredSets>;
+
+/** One set in an agent's status report. `deleted` confirms a deleting set is gone from the host. */
+export const SetReport = Type.Object({
+  tenant: Type.String(),
+  appkey: Type.String(),
+  id: Type.String(),
+  deleted: Type.Optional(Type.Boolean()),
+  status: Type.Optional(Type.Omit(SetStatus, ['updatedAt'])),
+  events: Type.Optional(Type.Array(SetEvent)),
+});
+export type SetReport = Static<typeof SetReport>;
+
+export const StatusReport = Type.Object({
+  sets: Type.Array(SetReport),
+});
+export type StatusReport = Static<typeof StatusReport>;
+
+/** `tenant/appkey/id`: the identity of a set. */
+export function setRef(s: { tenant: string; appkey: string; id: string }): string {
+  return `${s.tenant}/${s.appkey}/${s.id}`;
+}

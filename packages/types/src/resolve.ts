@@ -1,0 +1,210 @@
+/**
+ * Validation and resolution of a set spec into the concrete limits the agent
+ * enforces. Server (admission) and agent (runtime) call the same function, so what
+ * is accepted is exactly what runs.
+ */
+import { Value, type ValueError, ValueErrorType } from '@sinclair/typebox/value';
+import type { FieldError } from './errors.js';
+import { parseBytes } from './quantity.js';
+import { SetSpec, type PortSpec } from './set-spec.js';
+import { INFRA_NAME } from './labels.js';
+
+export const DEFAULT_RESOURCES = { cpu: 1, memory: '1Gi', disk: '1Gi' } as const;
+/** Docker refuses a memory limit below 6 MiB. */
+export const MIN_CONTAINER_MEMORY = 6 * 1024 * 1024;
+const GiB = 1024 ** 3;
+
+export interface ResolvedContainer {
+  index: number;
+  name: string;
+  image: string;
+  cpuPct: number;
+  memPct: number;
+  /** Docker's NanoCpus: cores × 1e9 × cpu% / 100. */
+  nanoCpus: number;
+  /** Docker's Memory, in bytes. */
+  memoryBytes: number;
+  volumePaths: string[];
+  entrypoint?: string[];
+  args?: string[];
+  env: Record<string, string>;
+  ports: PortSpec[];
+  labels: Record<string, string>;
+}
+
+export interface ResolvedSet {
+  appkey: string;
+  id: string;
+  cpu: number;
+  memoryBytes: number;
+  diskBytes: number;
+  /** Sorted by index: the start order. */
+  containers: ResolvedContainer[];
+}
+
+export type ResolveResult = { ok: true; spec: SetSpec; set: ResolvedSet } | { ok: false; errors: FieldError[] };
+
+/** `/containers/1/options/cpu` → `containers[1].options.cpu` */
+export function jsonPointerToPath(pointer: string): string {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce((acc, part) => (/^\d+$/.test(part) ? `${acc}[${part}]` : acc ? `${acc}.${part}` : part), '');
+}
+
+function describeSchemaError(e: ValueError): string {
+  const s = e.schema as Record<string, unknown>;
+  const min = s.minimum ?? s.exclusiveMinimum;
+  switch (e.type) {
+    case ValueErrorType.Number:
+      return 'must be a number';
+    case ValueErrorType.Integer:
+      return 'must be a whole number';
+    case ValueErrorType.String:
+      return 'must be a string';
+    case ValueErrorType.Array:
+      return 'must be a list';
+    case ValueErrorType.Object:
+      return 'must be an object';
+    case ValueErrorType.NumberMinimum:
+    case ValueErrorType.NumberMaximum:
+    case ValueErrorType.NumberExclusiveMinimum:
+    case ValueErrorType.IntegerMinimum:
+    case ValueErrorType.IntegerMaximum:
+      return s.maximum !== undefined && min !== undefined ? `must be ${String(min)}..${String(s.maximum)}` : e.message;
+    case ValueErrorType.StringPattern:
+      return `"${String(e.value)}" is not valid (lowercase letters, digits, '.', '_' and '-'; must match ${String(s.pattern)})`;
+    case ValueErrorType.StringMinLength:
+      return 'must not be empty';
+    case ValueErrorType.ArrayMinItems:
+      return `needs at least ${String(s.minItems)} item(s)`;
+    case ValueErrorType.ArrayMaxItems:
+      return `allows at most ${String(s.maxItems)} items`;
+    case ValueErrorType.Union: {
+      const kinds = ((s.anyOf ?? []) as { type?: string; const?: unknown }[]).map((b) => b.const !== undefined ? JSON.stringify(b.const) : (b.type ?? '?'));
+      return `must be ${[...new Set(kinds)].join(' or ')}`;
+    }
+    case ValueErrorType.ObjectRequiredProperty:
+      return 'is required';
+    case ValueErrorType.ObjectAdditionalProperties:
+      return 'unknown field';
+    default:
+      return e.message.toLowerCase();
+  }
+}
+
+/** Structural errors from the schema, one per path, most specific first. */
+function schemaErrors(input: unknown): FieldError[] {
+  const seen = new Map<string, FieldError>();
+  for (const e of Value.Errors(SetSpec, input)) {
+    // A union reports the union itself and each branch; keep the first message per path.
+    let path = jsonPointerToPath(e.path);
+    if (e.type === ValueErrorType.ObjectAdditionalProperties) {
+      const extra = Object.keys((e.value ?? {}) as object).find(
+        (k) => !Object.hasOwn((e.schema as { properties?: object }).properties ?? {}, k),
+      );
+      if (extra) path = path ? `${path}.${extra}` : extra;
+    }
+    if (!seen.has(path)) seen.set(path, { path: path || '(root)', message: describeSchemaError(e) });
+  }
+  const all = [...seen.values()];
+  // When a child is wrong, its parent union's "expected union value" adds nothing.
+  return all.filter((a) => !all.some((b) => b !== a && b.path.startsWith(`${a.path}.`)));
+}
+
+function share(specified: (number | undefined)[]): number[] | string {
+  const used = specified.reduce<number>((s, v) => s + (v ?? 0), 0);
+  if (used > 100) return `percentages sum to ${used}; they may not exceed 100`;
+  const missing = specified.filter((v) => v === undefined).length;
+  if (missing === 0) return specified as number[];
+  const rest = (100 - used) / missing;
+  if (rest < 1) return `nothing is left for containers without a value (the others use ${used}%)`;
+  return specified.map((v) => v ?? Math.floor(rest * 100) / 100);
+}
+
+function quantity(value: string | number | undefined, fallback: string, path: string, errors: FieldError[]): number {
+  const bytes = parseBytes(value ?? fallback);
+  if (bytes === undefined || bytes <= 0) {
+    errors.push({ path, message: `"${String(value)}" is not a size (use e.g. 512Mi, 1Gi, 2G)` });
+    return 0;
+  }
+  return bytes;
+}
+
+/** Validates `input` (a parsed JSON/YAML document) and computes limits. Never throws. */
+export function resolveSetSpec(input: unknown): ResolveResult {
+  const structural = schemaErrors(input);
+  if (structural.length > 0) return { ok: false, errors: structural };
+  const spec = input as SetSpec;
+  const errors: FieldError[] = [];
+
+  const cpu = spec.resources?.cpu ?? DEFAULT_RESOURCES.cpu;
+  const memoryBytes = quantity(spec.resources?.memory, DEFAULT_RESOURCES.memory, 'resources.memory', errors);
+  const diskBytes = quantity(spec.resources?.disk, DEFAULT_RESOURCES.disk, 'resources.disk', errors);
+
+  const indexes = new Map<number, number>();
+  const names = new Map<string, number>();
+  spec.containers.forEach((c, i) => {
+    const dupIndex = indexes.get(c.index);
+    if (dupIndex !== undefined) errors.push({ path: `containers[${i}].index`, message: `${c.index} is already used by containers[${dupIndex}]` });
+    indexes.set(c.index, i);
+    const dupName = names.get(c.options.name);
+    if (dupName !== undefined) errors.push({ path: `containers[${i}].options.name`, message: `"${c.options.name}" is already used by containers[${dupName}]` });
+    names.set(c.options.name, i);
+    if (c.options.name === INFRA_NAME) errors.push({ path: `containers[${i}].options.name`, message: `"${INFRA_NAME}" is reserved for the set's infra container` });
+    for (const key of Object.keys(c.options.labels ?? {})) {
+      if (key.startsWith('wharf.')) errors.push({ path: `containers[${i}].options.labels.${key}`, message: 'the "wharf." prefix is reserved' });
+    }
+    c.options.volumes?.forEach((v, j) => {
+      if (typeof v.quota === 'string' && parseBytes(v.quota) === undefined) {
+        errors.push({ path: `containers[${i}].options.volumes[${j}].quota`, message: `"${v.quota}" is not a size (use e.g. 10Gi, or a number of GiB)` });
+      }
+    });
+    const hostPorts = new Set<string>();
+    c.options.ports?.forEach((p, j) => {
+      const key = `${p.containerPort}/${p.protocol ?? 'tcp'}`;
+      if (hostPorts.has(key)) errors.push({ path: `containers[${i}].options.ports[${j}]`, message: `port ${key} is listed twice` });
+      hostPorts.add(key);
+    });
+  });
+
+  const cpuShares = share(spec.containers.map((c) => c.options.cpu));
+  if (typeof cpuShares === 'string') errors.push({ path: 'containers[].options.cpu', message: cpuShares });
+  const memShares = share(spec.containers.map((c) => c.options.mem));
+  if (typeof memShares === 'string') errors.push({ path: 'containers[].options.mem', message: memShares });
+  if (errors.length > 0 || typeof cpuShares === 'string' || typeof memShares === 'string') return { ok: false, errors };
+
+  const containers: ResolvedContainer[] = spec.containers.map((c, i) => {
+    const cpuPct = cpuShares[i] ?? 100;
+    const memPct = memShares[i] ?? 100;
+    const mem = Math.floor((memoryBytes * memPct) / 100);
+    if (mem < MIN_CONTAINER_MEMORY) {
+      errors.push({ path: `containers[${i}].options.mem`, message: `${memPct}% of the set's memory is ${mem} bytes; a container needs at least 6Mi` });
+    }
+    return {
+      index: c.index,
+      name: c.options.name,
+      image: c.image,
+      cpuPct,
+      memPct,
+      nanoCpus: Math.round(cpu * 1e9 * cpuPct / 100),
+      memoryBytes: mem,
+      volumePaths: (c.options.volumes ?? []).map((v) => v.path),
+      ...(c.options.command ? { entrypoint: [c.options.command.cmd], args: c.options.command.args ?? [] } : {}),
+      env: c.options.env ?? {},
+      ports: c.options.ports ?? [],
+      labels: c.options.labels ?? {},
+    };
+  });
+  if (errors.length > 0) return { ok: false, errors };
+
+  // A set's volume is as large as its biggest declared quota, or resources.disk.
+  const quotas = spec.containers.flatMap((c) => c.options.volumes ?? []).map((v) =>
+    typeof v.quota === 'number' ? Math.floor(v.quota * GiB) : v.quota ? (parseBytes(v.quota) ?? 0) : 0,
+  );
+  const disk = spec.resources?.disk !== undefined ? diskBytes : Math.max(diskBytes, ...quotas);
+
+  containers.sort((a, b) => a.index - b.index);
+  return { ok: true, spec, set: { appkey: spec.appkey, id: String(spec.id), cpu, memoryBytes, diskBytes: disk, containers } };
+}

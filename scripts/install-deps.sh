@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Wharf needs on this machine, only those missing.
+# Safe to run again: it does nothing when everything is present.
+set -euo pipefail
+
+need=()
+have_cmd() { command -v "$1" >/dev/null 2>&1; }
+have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+
+for pkg in docker.io busybox-static btrfs-progs iptables iproute2 util-linux; do
+  have_pkg "$pkg" || need+=("$pkg")
+done
+
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "wharf: missing packages (${need[*]}); run as root to install them" >&2
+    exit 1
+  fi
+  echo "wharf: installing ${need[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi

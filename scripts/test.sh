@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# `npm test`: installs what is missing, builds, lints, then runs every unit and
+# end-to-end test with node's test runner. End-to-end tests start their own
+# dockerd(s) in network namespaces and remove them afterwards.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-deps.sh
+bash scripts/ensure-node-modules.sh
+npm run --silent build
+npm run --silent lint
+
+mapfile -t unit < <(find packages -path '*/node_modules' -prune -o -path '*/dist/*' -name '*.test.js' -print | sort)
+mapfile -t e2e < <(find e2e/dist -name '*.test.js' | sort)
+if [ "$(id -u)" -ne 0 ]; then
+  echo "wharf: end-to-end tests need root (network namespaces, dockerd); running unit tests only" >&2
+  e2e=()
+fi
+exec node --test --test-reporter=spec "${unit[@]}" "${e2e[@]}"
