@@ -1,0 +1,65 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { jsonPointerToPath, resolveSetSpec } from './resolve.js';
+
+const seed = {
+  version: 'v2', id: 1, appkey: 'com.sankuai.inf.hulk.test',
+  containers: [{ index: 0, image: 'hulk.test-prod', options: { name: 'test', cpu: 80, mem: 20, volumes: [{ path: '/opt/logs', quota: 100 }], command: { cmd: '/bin/bash', args: ['-c', 'run.sh'] } } }],
+};
+const c = (index: number, name: string, options: Record<string, unknown> = {}) => ({ index, image: 'img', options: { name, ...options } });
+
+test('the seed spec is accepted verbatim and resolved with default resources', () => {
+  const r = resolveSetSpec(seed);
+  assert.ok(r.ok);
+  assert.equal(r.set.id, '1');
+  assert.equal(r.set.cpu, 1);
+  assert.equal(r.set.memoryBytes, 1024 ** 3);
+  // The volume quota is in GiB when a bare number, and sizes the set's disk.
+  assert.equal(r.set.diskBytes, 100 * 1024 ** 3);
+  const [t] = r.set.containers;
+  assert.equal(t?.nanoCpus, 800_000_000);
+  assert.equal(t?.memoryBytes, Math.floor(1024 ** 3 * 0.2));
+  assert.deepEqual(t?.entrypoint, ['/bin/bash']);
+  assert.deepEqual(t?.args, ['-c', 'run.sh']);
+});
+
+test('limits are percentages of the set: a 4-core set with cpu 80 may use 3.2 cores', () => {
+  const r = resolveSetSpec({ id: 'a', appkey: 'x', resources: { cpu: 4, memory: '8Gi' }, containers: [c(0, 'a', { cpu: 80, mem: 50 })] });
+  assert.ok(r.ok);
+  assert.equal(r.set.containers[0]?.nanoCpus, 3_200_000_000);
+  assert.equal(r.set.containers[0]?.memoryBytes, 4 * 1024 ** 3);
+});
+
+test('containers are ordered by index; unspecified shares split the remainder', () => {
+  const r = resolveSetSpec({ id: 1, appkey: 'x', containers: [c(5, 'late'), c(1, 'early', { cpu: 60, mem: 60 }), c(3, 'mid')] });
+  assert.ok(r.ok);
+  assert.deepEqual(r.set.containers.map((x) => [x.name, x.cpuPct, x.memPct]), [['early', 60, 60], ['mid', 20, 20], ['late', 20, 20]]);
+});
+
+test('errors name the field and the problem', () => {
+  const cases: [unknown, string, string][] = [
+    [{ ...seed, containers: [seed.containers[0], c(1, 'b', { cpu: 150 })] }, 'containers[1].options.cpu', 'must be 1..100'],
+    [{ ...seed, containers: [seed.containers[0], c(1, 'b', { cpu: 30 })] }, 'containers[].options.cpu', 'percentages sum to 110; they may not exceed 100'],
+    [{ ...seed, containers: [seed.containers[0], c(0, 'b')] }, 'containers[1].index', '0 is already used by containers[0]'],
+    [{ ...seed, containers: [seed.containers[0], c(1, 'test')] }, 'containers[1].options.name', '"test" is already used by containers[0]'],
+    [{ ...seed, containers: [c(0, 'infra')] }, 'containers[0].options.name', '"infra" is reserved for the set\'s infra container'],
+    [{ version: 'v2', id: 1, containers: seed.containers }, 'appkey', 'is required'],
+    [{ ...seed, id: true }, 'id', 'must be integer or string'],
+    [{ ...seed, containers: [c(0, 'a', { volumes: [{ path: 'relative' }] })] }, 'containers[0].options.volumes[0].path', '"relative" is not valid (lowercase letters, digits, \'.\', \'_\' and \'-\'; must match ^/)'],
+    [{ ...seed, containers: [c(0, 'a', { labels: { 'wharf.set': 'x' } })] }, 'containers[0].options.labels.wharf.set', 'the "wharf." prefix is reserved'],
+    [{ ...seed, resources: { memory: '10Mi' }, containers: [c(0, 'a', { mem: 10 })] }, 'containers[0].options.mem', '10% of the set\'s memory is 1048576 bytes; a container needs at least 6Mi'],
+    [{ ...seed, containers: [c(0, 'a', { cpu: 100 }), c(1, 'b')] }, 'containers[].options.cpu', 'nothing is left for containers without a value (the others use 100%)'],
+    [{ ...seed, containers: [c(0, 'a', { colour: 'red' })] }, 'containers[0].options.colour', 'unknown field'],
+  ];
+  for (const [input, path, message] of cases) {
+    const r = resolveSetSpec(input);
+    assert.equal(r.ok, false, path);
+    if (r.ok) continue;
+    assert.ok(r.errors.some((e) => e.path === path && e.message === message), `${path}: ${message}\n got ${JSON.stringify(r.errors)}`);
+  }
+});
+
+test('JSON pointers become the paths people write', () => {
+  assert.equal(jsonPointerToPath('/containers/1/options/cpu'), 'containers[1].options.cpu');
+  assert.equal(jsonPointerToPath(''), '');
+});
