@@ -99,13 +99,8 @@ function schemaErrors(input: unknown): FieldError[] {
   const seen = new Map<string, FieldError>();
   for (const e of Value.Errors(SetSpec, input)) {
     // A union reports the union itself and each branch; keep the first message per path.
-    let path = jsonPointerToPath(e.path);
-    if (e.type === ValueErrorType.ObjectAdditionalProperties) {
-      const extra = Object.keys((e.value ?? {}) as object).find(
-        (k) => !Object.hasOwn((e.schema as { properties?: object }).properties ?? {}, k),
-      );
-      if (extra) path = path ? `${path}.${extra}` : extra;
-    }
+    // TypeBox reports an unknown field at the field's own path.
+    const path = jsonPointerToPath(e.path);
     if (!seen.has(path)) seen.set(path, { path: path || '(root)', message: describeSchemaError(e) });
   }
   const all = [...seen.values()];
