@@ -1,0 +1,78 @@
+/**
+ * Wiring: builds the commander program, runs it, and turns whatever went wrong
+ * into stderr lines and an exit code.
+ *
+ *   argv → commander (parse, usage errors → exit 2) → command action → WharfClient → format → stdout
+ *                                                                    ↘ error → describeError → stderr, exit 1
+ */
+import { Command, CommanderError } from 'commander';
+import { WHARF_VERSION } from '@wharf/types';
+import { registerApply } from './commands/apply.js';
+import { examples } from './commands/common.js';
+import { registerDelete } from './commands/delete.js';
+import { registerDescribe } from './commands/describe.js';
+import { registerGet } from './commands/get.js';
+import { registerLifecycle } from './commands/lifecycle.js';
+import { registerLogs } from './commands/logs.js';
+import { registerVersion } from './commands/version.js';
+import { createContext, type Context, type Io } from './context.js';
+import { describeError } from './errors.js';
+
+/** Exit code of usage errors (unknown command or flag, bad flag value, missing argument). */
+export const USAGE_EXIT_CODE = 2;
+
+export function createProgram(makeContext: (flags: () => { server?: string; token?: string }) => Context): { program: Command; ctx: Context } {
+  const program = new Command('wharf');
+  const ctx = makeContext(() => program.opts<{ server?: string; token?: string }>());
+  const { io } = ctx;
+  program
+    .description('Manage sets of containers on a Wharf cluster.')
+    .version(WHARF_VERSION, '-v, --version', 'print the client version')
+    .option('--server <url>', `wharf-server URL (else $WHARF_SERVER, else "server" in ~/.wharf/config.json, else http://127.0.0.1:7070)`)
+    .option('--token <token>', 'API token (else $WHARF_TOKEN, else "token" in ~/.wharf/config.json)')
+    .helpOption('-h, --help', 'show help for a command')
+    .configureOutput({
+      writeOut: (s) => void io.stdout.write(s),
+      writeErr: (s) => void io.stderr.write(s),
+    })
+    .exitOverride()
+    .showHelpAfterError('(add --help for usage)')
+    .showSuggestionAfterError(true)
+    .addHelpText(
+      'after',
+      '\nConnection settings, first found wins: --server/--token flags > WHARF_SERVER/WHARF_TOKEN\n' +
+        '> config file ($WHARF_CONFIG or ~/.wharf/config.json) > http://127.0.0.1:7070.\n' +
+        examples([
+          ['wharf apply -f web.yaml --wait', 'create or update a set and wait until it runs'],
+          ['wharf get sets', 'list sets'],
+          ['wharf describe set com.example.web/1', 'details and recent events of a set'],
+          ['wharf logs com.example.web/1 -f', 'follow the log of its first container'],
+          ['wharf --server http://10.0.0.5:7070 get hosts', 'talk to another server'],
+        ]),
+    );
+
+  // Subcommands inherit exitOverride, output and error settings: register them after.
+  registerApply(program, ctx);
+  registerGet(program, ctx);
+  registerDescribe(program, ctx);
+  registerDelete(program, ctx);
+  for (const action of ['start', 'stop', 'restart'] as const) registerLifecycle(program, ctx, action);
+  registerLogs(program, ctx);
+  registerVersion(program, ctx);
+  return { program, ctx };
+}
+
+/** Runs the CLI with `args` (without node and script) and returns the exit code. */
+export async function run(args: string[], io: Io): Promise<number> {
+  const { program, ctx } = createProgram((flags) => createContext(io, flags));
+  try {
+    await program.parseAsync(args, { from: 'user' });
+    return 0;
+  } catch (err) {
+    // Commander has already printed its message (or the help/version text).
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : USAGE_EXIT_CODE;
+    const { lines, exitCode } = describeError(err, ctx.debug);
+    io.stderr.write(`${lines.join('\n')}\n`);
+    return exitCode;
+  }
+}

@@ -1,0 +1,40 @@
+/** Table views of hosts (`wharf get hosts`). */
+import { formatBytes, type Host } from '@wharf/types';
+import { age } from './age.js';
+import { cell, renderTable } from './table.js';
+import { formatCores } from './units.js';
+
+export const HOST_COLUMNS = ['NAME', 'STATE', 'ZONE', 'RACK', 'CPU', 'MEMORY', 'SETS', 'AGE'] as const;
+export const HOST_WIDE_COLUMNS = [...HOST_COLUMNS, 'DISK', 'HEARTBEAT', 'AGENT', 'DOCKER', 'LABELS'] as const;
+
+export function hostState(h: Host): string {
+  return h.cordoned && h.state !== 'cordoned' ? `${h.state},cordoned` : h.state;
+}
+
+export function hostRow(h: Host, wide: boolean, now: number): string[] {
+  const row = [
+    cell(h.name),
+    hostState(h),
+    cell(h.zone),
+    cell(h.rack),
+    `${formatCores(h.allocated.cpu)}/${formatCores(h.capacity.cpu)}`,
+    `${formatBytes(h.allocated.memory)}/${formatBytes(h.capacity.memory)}`,
+    String(h.sets),
+    age(h.registeredAt, now),
+  ];
+  if (!wide) return row;
+  const labels = Object.entries(h.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+  return [
+    ...row,
+    `${formatBytes(h.allocated.disk)}/${formatBytes(h.capacity.disk)}`,
+    `${age(h.lastHeartbeat, now)} ago`,
+    cell(h.agentVersion),
+    cell(h.dockerVersion),
+    cell(labels),
+  ];
+}
+
+export function renderHosts(hosts: Host[], wide: boolean, now: number): string {
+  const rows = [...hosts].sort((a, b) => a.name.localeCompare(b.name)).map((h) => hostRow(h, wide, now));
+  return renderTable(wide ? HOST_WIDE_COLUMNS : HOST_COLUMNS, rows);
+}

@@ -1,0 +1,53 @@
+/** Table views of sets (`wharf get sets`). */
+import { formatBytes, type SetView } from '@wharf/types';
+import { age } from './age.js';
+import { cell, renderTable } from './table.js';
+import { formatCores } from './units.js';
+
+/**
+ * Business containers running / business containers in the spec. The infra
+ * container is an implementation detail (like a Kubernetes pause container) and
+ * is not counted.
+ */
+export function readiness(view: SetView): { running: number; total: number } {
+  const specNames = new Set((view.spec?.containers ?? []).map((c) => c.options.name));
+  const business = view.containers.filter((c) => c.role === 'business');
+  const counted = specNames.size > 0 ? business.filter((c) => specNames.has(c.name)) : business;
+  return {
+    running: counted.filter((c) => c.state === 'running').length,
+    total: specNames.size > 0 ? specNames.size : business.length,
+  };
+}
+
+/** Images of the business containers in start order, as the spec asks for them. */
+export function images(view: SetView): string[] {
+  const fromSpec = [...(view.spec?.containers ?? [])].sort((a, b) => a.index - b.index).map((c) => c.image);
+  if (fromSpec.length > 0) return fromSpec;
+  return view.containers.filter((c) => c.role === 'business').sort((a, b) => a.index - b.index).map((c) => c.image);
+}
+
+export function compareSets(a: SetView, b: SetView): number {
+  return a.appkey.localeCompare(b.appkey) || String(a.id).localeCompare(String(b.id), undefined, { numeric: true });
+}
+
+export const SET_COLUMNS = ['APPKEY', 'ID', 'STATUS', 'READY', 'HOST', 'AGE'] as const;
+export const SET_WIDE_COLUMNS = [...SET_COLUMNS, 'CPU', 'MEMORY', 'DISK', 'IMAGES', 'GEN'] as const;
+
+export function setRow(view: SetView, wide: boolean, now: number): string[] {
+  const { running, total } = readiness(view);
+  const row = [cell(view.appkey), cell(String(view.id)), cell(view.status), `${running}/${total}`, cell(view.host), age(view.createdAt, now)];
+  if (!wide) return row;
+  return [
+    ...row,
+    formatCores(view.resources.cpu),
+    formatBytes(view.resources.memory),
+    formatBytes(view.resources.disk),
+    cell(images(view).join(',')),
+    `${view.observedGeneration}/${view.generation}`,
+  ];
+}
+
+export function renderSets(sets: SetView[], wide: boolean, now: number): string {
+  const rows = [...sets].sort(compareSets).map((s) => setRow(s, wide, now));
+  return renderTable(wide ? SET_WIDE_COLUMNS : SET_COLUMNS, rows);
+}

@@ -1,0 +1,63 @@
+/** Test data: a plausible SetView and Host, overridable field by field. */
+import type { ContainerStatus, Host, SetView } from '@wharf/types';
+
+export const T0 = Date.parse('2025-01-01T12:00:00.000Z');
+
+export function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+export function container(over: Partial<ContainerStatus> = {}): ContainerStatus {
+  return { name: 'app', role: 'business', index: 1, image: 'wharf/busybox:latest', state: 'running', restartCount: 0, ...over };
+}
+
+export function makeSet(over: Partial<SetView> = {}): SetView {
+  return {
+    tenant: 'default',
+    appkey: 'com.x',
+    id: '1',
+    generation: 1,
+    observedGeneration: 1,
+    desired: 'running',
+    status: 'running',
+    host: 'h1',
+    resources: { cpu: 2, memory: 1024 ** 3, disk: 10 * 1024 ** 3 },
+    containers: [
+      container({ name: 'infra', role: 'infra', index: 0, image: 'wharf/busybox:latest', containerId: 'aaaaaaaaaaaaaaaaaaaa', startedAt: iso(T0 - 60_000) }),
+      container({ name: 'web', index: 1, image: 'nginx:1', containerId: 'bbbbbbbbbbbbbbbbbbbb', startedAt: iso(T0 - 60_000), nanoCpus: 1_600_000_000, memory: 512 * 1024 ** 2 }),
+      container({ name: 'log', index: 2, image: 'fluent:2', containerId: 'cccccccccccccccccccc', startedAt: iso(T0 - 60_000), nanoCpus: 400_000_000, memory: 128 * 1024 ** 2 }),
+    ],
+    spec: {
+      appkey: 'com.x',
+      id: 1,
+      resources: { cpu: 2, memory: '1Gi', disk: '10Gi' },
+      containers: [
+        { index: 2, image: 'fluent:2', options: { name: 'log', cpu: 20 } },
+        { index: 1, image: 'nginx:1', options: { name: 'web', cpu: 80, volumes: [{ path: '/data', quota: 10 }] } },
+      ],
+    },
+    createdAt: iso(T0 - 3_600_000),
+    updatedAt: iso(T0 - 60_000),
+    ...over,
+  };
+}
+
+export function makeHost(over: Partial<Host> = {}): Host {
+  return {
+    name: 'h1',
+    zone: 'dc1',
+    rack: 'r1',
+    labels: { ssd: 'true' },
+    capacity: { cpu: 8, memory: 16 * 1024 ** 3, disk: 100 * 1024 ** 3 },
+    agentUrl: 'http://127.0.0.1:7071',
+    agentVersion: '0.1.0',
+    dockerVersion: '20.10.24',
+    state: 'ready',
+    cordoned: false,
+    lastHeartbeat: iso(T0 - 3_000),
+    registeredAt: iso(T0 - 2 * 86_400_000),
+    allocated: { cpu: 2.5, memory: 4 * 1024 ** 3, disk: 10 * 1024 ** 3 },
+    sets: 3,
+    ...over,
+  };
+}
