@@ -27,8 +27,11 @@ async function healthy() {
   }
 }
 
+// CPU is shared, so one machine offers the scheduler 4 cores per core unless told otherwise.
+const env = { WHARF_CPU_OVERCOMMIT: '4', ...process.env };
+
 function run(name, args) {
-  const child = spawn(process.execPath, args, { stdio: 'inherit', env: process.env });
+  const child = spawn(process.execPath, args, { stdio: 'inherit', env });
   children.push(child);
   child.on('exit', (code, signal) => {
     if (stopping) return;

@@ -111,9 +111,14 @@ function teardown(id: string): void {
   const ns = `wharf-e2e-${id}`;
   for (const pid of quiet('ip', ['netns', 'pids', ns]).split('\n').filter(Boolean)) quiet('kill', ['-9', pid]);
   for (const base of [join(RUN_BASE, id), join(DATA_BASE, id)]) {
-    const mounts = quiet('findmnt', ['-rn', '-o', 'TARGET']).split('\n').filter((m) => m.startsWith(`${base}/`)).sort().reverse();
+    // dockerd bind-mounts its data-root onto itself, and overlays live below it.
+    const mounts = quiet('findmnt', ['-rn', '-o', 'TARGET']).split('\n').filter((m) => m === base || m.startsWith(`${base}/`)).sort().reverse();
     for (const m of mounts) quiet('umount', ['-l', m]);
-    rmSync(base, { recursive: true, force: true });
+    try {
+      rmSync(base, { recursive: true, force: true });
+    } catch (err) {
+      process.stderr.write(`e2e: could not remove ${base}: ${(err as Error).message}\n`);
+    }
   }
   rmSync(join(DATA_BASE, `${id}.log`), { force: true });
   if (existsSync(`/run/netns/${ns}`)) quiet('ip', ['netns', 'del', ns]);
@@ -121,8 +126,15 @@ function teardown(id: string): void {
 
 /** Tears down hosts of earlier runs whose test process no longer exists. */
 export function cleanupStale(): void {
-  if (!existsSync(RUN_BASE)) return;
-  for (const id of readdirSync(RUN_BASE)) {
+  const ids = new Set<string>();
+  for (const base of [RUN_BASE, DATA_BASE]) {
+    if (existsSync(base)) for (const n of readdirSync(base)) if (!n.endsWith('.log')) ids.add(n);
+  }
+  for (const ns of quiet('ip', ['netns', 'list']).split('\n')) {
+    const m = /^wharf-e2e-(\S+)/.exec(ns);
+    if (m?.[1]) ids.add(m[1]);
+  }
+  for (const id of ids) {
     const pid = Number(id.split('-').pop());
     let alive = false;
     try {

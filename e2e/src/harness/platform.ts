@@ -93,6 +93,7 @@ export class Platform {
       '--data-dir', dataDir,
       '--listen', '127.0.0.1:0',
       '--heartbeat-interval', '1',
+      '--cpu-overcommit', '32',
     ]));
   }
 

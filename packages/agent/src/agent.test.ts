@@ -1,0 +1,87 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import type { SetObject, StatusReport } from '@wharf/types';
+import { startAgent } from './agent.js';
+import { FakeEngine } from './docker/fake-engine.js';
+import { FakeServer } from './testing/fake-server.js';
+
+function setObject(over: Partial<SetObject> = {}): SetObject {
+  return {
+    tenant: 't',
+    appkey: 'app',
+    id: '1',
+    generation: 1,
+    desired: 'running',
+    createdAt: '2026-01-01T00:00:00Z',
+    updatedAt: '2026-01-01T00:00:00Z',
+    spec: { appkey: 'app', id: 1, containers: [{ index: 0, image: 'wharf/busybox:latest', options: { name: 'web' } }] },
+    ...over,
+  };
+}
+
+const phaseOf = (r: StatusReport, id = '1'): string | undefined => r.sets.find((s) => s.id === id)?.status?.phase;
+
+test('agent: registers, runs the desired sets, reports, follows Docker events and removes orphans', async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'wharf-agent-e2e-'));
+  const server = await new FakeServer().start();
+  const engine = new FakeEngine(['wharf/busybox:latest']);
+  // A leftover of a set this host no longer runs.
+  const orphan = await engine.create({
+    dockerName: 't_gone_9_infra', image: 'wharf/busybox:latest', env: [], ports: [], privileged: true, ipcMode: 'shareable', networkMode: 'default', binds: [], restartPolicy: 'unless-stopped',
+    labels: { 'wharf.managed': 'true', 'wharf.set': 't/gone/9', 'wharf.tenant': 't', 'wharf.app': 'gone', 'wharf.set-id': '9', 'wharf.name': 'infra', 'wharf.role': 'infra', 'wharf.index': '-1' },
+  });
+  server.sets = [setObject()];
+  const agent = await startAgent({
+    server: server.url, joinToken: 'jt', name: 'h1', dataDir, listen: '127.0.0.1:0', engine, logger: pino({ level: process.env.TEST_LOG ?? 'silent' }), heartbeatIntervalSeconds: 0.2,
+  });
+  try {
+    assert.match(agent.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    const running = await server.waitForReport((r) => phaseOf(r) === 'running');
+    const set = running.sets.find((s) => s.id === '1');
+    assert.equal(set?.status?.host, 'h1');
+    assert.deepEqual(set?.status?.containers.map((c) => c.name), ['infra', 'web']);
+    const reg = server.registrations[0];
+    assert.equal(reg?.name, 'h1');
+    assert.equal(reg?.agentUrl, agent.url);
+    assert.equal(reg?.dockerVersion, '20.10.0-fake');
+    assert.ok((reg?.capacity.cpu ?? 0) > 0 && (reg?.capacity.memory ?? 0) > 0 && (reg?.capacity.disk ?? 0) > 0);
+    assert.deepEqual(reg?.images, ['wharf/busybox:latest']);
+    assert.ok(server.authHeaders.every((h) => h === 'Bearer jt'));
+
+    // The orphan goes once the first desired answer is in.
+    for (let i = 0; i < 100 && engine.containers.has(orphan); i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(engine.containers.has(orphan), false);
+
+    // A crash: Died event reported, container started again.
+    const startedAt = set?.status?.containers[1]?.startedAt;
+    engine.kill('web', 3);
+    const died = await server.waitForReport((r) => r.sets.some((s) => s.events?.some((e) => e.reason === 'Died' && /exited with code 3/.test(e.message))));
+    assert.ok(died);
+    await server.waitForReport((r) => {
+      const web = r.sets[0]?.status?.containers[1];
+      return phaseOf(r) === 'running' && web?.state === 'running' && web.startedAt !== startedAt;
+    });
+
+    // Stop, then delete.
+    server.setDesired([setObject({ desired: 'stopped', generation: 2 })]);
+    await server.waitForReport((r) => phaseOf(r) === 'stopped');
+    server.setDesired([setObject({ deleting: true, generation: 3 })]);
+    await server.waitForReport((r) => r.sets.some((s) => s.id === '1' && s.deleted === true));
+    assert.equal(engine.containers.size, 0);
+
+    // And a new set, then stop the agent: its containers keep running.
+    server.setDesired([setObject({ id: '2', spec: { ...setObject().spec, id: 2 } })]);
+    await server.waitForReport((r) => phaseOf(r, '2') === 'running');
+  } finally {
+    const t0 = Date.now();
+    await agent.stop();
+    assert.ok(Date.now() - t0 < 2_000, `stop took ${Date.now() - t0} ms`);
+    await server.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+  assert.equal([...engine.containers.values()].filter((c) => c.state === 'running').length, 2, 'stopping the agent stops no container');
+});

@@ -1,0 +1,310 @@
+/**
+ * Wires the agent together:
+ *
+ *   desired long-poll ─┐
+ *   docker events ─────┼─▶ per-set queue ─▶ reconciler (planner → Engine) ─▶ status reporter ─▶ server
+ *   resync every 30 s ─┘
+ *
+ * The agent keeps no state of its own: what runs is found by labels every time.
+ */
+import { mkdir } from 'node:fs/promises';
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import { pino, type Logger } from 'pino';
+import { WharfClient } from '@wharf/client';
+import { Labels, setRef, type SetObject } from '@wharf/types';
+import { atMost } from './backoff.js';
+import { parseListen, resolveConfig, type AgentConfig, type ResolvedConfig } from './config.js';
+import type { SetIdentity } from './containers.js';
+import { DockerodeEngine } from './docker/dockerode-engine.js';
+import type { Engine, EngineEvent } from './docker/engine.js';
+import { ExitTracker } from './exits.js';
+import { failureKind } from './failure-log.js';
+import { createHttpServer } from './http.js';
+import { desiredLoop } from './loops/desired.js';
+import { dockerEventsLoop } from './loops/docker-events.js';
+import { registerLoop } from './loops/register.js';
+import { resolvePrivilege } from './privilege.js';
+import { KeyedQueue } from './queue.js';
+import { SetReconciler, type ReconcileHooks } from './reconciler.js';
+import { StatusReporter } from './reporter.js';
+
+export interface RunningAgent {
+  /** Stops the loops and the HTTP API. Containers are left running. */
+  stop(): Promise<void>;
+  /** The agent API's actual address, e.g. http://127.0.0.1:40123 */
+  url: string;
+}
+
+const EVENT_DEBOUNCE_MS = 50;
+const MAX_SET_BACKOFF_MS = 10_000;
+
+/** What decides a reconcile's outcome: when it changes, a set in back-off is retried at once. */
+function setKey(s: SetObject): string {
+  return JSON.stringify([s.generation, s.desired, s.deleting ?? false, s.restartRequestedAt ?? null, s.spec]);
+}
+
+function identity(s: SetObject): SetIdentity {
+  return { tenant: s.tenant, appkey: s.appkey, id: s.id };
+}
+
+interface SetFailure {
+  count: number;
+  until: number;
+  key: string;
+}
+
+class Agent {
+  private readonly abort = new AbortController();
+  private readonly client: WharfClient;
+  private readonly reporter: StatusReporter;
+  private readonly reconciler: SetReconciler;
+  private readonly exits = new ExitTracker();
+  private readonly queue: KeyedQueue;
+  private desired = new Map<string, SetObject>();
+  private desiredReceived = false;
+  private readonly forceReport = new Set<string>();
+  private readonly failures = new Map<string, SetFailure>();
+  /** The last warning of a set's current failure streak: a retry that fails the same way adds no event. */
+  private readonly lastWarning = new Map<string, string>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private loops: Promise<void>[] = [];
+
+  constructor(
+    private readonly config: ResolvedConfig,
+    private readonly engine: Engine,
+    private readonly log: Logger,
+    private readonly advertise: string,
+  ) {
+    this.client = new WharfClient({ server: config.server, ...(config.joinToken ? { token: config.joinToken } : {}) });
+    this.reporter = new StatusReporter((report) => this.client.reportStatus(config.name, report), log);
+    const infraPrivilege = resolvePrivilege(config.infraPrivileged);
+    if (!infraPrivilege.privileged && config.infraPrivileged === 'auto') {
+      log.warn({ missing: infraPrivilege.capDrop }, 'this host lacks capabilities Docker needs for privileged containers: infra containers get all the others instead');
+    }
+    this.reconciler = new SetReconciler({ engine, host: config.name, dataDir: config.dataDir, infraImage: config.infraImage, infraPrivilege, log, exits: this.exits });
+    this.queue = new KeyedQueue((ref) => this.work(ref), config.concurrency, (ref, err) => log.error({ set: ref, err }, 'reconcile crashed'));
+  }
+
+  start(): void {
+    const signal = this.abort.signal;
+    const { config, log } = this;
+    this.loops.push(
+      registerLoop({
+        client: this.client,
+        engine: this.engine,
+        host: { name: config.name, zone: config.zone, rack: config.rack, labels: config.labels },
+        cpuOvercommit: config.cpuOvercommit,
+        dataDir: config.dataDir,
+        advertise: this.advertise,
+        intervalMs: config.heartbeatIntervalSeconds * 1000,
+        log,
+        signal,
+        onRegistered: () => {
+          this.loops.push(
+            desiredLoop({ client: this.client, host: config.name, waitSeconds: config.desiredWaitSeconds, log, signal, onSets: (sets) => this.onDesired(sets) }),
+          );
+        },
+      }),
+      dockerEventsLoop({ engine: this.engine, log, signal, onEvent: (e) => this.onDockerEvent(e), onResubscribed: () => this.resync() }),
+    );
+    this.resyncTimer = setInterval(() => this.resync(), config.resyncIntervalSeconds * 1000);
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    clearInterval(this.resyncTimer);
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    // A reconcile may be in a 60 s pull: do not wait for it. Nothing is lost (level-triggered).
+    await atMost(this.queue.close(), 5_000);
+    await atMost(this.reporter.flushed(), 1_000);
+    this.reporter.close();
+    await Promise.allSettled(this.loops);
+  }
+
+  private onDesired(sets: SetObject[]): void {
+    const next = new Map(sets.map((s) => [setRef(s), s]));
+    const changed: string[] = [];
+    for (const [ref, s] of next) {
+      const before = this.desired.get(ref);
+      if (!before || setKey(before) !== setKey(s)) changed.push(ref);
+    }
+    const gone = [...this.desired.keys()].filter((ref) => !next.has(ref));
+    const first = !this.desiredReceived;
+    this.desired = next;
+    this.desiredReceived = true;
+    this.reporter.retain(new Set(next.keys()));
+    for (const ref of gone) {
+      this.reconciler.forget(ref);
+      this.failures.delete(ref);
+      this.lastWarning.delete(ref);
+    }
+    this.log.debug({ sets: next.size, changed: changed.length, gone: gone.length }, 'desired state');
+    for (const ref of [...changed, ...gone]) this.queue.request(ref);
+    if (first) void this.sweepOrphans();
+  }
+
+  /** Every desired set again, plus containers of sets no longer desired; statuses are re-sent. */
+  private resync(): void {
+    if (!this.desiredReceived) return;
+    for (const ref of this.desired.keys()) {
+      this.forceReport.add(ref);
+      this.queue.request(ref);
+    }
+    void this.sweepOrphans();
+  }
+
+  private async sweepOrphans(): Promise<void> {
+    try {
+      const managed = await this.engine.listManaged();
+      for (const ref of new Set(managed.map((m) => m.setRef))) if (!this.desired.has(ref)) this.queue.request(ref);
+    } catch (err) {
+      this.log.debug({ kind: failureKind(err) }, 'orphan sweep skipped: docker unavailable');
+    }
+  }
+
+  private onDockerEvent(e: EngineEvent): void {
+    const ref = e.labels[Labels.set];
+    if (!ref) return;
+    const set = this.desired.get(ref);
+    if (set && e.action === 'oom') {
+      this.reporter.addEvent(ref, identity(set), this.setEvent('Warning', 'OOMKilled', `container ${e.labels[Labels.name] ?? e.containerId} was killed: out of memory`));
+    }
+    if (e.action === 'die' && this.exits.unexpected(e.containerId) && set) {
+      this.reporter.addEvent(ref, identity(set), this.setEvent('Warning', 'Died', `container ${e.labels[Labels.name] ?? e.containerId} exited with code ${e.exitCode ?? 'unknown'}`));
+    }
+    if (this.timers.has(`event:${ref}`)) return;
+    this.timers.set(
+      `event:${ref}`,
+      setTimeout(() => {
+        this.timers.delete(`event:${ref}`);
+        this.queue.request(ref);
+      }, EVENT_DEBOUNCE_MS),
+    );
+  }
+
+  private setEvent(type: 'Normal' | 'Warning', reason: string, message: string) {
+    return { time: new Date().toISOString(), type, reason, message, host: this.config.name };
+  }
+
+  private async work(ref: string): Promise<void> {
+    if (this.abort.signal.aborted) return;
+    const set = this.desired.get(ref);
+    if (!set) {
+      if (!this.desiredReceived) return;
+      const result = await this.reconciler.removeOrphan(ref, { onEvent: (e) => this.log.info({ set: ref, reason: e.reason }, e.message) });
+      if (!result.ok) this.retryLater(ref, undefined);
+      return;
+    }
+    const key = setKey(set);
+    const failure = this.failures.get(ref);
+    if (failure && failure.key === key && Date.now() < failure.until) {
+      this.schedule(ref, failure.until - Date.now());
+      return;
+    }
+    const id = identity(set);
+    const hooks: ReconcileHooks = {
+      onEvent: (e) => {
+        if (e.type === 'Warning') {
+          const key = `${e.reason}\n${e.message}`;
+          if (this.lastWarning.get(ref) === key) return;
+          this.lastWarning.set(ref, key);
+        }
+        this.reporter.addEvent(ref, id, e);
+      },
+      onProgress: (status) => this.reporter.update(ref, id, { status }),
+    };
+    let ok = false;
+    try {
+      const result = await this.reconciler.reconcile(set, hooks);
+      ok = result.ok;
+      if (result.report) this.reporter.update(ref, id, result.report, this.forceReport.delete(ref));
+    } catch (err) {
+      // Docker did not answer at all: nothing true to report; try again later.
+      this.log.warn({ set: ref, kind: failureKind(err), err: err instanceof Error ? err.message : String(err) }, 'reconcile failed');
+    }
+    if (ok) {
+      this.failures.delete(ref);
+      this.lastWarning.delete(ref);
+    } else {
+      this.retryLater(ref, key);
+    }
+  }
+
+  /** Back-off per set: 1 s, 2 s, 4 s … at most 10 s; a changed desired state skips it. */
+  private retryLater(ref: string, key: string | undefined): void {
+    const count = (this.failures.get(ref)?.count ?? 0) + 1;
+    const delay = Math.min(MAX_SET_BACKOFF_MS, 1_000 * 2 ** (count - 1));
+    this.failures.set(ref, { count, until: Date.now() + delay, key: key ?? '' });
+    this.schedule(ref, delay);
+  }
+
+  private schedule(ref: string, ms: number): void {
+    const name = `retry:${ref}`;
+    if (this.timers.has(name) || this.abort.signal.aborted) return;
+    this.timers.set(
+      name,
+      setTimeout(() => {
+        this.timers.delete(name);
+        this.queue.request(ref);
+      }, ms),
+    );
+  }
+}
+
+function urlHost(address: string): string {
+  return address.includes(':') ? `[${address}]` : address;
+}
+
+/** For a wildcard listen address, the first external IPv4 address (else loopback). */
+function defaultAdvertise(addr: AddressInfo): string {
+  let host = addr.address;
+  if (host === '0.0.0.0' || host === '::') {
+    const external = Object.values(networkInterfaces())
+      .flat()
+      .find((i) => i && i.family === 'IPv4' && !i.internal);
+    host = external?.address ?? '127.0.0.1';
+  }
+  return `http://${urlHost(host)}:${addr.port}`;
+}
+
+async function listen(server: Server, host: string, port: number): Promise<AddressInfo> {
+  server.listen(port, host);
+  await Promise.race([once(server, 'listening'), once(server, 'error').then(([err]) => Promise.reject(err as Error))]);
+  return server.address() as AddressInfo;
+}
+
+/** Starts the agent: HTTP API first, then the loops (which retry until server and Docker answer). */
+export async function startAgent(input: AgentConfig = {}): Promise<RunningAgent> {
+  const config = resolveConfig(input);
+  const log = config.logger ?? pino({ name: 'wharf-agent', level: 'info' }, pino.destination(2));
+  const engine = config.engine ?? new DockerodeEngine(config.dockerSocket);
+  await mkdir(config.dataDir, { recursive: true });
+  if (!config.joinToken) log.warn('no join token: the agent API accepts every request');
+
+  const http = createHttpServer({ engine, log, ...(config.joinToken ? { token: config.joinToken } : {}) });
+  const { host, port } = parseListen(config.listen);
+  const addr = await listen(http, host, port);
+  const url = `http://${urlHost(addr.address)}:${addr.port}`;
+  const advertise = config.advertise ?? defaultAdvertise(addr);
+
+  const agent = new Agent(config, engine, log, advertise);
+  agent.start();
+  log.info({ host: config.name, server: config.server, listen: url, advertise, dataDir: config.dataDir, docker: config.dockerSocket }, 'wharf-agent started');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    stop: () =>
+      (stopping ??= (async () => {
+        await agent.stop();
+        http.closeAllConnections();
+        await new Promise<void>((resolve) => http.close(() => resolve()));
+        log.info('wharf-agent stopped; containers left running');
+      })()),
+  };
+}

@@ -1,0 +1,68 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, DEFAULTS, parseCli, parseListen, resolveConfig } from './config.js';
+
+test('config: defaults', () => {
+  const r = parseCli([], {});
+  assert.equal(r.kind, 'run');
+  if (r.kind !== 'run') return;
+  const c = resolveConfig(r.config);
+  assert.equal(c.server, DEFAULTS.server);
+  assert.equal(c.name, hostname());
+  assert.equal(c.zone, 'default');
+  assert.equal(c.rack, 'default');
+  assert.equal(c.dockerSocket, '/var/run/docker.sock');
+  assert.equal(c.dataDir, '/var/lib/wharf/agent');
+  assert.equal(c.listen, '127.0.0.1:7071');
+  assert.equal(c.heartbeatIntervalSeconds, 5);
+  assert.equal(c.infraImage, 'wharf/busybox:latest');
+  assert.equal(c.joinToken, undefined);
+  assert.equal(r.logLevel, 'info');
+});
+
+test('config: env, and flags over env', () => {
+  const env = { WHARF_SERVER: 'http://env:1', WHARF_JOIN_TOKEN: 'envtok', WHARF_HOST_NAME: 'envhost', DOCKER_HOST: 'unix:///run/d.sock', WHARF_AGENT_LISTEN: '0.0.0.0:0', WHARF_AGENT_DATA_DIR: '/d' };
+  const r = parseCli(['--server', 'http://flag:2', '--label', 'ssd=true', '--label', 'gpu=no', '--heartbeat-interval', '2'], env);
+  assert.ok(r.kind === 'run');
+  assert.equal(r.config.server, 'http://flag:2');
+  assert.equal(r.config.joinToken, 'envtok');
+  assert.equal(r.config.name, 'envhost');
+  assert.equal(r.config.dockerSocket, '/run/d.sock');
+  assert.equal(r.config.listen, '0.0.0.0:0');
+  assert.equal(r.config.dataDir, '/d');
+  assert.equal(r.config.heartbeatIntervalSeconds, 2);
+  assert.deepEqual(r.config.labels, { ssd: 'true', gpu: 'no' });
+});
+
+test('config: join token file', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'wharf-cfg-'));
+  try {
+    await writeFile(join(dir, 'token'), 'filetok\n');
+    const r = parseCli(['--join-token-file', join(dir, 'token')], { WHARF_JOIN_TOKEN: 'envtok' });
+    assert.ok(r.kind === 'run');
+    assert.equal(r.config.joinToken, 'filetok');
+    assert.throws(() => parseCli(['--join-token-file', join(dir, 'missing')], {}), ConfigError);
+  } finally {
+    await rm(dir, { recursive: true });
+  }
+});
+
+test('config: help, version and errors people can act on', () => {
+  assert.deepEqual(parseCli(['--help'], {}), { kind: 'help' });
+  assert.deepEqual(parseCli(['-v'], {}), { kind: 'version' });
+  assert.throws(() => parseCli(['--bogus'], {}), /Unknown option '--bogus'/);
+  assert.throws(() => parseCli(['--label', 'novalue'], {}), /--label must be KEY=VALUE/);
+  assert.throws(() => parseCli(['--heartbeat-interval', 'soon'], {}), /positive number of seconds/);
+  assert.throws(() => parseCli([], { DOCKER_HOST: 'tcp://1.2.3.4:2375' }), /not supported/);
+  assert.throws(() => parseCli(['--listen', 'nope'], {}), /HOST:PORT/);
+  assert.throws(() => parseCli(['--name', 'bad name'], {}), /host name/);
+});
+
+test('config: listen addresses', () => {
+  assert.deepEqual(parseListen('127.0.0.1:7071'), { host: '127.0.0.1', port: 7071 });
+  assert.deepEqual(parseListen('[::1]:0'), { host: '::1', port: 0 });
+  assert.deepEqual(parseListen(':80'), { host: '0.0.0.0', port: 80 });
+});

@@ -1,0 +1,226 @@
+/**
+ * Agent configuration: defaults, and the command line (flags > WHARF_* env > defaults).
+ */
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import type { Logger } from 'pino';
+import type { Engine } from './docker/engine.js';
+
+export interface AgentConfig {
+  /** wharf-server base URL. Default http://127.0.0.1:7070 */
+  server?: string;
+  /** Authenticates the agent to the server and the server to the agent's API. */
+  joinToken?: string;
+  /** Host name. Default os.hostname() */
+  name?: string;
+  zone?: string;
+  rack?: string;
+  labels?: Record<string, string>;
+  /** Default /var/run/docker.sock */
+  dockerSocket?: string;
+  /** Volumes and the recycle bin live here. Default /var/lib/wharf/agent */
+  dataDir?: string;
+  /** HOST:PORT of the agent API; port 0 picks a free one. Default 127.0.0.1:7071 */
+  listen?: string;
+  /** URL the server uses to reach the agent API. Default http://<actual listen address> */
+  advertise?: string;
+  /** Registration doubles as the heartbeat. Default 5 */
+  heartbeatIntervalSeconds?: number;
+  /** Default wharf/busybox:latest */
+  infraImage?: string;
+  /** CPU capacity offered to the scheduler = cores × this ratio. Default 1 */
+  cpuOvercommit?: number;
+  /** Infra containers privileged: true, false, or `auto` (privileged when the host can grant every capability). Default auto */
+  infraPrivileged?: 'auto' | boolean;
+  /** Full resync of every set. Default 30 */
+  resyncIntervalSeconds?: number;
+  /** Sets reconciled at once. Default 4 */
+  concurrency?: number;
+  /** Long-poll wait the agent asks the server for. Default 30 */
+  desiredWaitSeconds?: number;
+  logger?: Logger;
+  /** For tests: use this engine instead of Docker on dockerSocket. */
+  engine?: Engine;
+}
+
+export type ResolvedConfig = Required<Omit<AgentConfig, 'joinToken' | 'advertise' | 'logger' | 'engine'>> & Pick<AgentConfig, 'joinToken' | 'advertise' | 'logger' | 'engine'>;
+
+export const DEFAULTS = {
+  server: 'http://127.0.0.1:7070',
+  zone: 'default',
+  rack: 'default',
+  dockerSocket: '/var/run/docker.sock',
+  dataDir: '/var/lib/wharf/agent',
+  listen: '127.0.0.1:7071',
+  heartbeatIntervalSeconds: 5,
+  infraImage: 'wharf/busybox:latest',
+  cpuOvercommit: 1,
+  infraPrivileged: 'auto' as 'auto' | boolean,
+  resyncIntervalSeconds: 30,
+  concurrency: 4,
+  desiredWaitSeconds: 30,
+} as const;
+
+const HOST_NAME = /^[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$/;
+
+export function resolveConfig(c: AgentConfig): ResolvedConfig {
+  const r: ResolvedConfig = { ...DEFAULTS, name: hostname(), labels: {}, ...stripUndefined(c) };
+  if (!HOST_NAME.test(r.name)) throw new ConfigError(`host name "${r.name}" is not valid (letters, digits, '.', '_', '-'; at most 63)`);
+  parseListen(r.listen);
+  if (!(r.heartbeatIntervalSeconds > 0)) throw new ConfigError('the heartbeat interval must be a positive number of seconds');
+  return r;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** "127.0.0.1:7071", "[::1]:0", ":7071" → host and port. */
+export function parseListen(listen: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(listen);
+  const port = Number(m?.[3]);
+  if (!m || port > 65535) throw new ConfigError(`--listen must be HOST:PORT (e.g. 127.0.0.1:7071), not "${listen}"`);
+  return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
+}
+
+export const USAGE = `Usage: wharf-agent [options]
+
+The Wharf host agent: runs the sets the server places on this host as Docker
+containers, and reports their status. Every option can also be set in the
+environment (shown in brackets); flags win.
+
+  --server URL              wharf-server URL [WHARF_SERVER] (default ${DEFAULTS.server})
+  --join-token TOKEN        join token [WHARF_JOIN_TOKEN]
+  --join-token-file PATH    read the join token from a file
+  --name NAME               host name [WHARF_HOST_NAME] (default: this machine's hostname)
+  --zone ZONE               data centre [WHARF_ZONE] (default ${DEFAULTS.zone})
+  --rack RACK               rack [WHARF_RACK] (default ${DEFAULTS.rack})
+  --label KEY=VALUE         host label, repeatable [WHARF_HOST_LABELS=k=v,k=v]
+  --docker-socket PATH      Docker Engine socket [DOCKER_HOST=unix://PATH] (default ${DEFAULTS.dockerSocket})
+  --data-dir DIR            volumes and recycle bin [WHARF_AGENT_DATA_DIR] (default ${DEFAULTS.dataDir})
+  --listen HOST:PORT        agent API address, port 0 = any free port [WHARF_AGENT_LISTEN] (default ${DEFAULTS.listen})
+  --advertise URL           URL the server uses to reach this agent [WHARF_AGENT_ADVERTISE]
+                            (default http://<listen address>)
+  --heartbeat-interval SEC  registration/heartbeat period [WHARF_HEARTBEAT_INTERVAL] (default ${DEFAULTS.heartbeatIntervalSeconds})
+  --infra-image IMAGE       image of every set's infra container [WHARF_INFRA_IMAGE] (default ${DEFAULTS.infraImage})
+  --cpu-overcommit RATIO    CPU capacity offered to the scheduler = cores × RATIO [WHARF_CPU_OVERCOMMIT]
+                            (default ${DEFAULTS.cpuOvercommit}; memory is never overcommitted)
+  --infra-privileged auto|true|false
+                            run infra containers privileged [WHARF_INFRA_PRIVILEGED] (default auto:
+                            privileged unless this host lacks a capability Docker would need)
+  --log-level LEVEL         trace|debug|info|warn|error [WHARF_LOG_LEVEL] (default info)
+  -h, --help                show this help
+  -v, --version             print the version
+
+Stopping the agent (SIGINT/SIGTERM) never stops containers: they keep running and
+are re-adopted by their labels when the agent comes back.
+`;
+
+export type CliResult = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; config: AgentConfig; logLevel: string };
+
+function parseLabels(items: string[]): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const item of items) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new ConfigError(`--label must be KEY=VALUE, not "${item}"`);
+    labels[item.slice(0, eq).trim()] = item.slice(eq + 1).trim();
+  }
+  return labels;
+}
+
+function seconds(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`${flag} must be a positive number of seconds, not "${value}"`);
+  return n;
+}
+
+function ratio(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 1 || n > 100) throw new ConfigError(`${flag} must be a number from 1 to 100, not "${value}"`);
+  return n;
+}
+
+function privilegeSetting(value: string | undefined): 'auto' | boolean | undefined {
+  if (value === undefined || value === 'auto') return value;
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw new ConfigError(`--infra-privileged must be auto, true or false, not "${value}"`);
+}
+
+function dockerSocket(flag: string | undefined, dockerHost: string | undefined): string | undefined {
+  if (flag) return flag;
+  if (!dockerHost) return undefined;
+  if (!dockerHost.startsWith('unix://')) throw new ConfigError(`DOCKER_HOST=${dockerHost} is not supported: use unix:///path/to/docker.sock`);
+  return dockerHost.slice('unix://'.length);
+}
+
+/** Parses argv (without node and the script) and env. Throws ConfigError with a message for people. */
+export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliResult {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        server: { type: 'string' },
+        'join-token': { type: 'string' },
+        'join-token-file': { type: 'string' },
+        name: { type: 'string' },
+        zone: { type: 'string' },
+        rack: { type: 'string' },
+        label: { type: 'string', multiple: true },
+        'docker-socket': { type: 'string' },
+        'data-dir': { type: 'string' },
+        listen: { type: 'string' },
+        advertise: { type: 'string' },
+        'heartbeat-interval': { type: 'string' },
+        'infra-image': { type: 'string' },
+        'infra-privileged': { type: 'string' },
+        'cpu-overcommit': { type: 'string' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+    }));
+  } catch (err) {
+    throw new ConfigError(`${(err as Error).message}\nRun wharf-agent --help for the options.`);
+  }
+  if (values.help) return { kind: 'help' };
+  if (values.version) return { kind: 'version' };
+
+  let joinToken = values['join-token'] ?? env.WHARF_JOIN_TOKEN;
+  if (values['join-token'] === undefined && values['join-token-file'] !== undefined) {
+    try {
+      joinToken = readFileSync(values['join-token-file'], 'utf8').trim();
+    } catch (err) {
+      throw new ConfigError(`cannot read --join-token-file: ${(err as Error).message}`);
+    }
+  }
+  const envLabels = (env.WHARF_HOST_LABELS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const config: AgentConfig = {
+    server: values.server ?? env.WHARF_SERVER,
+    ...(joinToken ? { joinToken } : {}),
+    name: values.name ?? env.WHARF_HOST_NAME,
+    zone: values.zone ?? env.WHARF_ZONE,
+    rack: values.rack ?? env.WHARF_RACK,
+    labels: parseLabels(values.label ?? envLabels),
+    dockerSocket: dockerSocket(values['docker-socket'], env.DOCKER_HOST),
+    dataDir: values['data-dir'] ?? env.WHARF_AGENT_DATA_DIR,
+    listen: values.listen ?? env.WHARF_AGENT_LISTEN,
+    advertise: values.advertise ?? env.WHARF_AGENT_ADVERTISE,
+    heartbeatIntervalSeconds: seconds(values['heartbeat-interval'] ?? env.WHARF_HEARTBEAT_INTERVAL, '--heartbeat-interval'),
+    infraImage: values['infra-image'] ?? env.WHARF_INFRA_IMAGE,
+    infraPrivileged: privilegeSetting(values['infra-privileged'] ?? env.WHARF_INFRA_PRIVILEGED),
+    cpuOvercommit: ratio(values['cpu-overcommit'] ?? env.WHARF_CPU_OVERCOMMIT, '--cpu-overcommit'),
+  };
+  resolveConfig(config);
+  return { kind: 'run', config, logLevel: values['log-level'] ?? env.WHARF_LOG_LEVEL ?? 'info' };
+}

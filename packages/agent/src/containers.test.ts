@@ -1,0 +1,100 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Labels, resolveSetSpec, type SetObject } from '@wharf/types';
+import { canonicalJson, containerName, desiredSet, INFRA_REF, specHash, volumePath, withInfraId } from './containers.js';
+
+const host = { dataDir: '/data', infraImage: 'wharf/busybox:latest' };
+
+function setObject(over: Partial<SetObject> = {}, spec: Record<string, unknown> = {}): SetObject {
+  return {
+    tenant: 'acme',
+    appkey: 'shop',
+    id: '7',
+    generation: 3,
+    desired: 'running',
+    createdAt: '2026-01-01T00:00:00Z',
+    updatedAt: '2026-01-01T00:00:00Z',
+    spec: {
+      appkey: 'shop',
+      id: 7,
+      resources: { cpu: 2, memory: '1Gi' },
+      containers: [
+        { index: 1, image: 'db:1', options: { name: 'db', cpu: 25, mem: 25, volumes: [{ path: '/data' }] } },
+        { index: 0, image: 'web:1', options: { name: 'web', cpu: 75, mem: 75, command: { cmd: '/bin/web', args: ['-p', '80'] }, env: { B: '2', A: '1' }, ports: [{ containerPort: 80, hostPort: 8080 }], labels: { team: 'x' } } },
+      ],
+      ...spec,
+    } as SetObject['spec'],
+    ...over,
+  };
+}
+
+function build(set: SetObject) {
+  const r = resolveSetSpec(set.spec);
+  assert.ok(r.ok, JSON.stringify(r));
+  return desiredSet(set, r.set, host);
+}
+
+test('names and volume path', () => {
+  assert.equal(containerName({ tenant: 'acme', appkey: 'shop', id: '7' }, 'infra'), 'acme_shop_7_infra');
+  assert.equal(volumePath('/data', { tenant: 'acme', appkey: 'shop', id: '7' }), '/data/volumes/acme/shop/7');
+  assert.throws(() => volumePath('/data', { tenant: '..', appkey: 'shop', id: '7' }));
+});
+
+test('desired set: infra first, then business by index, with labels and limits', () => {
+  const d = build(setObject());
+  assert.deepEqual(d.containers.map((c) => c.name), ['infra', 'web', 'db']);
+  const [infra, web, db] = d.containers;
+  assert.ok(infra && web && db);
+  assert.equal(infra.config.dockerName, 'acme_shop_7_infra');
+  assert.deepEqual(infra.config.labels, {
+    [Labels.managed]: 'true', [Labels.tenant]: 'acme', [Labels.set]: 'acme/shop/7', [Labels.app]: 'shop', [Labels.setId]: '7',
+    [Labels.generation]: '3', [Labels.index]: '-1', [Labels.name]: 'infra', [Labels.role]: 'infra', [Labels.specHash]: infra.specHash,
+  });
+  assert.equal(infra.config.privileged, true);
+  assert.equal(infra.config.ipcMode, 'shareable');
+  assert.deepEqual(infra.config.ports, [{ port: '80/tcp', hostPort: 8080 }]);
+  assert.deepEqual(infra.config.binds, ['/data/volumes/acme/shop/7:/volume']);
+
+  assert.equal(web.config.labels.team, 'x');
+  assert.equal(web.config.labels[Labels.index], '0');
+  assert.equal(web.config.labels[Labels.role], 'business');
+  assert.deepEqual(web.config.entrypoint, ['/bin/web']);
+  assert.deepEqual(web.config.cmd, ['-p', '80']);
+  assert.deepEqual(web.config.env, ['A=1', 'B=2']);
+  assert.equal(web.config.nanoCpus, 1.5e9);
+  assert.equal(web.config.memory, 0.75 * 1024 ** 3);
+  assert.equal(web.config.memorySwap, web.config.memory);
+  assert.equal(web.config.networkMode, `container:${INFRA_REF}`);
+  assert.equal(db.config.entrypoint, undefined, 'no command: image defaults');
+  assert.deepEqual(db.config.binds, ['/data/volumes/acme/shop/7:/data']);
+  assert.equal(withInfraId(web.config, 'abc123').networkMode, 'container:abc123');
+  assert.equal(withInfraId(web.config, 'abc123').ipcMode, 'container:abc123');
+});
+
+test('spec hash is stable across runs and key order, and ignores the generation', () => {
+  const a = build(setObject());
+  const b = build(setObject({ generation: 99 }));
+  assert.deepEqual(a.containers.map((c) => c.specHash), b.containers.map((c) => c.specHash));
+  assert.equal(canonicalJson({ b: 1, a: [1, { d: 2, c: undefined }] }), '{"a":[1,{"d":2}],"b":1}');
+  // A literal: if this changes, every running container would be recreated on agent upgrade.
+  assert.equal(a.containers[0]?.specHash, specHash(a.containers[0]!.config));
+  assert.equal(a.containers[0]?.specHash, 'c583594d8cf115458040efedeadce9eaa5160844d75ff04edd0a2feacce093b8');
+});
+
+test('spec hash changes when limits change, only for the containers whose limits changed', () => {
+  const a = build(setObject());
+  const b = build(setObject({}, { resources: { cpu: 4, memory: '1Gi' } }));
+  assert.equal(a.containers[0]?.specHash, b.containers[0]?.specHash, 'infra unchanged');
+  assert.notEqual(a.containers[1]?.specHash, b.containers[1]?.specHash);
+  assert.notEqual(a.containers[2]?.specHash, b.containers[2]?.specHash);
+});
+
+test('a port change changes the infra hash', () => {
+  const a = build(setObject());
+  const spec = setObject().spec;
+  const web = spec.containers[1];
+  assert.ok(web);
+  web.options.ports = [{ containerPort: 81 }];
+  const b = build(setObject({ spec }));
+  assert.notEqual(a.containers[0]?.specHash, b.containers[0]?.specHash);
+});

@@ -1,0 +1,177 @@
+/**
+ * What Docker should run for a set: container names, labels, create configs and the
+ * spec hash that tells the planner whether an existing container still matches.
+ */
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import {
+  INFRA_NAME,
+  Labels,
+  setRef,
+  type ContainerRole,
+  type ResolvedContainer,
+  type ResolvedSet,
+  type SetObject,
+} from '@wharf/types';
+import type { ContainerConfig } from './docker/engine.js';
+import type { InfraPrivilege } from './privilege.js';
+
+export interface SetIdentity {
+  tenant: string;
+  appkey: string;
+  id: string;
+}
+
+/** The infra container sleeps forever but exits at once on SIGTERM (PID 1 has no default handler). */
+export const INFRA_COMMAND = ['sh', '-c', "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done"];
+/** Where the set's volume appears in the infra container. */
+export const INFRA_VOLUME_PATH = '/volume';
+/** Stands for the infra container's ID in business configs until it is known; keeps the hash stable. */
+export const INFRA_REF = '{infra}';
+
+export interface DesiredContainer {
+  name: string;
+  role: ContainerRole;
+  /** -1 for the infra container. */
+  index: number;
+  image: string;
+  specHash: string;
+  /** Business containers refer to the infra container as INFRA_REF; see withInfraId. */
+  config: ContainerConfig;
+}
+
+export interface DesiredSet extends SetIdentity {
+  ref: string;
+  generation: number;
+  volumePath: string;
+  /** Infra first, then business containers by index: the start order. */
+  containers: DesiredContainer[];
+}
+
+export interface HostSettings {
+  dataDir: string;
+  infraImage: string;
+  /** Default: privileged. */
+  infraPrivilege?: InfraPrivilege;
+}
+
+export function containerName(set: SetIdentity, name: string): string {
+  return [set.tenant, set.appkey, set.id, name].map((p) => p.replace(/[^A-Za-z0-9_.-]/g, '-')).join('_');
+}
+
+const SAFE_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+/** `<data-dir>/volumes/<tenant>/<appkey>/<id>`; throws on a segment that could escape the directory. */
+export function volumePath(dataDir: string, set: SetIdentity): string {
+  for (const segment of [set.tenant, set.appkey, set.id]) {
+    if (!SAFE_SEGMENT.test(segment)) throw new Error(`"${segment}" cannot be used as a volume directory name`);
+  }
+  return join(dataDir, 'volumes', set.tenant, set.appkey, set.id);
+}
+
+function identityLabels(set: SetIdentity, generation: number): Record<string, string> {
+  return {
+    [Labels.managed]: 'true',
+    [Labels.tenant]: set.tenant,
+    [Labels.set]: setRef(set),
+    [Labels.app]: set.appkey,
+    [Labels.setId]: set.id,
+    [Labels.generation]: String(generation),
+  };
+}
+
+function portKey(p: { containerPort: number; protocol?: 'tcp' | 'udp' }): string {
+  return `${p.containerPort}/${p.protocol ?? 'tcp'}`;
+}
+
+function infraConfig(set: SetIdentity, resolved: ResolvedSet, generation: number, host: HostSettings, volume: string): ContainerConfig {
+  const ports = resolved.containers
+    .flatMap((c) => c.ports)
+    .map((p) => ({ port: portKey(p), ...(p.hostPort !== undefined ? { hostPort: p.hostPort } : {}) }))
+    .sort((a, b) => a.port.localeCompare(b.port));
+  return {
+    dockerName: containerName(set, INFRA_NAME),
+    image: host.infraImage,
+    cmd: INFRA_COMMAND,
+    env: [],
+    labels: { ...identityLabels(set, generation), [Labels.index]: '-1', [Labels.name]: INFRA_NAME, [Labels.role]: 'infra' },
+    ports,
+    ...(host.infraPrivilege ?? { privileged: true }),
+    ipcMode: 'shareable',
+    networkMode: 'default',
+    binds: [`${volume}:${INFRA_VOLUME_PATH}`],
+    restartPolicy: 'unless-stopped',
+  };
+}
+
+function businessConfig(set: SetIdentity, c: ResolvedContainer, generation: number, volume: string): ContainerConfig {
+  return {
+    dockerName: containerName(set, c.name),
+    image: c.image,
+    ...(c.entrypoint ? { entrypoint: c.entrypoint, cmd: c.args ?? [] } : {}),
+    env: Object.keys(c.env).sort().map((k) => `${k}=${c.env[k]}`),
+    labels: {
+      ...c.labels,
+      ...identityLabels(set, generation),
+      [Labels.index]: String(c.index),
+      [Labels.name]: c.name,
+      [Labels.role]: 'business',
+    },
+    ports: [],
+    privileged: false,
+    ipcMode: `container:${INFRA_REF}`,
+    networkMode: `container:${INFRA_REF}`,
+    nanoCpus: c.nanoCpus,
+    memory: c.memoryBytes,
+    memorySwap: c.memoryBytes,
+    binds: [...new Set(c.volumePaths)].map((p) => `${volume}:${p}`),
+    restartPolicy: 'unless-stopped',
+  };
+}
+
+/** JSON with sorted keys and no undefined values, so equal configs hash equally on every run. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v ?? null)).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * sha256 of the effective config. The generation label is left out: a new generation
+ * that does not change this container must not recreate it.
+ */
+export function specHash(config: ContainerConfig): string {
+  const labels = { ...config.labels };
+  delete labels[Labels.generation];
+  delete labels[Labels.specHash];
+  return createHash('sha256').update(`v1\n${canonicalJson({ ...config, labels })}`).digest('hex');
+}
+
+function withHash(name: string, role: ContainerRole, index: number, config: ContainerConfig): DesiredContainer {
+  const hash = specHash(config);
+  return { name, role, index, image: config.image, specHash: hash, config: { ...config, labels: { ...config.labels, [Labels.specHash]: hash } } };
+}
+
+/** The containers a set should have on this host, infra first, then by index. */
+export function desiredSet(set: SetObject, resolved: ResolvedSet, host: HostSettings): DesiredSet {
+  const identity: SetIdentity = { tenant: set.tenant, appkey: set.appkey, id: set.id };
+  const volume = volumePath(host.dataDir, identity);
+  const containers = [
+    withHash(INFRA_NAME, 'infra', -1, infraConfig(identity, resolved, set.generation, host, volume)),
+    ...[...resolved.containers]
+      .sort((a, b) => a.index - b.index)
+      .map((c) => withHash(c.name, 'business', c.index, businessConfig(identity, c, set.generation, volume))),
+  ];
+  return { ...identity, ref: setRef(identity), generation: set.generation, volumePath: volume, containers };
+}
+
+/** The business config with INFRA_REF replaced by the infra container's ID. */
+export function withInfraId(config: ContainerConfig, infraId: string): ContainerConfig {
+  const swap = (mode: string): string => mode.replace(INFRA_REF, infraId);
+  return { ...config, ipcMode: swap(config.ipcMode), networkMode: swap(config.networkMode) };
+}

@@ -1,0 +1,181 @@
+/** The Engine over dockerode and Docker's unix socket. */
+import { PassThrough, type Readable } from 'node:stream';
+import Dockerode from 'dockerode';
+import { Labels } from '@wharf/types';
+import { EngineError, type ContainerConfig, type Engine, type EngineEvent, type LogOptions, type ManagedContainer, type ObservedContainer } from './engine.js';
+import { managedFromLabels, toCreateOptions, toEngineEvent, toObserved } from './inspect.js';
+
+interface DockerodeError extends Error {
+  statusCode?: number;
+  json?: unknown;
+  code?: unknown;
+}
+
+/** Docker's own words ("No such image: x") rather than dockerode's "(HTTP code 404) …" wrapper. */
+function toEngineError(err: unknown): EngineError {
+  const e = err as DockerodeError;
+  const json = e?.json as { message?: unknown } | undefined;
+  if (json && typeof json === 'object' && typeof json.message === 'string') return new EngineError(json.message, e.statusCode);
+  const text = e instanceof Error ? e.message : String(err);
+  // Streamed calls (pull, logs, events) only have the wrapped text.
+  const wrapped = /^\(HTTP code \d+\) [^-]*- ([\s\S]*?)\s*$/.exec(text);
+  return new EngineError(wrapped?.[1] ?? text, e?.statusCode, typeof e?.code === 'string' ? e.code : undefined);
+}
+
+async function call<T>(fn: () => Promise<T>, ignore: number[] = []): Promise<T | undefined> {
+  try {
+    return await fn();
+  } catch (err) {
+    const e = err as DockerodeError;
+    if (e?.statusCode !== undefined && ignore.includes(e.statusCode)) return undefined;
+    throw toEngineError(err);
+  }
+}
+
+/** Container events that can change a set's state. */
+const WATCHED_EVENTS = ['create', 'start', 'restart', 'die', 'oom', 'stop', 'kill', 'pause', 'unpause', 'destroy'];
+
+export class DockerodeEngine implements Engine {
+  readonly docker: Dockerode;
+
+  constructor(socketPath: string) {
+    this.docker = new Dockerode({ socketPath });
+  }
+
+  async listSet(setRef: string): Promise<ObservedContainer[]> {
+    const list = (await call(() => this.docker.listContainers({ all: true, filters: { label: [`${Labels.set}=${setRef}`] } }))) ?? [];
+    const found = await Promise.all(list.map((c) => this.inspect(c.Id)));
+    return found.filter((o): o is ObservedContainer => o !== undefined && o.setRef === setRef);
+  }
+
+  async listManaged(): Promise<ManagedContainer[]> {
+    const list = (await call(() => this.docker.listContainers({ all: true, filters: { label: [`${Labels.managed}=true`] } }))) ?? [];
+    return list.map((c) => managedFromLabels(c.Id, c.Labels)).filter((m): m is ManagedContainer => m !== undefined);
+  }
+
+  async inspect(id: string): Promise<ObservedContainer | undefined> {
+    const info = await call(() => this.docker.getContainer(id).inspect(), [404]);
+    return info ? toObserved(info) : undefined;
+  }
+
+  async create(config: ContainerConfig): Promise<string> {
+    const c = await call(() => this.docker.createContainer(toCreateOptions(config)));
+    if (!c) throw new EngineError(`create ${config.dockerName}: no answer`);
+    return c.id;
+  }
+
+  async start(id: string): Promise<void> {
+    await call(() => this.docker.getContainer(id).start(), [304]);
+  }
+
+  async stop(id: string, timeoutSeconds: number): Promise<void> {
+    await call(() => this.docker.getContainer(id).stop({ t: timeoutSeconds }), [304]);
+  }
+
+  async remove(id: string): Promise<void> {
+    await call(() => this.docker.getContainer(id).remove({ force: true, v: false }), [404]);
+  }
+
+  async hasImage(image: string): Promise<boolean> {
+    return (await call(() => this.docker.getImage(image).inspect(), [404])) !== undefined;
+  }
+
+  async pull(image: string, timeoutMs: number): Promise<void> {
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), timeoutMs);
+    try {
+      const stream = await call(() => this.docker.pull(image, { abortSignal: abort.signal }) as Promise<NodeJS.ReadableStream>);
+      if (!stream) throw new EngineError(`pull ${image}: no answer`);
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = (): void => {
+          (stream as Readable).destroy?.();
+          reject(new EngineError(`pull timed out after ${Math.round(timeoutMs / 1000)} s`));
+        };
+        abort.signal.addEventListener('abort', onAbort, { once: true });
+        this.docker.modem.followProgress(stream, (err: Error | null, output: { error?: string; errorDetail?: { message?: string } }[]) => {
+          abort.signal.removeEventListener('abort', onAbort);
+          const failed = output?.find((o) => o.error);
+          if (err) reject(toEngineError(err));
+          else if (failed) reject(new EngineError(failed.errorDetail?.message ?? failed.error ?? 'pull failed'));
+          else resolve();
+        });
+      });
+    } catch (err) {
+      if (abort.signal.aborted) throw new EngineError(`pull timed out after ${Math.round(timeoutMs / 1000)} s`);
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async version(): Promise<string> {
+    const v = await call(() => this.docker.version());
+    return v?.Version ?? 'unknown';
+  }
+
+  async imageTags(): Promise<string[]> {
+    const images = (await call(() => this.docker.listImages())) ?? [];
+    return [...new Set(images.flatMap((i) => i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'))].sort();
+  }
+
+  async watchEvents(onEvent: (e: EngineEvent) => void, signal: AbortSignal): Promise<void> {
+    const stream = (await call(() =>
+      this.docker.getEvents({ filters: { type: ['container'], label: [`${Labels.managed}=true`], event: WATCHED_EVENTS }, abortSignal: signal } as Dockerode.GetEventsOptions),
+    )) as Readable | undefined;
+    if (!stream) return;
+    await new Promise<void>((resolve) => {
+      let buffered = '';
+      const finish = (): void => {
+        signal.removeEventListener('abort', finish);
+        stream.destroy();
+        resolve();
+      };
+      signal.addEventListener('abort', finish, { once: true });
+      stream.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString('utf8');
+        let nl: number;
+        while ((nl = buffered.indexOf('\n')) >= 0) {
+          const line = buffered.slice(0, nl).trim();
+          buffered = buffered.slice(nl + 1);
+          if (!line) continue;
+          try {
+            const e = toEngineEvent(JSON.parse(line) as object);
+            if (e) onEvent(e);
+          } catch {
+            // a torn or foreign line: skip it
+          }
+        }
+      });
+      stream.once('end', finish);
+      stream.once('close', finish);
+      stream.once('error', finish);
+    });
+  }
+
+  async logs(idOrName: string, opts: LogOptions): Promise<Readable | undefined> {
+    const container = this.docker.getContainer(idOrName);
+    const info = await call(() => container.inspect(), [404]);
+    if (!info || info.Config?.Labels?.[Labels.managed] !== 'true') return undefined;
+    const base = { stdout: true, stderr: true, timestamps: opts.timestamps, ...(opts.tail !== undefined ? { tail: opts.tail } : {}) };
+    const out = new PassThrough();
+    let source: Readable;
+    if (opts.follow) {
+      source = (await call(() => container.logs({ ...base, follow: true }))) as Readable;
+    } else {
+      const buf = (await call(() => container.logs({ ...base, follow: false }))) ?? Buffer.alloc(0);
+      source = new PassThrough();
+      (source as PassThrough).end(buf);
+    }
+    if (info.Config.Tty) {
+      source.pipe(out);
+    } else {
+      this.docker.modem.demuxStream(source, out, out);
+      source.once('end', () => out.end());
+    }
+    source.once('error', (err) => out.destroy(err));
+    source.once('close', () => out.end());
+    // The caller destroys `out` when its client goes away; stop reading from Docker then.
+    out.once('close', () => source.destroy());
+    return out;
+  }
+}

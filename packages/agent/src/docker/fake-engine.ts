@@ -1,0 +1,206 @@
+/**
+ * An in-memory Engine for unit tests: containers, images and a call log, with Docker's
+ * rules that matter to the reconciler (names are unique, joining a stopped infra fails).
+ */
+import { PassThrough, type Readable } from 'node:stream';
+import { Labels } from '@wharf/types';
+import { EngineError, type ContainerConfig, type Engine, type EngineEvent, type LogOptions, type ManagedContainer, type ObservedContainer } from './engine.js';
+import { managedFromLabels } from './inspect.js';
+
+export interface FakeContainer {
+  id: string;
+  config: ContainerConfig;
+  state: ObservedContainer['state'];
+  exitCode?: number;
+  oomKilled: boolean;
+  restartCount: number;
+  startedAt?: string;
+  finishedAt?: string;
+  log: string;
+}
+
+export class FakeEngine implements Engine {
+  readonly containers = new Map<string, FakeContainer>();
+  readonly images = new Set<string>();
+  /** Images a pull can fetch. */
+  readonly registry = new Set<string>();
+  readonly calls: string[] = [];
+  /** Containers whose process exits as soon as it starts. */
+  readonly crashOnStart = new Set<string>();
+  /** Make the next call of a kind fail: failNext.set('create', 'invalid mount'). */
+  readonly failNext = new Map<string, string>();
+  private seq = 0;
+  private clock = Date.parse('2026-01-01T00:00:00Z');
+  private listeners = new Set<(e: EngineEvent) => void>();
+
+  constructor(images: string[] = []) {
+    for (const i of images) this.images.add(i);
+  }
+
+  /** A strictly increasing Docker-style timestamp. */
+  tick(): string {
+    this.clock += 1;
+    return `${new Date(this.clock).toISOString().slice(0, -1)}000001Z`;
+  }
+
+  byName(dockerName: string): FakeContainer | undefined {
+    return [...this.containers.values()].find((c) => c.config.dockerName === dockerName);
+  }
+
+  private maybeFail(kind: string): void {
+    const message = this.failNext.get(kind);
+    if (message !== undefined) {
+      this.failNext.delete(kind);
+      throw new EngineError(message, 500);
+    }
+  }
+
+  private get(id: string): FakeContainer {
+    const c = this.containers.get(id) ?? this.byName(id);
+    if (!c) throw new EngineError(`No such container: ${id}`, 404);
+    return c;
+  }
+
+  private emit(action: string, c: FakeContainer, exitCode?: number): void {
+    const e: EngineEvent = { action, containerId: c.id, labels: c.config.labels, ...(exitCode !== undefined ? { exitCode } : {}) };
+    for (const l of this.listeners) l(e);
+  }
+
+  observe(c: FakeContainer): ObservedContainer {
+    const m = managedFromLabels(c.id, c.config.labels);
+    if (!m) throw new Error('fake engine: unmanaged container');
+    const l = c.config.labels;
+    const o: ObservedContainer = {
+      ...m,
+      dockerName: c.config.dockerName,
+      name: l[Labels.name] ?? '',
+      role: l[Labels.role] === 'infra' ? 'infra' : 'business',
+      index: Number(l[Labels.index] ?? 0),
+      image: c.config.image,
+      state: c.state,
+      oomKilled: c.oomKilled,
+      restartCount: c.restartCount,
+      networkMode: c.config.networkMode,
+    };
+    if (l[Labels.specHash]) o.specHash = l[Labels.specHash];
+    if (l[Labels.generation]) o.generation = Number(l[Labels.generation]);
+    if (c.exitCode !== undefined) o.exitCode = c.exitCode;
+    if (c.startedAt) o.startedAt = c.startedAt;
+    if (c.finishedAt) o.finishedAt = c.finishedAt;
+    if (c.config.nanoCpus !== undefined) o.nanoCpus = c.config.nanoCpus;
+    if (c.config.memory !== undefined) o.memory = c.config.memory;
+    return o;
+  }
+
+  async listSet(setRef: string): Promise<ObservedContainer[]> {
+    this.maybeFail('list');
+    return [...this.containers.values()].filter((c) => c.config.labels[Labels.set] === setRef).map((c) => this.observe(c));
+  }
+
+  async listManaged(): Promise<ManagedContainer[]> {
+    return [...this.containers.values()].map((c) => managedFromLabels(c.id, c.config.labels)).filter((m): m is ManagedContainer => m !== undefined);
+  }
+
+  async inspect(id: string): Promise<ObservedContainer | undefined> {
+    const c = this.containers.get(id);
+    return c ? this.observe(c) : undefined;
+  }
+
+  async create(config: ContainerConfig): Promise<string> {
+    this.calls.push(`create ${config.labels[Labels.name]}`);
+    this.maybeFail('create');
+    if (this.byName(config.dockerName)) throw new EngineError(`Conflict. The container name "/${config.dockerName}" is already in use`, 409);
+    if (!this.images.has(config.image)) throw new EngineError(`No such image: ${config.image}`, 404);
+    const id = `c${++this.seq}`.padEnd(12, '0');
+    const c: FakeContainer = { id, config, state: 'created', oomKilled: false, restartCount: 0, log: '' };
+    this.containers.set(id, c);
+    this.emit('create', c);
+    return id;
+  }
+
+  async start(id: string): Promise<void> {
+    const c = this.get(id);
+    this.calls.push(`start ${c.config.labels[Labels.name]}`);
+    this.maybeFail('start');
+    if (c.state === 'running') return;
+    const joined = /^container:(.+)$/.exec(c.config.networkMode)?.[1];
+    if (joined && this.containers.get(joined)?.state !== 'running') throw new EngineError(`cannot join network of a non running container: ${joined}`, 409);
+    c.startedAt = this.tick();
+    if (this.crashOnStart.has(c.config.labels[Labels.name] ?? '')) {
+      c.state = 'exited';
+      c.exitCode = 1;
+      c.finishedAt = this.tick();
+      this.emit('die', c, 1);
+      return;
+    }
+    c.state = 'running';
+    this.emit('start', c);
+  }
+
+  async stop(id: string): Promise<void> {
+    const c = this.get(id);
+    this.calls.push(`stop ${c.config.labels[Labels.name]}`);
+    this.maybeFail('stop');
+    if (c.state !== 'running' && c.state !== 'restarting' && c.state !== 'paused') return;
+    c.state = 'exited';
+    c.exitCode = 0;
+    c.finishedAt = this.tick();
+    this.emit('die', c, 0);
+  }
+
+  async remove(id: string): Promise<void> {
+    const c = this.containers.get(id);
+    if (!c) return;
+    this.calls.push(`remove ${c.config.labels[Labels.name]}`);
+    this.maybeFail('remove');
+    this.containers.delete(id);
+    this.emit('destroy', c);
+  }
+
+  async hasImage(image: string): Promise<boolean> {
+    return this.images.has(image);
+  }
+
+  async pull(image: string): Promise<void> {
+    this.calls.push(`pull ${image}`);
+    if (!this.registry.has(image)) throw new EngineError(`pull access denied for ${image}: no such host`, 404);
+    this.images.add(image);
+  }
+
+  async version(): Promise<string> {
+    return '20.10.0-fake';
+  }
+
+  async imageTags(): Promise<string[]> {
+    return [...this.images].sort();
+  }
+
+  async watchEvents(onEvent: (e: EngineEvent) => void, signal: AbortSignal): Promise<void> {
+    this.listeners.add(onEvent);
+    await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    this.listeners.delete(onEvent);
+  }
+
+  async logs(idOrName: string, opts: LogOptions): Promise<Readable | undefined> {
+    const c = this.containers.get(idOrName) ?? this.byName(idOrName);
+    if (!c || c.config.labels[Labels.managed] !== 'true') return undefined;
+    const out = new PassThrough();
+    let lines = c.log.split('\n').filter((l) => l !== '');
+    if (opts.tail !== undefined) lines = lines.slice(-opts.tail);
+    out.write(lines.map((l) => `${l}\n`).join(''));
+    if (!opts.follow) out.end();
+    return out;
+  }
+
+  /** Simulates a crash: the process exits with `code`. */
+  kill(name: string, code = 137, oom = false): void {
+    const c = [...this.containers.values()].find((x) => x.config.labels[Labels.name] === name);
+    if (!c) throw new Error(`fake engine: no container ${name}`);
+    c.state = 'exited';
+    c.exitCode = code;
+    c.oomKilled = oom;
+    c.finishedAt = this.tick();
+    if (oom) this.emit('oom', c);
+    this.emit('die', c, code);
+  }
+}

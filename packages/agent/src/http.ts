@@ -1,0 +1,89 @@
+/**
+ * The agent's HTTP API, reached by wharf-server (logs today; exec later). Bearer auth
+ * with the join token. Only containers labelled wharf.managed=true are served.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { WHARF_VERSION, WharfError } from '@wharf/types';
+import type { Engine } from './docker/engine.js';
+
+export interface HttpOptions {
+  engine: Engine;
+  /** Without a token every request is accepted (development only). */
+  token?: string;
+  log: Logger;
+}
+
+function sendError(res: ServerResponse, err: WharfError): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(err.status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(err.toBody()));
+}
+
+const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+
+/** Constant-time comparison (hashing first makes the lengths equal). */
+export function tokenMatches(header: string | undefined, token: string): boolean {
+  const m = /^Bearer\s+(.+)$/i.exec(header ?? '');
+  return timingSafeEqual(digest(m?.[1]?.trim() ?? ''), digest(token)) && m !== null;
+}
+
+function parseBool(v: string | null, fallback: boolean): boolean | undefined {
+  if (v === null || v === '') return fallback;
+  if (v === 'true' || v === '1') return true;
+  if (v === 'false' || v === '0') return false;
+  return undefined;
+}
+
+async function serveLogs(engine: Engine, id: string, url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const follow = parseBool(url.searchParams.get('follow'), false);
+  const timestamps = parseBool(url.searchParams.get('timestamps'), false);
+  const tailText = url.searchParams.get('tail');
+  const tail = tailText === null || tailText === '' || tailText === 'all' ? undefined : /^\d+$/.test(tailText) ? Number(tailText) : NaN;
+  if (follow === undefined || timestamps === undefined) throw new WharfError('BAD_REQUEST', 'follow and timestamps must be true or false');
+  if (Number.isNaN(tail)) throw new WharfError('BAD_REQUEST', `tail must be a number of lines, not "${tailText}"`);
+
+  const stream = await engine.logs(id, { follow, timestamps, ...(tail !== undefined ? { tail } : {}) });
+  if (!stream) throw new WharfError('CONTAINER_NOT_FOUND', `no container ${id} managed by Wharf on this host`);
+  res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+  res.flushHeaders();
+  const done = (): void => {
+    stream.destroy();
+  };
+  req.once('close', done);
+  res.once('close', done);
+  stream.on('error', () => res.destroy());
+  stream.pipe(res);
+}
+
+export function createHttpServer(opts: HttpOptions): Server {
+  const { engine, token, log } = opts;
+  return createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://agent');
+    const handle = async (): Promise<void> => {
+      if (req.method === 'GET' && url.pathname === '/v1/health') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ status: 'ok', version: WHARF_VERSION }));
+        return;
+      }
+      if (token !== undefined && !tokenMatches(req.headers.authorization, token)) {
+        throw new WharfError('UNAUTHORIZED', 'a valid bearer token (the join token) is required');
+      }
+      const logs = /^\/v1\/containers\/([^/]+)\/logs$/.exec(url.pathname);
+      if (logs?.[1] && req.method === 'GET') {
+        await serveLogs(engine, decodeURIComponent(logs[1]), url, req, res);
+        return;
+      }
+      throw new WharfError('NOT_FOUND', `no route ${req.method ?? ''} ${url.pathname}`);
+    };
+    handle().catch((err: unknown) => {
+      if (err instanceof WharfError) return sendError(res, err);
+      log.warn({ err: err instanceof Error ? err.message : String(err), path: url.pathname }, 'agent API request failed');
+      sendError(res, new WharfError('INTERNAL', err instanceof Error ? err.message : 'internal error'));
+    });
+  });
+}

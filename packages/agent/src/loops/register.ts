@@ -1,0 +1,65 @@
+/** Registration, repeated every heartbeat interval (it is the heartbeat). */
+import { statfs } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
+import type { Logger } from 'pino';
+import type { WharfClient } from '@wharf/client';
+import { WHARF_VERSION, type HostRegistration } from '@wharf/types';
+import { Backoff, sleep } from '../backoff.js';
+import type { Engine } from '../docker/engine.js';
+import { FailureLog } from '../failure-log.js';
+
+export interface RegisterDeps {
+  client: Pick<WharfClient, 'registerHost'>;
+  engine: Engine;
+  host: { name: string; zone: string; rack: string; labels: Record<string, string> };
+  dataDir: string;
+  advertise: string;
+  /** Cores offered to the scheduler per physical core (CPU is shared, memory never is). */
+  cpuOvercommit: number;
+  intervalMs: number;
+  log: Logger;
+  signal: AbortSignal;
+  onRegistered: () => void;
+}
+
+/** Total bytes of the filesystem holding `dir`. */
+export async function diskBytes(dir: string): Promise<number> {
+  const s = await statfs(dir);
+  return Number(s.blocks) * Number(s.bsize);
+}
+
+export async function hostRegistration(d: Pick<RegisterDeps, 'engine' | 'host' | 'dataDir' | 'advertise' | 'cpuOvercommit'>): Promise<HostRegistration> {
+  const [dockerVersion, images, disk] = await Promise.all([d.engine.version(), d.engine.imageTags(), diskBytes(d.dataDir)]);
+  return {
+    ...d.host,
+    capacity: { cpu: cpus().length * d.cpuOvercommit, memory: totalmem(), disk },
+    agentUrl: d.advertise,
+    agentVersion: WHARF_VERSION,
+    dockerVersion,
+    images,
+  };
+}
+
+export async function registerLoop(d: RegisterDeps): Promise<void> {
+  const backoff = new Backoff(200, 5_000);
+  const failures = new FailureLog(d.log, 'registration');
+  let registered = false;
+  while (!d.signal.aborted) {
+    try {
+      const reg = await hostRegistration(d);
+      await d.client.registerHost(reg);
+      failures.ok();
+      backoff.reset();
+      if (!registered) {
+        registered = true;
+        d.log.info({ host: reg.name, agentUrl: d.advertise, capacity: reg.capacity, docker: reg.dockerVersion }, 'registered');
+        d.onRegistered();
+      }
+      await sleep(d.intervalMs, d.signal);
+    } catch (err) {
+      if (d.signal.aborted) return;
+      failures.fail(err);
+      await sleep(backoff.next(), d.signal);
+    }
+  }
+}

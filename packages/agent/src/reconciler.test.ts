@@ -1,0 +1,237 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import type { SetEvent, SetObject } from '@wharf/types';
+import { FakeEngine } from './docker/fake-engine.js';
+import { ExitTracker } from './exits.js';
+import { SetReconciler, type ReportedStatus } from './reconciler.js';
+
+const INFRA = 'wharf/busybox:latest';
+
+function setObject(over: Partial<SetObject> = {}): SetObject {
+  return {
+    tenant: 't',
+    appkey: 'app',
+    id: '1',
+    generation: 1,
+    desired: 'running',
+    createdAt: '2026-01-01T00:00:00Z',
+    updatedAt: '2026-01-01T00:00:00Z',
+    spec: {
+      appkey: 'app',
+      id: 1,
+      resources: { cpu: 1, memory: '256Mi' },
+      containers: [
+        { index: 0, image: 'web:1', options: { name: 'web', cpu: 50, mem: 50 } },
+        { index: 1, image: 'db:1', options: { name: 'db', volumes: [{ path: '/var/lib/db' }] } },
+      ],
+    },
+    ...over,
+  };
+}
+
+async function setup(images = [INFRA, 'web:1', 'db:1']) {
+  const dataDir = await mkdtemp(join(tmpdir(), 'wharf-agent-test-'));
+  const engine = new FakeEngine(images);
+  const reconciler = new SetReconciler({ engine, host: 'h1', dataDir, infraImage: INFRA, log: pino({ level: 'silent' }), exits: new ExitTracker() });
+  const events: SetEvent[] = [];
+  const progress: ReportedStatus[] = [];
+  const hooks = { onEvent: (e: SetEvent) => events.push(e), onProgress: (s: ReportedStatus) => progress.push(s) };
+  return { dataDir, engine, reconciler, events, progress, hooks, cleanup: () => rm(dataDir, { recursive: true, force: true }) };
+}
+
+function statusOf(r: { report?: unknown }): ReportedStatus {
+  const report = r.report as { status?: ReportedStatus };
+  assert.ok(report?.status, 'a status report');
+  return report.status;
+}
+
+test('reconciler: a fresh set comes up in order and a second run changes nothing', async () => {
+  const s = await setup();
+  try {
+    const r1 = await s.reconciler.reconcile(setObject(), s.hooks);
+    assert.equal(r1.ok, true);
+    assert.deepEqual(s.engine.calls, ['create infra', 'start infra', 'create web', 'start web', 'create db', 'start db']);
+    const st = statusOf(r1);
+    assert.equal(st.phase, 'running');
+    assert.equal(st.observedGeneration, 1);
+    assert.equal(st.host, 'h1');
+    assert.equal(st.volumePath, join(s.dataDir, 'volumes/t/app/1'));
+    assert.ok((await stat(st.volumePath!)).isDirectory());
+    assert.deepEqual(st.containers.map((c) => [c.name, c.role, c.index, c.state]), [['infra', 'infra', -1, 'running'], ['web', 'business', 0, 'running'], ['db', 'business', 1, 'running']]);
+    assert.equal(st.containers[1]?.nanoCpus, 5e8);
+    assert.equal(st.containers[1]?.memory, 128 * 1024 ** 2);
+    assert.deepEqual(s.events.map((e) => e.reason), ['Created', 'Started', 'Created', 'Started', 'Created', 'Started']);
+    assert.equal(s.progress[0]?.phase, 'starting');
+    assert.equal(s.progress.at(-1)?.phase, 'running', 'the last start reports running at once');
+
+    const ids = st.containers.map((c) => c.containerId);
+    s.engine.calls.length = 0;
+    const r2 = await s.reconciler.reconcile(setObject({ generation: 2 }), s.hooks);
+    assert.deepEqual(r2.actions, []);
+    assert.deepEqual(s.engine.calls, []);
+    assert.deepEqual(statusOf(r2).containers.map((c) => c.containerId), ids);
+    assert.equal(statusOf(r2).observedGeneration, 2);
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test('reconciler: a missing image fails the set without touching running containers', async () => {
+  const s = await setup();
+  try {
+    await s.reconciler.reconcile(setObject(), s.hooks);
+    s.engine.calls.length = 0;
+    const spec = setObject().spec;
+    spec.containers[0]!.image = 'web:2';
+    const r = await s.reconciler.reconcile(setObject({ spec, generation: 2 }), s.hooks);
+    assert.equal(r.ok, false);
+    assert.deepEqual(s.engine.calls, ['pull web:2']);
+    const st = statusOf(r);
+    assert.equal(st.phase, 'failed');
+    assert.match(st.message ?? '', /^image not found: web:2 \(pull access denied/);
+    assert.equal(st.containers[1]?.state, 'running', 'the old web container still runs');
+    const warn = s.events.at(-1);
+    assert.equal(warn?.reason, 'ImagePullFailed');
+    assert.equal(warn?.type, 'Warning');
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test('reconciler: an image that can be pulled is pulled', async () => {
+  const s = await setup([INFRA, 'db:1']);
+  try {
+    s.engine.registry.add('web:1');
+    const r = await s.reconciler.reconcile(setObject(), s.hooks);
+    assert.equal(statusOf(r).phase, 'running');
+    assert.ok(s.events.some((e) => e.reason === 'Pulled' && e.message === 'Pulled image web:1'));
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test('reconciler: a create error is a failed set with a CreateFailed event', async () => {
+  const s = await setup();
+  try {
+    s.engine.failNext.set('create', 'invalid mount config for type "bind"');
+    const r = await s.reconciler.reconcile(setObject(), s.hooks);
+    const st = statusOf(r);
+    assert.equal(st.phase, 'failed');
+    assert.equal(st.message, 'cannot create container infra: invalid mount config for type "bind"');
+    assert.equal(s.events.at(-1)?.reason, 'CreateFailed');
+    assert.equal(st.containers[0]?.message, st.message);
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test('reconciler: a container that dies at start holds back the next ones (degraded)', async () => {
+  const s = await setup();
+  try {
+    s.engine.crashOnStart.add('web');
+    const r = await s.reconciler.reconcile(setObject(), s.hooks);
+    assert.equal(r.ok, false);
+    assert.deepEqual(s.engine.calls, ['create infra', 'start infra', 'create web', 'start web']);
+    const st = statusOf(r);
+    assert.equal(st.phase, 'degraded');
+    assert.match(st.message ?? '', /web did not stay up/);
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test('reconciler: changing one container recreates only it', async () => {
+  const s = await setup([INFRA, 'web:1', 'db:1', 'db:2']);
+  try {
+    const first = statusOf(await s.reconciler.reconcile(setObject(), s.hooks));
+    s.engine.calls.length = 0;
+    const spec = setObject().spec;
+    spec.containers[1]!.image = 'db:2';
+    const st = statusOf(await s.reconciler.reconcile(setObject({ spec, generation: 2 }), s.hooks));
+    assert.deepEqual(s.engine.calls, ['stop db', 'remove db', 'create db', 'start db']);
+    assert.equal(st.phase, 'running');
+    assert.equal(st.containers[1]?.containerId, first.containers[1]?.containerId);
+    assert.notEqual(st.containers[2]?.containerId, first.containers[2]?.containerId);
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test('reconciler: stop, then a restart request restarts once only', async () => {
+  const s = await setup();
+  try {
+    await s.reconciler.reconcile(setObject(), s.hooks);
+    s.engine.calls.length = 0;
+    const stopped = statusOf(await s.reconciler.reconcile(setObject({ desired: 'stopped' }), s.hooks));
+    assert.deepEqual(s.engine.calls, ['stop db', 'stop web', 'stop infra']);
+    assert.equal(stopped.phase, 'stopped');
+
+    await s.reconciler.reconcile(setObject(), s.hooks);
+    s.engine.calls.length = 0;
+    // A restart stamped in the (host's) future: a skewed clock must not restart forever.
+    const future = new Date(Date.parse('2030-01-01T00:00:00Z')).toISOString();
+    await s.reconciler.reconcile(setObject({ restartRequestedAt: future }), s.hooks);
+    assert.deepEqual(s.engine.calls, ['stop db', 'stop web', 'stop infra', 'start infra', 'start web', 'start db']);
+    s.engine.calls.length = 0;
+    const again = await s.reconciler.reconcile(setObject({ restartRequestedAt: future }), s.hooks);
+    assert.deepEqual(again.actions, []);
+    assert.ok(s.events.some((e) => e.reason === 'Restarted'));
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test('reconciler: deleting removes containers, recycles the volume and reports deleted', async () => {
+  const s = await setup();
+  try {
+    await s.reconciler.reconcile(setObject(), s.hooks);
+    s.engine.calls.length = 0;
+    const r = await s.reconciler.reconcile(setObject({ deleting: true }), s.hooks);
+    assert.deepEqual(r.report, { deleted: true });
+    assert.deepEqual(s.engine.calls, ['stop db', 'stop web', 'remove db', 'remove web', 'remove infra']);
+    assert.equal(s.engine.containers.size, 0);
+    const recycled = await readdir(join(s.dataDir, 'recycle'));
+    assert.equal(recycled.length, 1);
+    assert.match(recycled[0] ?? '', /^\d{8}T\d{6}\.\d{3}Z_t_app_1$/);
+    assert.equal(s.events.at(-1)?.reason, 'Deleted');
+    // Again: nothing left, still deleted, no second Deleted event.
+    const before = s.events.length;
+    assert.deepEqual((await s.reconciler.reconcile(setObject({ deleting: true }), s.hooks)).report, { deleted: true });
+    assert.equal(s.events.length, before);
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test('reconciler: an orphan set is removed by its labels', async () => {
+  const s = await setup();
+  try {
+    await s.reconciler.reconcile(setObject(), s.hooks);
+    const r = await s.reconciler.removeOrphan('t/app/1', s.hooks);
+    assert.equal(r.ok, true);
+    assert.equal(r.report, undefined);
+    assert.equal(s.engine.containers.size, 0);
+    assert.equal((await readdir(join(s.dataDir, 'recycle'))).length, 1);
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test('reconciler: an invalid spec is reported as failed and changes nothing', async () => {
+  const s = await setup();
+  try {
+    const bad = setObject();
+    (bad.spec.containers[0]!.options as { cpu?: number }).cpu = 90;
+    (bad.spec.containers[1]!.options as { cpu?: number }).cpu = 90;
+    const st = statusOf(await s.reconciler.reconcile(bad, s.hooks));
+    assert.equal(st.phase, 'failed');
+    assert.match(st.message ?? '', /^invalid spec: /);
+    assert.deepEqual(s.engine.calls, []);
+  } finally {
+    await s.cleanup();
+  }
+});

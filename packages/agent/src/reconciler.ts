@@ -1,0 +1,370 @@
+/**
+ * Executes the planner's actions for one set against the Engine, one at a time,
+ * stopping at the first failure, and turns the outcome into a status report and
+ * events. Failures never throw out of here except when Docker cannot even list the
+ * set's containers (then there is nothing true to report).
+ */
+import type { Logger } from 'pino';
+import { INFRA_NAME, resolveSetSpec, setRef, type SetEvent, type SetObject, type SetReport } from '@wharf/types';
+import { desiredSet, withInfraId, type DesiredContainer, type DesiredSet, type SetIdentity } from './containers.js';
+import type { Engine, ObservedContainer } from './docker/engine.js';
+import type { ExitTracker } from './exits.js';
+import { describe, matchObserved, plan, type Action, type Mode, type PlannedContainer } from './plan.js';
+import { containerStatus, degradedMessage, derivePhase } from './status.js';
+import type { InfraPrivilege } from './privilege.js';
+import { ensureVolume, recycleVolume } from './volumes.js';
+
+export type ReportedStatus = NonNullable<SetReport['status']>;
+
+export interface ReconcilerOptions {
+  engine: Engine;
+  host: string;
+  dataDir: string;
+  infraImage: string;
+  /** Default: privileged. */
+  infraPrivilege?: InfraPrivilege;
+  log: Logger;
+  exits: ExitTracker;
+  pullTimeoutMs?: number;
+  stopTimeoutSeconds?: number;
+}
+
+export interface ReconcileHooks {
+  onEvent(e: SetEvent): void;
+  /** The status while the reconcile is under way (after each start or stop). */
+  onProgress?(status: ReportedStatus): void;
+}
+
+export interface ReconcileResult {
+  /** What to report for the set; undefined for an orphan (the server does not know it). */
+  report?: { status: ReportedStatus } | { deleted: true };
+  /** False when an action failed: retry with back-off. */
+  ok: boolean;
+  actions: string[];
+}
+
+/** Mutable state of one reconcile run. */
+interface Run {
+  ref: string;
+  identity: SetIdentity;
+  mode: Mode;
+  generation: number;
+  volumePath?: string;
+  /** Desired containers (empty when deleting). */
+  desired: DesiredContainer[];
+  /** The container currently standing for each name (desired and not). */
+  current: Map<string, ObservedContainer>;
+  /** Containers to remove that are not desired (keyed by ID). */
+  leftovers: Map<string, ObservedContainer>;
+  messages: Map<string, string>;
+  failed: boolean;
+  message?: string;
+  remaining: number;
+  removedSomething: boolean;
+  hooks: ReconcileHooks;
+}
+
+const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+export class SetReconciler {
+  private readonly opts: ReconcilerOptions & Required<Pick<ReconcilerOptions, 'pullTimeoutMs' | 'stopTimeoutSeconds'>>;
+  /** restartRequestedAt values already carried out, so a clock skew cannot cause a restart loop. */
+  private readonly restartsDone = new Map<string, string>();
+
+  constructor(opts: ReconcilerOptions) {
+    this.opts = { pullTimeoutMs: 60_000, stopTimeoutSeconds: 10, ...opts };
+  }
+
+  async reconcile(set: SetObject, hooks: ReconcileHooks): Promise<ReconcileResult> {
+    const ref = setRef(set);
+    const observed = await this.opts.engine.listSet(ref);
+    const identity: SetIdentity = { tenant: set.tenant, appkey: set.appkey, id: set.id };
+    if (set.deleting) return this.remove(ref, identity, observed, hooks, set.generation, true);
+
+    const mode: Mode = set.desired;
+    const run = this.newRun(ref, identity, mode, set.generation, observed, hooks);
+    const resolved = resolveSetSpec(set.spec);
+    let desired: DesiredSet;
+    let reason = 'InvalidSpec';
+    try {
+      if (!resolved.ok) throw new Error(`invalid spec: ${resolved.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
+      desired = desiredSet(set, resolved.set, this.opts);
+      reason = 'VolumeFailed';
+      await ensureVolume(desired.volumePath);
+    } catch (err) {
+      run.failed = true;
+      run.message = reason === 'VolumeFailed' ? `cannot create the volume directory: ${errorText(err)}` : errorText(err);
+      this.event(run, 'Warning', reason, run.message);
+      return { report: { status: this.observedOnlyStatus(run, observed) }, ok: false, actions: [] };
+    }
+    run.desired = desired.containers;
+    run.volumePath = desired.volumePath;
+    const { byName } = matchObserved(desired.containers, observed);
+    run.current = byName;
+
+    const restartRequestedAt = set.restartRequestedAt !== undefined && this.restartsDone.get(ref) !== set.restartRequestedAt ? set.restartRequestedAt : undefined;
+    const actions = plan({ mode, desired: desired.containers, observed, ...(restartRequestedAt ? { restartRequestedAt } : {}) });
+    const ok = await this.execute(run, actions);
+    if (ok && restartRequestedAt) this.restartsDone.set(ref, restartRequestedAt);
+    return { report: { status: this.status(run) }, ok, actions: actions.map(describe) };
+  }
+
+  /** Removes the containers of a set no longer placed here, and recycles its volume. */
+  async removeOrphan(ref: string, hooks: ReconcileHooks): Promise<ReconcileResult> {
+    const observed = await this.opts.engine.listSet(ref);
+    const first = observed[0];
+    if (!first) return { ok: true, actions: [] };
+    const identity: SetIdentity = { tenant: first.tenant, appkey: first.appkey, id: first.setId };
+    const result = await this.remove(ref, identity, observed, hooks, first.generation ?? 0, false);
+    return { ok: result.ok, actions: result.actions };
+  }
+
+  forget(ref: string): void {
+    this.restartsDone.delete(ref);
+  }
+
+  private async remove(ref: string, identity: SetIdentity, observed: ObservedContainer[], hooks: ReconcileHooks, generation: number, report: boolean): Promise<ReconcileResult> {
+    const run = this.newRun(ref, identity, 'deleting', generation, observed, hooks);
+    const actions = plan({ mode: 'deleting', desired: [], observed });
+    if (report && observed.length > 0) hooks.onProgress?.(this.observedOnlyStatus(run, observed));
+    const ok = await this.execute(run, actions);
+    if (ok && run.removedSomething) this.event(run, 'Normal', 'Deleted', `Deleted the set's containers${run.message ? `; ${run.message}` : ''}`);
+    this.forget(ref);
+    const result: ReconcileResult = { ok, actions: actions.map(describe) };
+    if (report) result.report = ok ? { deleted: true } : { status: this.observedOnlyStatus(run, [...run.leftovers.values()]) };
+    return result;
+  }
+
+  private newRun(ref: string, identity: SetIdentity, mode: Mode, generation: number, observed: ObservedContainer[], hooks: ReconcileHooks): Run {
+    return {
+      ref,
+      identity,
+      mode,
+      generation,
+      desired: [],
+      current: new Map(),
+      leftovers: new Map(observed.map((o) => [o.id, o])),
+      messages: new Map(),
+      failed: false,
+      remaining: 0,
+      removedSomething: false,
+      hooks,
+    };
+  }
+
+  private async execute(run: Run, actions: Action[]): Promise<boolean> {
+    if (actions.length === 0) return true;
+    const started = Date.now();
+    run.remaining = actions.length;
+    if (actions.some((a) => a.kind === 'start' || a.kind === 'stop')) this.progress(run);
+    let ok = true;
+    for (const action of actions) {
+      this.opts.log.debug({ set: run.ref, action: describe(action), why: 'why' in action ? action.why : undefined }, 'action');
+      run.remaining--; // counts the actions after this one: the last start reports the final phase
+      ok = await this.step(run, action);
+      if (!ok) break;
+    }
+    run.remaining = 0;
+    this.opts.log.info({ set: run.ref, actions: actions.map(describe), ok, ms: Date.now() - started }, 'reconciled set');
+    return ok;
+  }
+
+  private async step(run: Run, a: Action): Promise<boolean> {
+    switch (a.kind) {
+      case 'ensureImage':
+        return this.ensureImage(run, a.image);
+      case 'create':
+        return this.create(run, a.name);
+      case 'start':
+        return this.start(run, a);
+      case 'stop':
+        return this.stop(run, a);
+      case 'remove':
+        return this.removeContainer(run, a);
+      case 'recycleVolume':
+        return this.recycle(run);
+    }
+  }
+
+  private async ensureImage(run: Run, image: string): Promise<boolean> {
+    const { engine } = this.opts;
+    try {
+      if (await engine.hasImage(image)) return true;
+      await engine.pull(image, this.opts.pullTimeoutMs);
+      this.event(run, 'Normal', 'Pulled', `Pulled image ${image}`);
+      return true;
+    } catch (err) {
+      const message = `image not found: ${image} (${errorText(err)})`;
+      this.event(run, 'Warning', 'ImagePullFailed', message);
+      for (const d of run.desired) if (d.image === image && !run.current.has(d.name)) run.messages.set(d.name, message);
+      run.failed = true;
+      run.message = message;
+      return false;
+    }
+  }
+
+  private async create(run: Run, name: string): Promise<boolean> {
+    const d = run.desired.find((c) => c.name === name);
+    if (!d) return this.fail(run, name, 'CreateFailed', `cannot create container ${name}: not in the spec`);
+    let config = d.config;
+    if (d.role === 'business') {
+      const infra = run.current.get(INFRA_NAME);
+      if (!infra) return this.fail(run, name, 'CreateFailed', `cannot create container ${name}: the infra container is missing`);
+      config = withInfraId(config, infra.id);
+    }
+    try {
+      const id = await this.opts.engine.create(config);
+      run.current.set(name, createdContainer(id, run, d, config));
+      this.event(run, 'Normal', 'Created', `Created container ${name}`);
+      return true;
+    } catch (err) {
+      return this.fail(run, name, 'CreateFailed', `cannot create container ${name}: ${errorText(err)}`);
+    }
+  }
+
+  private async start(run: Run, a: Extract<Action, { kind: 'start' }>): Promise<boolean> {
+    const id = a.id ?? run.current.get(a.name)?.id;
+    if (!id) return this.fail(run, a.name, 'StartFailed', `cannot start container ${a.name}: it does not exist`);
+    try {
+      await this.opts.engine.start(id);
+    } catch (err) {
+      await this.refresh(run, a.name, id);
+      return this.fail(run, a.name, 'StartFailed', `cannot start container ${a.name}: ${errorText(err)}`);
+    }
+    const after = await this.refresh(run, a.name, id);
+    if (after?.state !== 'running') {
+      // It died at once; Docker's die event becomes the Died event. Later containers wait for it.
+      run.message = `container ${a.name} did not stay up after start (${after?.state ?? 'gone'}${after?.exitCode ? `, exit code ${after.exitCode}` : ''})`;
+      return false;
+    }
+    this.event(run, 'Normal', a.restart ? 'Restarted' : 'Started', `${a.restart ? 'Restarted' : 'Started'} container ${a.name}${a.why && a.why !== 'missing' && a.why !== 'not running' ? ` (${a.why})` : ''}`);
+    this.progress(run);
+    return true;
+  }
+
+  private async stop(run: Run, a: Extract<Action, { kind: 'stop' }>): Promise<boolean> {
+    try {
+      this.opts.exits.expect(a.id);
+      await this.opts.engine.stop(a.id, this.opts.stopTimeoutSeconds);
+    } catch (err) {
+      run.message = `cannot stop container ${a.name}: ${errorText(err)}`;
+      this.event(run, 'Warning', 'StopFailed', run.message);
+      return false;
+    }
+    await this.refresh(run, a.name, a.id);
+    this.event(run, 'Normal', 'Stopped', `Stopped container ${a.name} (${a.why})`);
+    this.progress(run);
+    return true;
+  }
+
+  private async removeContainer(run: Run, a: Extract<Action, { kind: 'remove' }>): Promise<boolean> {
+    try {
+      this.opts.exits.expect(a.id);
+      await this.opts.engine.remove(a.id);
+    } catch (err) {
+      run.message = `cannot remove container ${a.name}: ${errorText(err)}`;
+      this.event(run, 'Warning', 'RemoveFailed', run.message);
+      return false;
+    }
+    if (run.current.get(a.name)?.id === a.id) run.current.delete(a.name);
+    run.leftovers.delete(a.id);
+    run.removedSomething = true;
+    if (run.mode !== 'deleting') this.event(run, 'Normal', 'Removed', `Removed container ${a.name} (${a.why})`);
+    return true;
+  }
+
+  private async recycle(run: Run): Promise<boolean> {
+    try {
+      const to = await recycleVolume(this.opts.dataDir, run.identity);
+      if (to) {
+        run.removedSomething = true;
+        run.message = `volume moved to ${to}`;
+      }
+      return true;
+    } catch (err) {
+      run.message = `cannot recycle the volume: ${errorText(err)}`;
+      this.event(run, 'Warning', 'RecycleFailed', run.message);
+      return false;
+    }
+  }
+
+  /** Re-inspects a container after an action; keeps the last view when Docker cannot answer. */
+  private async refresh(run: Run, name: string, id: string): Promise<ObservedContainer | undefined> {
+    try {
+      const o = await this.opts.engine.inspect(id);
+      if (o) run.current.set(name, o);
+      else if (run.current.get(name)?.id === id) run.current.delete(name);
+      if (o && run.leftovers.has(id)) run.leftovers.set(id, o);
+      return o;
+    } catch {
+      return run.current.get(name);
+    }
+  }
+
+  private fail(run: Run, name: string, reason: string, message: string): false {
+    run.failed = true;
+    run.message = message;
+    run.messages.set(name, message);
+    this.event(run, 'Warning', reason, message);
+    return false;
+  }
+
+  private event(run: Run, type: SetEvent['type'], reason: string, message: string): void {
+    run.hooks.onEvent({ time: new Date().toISOString(), type, reason, message, host: this.opts.host });
+  }
+
+  private progress(run: Run): void {
+    if (run.mode !== 'deleting' && run.hooks.onProgress) run.hooks.onProgress(this.status(run));
+  }
+
+  private status(run: Run): ReportedStatus {
+    const containers = run.desired.map((d) => containerStatus(d, run.current.get(d.name), run.messages.get(d.name)));
+    const phase = derivePhase({ mode: run.mode, containers, inProgress: run.remaining > 0, failed: run.failed });
+    const message = run.message ?? (phase === 'degraded' ? degradedMessage(containers) : undefined);
+    return {
+      phase,
+      observedGeneration: run.generation,
+      host: this.opts.host,
+      ...(message ? { message } : {}),
+      ...(run.volumePath ? { volumePath: run.volumePath } : {}),
+      containers,
+    };
+  }
+
+  /** Status when there is no desired container list (bad spec, deletion under way). */
+  private observedOnlyStatus(run: Run, observed: ObservedContainer[]): ReportedStatus {
+    const sorted = [...observed].sort((a, b) => a.index - b.index);
+    const containers = sorted.map((o) => containerStatus(o as PlannedContainer, o));
+    return {
+      phase: derivePhase({ mode: run.mode, containers, inProgress: false, failed: run.failed }),
+      observedGeneration: run.generation,
+      host: this.opts.host,
+      ...(run.message ? { message: run.message } : {}),
+      containers,
+    };
+  }
+}
+
+/** What a just-created container looks like, without asking Docker again. */
+function createdContainer(id: string, run: Run, d: DesiredContainer, config: DesiredContainer['config']): ObservedContainer {
+  return {
+    id,
+    dockerName: config.dockerName,
+    setRef: run.ref,
+    tenant: run.identity.tenant,
+    appkey: run.identity.appkey,
+    setId: run.identity.id,
+    name: d.name,
+    role: d.role,
+    index: d.index,
+    image: d.image,
+    specHash: d.specHash,
+    generation: run.generation,
+    state: 'created',
+    oomKilled: false,
+    restartCount: 0,
+    networkMode: config.networkMode,
+    ...(config.nanoCpus !== undefined ? { nanoCpus: config.nanoCpus } : {}),
+    ...(config.memory !== undefined ? { memory: config.memory } : {}),
+  };
+}

@@ -1,0 +1,45 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ContainerState } from '@wharf/types';
+import { containerStatus, degradedMessage, derivePhase, type PhaseInput } from './status.js';
+import { compareTimes, dockerTime } from './time.js';
+
+const cs = (...states: ContainerState[]): PhaseInput['containers'] => states.map((state, i) => ({ name: `c${i}`, state }));
+
+const cases: { name: string; input: PhaseInput; want: string }[] = [
+  { name: 'all running', input: { mode: 'running', containers: cs('running', 'running'), inProgress: false, failed: false }, want: 'running' },
+  { name: 'bringing up', input: { mode: 'running', containers: cs('running', 'missing'), inProgress: true, failed: false }, want: 'starting' },
+  { name: 'done but one exited', input: { mode: 'running', containers: cs('running', 'exited'), inProgress: false, failed: false }, want: 'degraded' },
+  { name: 'done but one restarting', input: { mode: 'running', containers: cs('running', 'restarting'), inProgress: false, failed: false }, want: 'degraded' },
+  { name: 'image missing', input: { mode: 'running', containers: cs('missing', 'missing'), inProgress: false, failed: true }, want: 'failed' },
+  { name: 'no containers at all', input: { mode: 'running', containers: [], inProgress: false, failed: false }, want: 'degraded' },
+  { name: 'stopping', input: { mode: 'stopped', containers: cs('running', 'exited'), inProgress: true, failed: false }, want: 'stopping' },
+  { name: 'stopped (created and missing count as stopped)', input: { mode: 'stopped', containers: cs('exited', 'created', 'missing'), inProgress: false, failed: false }, want: 'stopped' },
+  { name: 'deleting', input: { mode: 'deleting', containers: cs('running'), inProgress: true, failed: false }, want: 'deleting' },
+];
+for (const c of cases) {
+  test(`derivePhase: ${c.name}`, () => assert.equal(derivePhase(c.input), c.want));
+}
+
+test('degradedMessage names what is down', () => {
+  assert.equal(degradedMessage([{ name: 'web', state: 'exited', exitCode: 3 }, { name: 'db', state: 'running' }, { name: 'x', state: 'missing' }]), 'web is exited (exit code 3); x is missing');
+  assert.equal(degradedMessage([{ name: 'db', state: 'running' }]), undefined);
+});
+
+test('containerStatus: missing container and observed container', () => {
+  const d = { name: 'web', role: 'business' as const, index: 0, image: 'app:1' };
+  assert.deepEqual(containerStatus(d, undefined, 'image not found'), { name: 'web', role: 'business', index: 0, image: 'app:1', state: 'missing', restartCount: 0, message: 'image not found' });
+  const s = containerStatus(d, {
+    id: 'abc', dockerName: 't_app_1_web', setRef: 't/app/1', tenant: 't', appkey: 'app', setId: '1', name: 'web', role: 'business', index: 0,
+    image: 'app:1', state: 'exited', exitCode: 137, oomKilled: true, restartCount: 4, startedAt: 'S', finishedAt: 'F', nanoCpus: 5e8, memory: 1024,
+  });
+  assert.deepEqual(s, { name: 'web', role: 'business', index: 0, image: 'app:1', state: 'exited', containerId: 'abc', exitCode: 137, oomKilled: true, restartCount: 4, startedAt: 'S', finishedAt: 'F', nanoCpus: 5e8, memory: 1024 });
+});
+
+test('Docker times: zero time is undefined; nanoseconds order', () => {
+  assert.equal(dockerTime('0001-01-01T00:00:00Z'), undefined);
+  assert.ok(compareTimes('2026-01-01T00:00:00.000000001Z', '2026-01-01T00:00:00.000000002Z') < 0);
+  assert.ok(compareTimes('2026-01-01T00:00:00.1Z', '2026-01-01T00:00:00.09Z') > 0);
+  assert.equal(compareTimes('2026-01-01T00:00:00Z', '2026-01-01T00:00:00.000Z'), 0);
+  assert.ok(compareTimes('2026-01-01T00:00:01Z', '2026-01-01T00:00:00.999999999Z') > 0);
+});
