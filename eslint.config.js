@@ -1,9 +1,8 @@
-// Lint: TypeScript rules, no import cycles, and the dependency direction of
-// DESIGN.md: types ← store, scheduler ← server; types ← client ← cli, agent.
+// Lint: TypeScript rules and the dependency direction of DESIGN.md:
+// types ← store, scheduler ← server; types ← client ← cli, agent.
+// Import cycles are checked by madge (see the lint script in package.json).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
-import importX from 'eslint-plugin-import-x';
-import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 import globals from 'globals';
 
 const packages = ['types', 'store', 'scheduler', 'client', 'server', 'agent', 'cli'];
@@ -39,10 +38,7 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
-    plugins: { 'import-x': importX },
-    settings: { 'import-x/resolver-next': [createTypeScriptImportResolver({ noWarnOnMultipleProjects: true, project: ['packages/*/tsconfig.json', 'e2e/tsconfig.json', 'bench/tsconfig.json'] })] },
     rules: {
-      'import-x/no-cycle': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
     },
   },
