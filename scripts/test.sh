@@ -14,6 +14,7 @@ mapfile -t unit < <(find packages -path '*/node_modules' -prune -o -path '*/dist
 mapfile -t e2e < <(find e2e/dist -name '*.test.js' | sort)
 if [ "$(id -u)" -ne 0 ]; then
   echo "wharf: end-to-end tests need root (network namespaces, dockerd); running unit tests only" >&2
-  e2e=()
+  exec node --test --test-reporter=spec "${unit[@]}"
 fi
-exec node --test --test-reporter=spec "${unit[@]}" "${e2e[@]}"
+# Integration tests inside packages use a private dockerd; e2e tests start their own.
+exec node e2e/dist/harness/with-docker.js node --test --test-reporter=spec "${unit[@]}" "${e2e[@]}"
