@@ -8,20 +8,10 @@ import type { SetObject, StatusReport } from '@wharf/types';
 import { startAgent } from './agent.js';
 import { FakeEngine } from './docker/fake-engine.js';
 import { FakeServer } from './testing/fake-server.js';
+import { setObject as fixture } from './testing/fixtures.js';
 
-function setObject(over: Partial<SetObject> = {}): SetObject {
-  return {
-    tenant: 't',
-    appkey: 'app',
-    id: '1',
-    generation: 1,
-    desired: 'running',
-    createdAt: '2026-01-01T00:00:00Z',
-    updatedAt: '2026-01-01T00:00:00Z',
-    spec: { appkey: 'app', id: 1, containers: [{ index: 0, image: 'wharf/busybox:latest', options: { name: 'web' } }] },
-    ...over,
-  };
-}
+const setObject = (over: Partial<SetObject> = {}): SetObject =>
+  fixture({ appkey: 'app', id: 1, containers: [{ index: 0, image: 'wharf/busybox:latest', options: { name: 'web' } }] }, over);
 
 const phaseOf = (r: StatusReport, id = '1'): string | undefined => r.sets.find((s) => s.id === id)?.status?.phase;
 

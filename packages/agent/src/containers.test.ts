@@ -2,31 +2,21 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Labels, resolveSetSpec, type SetObject } from '@wharf/types';
 import { canonicalJson, containerName, desiredSet, INFRA_REF, specHash, volumePath, withInfraId } from './containers.js';
+import { setObject as fixture } from './testing/fixtures.js';
 
 const host = { dataDir: '/data', infraImage: 'wharf/busybox:latest' };
 
-function setObject(over: Partial<SetObject> = {}, spec: Record<string, unknown> = {}): SetObject {
-  return {
-    tenant: 'acme',
+const setObject = (over: Partial<SetObject> = {}, spec: Record<string, unknown> = {}): SetObject =>
+  fixture({
     appkey: 'shop',
-    id: '7',
-    generation: 3,
-    desired: 'running',
-    createdAt: '2026-01-01T00:00:00Z',
-    updatedAt: '2026-01-01T00:00:00Z',
-    spec: {
-      appkey: 'shop',
-      id: 7,
-      resources: { cpu: 2, memory: '1Gi' },
-      containers: [
-        { index: 1, image: 'db:1', options: { name: 'db', cpu: 25, mem: 25, volumes: [{ path: '/data' }] } },
-        { index: 0, image: 'web:1', options: { name: 'web', cpu: 75, mem: 75, command: { cmd: '/bin/web', args: ['-p', '80'] }, env: { B: '2', A: '1' }, ports: [{ containerPort: 80, hostPort: 8080 }], labels: { team: 'x' } } },
-      ],
-      ...spec,
-    } as SetObject['spec'],
-    ...over,
-  };
-}
+    id: 7,
+    resources: { cpu: 2, memory: '1Gi' },
+    containers: [
+      { index: 1, image: 'db:1', options: { name: 'db', cpu: 25, mem: 25, volumes: [{ path: '/data' }] } },
+      { index: 0, image: 'web:1', options: { name: 'web', cpu: 75, mem: 75, command: { cmd: '/bin/web', args: ['-p', '80'] }, env: { B: '2', A: '1' }, ports: [{ containerPort: 80, hostPort: 8080 }], labels: { team: 'x' } } },
+    ],
+    ...spec,
+  } as SetObject['spec'], { tenant: 'acme', generation: 3, ...over });
 
 function build(set: SetObject) {
   const r = resolveSetSpec(set.spec);

@@ -8,30 +8,20 @@ import type { SetEvent, SetObject } from '@wharf/types';
 import { FakeEngine } from './docker/fake-engine.js';
 import { ExitTracker } from './exits.js';
 import { SetReconciler, type ReportedStatus } from './reconciler.js';
+import { setObject as fixture } from './testing/fixtures.js';
 
 const INFRA = 'wharf/busybox:latest';
 
-function setObject(over: Partial<SetObject> = {}): SetObject {
-  return {
-    tenant: 't',
+const setObject = (over: Partial<SetObject> = {}): SetObject =>
+  fixture({
     appkey: 'app',
-    id: '1',
-    generation: 1,
-    desired: 'running',
-    createdAt: '2026-01-01T00:00:00Z',
-    updatedAt: '2026-01-01T00:00:00Z',
-    spec: {
-      appkey: 'app',
-      id: 1,
-      resources: { cpu: 1, memory: '256Mi' },
-      containers: [
-        { index: 0, image: 'web:1', options: { name: 'web', cpu: 50, mem: 50 } },
-        { index: 1, image: 'db:1', options: { name: 'db', volumes: [{ path: '/var/lib/db' }] } },
-      ],
-    },
-    ...over,
-  };
-}
+    id: 1,
+    resources: { cpu: 1, memory: '256Mi' },
+    containers: [
+      { index: 0, image: 'web:1', options: { name: 'web', cpu: 50, mem: 50 } },
+      { index: 1, image: 'db:1', options: { name: 'db', volumes: [{ path: '/var/lib/db' }] } },
+    ],
+  }, over);
 
 async function setup(images = [INFRA, 'web:1', 'db:1']) {
   const dataDir = await mkdtemp(join(tmpdir(), 'wharf-agent-test-'));

@@ -13,6 +13,7 @@ import { ExitTracker } from '../exits.js';
 import { resolvePrivilege } from '../privilege.js';
 import { SetReconciler, type ReconcileResult, type ReportedStatus } from '../reconciler.js';
 import { DockerodeEngine } from './dockerode-engine.js';
+import { setObject as fixture } from '../testing/fixtures.js';
 
 const enabled = process.env.WHARF_DOCKER_TESTS === '1';
 const IMAGE = 'wharf/busybox:latest';
@@ -27,27 +28,16 @@ const hooks = { onEvent: (e: SetEvent) => events.push(e) };
 /** Business commands that stop at once on SIGTERM (a sleeping PID 1 would take the 10 s stop timeout). */
 const serve = (first: string): string[] => ['-c', `${first}; trap 'exit 0' TERM; sleep 100000 & wait`];
 
-function setObject(over: Partial<SetObject> = {}, webArgs = serve('echo web up; echo oops >&2')): SetObject {
-  return {
-    tenant: 'wharftest',
+const setObject = (over: Partial<SetObject> = {}, webArgs = serve('echo web up; echo oops >&2')): SetObject =>
+  fixture({
     appkey: 'demo',
-    id: '1',
-    generation: 1,
-    desired: 'running',
-    createdAt: new Date().toISOString(),
-    updatedAt: new Date().toISOString(),
-    spec: {
-      appkey: 'demo',
-      id: 1,
-      resources: { cpu: 1, memory: '256Mi' },
-      containers: [
-        { index: 0, image: IMAGE, options: { name: 'web', cpu: 60, mem: 50, volumes: [{ path: '/data' }], command: { cmd: 'sh', args: webArgs }, env: { ROLE: 'web' } } },
-        { index: 1, image: IMAGE, options: { name: 'side', cpu: 40, mem: 50, command: { cmd: 'sh', args: serve('true') } } },
-      ],
-    },
-    ...over,
-  };
-}
+    id: 1,
+    resources: { cpu: 1, memory: '256Mi' },
+    containers: [
+      { index: 0, image: IMAGE, options: { name: 'web', cpu: 60, mem: 50, volumes: [{ path: '/data' }], command: { cmd: 'sh', args: webArgs }, env: { ROLE: 'web' } } },
+      { index: 1, image: IMAGE, options: { name: 'side', cpu: 40, mem: 50, command: { cmd: 'sh', args: serve('true') } } },
+    ],
+  }, { tenant: 'wharftest', createdAt: new Date().toISOString(), updatedAt: new Date().toISOString(), ...over });
 
 async function cleanup(): Promise<void> {
   const list = await engine.docker.listContainers({ all: true, filters: { label: ['wharf.tenant=wharftest'] } });
