@@ -44,8 +44,10 @@ export async function buildApp(ctx: ApiContext, logger: Logger): Promise<App> {
     },
   });
 
+  // Failures and people's changes are logged; agents' heartbeats and reports only when they fail.
   app.addHook('onResponse', async (req, reply) => {
-    if (reply.statusCode >= 400 || req.method !== 'GET') {
+    const routine = req.method === 'GET' || req.routeOptions.config?.access === 'agent';
+    if (reply.statusCode >= 400 || !routine) {
       req.log.info({ method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
     }
   });

@@ -42,7 +42,7 @@ export function setRow(view: SetView, wide: boolean, now: number): string[] {
     formatCores(view.resources.cpu),
     formatBytes(view.resources.memory),
     formatBytes(view.resources.disk),
-    cell(images(view).join(',')),
+    cell([...new Set(images(view))].join(',')),
     `${view.observedGeneration}/${view.generation}`,
   ];
 }
