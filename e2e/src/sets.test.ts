@@ -118,8 +118,8 @@ describe('sets on a real Docker engine', () => {
     const startedBefore = await Promise.all(s1.containers.map(async (c) => (await host.inspect(c.containerId as string)).State.StartedAt));
     await wharf.stopAgent('h1', 'SIGKILL');
     await wharf.startAgent('h1');
-    // Wait for the new agent to have reconciled and reported.
-    await waitFor('agent back', async () => (await wharf.client.getHost('h1')).state === 'ready' && wharf.logs('agent-h1').split('\n').length > 0);
+    // The new agent registers (a second "registered" line in its log), then reconciles what it finds.
+    await waitFor('agent back', async () => wharf.logs('agent-h1').split('"msg":"registered"').length - 1 >= 2, 20_000);
     await new Promise((r) => setTimeout(r, 3000));
     const s2 = await wharf.waitRunning(SEED.appkey, SEED.id);
     assert.deepEqual(await host.containerIds(), before);
