@@ -72,6 +72,28 @@ export const ResourcesSpec = Type.Object(
   { additionalProperties: false },
 );
 
+export const PlacementSpec = Type.Object(
+  {
+    strategy: Type.Optional(Type.Union([Type.Literal('spread'), Type.Literal('binpack')], {
+      description: 'spread: prefer emptier hosts (default); binpack: fill a host before the next',
+    })),
+    zones: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Only hosts in these zones' })),
+    hostSelector: Type.Optional(Type.Record(Type.String({ minLength: 1 }), Type.String(), { description: 'Only hosts with all these labels' })),
+    spread: Type.Optional(Type.Object(
+      {
+        by: Type.Union([Type.Literal('host'), Type.Literal('rack'), Type.Literal('zone')]),
+        mode: Type.Optional(Type.Union([Type.Literal('hard'), Type.Literal('soft')], { description: 'hard: never exceed maxSkew; soft (default): prefer' })),
+        maxSkew: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Allowed difference in sets of this appkey between domains (default 1)' })),
+      },
+      { additionalProperties: false, description: "Spread this appkey's sets across hosts, racks or zones" },
+    )),
+    sameZoneAs: Type.Optional(Type.Array(Type.String({ pattern: APPKEY_PATTERN }), { minItems: 1, description: 'Run in a zone where these appkeys run' })),
+    relocatable: Type.Optional(Type.Boolean({ description: 'May be moved to another host although it has a volume (its data stays behind)' })),
+  },
+  { additionalProperties: false },
+);
+export type PlacementSpec = Static<typeof PlacementSpec>;
+
 export const SetSpec = Type.Object(
   {
     version: Type.Optional(Type.String()),
@@ -80,6 +102,7 @@ export const SetSpec = Type.Object(
     }),
     appkey: Type.String({ pattern: APPKEY_PATTERN }),
     resources: Type.Optional(ResourcesSpec),
+    placement: Type.Optional(PlacementSpec),
     containers: Type.Array(ContainerSpec, { minItems: 1, maxItems: 32 }),
   },
   { additionalProperties: false, $id: 'SetSpec' },
