@@ -47,13 +47,19 @@ export class Platform {
 
   static async start(hosts: DockerHost[]): Promise<Platform> {
     const p = new Platform(hosts);
-    p.port = await freePort();
-    await p.startServer();
-    for (const h of hosts) await p.startAgent(h.name);
-    await waitFor('hosts ready', async () => {
-      const list = await p.client.listHosts();
-      return hosts.every((h) => list.some((x) => x.name === h.name && x.state === 'ready'));
-    });
+    try {
+      p.port = await freePort();
+      await p.startServer();
+      for (const h of hosts) await p.startAgent(h.name);
+      await waitFor('hosts ready', async () => {
+        const list = await p.client.listHosts();
+        return hosts.every((h) => list.some((x) => x.name === h.name && x.state === 'ready'));
+      });
+    } catch (err) {
+      // Leave no server or agent behind; the logs stay when WHARF_E2E_KEEP is set.
+      await p.stop().catch(() => undefined);
+      throw err;
+    }
     return p;
   }
 
@@ -80,21 +86,25 @@ export class Platform {
     return h;
   }
 
+  /** Starts (or starts again) the agent of a host, with the host's zone and rack when it has them. */
   async startAgent(name: string): Promise<void> {
     const h = this.host(name);
     const dataDir = join(this.dir, 'agents', name);
     mkdirSync(dataDir, { recursive: true });
-    this.agents.set(name, this.spawnLogged(`agent-${name}`, [
-      join(ROOT, 'packages/agent/dist/main.js'),
-      '--server', this.url,
-      '--join-token-file', join(this.serverDir, 'join.token'),
-      '--name', name,
-      '--docker-socket', h.socket,
-      '--data-dir', dataDir,
-      '--listen', '127.0.0.1:0',
-      '--heartbeat-interval', '1',
-      '--cpu-overcommit', '32',
-    ]));
+    this.agents.set(name, this.spawnLogged(`agent-${name}`, agentArgs({
+      server: this.url,
+      joinTokenFile: join(this.serverDir, 'join.token'),
+      host: h,
+      dataDir,
+      heartbeatSeconds: 1,
+      cpuOvercommit: 32,
+    })));
+  }
+
+  /** The pid of a host's agent while it runs. */
+  agentPid(name: string): number | undefined {
+    const a = this.agents.get(name);
+    return a && a.exitCode === null && a.signalCode === null ? a.pid : undefined;
   }
 
   async stopAgent(name: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
@@ -140,6 +150,23 @@ export class Platform {
     await this.stopServer();
     if (!process.env.WHARF_E2E_KEEP) rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** The wharf-agent command line (node arguments) for a host of the test harness or of scripts/cluster.sh. */
+export function agentArgs(o: { server: string; joinTokenFile: string; host: DockerHost; dataDir: string; heartbeatSeconds: number; cpuOvercommit: number }): string[] {
+  return [
+    join(ROOT, 'packages/agent/dist/main.js'),
+    '--server', o.server,
+    '--join-token-file', o.joinTokenFile,
+    '--name', o.host.name,
+    ...(o.host.zone !== undefined ? ['--zone', o.host.zone] : []),
+    ...(o.host.rack !== undefined ? ['--rack', o.host.rack] : []),
+    '--docker-socket', o.host.socket,
+    '--data-dir', o.dataDir,
+    '--listen', '127.0.0.1:0',
+    '--heartbeat-interval', String(o.heartbeatSeconds),
+    '--cpu-overcommit', String(o.cpuOvercommit),
+  ];
 }
 
 async function stopProcess(p: ChildProcess | undefined, signal: NodeJS.Signals): Promise<void> {

@@ -14,6 +14,7 @@ import { registerDescribe } from './commands/describe.js';
 import { registerGet } from './commands/get.js';
 import { registerLifecycle } from './commands/lifecycle.js';
 import { registerLogs } from './commands/logs.js';
+import { registerHostCommands } from './commands/hosts.js';
 import { registerVersion } from './commands/version.js';
 import { createContext, type Context, type Io } from './context.js';
 import { describeError } from './errors.js';
@@ -58,6 +59,7 @@ export function createProgram(makeContext: (flags: () => { server?: string; toke
   registerDelete(program, ctx);
   for (const action of ['start', 'stop', 'restart'] as const) registerLifecycle(program, ctx, action);
   registerLogs(program, ctx);
+  registerHostCommands(program, ctx);
   registerVersion(program, ctx);
   return { program, ctx };
 }

@@ -34,6 +34,7 @@ export class ConnectionError extends Error {
 }
 
 export type SetAction = 'start' | 'stop' | 'restart';
+export type HostAction = 'cordon' | 'uncordon' | 'drain';
 
 export interface LogOptions {
   container?: string;
@@ -152,6 +153,11 @@ export class WharfClient {
 
   getHost(name: string): Promise<Host> {
     return this.request('GET', `/v1/hosts/${encodeURIComponent(name)}`);
+  }
+
+  /** cordon: no new sets; uncordon: schedulable again (ends a drain); drain: cordon and move relocatable sets away. */
+  hostAction(name: string, action: HostAction): Promise<Host> {
+    return this.request('POST', `/v1/hosts/${encodeURIComponent(name)}/${action}`);
   }
 
   // ---- agent protocol (join token) ----

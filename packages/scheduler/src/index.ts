@@ -1,5 +1,13 @@
 export * from './framework.js';
 export * from './schedule.js';
+export { assume, snapshot, normalizeImage, StaleViewError, UnknownHostError } from './snapshot.js';
 export { hostReady } from './plugins/host-ready.js';
 export { fitsResources, free } from './plugins/fits-resources.js';
+export { zoneSelector } from './plugins/zone-selector.js';
+export { hostSelector } from './plugins/host-selector.js';
+export { sameZoneAs } from './plugins/same-zone-as.js';
+export { spreadHard } from './plugins/spread-hard.js';
+export { spreadSoft } from './plugins/spread-soft.js';
 export { leastAllocated } from './plugins/least-allocated.js';
+export { mostAllocated } from './plugins/most-allocated.js';
+export { imageLocality } from './plugins/image-locality.js';

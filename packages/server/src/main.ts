@@ -14,6 +14,9 @@ Options:
   --data-dir DIR     state and tokens          (WHARF_DATA_DIR, default /var/lib/wharf)
   --store URL        sqlite:PATH               (WHARF_STORE, default sqlite:<data-dir>/wharf.db)
   --log-level LEVEL  trace|debug|info|warn|error (WHARF_LOG_LEVEL, default info)
+  --failover-seconds N
+                     a host silent this long after its 20 s heartbeat grace
+                     gives up its sets without a volume (WHARF_FAILOVER_SECONDS, default 30)
   -h, --help         show this help
   --version          print the version
 
@@ -28,6 +31,7 @@ async function main(): Promise<void> {
       'data-dir': { type: 'string' },
       store: { type: 'string' },
       'log-level': { type: 'string' },
+      'failover-seconds': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean' },
     },
@@ -39,12 +43,15 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: "${values.port ?? env.WHARF_PORT}" is not a port number`);
   const dataDir = values['data-dir'] ?? env.WHARF_DATA_DIR ?? '/var/lib/wharf';
   const store = values.store ?? env.WHARF_STORE;
+  const failoverSeconds = Number(values['failover-seconds'] ?? env.WHARF_FAILOVER_SECONDS ?? 30);
+  if (!(failoverSeconds >= 0)) throw new Error(`--failover-seconds: "${values['failover-seconds'] ?? env.WHARF_FAILOVER_SECONDS}" is not a number of seconds`);
   const server = await startServer({
     host: values.host ?? env.WHARF_HOST ?? '127.0.0.1',
     port,
     dataDir,
     ...(store ? { store } : {}),
     logLevel: values['log-level'] ?? env.WHARF_LOG_LEVEL ?? 'info',
+    failoverSeconds,
   });
   let closing = false;
   const stop = () => {

@@ -8,6 +8,7 @@ import { buildApp } from './app.js';
 import { bootstrapTokens } from './auth/tokens.js';
 import { HostChanges } from './state/host-changes.js';
 import { PlacementController } from './controllers/placement.js';
+import { HostLifecycleController } from './controllers/host-lifecycle.js';
 import type { App } from './api/context.js';
 
 export interface ServerConfig {
@@ -18,6 +19,8 @@ export interface ServerConfig {
   store?: string;
   logLevel?: string;
   logger?: Logger;
+  /** Seconds a host stays not-ready before its relocatable sets move elsewhere. Default 30. */
+  failoverSeconds?: number;
 }
 
 export interface RunningServer {
@@ -45,6 +48,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const app = await buildApp({ store, hostChanges, joinToken: tokens.join }, logger);
   await app.listen({ host: config.host, port: config.port });
   await placement.start();
+  const lifecycle = new HostLifecycleController(store, logger.child({ component: 'host-lifecycle' }), {
+    failoverMs: (config.failoverSeconds ?? 30) * 1000,
+  });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
@@ -56,6 +62,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     tokens,
     async close() {
       placement.stop();
+      lifecycle.stop();
       hostChanges.stop();
       await app.close();
       await store.close();

@@ -23,6 +23,8 @@ export const SetObject = Type.Object({
   restartRequestedAt: Type.Optional(Type.String()),
   /** The host the scheduler placed the set on. */
   host: Type.Optional(Type.String()),
+  /** The host the set was moved away from (drain or host failure), until it runs again. */
+  movedFrom: Type.Optional(Type.String()),
   /** Set by delete: the agent removes the containers, then the server forgets the set. */
   deleting: Type.Optional(Type.Boolean()),
   createdAt: Type.String(),
@@ -123,7 +125,7 @@ export const HostRegistration = Type.Object({
 });
 export type HostRegistration = Static<typeof HostRegistration>;
 
-export const HostState = Type.Union([Type.Literal('ready'), Type.Literal('not-ready'), Type.Literal('cordoned')]);
+export const HostState = Type.Union([Type.Literal('ready'), Type.Literal('not-ready'), Type.Literal('cordoned'), Type.Literal('draining')]);
 export type HostState = Static<typeof HostState>;
 
 export const Host = Type.Composite([
@@ -131,6 +133,10 @@ export const Host = Type.Composite([
   Type.Object({
     state: HostState,
     cordoned: Type.Boolean(),
+    /** Set by drain: its sets without a volume are moved elsewhere, one at a time. */
+    draining: Type.Boolean(),
+    /** While draining: sets still on the host, and those that cannot move (they have a local volume). */
+    drain: Type.Optional(Type.Object({ remaining: Type.Integer(), blocked: Type.Array(Type.String()) })),
     lastHeartbeat: Type.String(),
     registeredAt: Type.String(),
     allocated: HostCapacity,

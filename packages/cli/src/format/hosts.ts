@@ -8,7 +8,14 @@ export const HOST_COLUMNS = ['NAME', 'STATE', 'ZONE', 'RACK', 'CPU', 'MEMORY', '
 export const HOST_WIDE_COLUMNS = [...HOST_COLUMNS, 'DISK', 'HEARTBEAT', 'AGENT', 'DOCKER', 'LABELS'] as const;
 
 export function hostState(h: Host): string {
-  return h.cordoned && h.state !== 'cordoned' ? `${h.state},cordoned` : h.state;
+  const extra = [h.draining && h.state !== 'draining' ? 'draining' : undefined, h.cordoned && h.state === 'not-ready' && !h.draining ? 'cordoned' : undefined].filter(Boolean);
+  return [h.state, ...extra].join(',');
+}
+
+/** An allocation bar: `███░░░░░` for 3/8. */
+export function bar(used: number, capacity: number, width = 8): string {
+  const filled = capacity > 0 ? Math.min(width, Math.round((used / capacity) * width)) : 0;
+  return '█'.repeat(filled) + '░'.repeat(width - filled);
 }
 
 export function hostRow(h: Host, wide: boolean, now: number): string[] {
@@ -17,8 +24,8 @@ export function hostRow(h: Host, wide: boolean, now: number): string[] {
     hostState(h),
     cell(h.zone),
     cell(h.rack),
-    `${formatCores(h.allocated.cpu)}/${formatCores(h.capacity.cpu)}`,
-    `${formatBytes(h.allocated.memory)}/${formatBytes(h.capacity.memory)}`,
+    `${bar(h.allocated.cpu, h.capacity.cpu)} ${formatCores(h.allocated.cpu)}/${formatCores(h.capacity.cpu)}`,
+    `${bar(h.allocated.memory, h.capacity.memory)} ${formatBytes(h.allocated.memory)}/${formatBytes(h.capacity.memory)}`,
     String(h.sets),
     age(h.registeredAt, now),
   ];
@@ -26,7 +33,7 @@ export function hostRow(h: Host, wide: boolean, now: number): string[] {
   const labels = Object.entries(h.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
   return [
     ...row,
-    `${formatBytes(h.allocated.disk)}/${formatBytes(h.capacity.disk)}`,
+    `${bar(h.allocated.disk, h.capacity.disk)} ${formatBytes(h.allocated.disk)}/${formatBytes(h.capacity.disk)}`,
     `${age(h.lastHeartbeat, now)} ago`,
     cell(h.agentVersion),
     cell(h.dockerVersion),

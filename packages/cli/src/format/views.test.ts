@@ -33,13 +33,13 @@ test('readiness counts business containers of the spec, not infra', () => {
 });
 
 test('get hosts: columns, allocated/capacity and cordon', () => {
-  const out = renderHosts([makeHost(), makeHost({ name: 'h0', state: 'ready', cordoned: true })], false, T0);
+  const out = renderHosts([makeHost(), makeHost({ name: 'h0', state: 'not-ready', cordoned: true })], false, T0);
   const lines = out.split('\n');
   assert.deepEqual(columns(lines[0] ?? ''), ['NAME', 'STATE', 'ZONE', 'RACK', 'CPU', 'MEMORY', 'SETS', 'AGE']);
-  assert.deepEqual(columns(lines[1] ?? ''), ['h0', 'ready,cordoned', 'dc1', 'r1', '2.5/8', '4Gi/16Gi', '3', '2d']);
-  assert.deepEqual(columns(lines[2] ?? ''), ['h1', 'ready', 'dc1', 'r1', '2.5/8', '4Gi/16Gi', '3', '2d']);
+  assert.deepEqual(columns(lines[1] ?? ''), ['h0', 'not-ready,cordoned', 'dc1', 'r1', '███░░░░░ 2.5/8', '██░░░░░░ 4Gi/16Gi', '3', '2d']);
+  assert.deepEqual(columns(lines[2] ?? ''), ['h1', 'ready', 'dc1', 'r1', '███░░░░░ 2.5/8', '██░░░░░░ 4Gi/16Gi', '3', '2d']);
   const wide = renderHosts([makeHost()], true, T0).split('\n');
-  assert.deepEqual(columns(wide[1] ?? '').slice(8), ['10Gi/100Gi', '3s ago', '0.1.0', '20.10.24', 'ssd=true']);
+  assert.deepEqual(columns(wide[1] ?? '').slice(8), ['█░░░░░░░ 10Gi/100Gi', '3s ago', '0.1.0', '20.10.24', 'ssd=true']);
 });
 
 test('describe set: fields, containers table and events', () => {

@@ -54,6 +54,7 @@ export function makeHost(over: Partial<Host> = {}): Host {
     dockerVersion: '20.10.24',
     state: 'ready',
     cordoned: false,
+    draining: false,
     lastHeartbeat: iso(T0 - 3_000),
     registeredAt: iso(T0 - 2 * 86_400_000),
     allocated: { cpu: 2.5, memory: 4 * 1024 ** 3, disk: 10 * 1024 ** 3 },

@@ -1,9 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fitsResources } from './fits-resources.js';
-import { host, request } from '../testing.js';
-
-const GiB = 1024 ** 3;
+import { filterReasons, GiB, host, request } from '../testing.js';
 
 test('FitsResources', () => {
   const cases = [
@@ -16,6 +14,18 @@ test('FitsResources', () => {
       want: 'insufficient cpu: requested 1 cores, free 0.5 cores; insufficient memory: requested 2Gi, free 1Gi',
     },
     { name: 'disk', h: host({ name: 'a' }), req: request(1, 1, 200), want: 'insufficient disk: requested 200Gi, free 100Gi' },
+    {
+      name: 'fractional cores add up without rounding trouble',
+      h: host({ name: 'a', capacity: { cpu: 0.6, memory: 8 * GiB, disk: 100 * GiB }, allocated: { cpu: 0.1 + 0.2, memory: 0, disk: 0 } }),
+      req: request(0.3, 1),
+      want: undefined,
+    },
+    {
+      name: 'overcommitted host shows nothing free',
+      h: host({ name: 'a', allocated: { cpu: 6, memory: 0, disk: 0 } }),
+      req: request(1, 1),
+      want: 'insufficient cpu: requested 1 cores, free 0 cores',
+    },
   ];
-  for (const c of cases) assert.equal(fitsResources.filter(c.h, c.req), c.want, c.name);
+  for (const c of cases) assert.deepEqual(filterReasons([fitsResources], [c.h], c.req), [c.want], c.name);
 });

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { DesiredSets, Host, HostRegistration, StatusReport, WharfError, type SetObject, type SetStatus } from '@wharf/types';
 import { Keys, setKeys } from '../state/keys.js';
 import { allocations, hostView, listAllSets, listHostRecords, type HostRecord } from '../state/hosts.js';
-import { appendEvents } from '../state/sets.js';
+import { appendEvents, updateSet } from '../state/sets.js';
 import type { App, ApiContext } from './context.js';
 import { errors } from './schemas.js';
 
@@ -16,7 +16,7 @@ export function hostRoutes(app: App, { store, hostChanges }: ApiContext): void {
   }, async () => {
     const [hosts, sets] = await Promise.all([listHostRecords(store), listAllSets(store)]);
     const alloc = allocations(sets);
-    return hosts.map((h) => hostView(h, alloc.get(h.name)));
+    return hosts.map((h) => hostView(h, alloc.get(h.name), sets));
   });
 
   app.get('/v1/hosts/:name', {
@@ -24,8 +24,34 @@ export function hostRoutes(app: App, { store, hostChanges }: ApiContext): void {
   }, async (req) => {
     const kv = await store.get<HostRecord>(Keys.host(req.params.name));
     if (!kv) throw new WharfError('HOST_NOT_FOUND', `host ${req.params.name} not found`);
-    return hostView(kv.value, allocations(await listAllSets(store)).get(req.params.name));
+    const sets = await listAllSets(store);
+    return hostView(kv.value, allocations(sets).get(req.params.name), sets);
   });
+
+  const actions: Record<string, { summary: string; change: (h: HostRecord) => HostRecord }> = {
+    cordon: { summary: 'Mark a host unschedulable (running sets stay)', change: (h) => ({ ...h, cordoned: true }) },
+    uncordon: { summary: 'Make a host schedulable again (also ends a drain)', change: (h) => ({ ...h, cordoned: false, draining: false }) },
+    drain: { summary: 'Cordon a host and move its sets without a volume elsewhere, one at a time', change: (h) => ({ ...h, cordoned: true, draining: true }) },
+  };
+  for (const [action, { summary, change }] of Object.entries(actions)) {
+    app.post(`/v1/hosts/:name/${action}`, {
+      schema: { tags: ['hosts'], summary, params: HostParams, response: { 200: Host, ...errors(401, 404) } },
+    }, async (req) => {
+      const { name } = req.params as { name: string };
+      const key = Keys.host(name);
+      for (let attempt = 0; attempt < 10; attempt++) {
+        const kv = await store.get<HostRecord>(key);
+        if (!kv) throw new WharfError('HOST_NOT_FOUND', `host ${name} not found`);
+        const next = change(kv.value);
+        if ((await store.txn([{ key, modRevision: kv.modRevision }], [{ type: 'put', key, value: next }])).succeeded) {
+          req.log.info({ host: name, action }, 'host changed');
+          const sets = await listAllSets(store);
+          return hostView(next, allocations(sets).get(name), sets);
+        }
+      }
+      throw new WharfError('CONFLICT', `host ${name} is changing too often; try again`);
+    });
+  }
 
   app.put('/v1/hosts/:name', {
     config: { access: 'agent' },
@@ -42,11 +68,18 @@ export function hostRoutes(app: App, { store, hostChanges }: ApiContext): void {
     const now = new Date().toISOString();
     for (let attempt = 0; attempt < 10; attempt++) {
       const kv = await store.get<HostRecord>(key);
-      const rec: HostRecord = { ...req.body, registeredAt: kv?.value.registeredAt ?? now, cordoned: kv?.value.cordoned ?? false, lastHeartbeat: now };
+      const rec: HostRecord = {
+        ...req.body,
+        registeredAt: kv?.value.registeredAt ?? now,
+        cordoned: kv?.value.cordoned ?? false,
+        draining: kv?.value.draining ?? false,
+        lastHeartbeat: now,
+      };
       const cmp = kv ? { key, modRevision: kv.modRevision } : { key, absent: true as const };
       if ((await store.txn([cmp], [{ type: 'put', key, value: rec }])).succeeded) {
         if (!kv) req.log.info({ host: rec.name, zone: rec.zone }, 'host registered');
-        return hostView(rec, allocations(await listAllSets(store)).get(rec.name));
+        const sets = await listAllSets(store);
+        return hostView(rec, allocations(sets).get(rec.name), sets);
       }
     }
     throw new WharfError('CONFLICT', `host ${req.params.name} is being registered concurrently`);
@@ -103,6 +136,15 @@ export function hostRoutes(app: App, { store, hostChanges }: ApiContext): void {
       const next = { ...r.status, host };
       // Unchanged reports write nothing, so periodic resyncs do not churn the store.
       if (JSON.stringify(oldStatus) !== JSON.stringify(next)) await store.put(k.status, { ...next, updatedAt: new Date().toISOString() });
+      if (next.phase === 'running' && kv.value.movedFrom) {
+        // The move is complete: a drain may now move the next set.
+        await updateSet(store, r, (s) => {
+          if (s.host !== host || !s.movedFrom) return undefined;
+          const { movedFrom: _done, ...rest } = s;
+          return rest;
+        });
+        await appendEvents(store, r, [{ time: new Date().toISOString(), type: 'Normal', reason: 'Moved', message: `running on host ${host} (moved from ${kv.value.movedFrom})`, host }]);
+      }
     }
     return reply.status(204).send(null);
   });

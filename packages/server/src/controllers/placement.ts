@@ -6,10 +6,10 @@
  */
 import type { Logger } from 'pino';
 import type { Store, Watcher } from '@wharf/store';
-import { schedule, type HostView } from '@wharf/scheduler';
+import { assume, schedule, type ClusterView, type HostView, type PlacementRequest } from '@wharf/scheduler';
 import { setRef, type SetObject } from '@wharf/types';
 import { Keys, setKeys } from '../state/keys.js';
-import { allocations, isReady, listHostRecords, setReservation } from '../state/hosts.js';
+import { allocations, isReady, listHostRecords, setReservation, type HostRecord } from '../state/hosts.js';
 import { appendEvents, event } from '../state/sets.js';
 
 export class PlacementController {
@@ -65,23 +65,16 @@ export class PlacementController {
     const { items } = await this.store.list<SetObject>(Keys.setsPrefix);
     const pending = items.filter((kv) => !kv.value.host && !kv.value.deleting);
     if (pending.length === 0) return;
-    const hosts = await listHostRecords(this.store);
-    const alloc = allocations(items.map((kv) => kv.value));
-    const now = Date.now();
-    const views: HostView[] = hosts.map((h) => ({
-      name: h.name,
-      ready: isReady(h, now),
-      cordoned: h.cordoned,
-      zone: h.zone,
-      labels: h.labels,
-      capacity: h.capacity,
-      allocated: { ...(alloc.get(h.name)?.allocated ?? { cpu: 0, memory: 0, disk: 0 }) },
-    }));
+    const [hosts, reservations] = await Promise.all([listHostRecords(this.store), this.store.list(Keys.reservationsPrefix)]);
+    // Each host's reservation key is compared in the placement's transaction, so two
+    // schedulers working from the same view can never both fill the same host.
+    const reservationRev = new Map(reservations.items.map((kv) => [kv.key, kv.modRevision]));
+    let view = clusterView(hosts, items.map((kv) => kv.value), Date.now());
     for (const kv of pending) {
       const set = kv.value;
       const ref = setRef(set);
-      const resources = setReservation(set);
-      const result = schedule({ hosts: views }, { set: ref, resources });
+      const req = placementRequest(set);
+      const result = schedule(view, req);
       if (result.kind === 'unschedulable') {
         if (this.lastFailure.get(ref) !== result.message) {
           this.lastFailure.set(ref, result.message);
@@ -92,19 +85,59 @@ export class PlacementController {
         }
         continue;
       }
+      const rKey = Keys.reservation(result.host);
       const placed: SetObject = { ...set, host: result.host, updatedAt: new Date().toISOString() };
-      const r = await this.store.txn([{ key: kv.key, modRevision: kv.modRevision }], [{ type: 'put', key: kv.key, value: placed }]);
-      if (!r.succeeded) continue;
-      this.lastFailure.delete(ref);
-      // Later sets in this pass see what this one reserved.
-      const v = views.find((h) => h.name === result.host);
-      if (v) {
-        const a = v.allocated as { cpu: number; memory: number; disk: number };
-        a.cpu += resources.cpu;
-        a.memory += resources.memory;
-        a.disk += resources.disk;
+      const r = await this.store.txn(
+        [{ key: kv.key, modRevision: kv.modRevision }, { key: rKey, modRevision: reservationRev.get(rKey) ?? 0 }],
+        [{ type: 'put', key: kv.key, value: placed }, { type: 'put', key: rKey, value: { lastSet: ref } }],
+      );
+      if (!r.succeeded) {
+        // Someone else changed the set or the host's reservations: look again next pass.
+        this.again = true;
+        return;
       }
-      await appendEvents(this.store, set, [event('Normal', 'Scheduled', `placed on host ${result.host}`)]);
+      reservationRev.set(rKey, r.revision);
+      this.lastFailure.delete(ref);
+      view = assume(view, result.host, req);
+      const from = set.movedFrom ? ` (moved from ${set.movedFrom})` : '';
+      await appendEvents(this.store, set, [event('Normal', 'Scheduled', `placed on host ${result.host}${from}`)]);
     }
   }
+}
+
+/** The scheduler's read-only picture of the cluster, from host records and placed sets. */
+export function clusterView(hosts: HostRecord[], sets: SetObject[], now: number): ClusterView {
+  const alloc = allocations(sets);
+  const apps = new Map<string, Record<string, number>>();
+  // Sets being deleted still hold their resources (and their place in a spread) until they are gone.
+  for (const s of sets) {
+    if (!s.host) continue;
+    const counts = apps.get(s.host) ?? {};
+    counts[s.appkey] = (counts[s.appkey] ?? 0) + 1;
+    apps.set(s.host, counts);
+  }
+  return {
+    hosts: hosts.map((h): HostView => ({
+      name: h.name,
+      ready: isReady(h, now),
+      cordoned: h.cordoned || (h.draining ?? false),
+      zone: h.zone,
+      rack: h.rack,
+      labels: h.labels,
+      images: h.images ?? [],
+      capacity: h.capacity,
+      allocated: alloc.get(h.name)?.allocated ?? { cpu: 0, memory: 0, disk: 0 },
+      apps: apps.get(h.name) ?? {},
+    })),
+  };
+}
+
+export function placementRequest(set: SetObject): PlacementRequest {
+  return {
+    set: setRef(set),
+    appkey: set.appkey,
+    resources: setReservation(set),
+    images: set.spec.containers.map((c) => c.image),
+    ...(set.spec.placement ? { placement: set.spec.placement } : {}),
+  };
 }

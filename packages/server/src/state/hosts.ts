@@ -8,6 +8,7 @@ export interface HostRecord extends HostRegistration {
   registeredAt: string;
   lastHeartbeat: string;
   cordoned: boolean;
+  draining?: boolean;
 }
 
 /** A host whose agent has not heartbeated for this long is not ready. */
@@ -15,6 +16,12 @@ export const HEARTBEAT_GRACE_MS = 20_000;
 
 export function isReady(h: HostRecord, now = Date.now()): boolean {
   return now - Date.parse(h.lastHeartbeat) < HEARTBEAT_GRACE_MS;
+}
+
+/** A set without a volume (or marked relocatable) may be moved to another host. */
+export function isRelocatable(s: SetObject): boolean {
+  if (s.spec.placement?.relocatable) return true;
+  return !s.spec.containers.some((c) => (c.options.volumes ?? []).length > 0);
 }
 
 /** What a set reserves on its host: its resources (cpu cores, memory, disk). */
@@ -36,12 +43,22 @@ export function allocations(sets: SetObject[]): Map<string, { allocated: HostCap
   return out;
 }
 
-export function hostView(h: HostRecord, alloc: { allocated: HostCapacity; sets: number } | undefined, now = Date.now()): Host {
+/** A silent host is not-ready whatever else it is; otherwise draining beats cordoned. */
+export function hostState(h: HostRecord, now = Date.now()): Host['state'] {
+  if (!isReady(h, now)) return 'not-ready';
+  if (h.draining) return 'draining';
+  return h.cordoned ? 'cordoned' : 'ready';
+}
+
+export function hostView(h: HostRecord, alloc: { allocated: HostCapacity; sets: number } | undefined, sets: SetObject[] = [], now = Date.now()): Host {
+  const here = sets.filter((s) => s.host === h.name && !s.deleting);
   return {
     ...h,
-    state: h.cordoned ? 'cordoned' : isReady(h, now) ? 'ready' : 'not-ready',
+    draining: h.draining ?? false,
+    state: hostState(h, now),
     allocated: alloc?.allocated ?? { cpu: 0, memory: 0, disk: 0 },
     sets: alloc?.sets ?? 0,
+    ...(h.draining ? { drain: { remaining: here.length, blocked: here.filter((s) => !isRelocatable(s)).map((s) => `${s.appkey}/${s.id}`) } } : {}),
   };
 }
 

@@ -12,6 +12,9 @@ export const Keys = {
   hostsPrefix: '/hosts/',
   host: (name: string) => `/hosts/${name}`,
   token: (hash: string) => `/auth/tokens/${hash}`,
+  /** Touched by every placement on a host: the compare target that serialises reservations. */
+  reservationsPrefix: '/reservations/',
+  reservation: (host: string) => `/reservations/${host}`,
 };
 
 /** The three keys of one set. */
