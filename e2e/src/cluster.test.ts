@@ -101,6 +101,38 @@ describe('a 3-host cluster', () => {
     await removeApp('e2e.huge');
   });
 
+  it('drain moves a host\'s sets elsewhere one at a time, with progress; uncordon takes it back', async () => {
+    const c = cluster.platform.client;
+    for (let i = 0; i < 6; i++) await c.applySet(spec('e2e.drain', i));
+    await placed('e2e.drain', 6);
+    await waitFor('all running', async () => (await c.listSets({ appkey: 'e2e.drain' })).every((s) => s.status === 'running'), 60_000, 500);
+    const before = (await c.listSets({ appkey: 'e2e.drain' })).filter((s) => s.host === 'h2').map((s) => s.id);
+    assert.ok(before.length >= 2, `spread put sets on h2: ${before}`);
+
+    const r = await cluster.platform.cli(['drain', 'h2', '--wait', '--timeout', '120s']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /host h2 drained/);
+    assert.match(r.stderr, /draining h2: \d+ sets? left to move/);
+    const after = await c.listSets({ appkey: 'e2e.drain' });
+    assert.ok(after.every((s) => s.host !== 'h2' && s.status === 'running'), JSON.stringify(after.map((s) => [s.id, s.host, s.status])));
+    assert.equal((await c.getHost('h2')).state, 'draining');
+    // h2's agent removes the containers of each set as soon as it is no longer placed there.
+    await waitFor('h2 empty', async () => (await cluster.host('h2').containerIds('label=wharf.app=e2e.drain')).length === 0, 20_000, 200);
+
+    // One at a time: each set left only after the previous one ran again elsewhere.
+    const moves = await Promise.all(before.map(async (id) => {
+      const ev = await c.setEvents('e2e.drain', id);
+      return { id, left: Date.parse(ev.find((e) => e.reason === 'Draining')?.time ?? ''), ran: Date.parse(ev.find((e) => e.reason === 'Moved')?.time ?? '') };
+    }));
+    moves.sort((a, b) => a.left - b.left);
+    for (let i = 1; i < moves.length; i++) assert.ok((moves[i]?.left ?? 0) >= (moves[i - 1]?.ran ?? Infinity), JSON.stringify(moves));
+
+    const u = await cluster.platform.cli(['uncordon', 'h2']);
+    assert.equal(u.code, 0, u.stderr);
+    assert.equal((await c.getHost('h2')).state, 'ready');
+    await removeApp('e2e.drain');
+  });
+
   it('moves the stateless sets of a dead host elsewhere within 60 s; after it returns no set runs twice', async () => {
     const c = cluster.platform.client;
     for (let i = 0; i < 6; i++) await c.applySet(spec('e2e.failover', i));

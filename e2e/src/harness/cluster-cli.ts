@@ -214,15 +214,18 @@ async function up(n: number): Promise<void> {
       say(`${h.name.padEnd(6)}  wharf-agent pid ${agent.pid}: zone ${h.zone}, rack ${h.rack} (log ${logFile})`);
     }
 
-    // Ready when each agent has registered with the server (its log says so).
+    // Ready when each agent has registered: the server saw a heartbeat since we began
+    // (when we have a token to ask it), or the agent's log says so.
     const deadline = Date.now() + 30_000;
     const pending = new Set(hosts.map((h) => h.name));
     while (pending.size) {
       checkInterrupted();
+      const seen = await serverHosts();
       for (const name of [...pending]) {
         const logFile = join(AGENTS_DIR, `${name}.log`);
         const pid = state.hosts.find((x) => x.name === name)?.agentPid;
-        if (readFileSync(logFile, 'utf8').includes('"msg":"registered"')) {
+        const beat = seen?.get(name)?.lastHeartbeat;
+        if ((beat !== undefined && Date.parse(beat) >= t0) || readFileSync(logFile, 'utf8').includes('"msg":"registered"')) {
           pending.delete(name);
         } else if (!alive(pid, 'agent/dist/main.js')) {
           throw new Error(`the agent of ${name} exited; last lines of ${logFile}:\n${tail(logFile)}`);

@@ -118,6 +118,8 @@ export const HostRegistration = Type.Object({
   labels: Type.Record(Type.String(), Type.String()),
   capacity: HostCapacity,
   /** Where the server reaches the agent (logs, exec). */
+  /** What is actually in use on the host (not what is reserved): CPU cores busy (1-minute load), memory and pool bytes used. */
+  used: Type.Optional(HostCapacity),
   agentUrl: Type.String(),
   agentVersion: Type.String(),
   dockerVersion: Type.String(),
@@ -135,8 +137,8 @@ export const Host = Type.Composite([
     cordoned: Type.Boolean(),
     /** Set by drain: its sets without a volume are moved elsewhere, one at a time. */
     draining: Type.Boolean(),
-    /** While draining: sets still on the host, and those that cannot move (they have a local volume). */
-    drain: Type.Optional(Type.Object({ remaining: Type.Integer(), blocked: Type.Array(Type.String()) })),
+    /** While draining: sets still on the host, sets that left but do not run elsewhere yet, and those that cannot move (local volume). */
+    drain: Type.Optional(Type.Object({ remaining: Type.Integer(), moving: Type.Integer(), blocked: Type.Array(Type.String()) })),
     lastHeartbeat: Type.String(),
     registeredAt: Type.String(),
     allocated: HostCapacity,

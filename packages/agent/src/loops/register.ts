@@ -1,6 +1,6 @@
 /** Registration, repeated every heartbeat interval (it is the heartbeat). */
 import { statfs } from 'node:fs/promises';
-import { cpus, totalmem } from 'node:os';
+import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import type { Logger } from 'pino';
 import type { WharfClient } from '@wharf/client';
 import { WHARF_VERSION, type HostRegistration } from '@wharf/types';
@@ -22,17 +22,18 @@ export interface RegisterDeps {
   onRegistered: () => void;
 }
 
-/** Total bytes of the filesystem holding `dir`. */
-export async function diskBytes(dir: string): Promise<number> {
+/** Total and used bytes of the filesystem holding `dir`. */
+export async function diskBytes(dir: string): Promise<{ total: number; used: number }> {
   const s = await statfs(dir);
-  return Number(s.blocks) * Number(s.bsize);
+  return { total: Number(s.blocks) * Number(s.bsize), used: (Number(s.blocks) - Number(s.bfree)) * Number(s.bsize) };
 }
 
 export async function hostRegistration(d: Pick<RegisterDeps, 'engine' | 'host' | 'dataDir' | 'advertise' | 'cpuOvercommit'>): Promise<HostRegistration> {
   const [dockerVersion, images, disk] = await Promise.all([d.engine.version(), d.engine.imageTags(), diskBytes(d.dataDir)]);
   return {
     ...d.host,
-    capacity: { cpu: cpus().length * d.cpuOvercommit, memory: totalmem(), disk },
+    capacity: { cpu: cpus().length * d.cpuOvercommit, memory: totalmem(), disk: disk.total },
+    used: { cpu: Math.round(loadavg()[0] as number * 100) / 100, memory: totalmem() - freemem(), disk: disk.used },
     agentUrl: d.advertise,
     agentVersion: WHARF_VERSION,
     dockerVersion,

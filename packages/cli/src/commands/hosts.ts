@@ -8,11 +8,13 @@ import { addWaitOptions, examples, waitSettings, type WaitFlags } from './common
 /** "3 sets left to move" / "done; 1 set cannot move (it has a volume): a/1" */
 export function drainProgress(h: Host): { done: boolean; text: string } {
   const remaining = h.drain?.remaining ?? h.sets;
+  const moving = h.drain?.moving ?? 0;
   const blocked = h.drain?.blocked ?? [];
   const movable = remaining - blocked.length;
   const stuck = blocked.length ? `; ${blocked.length} cannot move (local volume): ${blocked.join(', ')}` : '';
-  if (movable <= 0) return { done: true, text: `host ${h.name} drained${stuck}` };
-  return { done: false, text: `draining ${h.name}: ${movable} set${movable === 1 ? '' : 's'} left to move${stuck}` };
+  if (movable <= 0 && moving === 0) return { done: true, text: `host ${h.name} drained${stuck}` };
+  const starting = moving ? `, ${moving} starting elsewhere` : '';
+  return { done: false, text: `draining ${h.name}: ${movable} set${movable === 1 ? '' : 's'} left to move${starting}${stuck}` };
 }
 
 export function registerHostCommands(program: Command, ctx: Context): void {

@@ -5,7 +5,7 @@ import { cell, renderTable } from './table.js';
 import { formatCores } from './units.js';
 
 export const HOST_COLUMNS = ['NAME', 'STATE', 'ZONE', 'RACK', 'CPU', 'MEMORY', 'SETS', 'AGE'] as const;
-export const HOST_WIDE_COLUMNS = [...HOST_COLUMNS, 'DISK', 'HEARTBEAT', 'AGENT', 'DOCKER', 'LABELS'] as const;
+export const HOST_WIDE_COLUMNS = [...HOST_COLUMNS, 'DISK', 'HEARTBEAT', 'AGENT', 'DOCKER', 'LABELS', 'IN USE'] as const;
 
 export function hostState(h: Host): string {
   const extra = [h.draining && h.state !== 'draining' ? 'draining' : undefined, h.cordoned && h.state === 'not-ready' && !h.draining ? 'cordoned' : undefined].filter(Boolean);
@@ -38,6 +38,7 @@ export function hostRow(h: Host, wide: boolean, now: number): string[] {
     cell(h.agentVersion),
     cell(h.dockerVersion),
     cell(labels),
+    h.used ? `load ${formatCores(h.used.cpu)}, mem ${formatBytes(h.used.memory)}` : '-',
   ];
 }
 

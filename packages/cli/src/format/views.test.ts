@@ -39,7 +39,7 @@ test('get hosts: columns, allocated/capacity and cordon', () => {
   assert.deepEqual(columns(lines[1] ?? ''), ['h0', 'not-ready,cordoned', 'dc1', 'r1', '███░░░░░ 2.5/8', '██░░░░░░ 4Gi/16Gi', '3', '2d']);
   assert.deepEqual(columns(lines[2] ?? ''), ['h1', 'ready', 'dc1', 'r1', '███░░░░░ 2.5/8', '██░░░░░░ 4Gi/16Gi', '3', '2d']);
   const wide = renderHosts([makeHost()], true, T0).split('\n');
-  assert.deepEqual(columns(wide[1] ?? '').slice(8), ['█░░░░░░░ 10Gi/100Gi', '3s ago', '0.1.0', '20.10.24', 'ssd=true']);
+  assert.deepEqual(columns(wide[1] ?? '').slice(8), ['█░░░░░░░ 10Gi/100Gi', '3s ago', '0.1.0', '20.10.24', 'ssd=true', '-']);
 });
 
 test('describe set: fields, containers table and events', () => {

@@ -58,7 +58,15 @@ export function hostView(h: HostRecord, alloc: { allocated: HostCapacity; sets: 
     state: hostState(h, now),
     allocated: alloc?.allocated ?? { cpu: 0, memory: 0, disk: 0 },
     sets: alloc?.sets ?? 0,
-    ...(h.draining ? { drain: { remaining: here.length, blocked: here.filter((s) => !isRelocatable(s)).map((s) => `${s.appkey}/${s.id}`) } } : {}),
+    ...(h.draining
+      ? {
+          drain: {
+            remaining: here.length,
+            moving: sets.filter((s) => s.movedFrom === h.name && !s.deleting).length,
+            blocked: here.filter((s) => !isRelocatable(s)).map((s) => `${s.appkey}/${s.id}`),
+          },
+        }
+      : {}),
   };
 }
 
