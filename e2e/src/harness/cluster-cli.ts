@@ -20,7 +20,7 @@ import { WharfClient } from '@wharf/client';
 import type { Host } from '@wharf/types';
 import { defaultHosts, MAX_HOSTS, portName, type ClusterHostSpec } from './cluster.js';
 import { cmdline, DockerHost, unmountBelow, type HostLayout } from './docker-host.js';
-import { quiet } from './exec.js';
+import { quiet, signalPid, sleep, tail } from './exec.js';
 import { createSwitch, deleteNetns, listNetns, type Switch, type Uplink } from './network.js';
 import { agentArgs } from './platform.js';
 
@@ -135,23 +135,8 @@ async function serverHosts(): Promise<Map<string, Host> | undefined> {
   }
 }
 
-function tail(file: string, lines = 15): string {
-  try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).map((l) => `    ${l}`).join('\n');
-  } catch {
-    return '    (no log)';
-  }
-}
 
-function kill(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(pid, signal);
-  } catch {
-    // gone already
-  }
-}
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let interrupted = false;
 
@@ -228,12 +213,12 @@ async function up(n: number): Promise<void> {
         if ((beat !== undefined && Date.parse(beat) >= t0) || readFileSync(logFile, 'utf8').includes('"msg":"registered"')) {
           pending.delete(name);
         } else if (!alive(pid, 'agent/dist/main.js')) {
-          throw new Error(`the agent of ${name} exited; last lines of ${logFile}:\n${tail(logFile)}`);
+          throw new Error(`the agent of ${name} exited; last lines of ${logFile}:\n${tail(logFile, 15, '    ')}`);
         }
       }
       if (pending.size && Date.now() > deadline) {
         // The undo removes the logs: show what they say now.
-        const logs = [...pending].map((name) => `  ${name}, last lines of its log:\n${tail(join(AGENTS_DIR, `${name}.log`), 3)}`);
+        const logs = [...pending].map((name) => `  ${name}, last lines of its log:\n${tail(join(AGENTS_DIR, `${name}.log`), 3, '    ')}`);
         throw new Error(`agents not registered after 30 s: ${[...pending].join(', ')}\n${logs.join('\n')}`);
       }
       if (pending.size) await sleep(200);
@@ -279,10 +264,10 @@ async function down(opts: { quietIfNone?: boolean } = {}): Promise<void> {
   }
 
   for (const [name, pid] of [...agents].sort(([a], [b]) => byNumber(a, b))) {
-    kill(pid, 'SIGTERM');
+    signalPid(pid, 'SIGTERM');
     const deadline = Date.now() + 10_000;
     while (cmdline(pid)) {
-      if (Date.now() > deadline) kill(pid, 'SIGKILL');
+      if (Date.now() > deadline) signalPid(pid, 'SIGKILL');
       await sleep(50);
     }
     say(`${name.padEnd(6)}  wharf-agent pid ${pid} stopped`);

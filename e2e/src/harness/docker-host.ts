@@ -12,7 +12,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { must, quiet, run } from './exec.js';
+import { must, quiet, run, signalPid, tail } from './exec.js';
 import { deleteNetns, plugIn, type Uplink } from './network.js';
 
 const ROOT = new URL('../../..', import.meta.url).pathname;
@@ -250,21 +250,7 @@ export function cmdline(pid: number): string {
   }
 }
 
-function signalPid(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(pid, signal);
-  } catch {
-    // already gone
-  }
-}
 
-function tail(file: string, lines = 15): string {
-  try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
 
 /** Removes what a host left behind: processes in its netns, mounts, directories, the netns (and so its eth0). */
 export function teardown(layout: HostLayout, id: string): void {

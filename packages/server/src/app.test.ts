@@ -152,6 +152,9 @@ describe('wharf-server API (inject)', () => {
     const hosts = (await app.inject({ url: '/v1/hosts', headers: as(admin) })).json() as Host[];
     assert.equal(hosts[0]?.sets, 1);
     assert.equal(hosts[0]?.allocated.cpu, 1);
+    // A heartbeat answers with the same allocation, kept from the watch of the sets.
+    const beat = (await app.inject({ method: 'PUT', url: '/v1/hosts/h1', headers: as(join_), payload: registration })).json() as Host;
+    assert.deepEqual([beat.sets, beat.allocated], [hosts[0]?.sets, hosts[0]?.allocated]);
 
     // A report from another host about this set is stale and ignored.
     await app.inject({ method: 'POST', url: '/v1/hosts/h2/status', headers: as(join_), payload: { sets: [{ ...report.sets[0], status: { ...report.sets[0]?.status, phase: 'failed' } }] } });

@@ -78,8 +78,8 @@ export function hostRoutes(app: App, { store, hostChanges }: ApiContext): void {
       const cmp = kv ? { key, modRevision: kv.modRevision } : { key, absent: true as const };
       if ((await store.txn([cmp], [{ type: 'put', key, value: rec }])).succeeded) {
         if (!kv) req.log.info({ host: rec.name, zone: rec.zone }, 'host registered');
-        const sets = await listAllSets(store);
-        return hostView(rec, allocations(sets).get(rec.name), sets);
+        // Heartbeats are frequent: the allocation comes from the watch, sets are read only for drain progress.
+        return hostView(rec, hostChanges.allocation(rec.name), rec.draining ? await listAllSets(store) : []);
       }
     }
     throw new WharfError('CONFLICT', `host ${req.params.name} is being registered concurrently`);

@@ -2,15 +2,19 @@
  * Tells long-polling agents when the sets of their host change. It watches
  * `/sets/` and remembers, per host, the revision of the last change that touched
  * it (a set placed there, changed there, or moved away), so an agent wakes only
- * for its own host, not for every write in the cluster.
+ * for its own host, not for every write in the cluster. From the same watch it
+ * keeps each host's allocation, so heartbeats need not read every set.
  */
 import type { Store, Watcher } from '@wharf/store';
-import type { SetObject } from '@wharf/types';
+import type { HostCapacity, SetObject } from '@wharf/types';
 import { Keys } from './keys.js';
+import { setReservation, type Allocation } from './hosts.js';
 
 export class HostChanges {
   private readonly lastChange = new Map<string, number>();
-  private readonly hostOf = new Map<string, string>();
+  /** Placed sets by key: their host and what they reserve there. */
+  private readonly placed = new Map<string, { host: string; reservation: HostCapacity }>();
+  private readonly perHost = new Map<string, Allocation>();
   private readonly waiters = new Map<string, Set<() => void>>();
   private watcher: Watcher | undefined;
   private startRevision = 0;
@@ -19,16 +23,15 @@ export class HostChanges {
 
   async start(): Promise<void> {
     const { items, revision } = await this.store.list<SetObject>(Keys.setsPrefix);
-    for (const kv of items) if (kv.value.host) this.hostOf.set(kv.key, kv.value.host);
+    for (const kv of items) this.place(kv.key, kv.value);
     // Hosts are unknown before start: every agent behind this revision gets an answer at once.
     this.startRevision = revision;
     this.watcher = await this.store.watch<SetObject>(
       Keys.setsPrefix,
       (ev) => {
-        const before = this.hostOf.get(ev.kv.key);
-        const after = ev.type === 'put' ? ev.kv.value.host : undefined;
-        if (after) this.hostOf.set(ev.kv.key, after);
-        else this.hostOf.delete(ev.kv.key);
+        const before = this.placed.get(ev.kv.key)?.host;
+        this.place(ev.kv.key, ev.type === 'put' ? ev.kv.value : undefined);
+        const after = this.placed.get(ev.kv.key)?.host;
         for (const h of new Set([before, after])) if (h) this.touch(h, ev.revision);
       },
       { fromRevision: revision + 1 },
@@ -38,6 +41,29 @@ export class HostChanges {
   stop(): void {
     this.watcher?.cancel();
     for (const set of this.waiters.values()) for (const wake of set) wake();
+  }
+
+  /** What the sets placed on `host` reserve, and how many there are. */
+  allocation(host: string): Allocation | undefined {
+    return this.perHost.get(host);
+  }
+
+  /** Records where the set under `key` is placed now (undefined: deleted). */
+  private place(key: string, set: SetObject | undefined): void {
+    const old = this.placed.get(key);
+    if (old) this.add(old.host, old.reservation, -1);
+    this.placed.delete(key);
+    if (!set?.host) return;
+    const entry = { host: set.host, reservation: setReservation(set) };
+    this.placed.set(key, entry);
+    this.add(entry.host, entry.reservation, 1);
+  }
+
+  private add(host: string, r: HostCapacity, sign: 1 | -1): void {
+    const a = this.perHost.get(host) ?? { allocated: { cpu: 0, memory: 0, disk: 0 }, sets: 0 };
+    a.allocated = { cpu: a.allocated.cpu + sign * r.cpu, memory: a.allocated.memory + sign * r.memory, disk: a.allocated.disk + sign * r.disk };
+    a.sets += sign;
+    this.perHost.set(host, a);
   }
 
   /** Revision of the last change to `host`'s sets that this server has seen. */

@@ -30,8 +30,13 @@ export function setReservation(s: SetObject): HostCapacity {
   return r.ok ? { cpu: r.set.cpu, memory: r.set.memoryBytes, disk: r.set.diskBytes } : { cpu: 0, memory: 0, disk: 0 };
 }
 
-export function allocations(sets: SetObject[]): Map<string, { allocated: HostCapacity; sets: number }> {
-  const out = new Map<string, { allocated: HostCapacity; sets: number }>();
+export interface Allocation {
+  allocated: HostCapacity;
+  sets: number;
+}
+
+export function allocations(sets: SetObject[]): Map<string, Allocation> {
+  const out = new Map<string, Allocation>();
   for (const s of sets) {
     if (!s.host) continue;
     const a = out.get(s.host) ?? { allocated: { cpu: 0, memory: 0, disk: 0 }, sets: 0 };
@@ -50,7 +55,7 @@ export function hostState(h: HostRecord, now = Date.now()): Host['state'] {
   return h.cordoned ? 'cordoned' : 'ready';
 }
 
-export function hostView(h: HostRecord, alloc: { allocated: HostCapacity; sets: number } | undefined, sets: SetObject[] = [], now = Date.now()): Host {
+export function hostView(h: HostRecord, alloc: Allocation | undefined, sets: SetObject[] = [], now = Date.now()): Host {
   const here = sets.filter((s) => s.host === h.name && !s.deleting);
   return {
     ...h,
