@@ -30,6 +30,8 @@ export class Platform {
   readonly dir = mkdtempSync('/tmp/wharf-e2e-');
   private server: ChildProcess | undefined;
   private readonly agents = new Map<string, ChildProcess>();
+  /** More wharf-agent flags per host, used from the next startAgent on (see setAgentArgs). */
+  private readonly extraAgentArgs = new Map<string, string[]>();
   private port = 0;
   client!: WharfClient;
 
@@ -86,6 +88,12 @@ export class Platform {
     return h;
   }
 
+  /** Extra wharf-agent flags for a host (e.g. ['--network', 'lan=eth0', '--bandwidth', '100']), from its next (re)start on. */
+  setAgentArgs(name: string, args: string[]): void {
+    this.host(name);
+    this.extraAgentArgs.set(name, args);
+  }
+
   /** Starts (or starts again) the agent of a host, with the host's zone and rack when it has them. */
   async startAgent(name: string): Promise<void> {
     const h = this.host(name);
@@ -98,6 +106,7 @@ export class Platform {
       dataDir,
       heartbeatSeconds: 1,
       cpuOvercommit: 32,
+      extraArgs: this.extraAgentArgs.get(name) ?? [],
     })));
   }
 
@@ -152,8 +161,22 @@ export class Platform {
   }
 }
 
-/** The wharf-agent command line (node arguments) for a host of the test harness or of scripts/cluster.sh. */
-export function agentArgs(o: { server: string; joinTokenFile: string; host: DockerHost; dataDir: string; heartbeatSeconds: number; cpuOvercommit: number }): string[] {
+/**
+ * The wharf-agent command line (node arguments) for a host of the test harness or of
+ * scripts/cluster.sh. A host with an uplink has its dockerd in its own namespace: the
+ * agent is told so (--netns), since it programs the uplink side there (host shim).
+ * `networks`: NAME=IFACE, one --network each.
+ */
+export function agentArgs(o: {
+  server: string;
+  joinTokenFile: string;
+  host: DockerHost;
+  dataDir: string;
+  heartbeatSeconds: number;
+  cpuOvercommit: number;
+  networks?: string[];
+  extraArgs?: string[];
+}): string[] {
   return [
     join(ROOT, 'packages/agent/dist/main.js'),
     '--server', o.server,
@@ -166,6 +189,9 @@ export function agentArgs(o: { server: string; joinTokenFile: string; host: Dock
     '--listen', '127.0.0.1:0',
     '--heartbeat-interval', String(o.heartbeatSeconds),
     '--cpu-overcommit', String(o.cpuOvercommit),
+    ...(o.host.uplink ? ['--netns', `/run/netns/${o.host.netns}`] : []),
+    ...(o.networks ?? []).flatMap((n) => ['--network', n]),
+    ...(o.extraArgs ?? []),
   ];
 }
 

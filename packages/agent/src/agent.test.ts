@@ -9,6 +9,7 @@ import { startAgent } from './agent.js';
 import { FakeEngine } from './docker/fake-engine.js';
 import { FakeServer } from './testing/fake-server.js';
 import { setObject as fixture } from './testing/fixtures.js';
+import { RecordingRunner } from './testing/recording-runner.js';
 
 const setObject = (over: Partial<SetObject> = {}): SetObject =>
   fixture({ appkey: 'app', id: 1, containers: [{ index: 0, image: 'wharf/busybox:latest', options: { name: 'web' } }] }, over);
@@ -74,4 +75,56 @@ test('agent: registers, runs the desired sets, reports, follows Docker events an
     await rm(dataDir, { recursive: true, force: true });
   }
   assert.equal([...engine.containers.values()].filter((c) => c.state === 'running').length, 2, 'stopping the agent stops no container');
+});
+
+test('agent: declares its networks and bandwidth; applies firewall updates and keeps the host shim in step with the sets', async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'wharf-agent-e2e-'));
+  const server = await new FakeServer().start();
+  const engine = new FakeEngine(['wharf/busybox:latest']);
+  const runner = new RecordingRunner();
+  runner.answer(/ns\/net ip -j -4 addr show$/, (c) =>
+    c.argv[1] === '--net=/proc/self/ns/net'
+      ? { stdout: JSON.stringify([{ ifname: 'eth0', flags: ['UP'], addr_info: [{ family: 'inet', local: '10.0.0.12', prefixlen: 24 }] }]) }
+      : { stdout: JSON.stringify([{ ifname: 'eth0', flags: ['UP'], addr_info: [{ family: 'inet', local: '10.0.0.100', prefixlen: 24 }] }]) },
+  );
+  runner.answer(/unshare --mount/, { stdout: '10000\n' });
+  const lan = { name: 'lan', subnet: '10.0.0.0/24', gateway: '10.0.0.1', uplink: 'eth0' };
+  const withIp = setObject({ ips: [{ network: 'lan', ip: '10.0.0.100' }] });
+  server.setDesired([withIp], { networks: [lan], firewall: { 't/app/1': { allow: [{ cidr: '10.0.0.0/24' }] } } });
+  const agent = await startAgent({
+    server: server.url, name: 'h1', dataDir, listen: '127.0.0.1:0', engine, logger: pino({ level: process.env.TEST_LOG ?? 'silent' }), heartbeatIntervalSeconds: 0.2,
+    networks: [{ name: 'lan', uplink: 'eth0' }], netns: '/proc/self/ns/net', runCommand: runner.run,
+  });
+  const restores = () => runner.calls.filter((c) => c.argv.includes('iptables-restore'));
+  const waitFor = async (what: string, pred: () => boolean): Promise<void> => {
+    for (let i = 0; i < 200 && !pred(); i++) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(pred(), what);
+  };
+  try {
+    await server.waitForReport((r) => phaseOf(r) === 'running');
+    const reg = server.registrations[0];
+    assert.deepEqual(reg?.networks, [{ name: 'lan', uplink: 'eth0' }]);
+    assert.equal(reg?.capacity.bandwidth, 10000, "the uplink's speed, read in the Docker host's namespace");
+    assert.equal(engine.byName('t_app_1_infra')?.config.networkMode, 'wharf-lan');
+    await waitFor('shim route', () => runner.lines('/proc/self/ns/net').includes('ip route replace 10.0.0.100/32 dev wh-eth0 src 10.0.0.12'));
+    assert.equal(restores().length, 1);
+
+    // The server pushes a new firewall (a set came elsewhere): applied at once, no container touched.
+    const ids = [...engine.containers.keys()];
+    server.setDesired([withIp], { firewall: { 't/app/1': { allow: [{ cidr: '10.0.0.0/24' }, { cidr: '10.7.0.1/32' }] } } });
+    await waitFor('firewall update', () => restores().length === 2);
+    assert.match(restores()[1]?.input ?? '', /-s 10\.7\.0\.1\/32 -j ACCEPT/);
+    assert.deepEqual([...engine.containers.keys()], ids);
+
+    // The set goes: its containers and its shim route.
+    runner.answer(/ip -j -4 route show table main$/, { stdout: JSON.stringify([{ dst: '10.0.0.100', dev: 'wh-eth0', prefsrc: '10.0.0.12' }]) });
+    runner.answer(/ip -j link show type macvlan$/, { stdout: JSON.stringify([{ ifname: 'wh-eth0', flags: ['UP'] }]) });
+    server.setDesired([setObject({ ips: [{ network: 'lan', ip: '10.0.0.100' }], deleting: true, generation: 2 })]);
+    await server.waitForReport((r) => r.sets.some((s) => s.id === '1' && s.deleted === true));
+    await waitFor('shim removed', () => runner.lines('/proc/self/ns/net').includes('ip link del wh-eth0'));
+  } finally {
+    await agent.stop();
+    await server.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
 });

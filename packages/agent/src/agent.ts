@@ -14,9 +14,9 @@ import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { pino, type Logger } from 'pino';
 import { WharfClient } from '@wharf/client';
-import { Labels, setRef, type SetObject } from '@wharf/types';
+import { Labels, setRef, type DesiredSets, type NetworkAttachment, type SetFirewall, type SetObject } from '@wharf/types';
 import { atMost } from './backoff.js';
-import { parseListen, resolveConfig, type AgentConfig, type ResolvedConfig } from './config.js';
+import { DEFAULTS, parseListen, resolveConfig, type AgentConfig, type ResolvedConfig } from './config.js';
 import type { SetIdentity } from './containers.js';
 import { DockerodeEngine } from './docker/dockerode-engine.js';
 import type { Engine, EngineEvent } from './docker/engine.js';
@@ -24,6 +24,7 @@ import { ExitTracker } from './exits.js';
 import { failureKind } from './failure-log.js';
 import { createHttpServer } from './http.js';
 import { desiredLoop } from './loops/desired.js';
+import { NetworkPlane } from './network/plane.js';
 import { dockerEventsLoop } from './loops/docker-events.js';
 import { registerLoop } from './loops/register.js';
 import { resolvePrivilege } from './privilege.js';
@@ -41,9 +42,21 @@ export interface RunningAgent {
 const EVENT_DEBOUNCE_MS = 50;
 const MAX_SET_BACKOFF_MS = 10_000;
 
-/** What decides a reconcile's outcome: when it changes, a set in back-off is retried at once. */
-function setKey(s: SetObject): string {
-  return JSON.stringify([s.generation, s.desired, s.deleting ?? false, s.restartRequestedAt ?? null, s.spec]);
+/** The networking parts of a desired-state answer. */
+interface NetworkState {
+  attachments: NetworkAttachment[];
+  firewall: Record<string, SetFirewall>;
+}
+
+/**
+ * What decides a reconcile's outcome: when it changes, the set is reconciled (and a set
+ * in back-off retried) at once. Besides the set itself: its IPs, the attachments of
+ * their networks and its firewall, so firewall updates are applied within moments.
+ */
+function setKey(s: SetObject, net: NetworkState): string {
+  const networks = new Set((s.ips ?? []).map((x) => x.network));
+  const attachments = net.attachments.filter((a) => networks.has(a.name)).sort((a, b) => a.name.localeCompare(b.name));
+  return JSON.stringify([s.generation, s.desired, s.deleting ?? false, s.restartRequestedAt ?? null, s.spec, s.ips ?? null, attachments, net.firewall[setRef(s)] ?? null]);
 }
 
 function identity(s: SetObject): SetIdentity {
@@ -64,7 +77,11 @@ class Agent {
   private readonly exits = new ExitTracker();
   private readonly queue: KeyedQueue;
   private desired = new Map<string, SetObject>();
+  private net: NetworkState = { attachments: [], firewall: {} };
   private desiredReceived = false;
+  /** Shim sync: one at a time; a request during one runs once more after it. */
+  private shimSync: Promise<void> | undefined;
+  private shimAgain = false;
   private readonly forceReport = new Set<string>();
   private readonly failures = new Map<string, SetFailure>();
   /** The last warning of a set's current failure streak: a retry that fails the same way adds no event. */
@@ -78,6 +95,8 @@ class Agent {
     private readonly engine: Engine,
     private readonly log: Logger,
     private readonly advertise: string,
+    private readonly network: NetworkPlane,
+    private readonly bandwidth: number,
   ) {
     this.client = new WharfClient({ server: config.server, ...(config.joinToken ? { token: config.joinToken } : {}) });
     this.reporter = new StatusReporter((report) => this.client.reportStatus(config.name, report), log);
@@ -85,7 +104,7 @@ class Agent {
     if (!infraPrivilege.privileged && config.infraPrivileged === 'auto') {
       log.warn({ missing: infraPrivilege.capDrop }, 'this host lacks capabilities Docker needs for privileged containers: infra containers get all the others instead');
     }
-    this.reconciler = new SetReconciler({ engine, host: config.name, dataDir: config.dataDir, infraImage: config.infraImage, infraPrivilege, log, exits: this.exits });
+    this.reconciler = new SetReconciler({ engine, host: config.name, dataDir: config.dataDir, infraImage: config.infraImage, infraPrivilege, log, exits: this.exits, network });
     this.queue = new KeyedQueue((ref) => this.work(ref), config.concurrency, (ref, err) => log.error({ set: ref, err }, 'reconcile crashed'));
   }
 
@@ -98,6 +117,8 @@ class Agent {
         engine: this.engine,
         host: { name: config.name, zone: config.zone, rack: config.rack, labels: config.labels },
         cpuOvercommit: config.cpuOvercommit,
+        networks: config.networks,
+        bandwidth: this.bandwidth,
         dataDir: config.dataDir,
         advertise: this.advertise,
         intervalMs: config.heartbeatIntervalSeconds * 1000,
@@ -105,7 +126,7 @@ class Agent {
         signal,
         onRegistered: () => {
           this.loops.push(
-            desiredLoop({ client: this.client, host: config.name, waitSeconds: config.desiredWaitSeconds, log, signal, onSets: (sets) => this.onDesired(sets) }),
+            desiredLoop({ client: this.client, host: config.name, waitSeconds: config.desiredWaitSeconds, log, signal, onSets: (answer) => this.onDesired(answer) }),
           );
         },
       }),
@@ -122,17 +143,20 @@ class Agent {
     // A reconcile may be in a 60 s pull: do not wait for it. Nothing is lost (level-triggered).
     await atMost(this.queue.close(), 5_000);
     await atMost(this.reporter.flushed(), 1_000);
+    await atMost(this.shimSync ?? Promise.resolve(), 1_000);
     this.reporter.close();
     await Promise.allSettled(this.loops);
   }
 
-  private onDesired(sets: SetObject[]): void {
-    const next = new Map(sets.map((s) => [setRef(s), s]));
+  private onDesired(answer: DesiredSets): void {
+    const next = new Map(answer.sets.map((s) => [setRef(s), s]));
+    const net: NetworkState = { attachments: answer.networks ?? [], firewall: answer.firewall ?? {} };
     const changed: string[] = [];
     for (const [ref, s] of next) {
       const before = this.desired.get(ref);
-      if (!before || setKey(before) !== setKey(s)) changed.push(ref);
+      if (!before || setKey(before, this.net) !== setKey(s, net)) changed.push(ref);
     }
+    this.net = net;
     const gone = [...this.desired.keys()].filter((ref) => !next.has(ref));
     const first = !this.desiredReceived;
     this.desired = next;
@@ -146,6 +170,28 @@ class Agent {
     this.log.debug({ sets: next.size, changed: changed.length, gone: gone.length }, 'desired state');
     for (const ref of [...changed, ...gone]) this.queue.request(ref);
     if (first) void this.sweepOrphans();
+    this.syncShims();
+  }
+
+  /** The host's routes to its own sets' IPs (see network/shim.ts); errors are logged, the next answer or resync retries. */
+  private syncShims(): void {
+    if (this.abort.signal.aborted) return;
+    if (this.shimSync) {
+      this.shimAgain = true;
+      return;
+    }
+    this.shimSync = (async () => {
+      do {
+        this.shimAgain = false;
+        try {
+          const done = await this.network.syncShims([...this.desired.values()], this.net.attachments);
+          if (done.length > 0) this.log.info({ commands: done }, 'host shim updated');
+        } catch (err) {
+          this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'cannot update the host shim (the host may not reach its own sets)');
+        }
+      } while (this.shimAgain && !this.abort.signal.aborted);
+      this.shimSync = undefined;
+    })();
   }
 
   /** Every desired set again, plus containers of sets no longer desired; statuses are re-sent. */
@@ -156,6 +202,7 @@ class Agent {
       this.queue.request(ref);
     }
     void this.sweepOrphans();
+    this.syncShims();
   }
 
   private async sweepOrphans(): Promise<void> {
@@ -200,7 +247,7 @@ class Agent {
       if (!result.ok) this.retryLater(ref, undefined);
       return;
     }
-    const key = setKey(set);
+    const key = setKey(set, this.net);
     const failure = this.failures.get(ref);
     if (failure && failure.key === key && Date.now() < failure.until) {
       this.schedule(ref, failure.until - Date.now());
@@ -220,7 +267,7 @@ class Agent {
     };
     let ok = false;
     try {
-      const result = await this.reconciler.reconcile(set, hooks);
+      const result = await this.reconciler.reconcile(set, hooks, { attachments: this.net.attachments, ...(this.net.firewall[ref] ? { firewall: this.net.firewall[ref] } : {}) });
       ok = result.ok;
       if (result.report) this.reporter.update(ref, id, result.report, this.forceReport.delete(ref));
     } catch (err) {
@@ -292,9 +339,16 @@ export async function startAgent(input: AgentConfig = {}): Promise<RunningAgent>
   const url = `http://${urlHost(addr.address)}:${addr.port}`;
   const advertise = config.advertise ?? defaultAdvertise(addr);
 
-  const agent = new Agent(config, engine, log, advertise);
+  const network = new NetworkPlane({ engine, ...(config.runCommand ? { runner: config.runCommand } : {}), ...(config.netns ? { hostNetns: config.netns } : {}) });
+  const uplink = config.networks[0]?.uplink;
+  const bandwidth = config.bandwidth ?? (uplink ? await network.host.uplinkSpeed(uplink) : undefined) ?? DEFAULTS.bandwidth;
+
+  const agent = new Agent(config, engine, log, advertise, network, bandwidth);
   agent.start();
-  log.info({ host: config.name, server: config.server, listen: url, advertise, dataDir: config.dataDir, docker: config.dockerSocket }, 'wharf-agent started');
+  log.info(
+    { host: config.name, server: config.server, listen: url, advertise, dataDir: config.dataDir, docker: config.dockerSocket, networks: config.networks, netns: config.netns, bandwidth },
+    'wharf-agent started',
+  );
 
   let stopping: Promise<void> | undefined;
   return {

@@ -66,3 +66,36 @@ test('config: listen addresses', () => {
   assert.deepEqual(parseListen('[::1]:0'), { host: '::1', port: 0 });
   assert.deepEqual(parseListen(':80'), { host: '0.0.0.0', port: 80 });
 });
+
+test('config: platform networks, the Docker host namespace and the uplink bandwidth', () => {
+  const r = parseCli(['--network', 'lan=eth0', '--network', 'dmz=eth1.20', '--netns', '/proc/self/ns/net', '--bandwidth', '2500'], { WHARF_NETWORKS: 'x=eth9' });
+  assert.ok(r.kind === 'run');
+  assert.deepEqual(r.config.networks, [{ name: 'lan', uplink: 'eth0' }, { name: 'dmz', uplink: 'eth1.20' }]);
+  assert.equal(r.config.netns, '/proc/self/ns/net');
+  assert.equal(r.config.bandwidth, 2500);
+  const e = parseCli([], { WHARF_NETWORKS: 'a=eth0, b=eth1', WHARF_NETNS: '/proc/self/ns/net', WHARF_BANDWIDTH: '100' });
+  assert.ok(e.kind === 'run');
+  assert.deepEqual(e.config.networks, [{ name: 'a', uplink: 'eth0' }, { name: 'b', uplink: 'eth1' }]);
+  assert.equal(e.config.bandwidth, 100);
+  const none = parseCli([], {});
+  assert.ok(none.kind === 'run');
+  assert.deepEqual(resolveConfig(none.config).networks, []);
+  assert.equal(resolveConfig(none.config).bandwidth, undefined, 'detected at start');
+});
+
+test('config: bad networks, namespaces and bandwidths are refused with a clear message', () => {
+  const cases: [string[], RegExp][] = [
+    [['--network', 'lan'], /--network must be NAME=IFACE \(e\.g\. lan=eth0\), not "lan"/],
+    [['--network', 'lan='], /--network must be NAME=IFACE/],
+    [['--network', 'Lan=eth0'], /--network: "Lan" is not a network name/],
+    [['--network', 'lan=eth0/1'], /--network lan: "eth0\/1" is not an interface name/],
+    [['--network', 'lan=averyveryverylongname'], /is not an interface name/],
+    [['--network', 'lan=eth0', '--network', 'lan=eth1'], /network lan is given twice/],
+    [['--netns', 'wharf-h1'], /--netns wharf-h1 is not a network namespace file/],
+    [['--netns', '/run/netns/no-such-namespace-here'], /is not a network namespace file/],
+    [['--bandwidth', '0'], /--bandwidth must be a positive number of Mbit\/s, not "0"/],
+    [['--bandwidth', 'fast'], /--bandwidth must be a positive number/],
+  ];
+  for (const [argv, msg] of cases) assert.throws(() => parseCli(argv, {}), (e: unknown) => e instanceof ConfigError && msg.test(e.message), argv.join(' '));
+  assert.throws(() => parseCli([], { WHARF_NETWORKS: 'lan:eth0' }), /WHARF_NETWORKS must be NAME=IFACE/);
+});

@@ -1,11 +1,14 @@
 /**
  * Agent configuration: defaults, and the command line (flags > WHARF_* env > defaults).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { isAbsolute } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
+import { IFACE_PATTERN, NETWORK_NAME_PATTERN, type HostNetwork } from '@wharf/types';
 import type { Engine } from './docker/engine.js';
+import type { CommandRunner } from './network/netns.js';
 
 export interface AgentConfig {
   /** wharf-server base URL. Default http://127.0.0.1:7070 */
@@ -39,12 +42,21 @@ export interface AgentConfig {
   concurrency?: number;
   /** Long-poll wait the agent asks the server for. Default 30 */
   desiredWaitSeconds?: number;
+  /** Platform networks this host reaches, and the uplink interface for each (--network NAME=IFACE). Default none */
+  networks?: HostNetwork[];
+  /** Network namespace of the Docker host, where its uplinks are (a file for nsenter --net). Default: the agent's own */
+  netns?: string;
+  /** Uplink capacity in Mbit/s per direction. Default: the first uplink's speed, else 1000 */
+  bandwidth?: number;
   logger?: Logger;
   /** For tests: use this engine instead of Docker on dockerSocket. */
   engine?: Engine;
+  /** For tests: runs the network commands (ip, tc, iptables-restore) instead of spawning them. */
+  runCommand?: CommandRunner;
 }
 
-export type ResolvedConfig = Required<Omit<AgentConfig, 'joinToken' | 'advertise' | 'logger' | 'engine'>> & Pick<AgentConfig, 'joinToken' | 'advertise' | 'logger' | 'engine'>;
+type OptionalKeys = 'joinToken' | 'advertise' | 'logger' | 'engine' | 'netns' | 'bandwidth' | 'runCommand';
+export type ResolvedConfig = Required<Omit<AgentConfig, OptionalKeys>> & Pick<AgentConfig, OptionalKeys>;
 
 export const DEFAULTS = {
   server: 'http://127.0.0.1:7070',
@@ -60,16 +72,53 @@ export const DEFAULTS = {
   resyncIntervalSeconds: 30,
   concurrency: 4,
   desiredWaitSeconds: 30,
+  /** Mbit/s when the uplink's speed is unknown. */
+  bandwidth: 1000,
 } as const;
 
 const HOST_NAME = /^[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$/;
 
 export function resolveConfig(c: AgentConfig): ResolvedConfig {
-  const r: ResolvedConfig = { ...DEFAULTS, name: hostname(), labels: {}, ...stripUndefined(c) };
+  const { bandwidth: _detected, ...defaults } = DEFAULTS;
+  const r: ResolvedConfig = { ...defaults, name: hostname(), labels: {}, networks: [], ...stripUndefined(c) };
   if (!HOST_NAME.test(r.name)) throw new ConfigError(`host name "${r.name}" is not valid (letters, digits, '.', '_', '-'; at most 63)`);
   parseListen(r.listen);
   if (!(r.heartbeatIntervalSeconds > 0)) throw new ConfigError('the heartbeat interval must be a positive number of seconds');
+  validateNetworks(r.networks);
+  if (r.netns !== undefined && (!isAbsolute(r.netns) || !existsSync(r.netns))) {
+    throw new ConfigError(`--netns ${r.netns} is not a network namespace file (e.g. /run/netns/NAME or /proc/PID/ns/net)`);
+  }
+  if (r.bandwidth !== undefined && !(r.bandwidth > 0 && Number.isFinite(r.bandwidth))) throw new ConfigError(`--bandwidth must be a positive number of Mbit/s, not "${r.bandwidth}"`);
   return r;
+}
+
+const NETWORK_NAME = new RegExp(NETWORK_NAME_PATTERN);
+const IFACE = new RegExp(IFACE_PATTERN);
+
+function validateNetworks(networks: HostNetwork[]): void {
+  const seen = new Set<string>();
+  for (const n of networks) {
+    if (!NETWORK_NAME.test(n.name)) throw new ConfigError(`--network: "${n.name}" is not a network name (lowercase letters, digits and '-', at most 24)`);
+    if (!IFACE.test(n.uplink) || n.uplink === '.' || n.uplink === '..') throw new ConfigError(`--network ${n.name}: "${n.uplink}" is not an interface name (letters, digits, '_', '.', '-', at most 15)`);
+    if (seen.has(n.name)) throw new ConfigError(`--network: network ${n.name} is given twice`);
+    seen.add(n.name);
+  }
+}
+
+/** "lan=eth0" items → networks (validated by resolveConfig). */
+function parseNetworks(items: string[], flag: string): HostNetwork[] {
+  return items.map((item) => {
+    const eq = item.indexOf('=');
+    if (eq <= 0 || eq === item.length - 1) throw new ConfigError(`${flag} must be NAME=IFACE (e.g. lan=eth0), not "${item}"`);
+    return { name: item.slice(0, eq).trim(), uplink: item.slice(eq + 1).trim() };
+  });
+}
+
+function mbit(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`${flag} must be a positive number of Mbit/s, not "${value}"`);
+  return n;
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
@@ -113,12 +162,21 @@ environment (shown in brackets); flags win.
   --infra-privileged auto|true|false
                             run infra containers privileged [WHARF_INFRA_PRIVILEGED] (default auto:
                             privileged unless this host lacks a capability Docker would need)
+  --network NAME=IFACE      this host reaches platform network NAME through uplink IFACE; repeatable
+                            [WHARF_NETWORKS=a=eth0,b=eth1]
+  --netns PATH              network namespace of the Docker host, where its uplinks are; network
+                            commands run there with nsenter --net=PATH [WHARF_NETNS] (default: the agent's own)
+  --bandwidth MBIT          uplink capacity, Mbit/s per direction [WHARF_BANDWIDTH]
+                            (default: the first uplink's speed, else ${DEFAULTS.bandwidth})
   --log-level LEVEL         trace|debug|info|warn|error [WHARF_LOG_LEVEL] (default info)
   -h, --help                show this help
   -v, --version             print the version
 
 Stopping the agent (SIGINT/SIGTERM) never stops containers: they keep running and
 are re-adopted by their labels when the agent comes back.
+
+Sets with platform IPs sit on Docker macvlan networks on the uplinks (no NAT): their
+ports are reached on their IPs, host ports are not published.
 `;
 
 export type CliResult = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; config: AgentConfig; logLevel: string };
@@ -185,6 +243,9 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliResult {
         'infra-image': { type: 'string' },
         'infra-privileged': { type: 'string' },
         'cpu-overcommit': { type: 'string' },
+        network: { type: 'string', multiple: true },
+        netns: { type: 'string' },
+        bandwidth: { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
@@ -205,6 +266,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliResult {
     }
   }
   const envLabels = (env.WHARF_HOST_LABELS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const envNetworks = (env.WHARF_NETWORKS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   const config: AgentConfig = {
     server: values.server ?? env.WHARF_SERVER,
     ...(joinToken ? { joinToken } : {}),
@@ -220,6 +282,9 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliResult {
     infraImage: values['infra-image'] ?? env.WHARF_INFRA_IMAGE,
     infraPrivileged: privilegeSetting(values['infra-privileged'] ?? env.WHARF_INFRA_PRIVILEGED),
     cpuOvercommit: ratio(values['cpu-overcommit'] ?? env.WHARF_CPU_OVERCOMMIT, '--cpu-overcommit'),
+    networks: values.network ? parseNetworks(values.network, '--network') : parseNetworks(envNetworks, 'WHARF_NETWORKS'),
+    netns: values.netns ?? (env.WHARF_NETNS || undefined),
+    bandwidth: mbit(values.bandwidth ?? env.WHARF_BANDWIDTH, '--bandwidth'),
   };
   resolveConfig(config);
   return { kind: 'run', config, logLevel: values['log-level'] ?? env.WHARF_LOG_LEVEL ?? 'info' };

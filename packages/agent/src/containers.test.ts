@@ -88,3 +88,29 @@ test('a port change changes the infra hash', () => {
   const b = build(setObject({ spec }));
   assert.notEqual(a.containers[0]?.specHash, b.containers[0]?.specHash);
 });
+
+test('a set with platform IPs: infra on the primary network with its IPs, nothing published, IPs in the hash', () => {
+  const ips = [{ network: 'lan', ip: '10.0.0.5' }, { network: 'lan', ip: '10.0.0.6' }, { network: 'dmz', ip: '10.1.0.5' }];
+  const plain = build(setObject());
+  const d = build(setObject({ ips }));
+  const infra = d.containers[0]!;
+  assert.equal(infra.config.networkMode, 'wharf-lan');
+  assert.deepEqual(infra.config.ips, [{ network: 'wharf-lan', ip: '10.0.0.5' }, { network: 'wharf-lan', ip: '10.0.0.6' }, { network: 'wharf-dmz', ip: '10.1.0.5' }]);
+  assert.deepEqual(infra.endpoints, { 'wharf-lan': '10.0.0.5', 'wharf-dmz': '10.1.0.5' });
+  assert.deepEqual(infra.config.ports, [], 'no NAT: nothing to publish');
+  assert.notEqual(infra.specHash, plain.containers[0]?.specHash);
+  assert.equal(plain.containers[0]?.endpoints, undefined);
+  // Business containers are untouched: they join the infra namespace as before.
+  assert.deepEqual(d.containers.slice(1).map((c) => c.specHash), plain.containers.slice(1).map((c) => c.specHash));
+  // The same IPs: the same hash (never recreated); another IP: another hash.
+  assert.equal(build(setObject({ ips, generation: 9 })).containers[0]?.specHash, infra.specHash);
+  assert.notEqual(build(setObject({ ips: [{ network: 'lan', ip: '10.0.0.7' }, ...ips.slice(1)] })).containers[0]?.specHash, infra.specHash);
+  // No IPs (an empty list included): the hash of before.
+  assert.equal(build(setObject({ ips: [] })).containers[0]?.specHash, plain.containers[0]?.specHash);
+});
+
+test('bandwidth is not in any hash: a new limit is applied online', () => {
+  const a = build(setObject());
+  const b = build(setObject({}, { resources: { cpu: 2, memory: '1Gi', bandwidth: 40 } }));
+  assert.deepEqual(a.containers.map((c) => c.specHash), b.containers.map((c) => c.specHash));
+});

@@ -11,9 +11,11 @@ import {
   type ContainerRole,
   type ResolvedContainer,
   type ResolvedSet,
+  type SetIp,
   type SetObject,
 } from '@wharf/types';
 import type { ContainerConfig } from './docker/engine.js';
+import { dockerNetworkName } from './network/docker-networks.js';
 import type { InfraPrivilege } from './privilege.js';
 
 export interface SetIdentity {
@@ -36,6 +38,8 @@ export interface DesiredContainer {
   index: number;
   image: string;
   specHash: string;
+  /** Infra of a set with platform IPs: Docker network → its fixed address there (see endpointsOf). */
+  endpoints?: Record<string, string>;
   /** Business containers refer to the infra container as INFRA_REF; see withInfraId. */
   config: ContainerConfig;
 }
@@ -84,8 +88,14 @@ function portKey(p: { containerPort: number; protocol?: 'tcp' | 'udp' }): string
   return `${p.containerPort}/${p.protocol ?? 'tcp'}`;
 }
 
-function infraConfig(set: SetIdentity, resolved: ResolvedSet, generation: number, host: HostSettings, volume: string): ContainerConfig {
-  const ports = resolved.containers
+/**
+ * The infra container of a set with platform IPs lives on the Docker network of its
+ * primary IP, with that fixed address. Nothing is published: without NAT there is
+ * nothing to publish to, the set's ports are open on its own IPs.
+ */
+function infraConfig(set: SetIdentity, resolved: ResolvedSet, generation: number, host: HostSettings, volume: string, platformIps: SetIp[]): ContainerConfig {
+  const primary = platformIps[0];
+  const ports = primary ? [] : resolved.containers
     .flatMap((c) => c.ports)
     .map((p) => ({ port: portKey(p), ...(p.hostPort !== undefined ? { hostPort: p.hostPort } : {}) }))
     .sort((a, b) => a.port.localeCompare(b.port));
@@ -98,7 +108,8 @@ function infraConfig(set: SetIdentity, resolved: ResolvedSet, generation: number
     ports,
     ...(host.infraPrivilege ?? { privileged: true }),
     ipcMode: 'shareable',
-    networkMode: 'default',
+    networkMode: primary ? dockerNetworkName(primary.network) : 'default',
+    ...(primary ? { ips: platformIps.map((x) => ({ network: dockerNetworkName(x.network), ip: x.ip })) } : {}),
     binds: [`${volume}:${INFRA_VOLUME_PATH}`],
     restartPolicy: 'unless-stopped',
   };
@@ -152,9 +163,24 @@ export function specHash(config: ContainerConfig): string {
   return createHash('sha256').update(`v1\n${canonicalJson({ ...config, labels })}`).digest('hex');
 }
 
+/** The first IP on each Docker network: the addresses Docker gives the container (the rest are secondary). */
+export function endpointsOf(ips: { network: string; ip: string }[]): Record<string, string> {
+  const endpoints: Record<string, string> = {};
+  for (const x of ips) if (!(x.network in endpoints)) endpoints[x.network] = x.ip;
+  return endpoints;
+}
+
 function withHash(name: string, role: ContainerRole, index: number, config: ContainerConfig): DesiredContainer {
   const hash = specHash(config);
-  return { name, role, index, image: config.image, specHash: hash, config: { ...config, labels: { ...config.labels, [Labels.specHash]: hash } } };
+  return {
+    name,
+    role,
+    index,
+    image: config.image,
+    specHash: hash,
+    ...(config.ips?.length ? { endpoints: endpointsOf(config.ips) } : {}),
+    config: { ...config, labels: { ...config.labels, [Labels.specHash]: hash } },
+  };
 }
 
 /** The containers a set should have on this host, infra first, then by index. */
@@ -162,7 +188,7 @@ export function desiredSet(set: SetObject, resolved: ResolvedSet, host: HostSett
   const identity: SetIdentity = { tenant: set.tenant, appkey: set.appkey, id: set.id };
   const volume = volumePath(host.dataDir, identity);
   const containers = [
-    withHash(INFRA_NAME, 'infra', -1, infraConfig(identity, resolved, set.generation, host, volume)),
+    withHash(INFRA_NAME, 'infra', -1, infraConfig(identity, resolved, set.generation, host, volume, set.ips ?? [])),
     ...[...resolved.containers]
       .sort((a, b) => a.index - b.index)
       .map((c) => withHash(c.name, 'business', c.index, businessConfig(identity, c, set.generation, volume))),

@@ -90,6 +90,33 @@ const cases: { name: string; input: PlanInput; want: string[] }[] = [
     want: ['ensureImage app:1', 'stop web', 'remove web', 'create web', 'start web'],
   },
   {
+    name: 'infra with platform IPs on its networks: nothing to do',
+    input: {
+      mode: 'running',
+      desired: [{ ...infra, endpoints: { 'wharf-lan': '10.0.0.5', 'wharf-dmz': '10.1.0.5' } }, web, db],
+      observed: [obs(infra, { endpoints: { 'wharf-lan': '10.0.0.5', 'wharf-dmz': '10.1.0.5' } }), obs(web), obs(db)],
+    },
+    want: [],
+  },
+  {
+    name: 'infra off one of its networks (a connect lost half-way): recreated with everything',
+    input: {
+      mode: 'running',
+      desired: [{ ...infra, endpoints: { 'wharf-lan': '10.0.0.5', 'wharf-dmz': '10.1.0.5' } }, web, db],
+      observed: [obs(infra, { endpoints: { 'wharf-lan': '10.0.0.5' } }), obs(web), obs(db)],
+    },
+    want: [
+      'ensureImage wharf/busybox:latest', 'ensureImage app:1', 'ensureImage db:1',
+      'stop db', 'remove db', 'stop web', 'remove web', 'stop infra', 'remove infra',
+      'create infra', 'start infra', 'create web', 'start web', 'create db', 'start db',
+    ],
+  },
+  {
+    name: 'an engine that does not report endpoints: the hash decides alone',
+    input: { mode: 'running', desired: [{ ...infra, endpoints: { 'wharf-lan': '10.0.0.5' } }, web, db], observed: allRunning() },
+    want: [],
+  },
+  {
     name: 'a dead container is recreated without a stop',
     input: { mode: 'running', desired, observed: [obs(infra), obs(web), obs(db, { state: 'dead' })] },
     want: ['ensureImage db:1', 'remove db', 'create db', 'start db'],
@@ -156,6 +183,11 @@ for (const c of cases) {
     assert.deepEqual(plan(c.input).map(show), c.want);
   });
 }
+
+test('plan: an infra container off its networks says so', () => {
+  const actions = plan({ mode: 'running', desired: [{ ...infra, endpoints: { 'wharf-lan': '10.0.0.5' } }], observed: [obs(infra, { endpoints: { 'wharf-lan': '10.0.0.9' } })] });
+  assert.deepEqual(actions.filter((a) => a.kind === 'remove').map((a) => 'why' in a && a.why), ['not on its networks']);
+});
 
 test('plan: business start of an existing container carries its ID; a new one does not', () => {
   const actions = plan({ mode: 'running', desired, observed: [obs(infra), obs(web, { state: 'exited' })] });

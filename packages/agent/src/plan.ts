@@ -29,7 +29,7 @@ export type Action =
   | { kind: 'start'; name: string; id?: string; restart: boolean; why: string }
   | { kind: 'recycleVolume' };
 
-export type PlannedContainer = Pick<DesiredContainer, 'name' | 'role' | 'index' | 'image' | 'specHash'>;
+export type PlannedContainer = Pick<DesiredContainer, 'name' | 'role' | 'index' | 'image' | 'specHash' | 'endpoints'>;
 
 export interface PlanInput {
   mode: Mode;
@@ -66,9 +66,19 @@ function stopOrder(cs: ObservedContainer[]): ObservedContainer[] {
   return [...cs].sort((a, b) => (a.role === b.role ? b.index - a.index : a.role === 'infra' ? 1 : -1));
 }
 
+/**
+ * A container that should sit on Docker networks with fixed addresses but does not
+ * (a connect lost half-way, a `docker network disconnect` by hand). Unknown (an engine
+ * that does not report endpoints) counts as fine.
+ */
+export function offItsNetworks(d: PlannedContainer, o: ObservedContainer): boolean {
+  if (!d.endpoints || !o.endpoints) return false;
+  return Object.entries(d.endpoints).some(([network, ip]) => o.endpoints?.[network] !== ip);
+}
+
 function ownFate(d: PlannedContainer, o: ObservedContainer | undefined, restartRequestedAt: string | undefined): Fate {
   if (!o) return 'create';
-  if (o.state === 'dead' || o.specHash !== d.specHash) return 'recreate';
+  if (o.state === 'dead' || o.specHash !== d.specHash || offItsNetworks(d, o)) return 'recreate';
   if (o.state === 'removing' || o.state === 'restarting' || o.state === 'paused') return 'wait';
   if (o.state !== 'running') return 'start';
   if (isBefore(o.startedAt, restartRequestedAt)) return 'restart';
@@ -77,7 +87,7 @@ function ownFate(d: PlannedContainer, o: ObservedContainer | undefined, restartR
 
 function businessFate(d: PlannedContainer, o: ObservedContainer | undefined, infraFate: Fate, infra: ObservedContainer | undefined, rra: string | undefined): { fate: Fate; why: string } {
   const own = ownFate(d, o, rra);
-  if (!o || own === 'recreate') return { fate: own, why: o ? (o.state === 'dead' ? 'dead' : 'spec changed') : 'missing' };
+  if (!o || own === 'recreate') return { fate: own, why: o ? (o.state === 'dead' ? 'dead' : offItsNetworks(d, o) && o.specHash === d.specHash ? 'not on its networks' : 'spec changed') : 'missing' };
   if (infraFate === 'create' || infraFate === 'recreate') return { fate: 'recreate', why: 'infra container recreated' };
   if (infraFate === 'keep' && infra && o.networkMode !== `container:${infra.id}`) return { fate: 'recreate', why: 'joined another infra container' };
   if (own === 'wait') return { fate: 'wait', why: o.state };
@@ -119,7 +129,12 @@ function planRunning(input: PlanInput, byName: Map<string, ObservedContainer>, e
     }
   }
 
-  const infraWhy = infraFate === 'restart' ? 'restart requested' : infraO?.state === 'dead' ? 'dead' : infraO ? 'spec changed' : 'missing';
+  const infraWhy =
+    infraFate === 'restart' ? 'restart requested'
+    : infraO?.state === 'dead' ? 'dead'
+    : infraO && infraO.specHash === infraD.specHash && offItsNetworks(infraD, infraO) ? 'not on its networks'
+    : infraO ? 'spec changed'
+    : 'missing';
   switch (infraFate) {
     case 'recreate':
       if (infraO && isUp(infraO)) actions.push({ kind: 'stop', name: infraD.name, id: infraO.id, why: infraWhy });

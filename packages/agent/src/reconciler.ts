@@ -5,13 +5,15 @@
  * set's containers (then there is nothing true to report).
  */
 import type { Logger } from 'pino';
-import { INFRA_NAME, resolveSetSpec, setRef, type SetEvent, type SetObject, type SetReport } from '@wharf/types';
-import { desiredSet, withInfraId, type DesiredContainer, type DesiredSet, type SetIdentity } from './containers.js';
+import { INFRA_NAME, resolveSetSpec, setRef, type SetEvent, type SetIp, type SetObject, type SetReport } from '@wharf/types';
+import { desiredSet, endpointsOf, withInfraId, type DesiredContainer, type DesiredSet, type SetIdentity } from './containers.js';
 import type { Engine, ObservedContainer } from './docker/engine.js';
 import type { ExitTracker } from './exits.js';
 import { describe, matchObserved, plan, type Action, type Mode, type PlannedContainer } from './plan.js';
 import { containerStatus, degradedMessage, derivePhase } from './status.js';
 import type { InfraPrivilege } from './privilege.js';
+import { NetworkPlane, type SetNetworkContext } from './network/plane.js';
+import type { Bandwidth } from './network/tc.js';
 import { ensureVolume, recycleVolume } from './volumes.js';
 
 export type ReportedStatus = NonNullable<SetReport['status']>;
@@ -27,6 +29,8 @@ export interface ReconcilerOptions {
   exits: ExitTracker;
   pullTimeoutMs?: number;
   stopTimeoutSeconds?: number;
+  /** Docker networks, set namespaces. Default: one on `engine`, commands in the agent's own namespace. */
+  network?: NetworkPlane;
 }
 
 export interface ReconcileHooks {
@@ -62,6 +66,10 @@ interface Run {
   remaining: number;
   removedSomething: boolean;
   hooks: ReconcileHooks;
+  /** What the set's namespace should look like (desired running only). */
+  net?: { ips: SetIp[]; ctx: SetNetworkContext; bandwidth: Bandwidth };
+  /** Programming the namespace failed in this run: do not try again before the retry. */
+  networkFailed?: boolean;
 }
 
 const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
@@ -70,12 +78,15 @@ export class SetReconciler {
   private readonly opts: ReconcilerOptions & Required<Pick<ReconcilerOptions, 'pullTimeoutMs' | 'stopTimeoutSeconds'>>;
   /** restartRequestedAt values already carried out, so a clock skew cannot cause a restart loop. */
   private readonly restartsDone = new Map<string, string>();
+  private readonly network: NetworkPlane;
 
   constructor(opts: ReconcilerOptions) {
     this.opts = { pullTimeoutMs: 60_000, stopTimeoutSeconds: 10, ...opts };
+    this.network = opts.network ?? new NetworkPlane({ engine: opts.engine });
   }
 
-  async reconcile(set: SetObject, hooks: ReconcileHooks): Promise<ReconcileResult> {
+  /** `net`: the host's network attachments and the set's firewall, from the same desired-state answer. */
+  async reconcile(set: SetObject, hooks: ReconcileHooks, net: SetNetworkContext = {}): Promise<ReconcileResult> {
     const ref = setRef(set);
     const observed = await this.opts.engine.listSet(ref);
     const identity: SetIdentity = { tenant: set.tenant, appkey: set.appkey, id: set.id };
@@ -99,14 +110,35 @@ export class SetReconciler {
     }
     run.desired = desired.containers;
     run.volumePath = desired.volumePath;
+    if (mode === 'running' && resolved.ok) run.net = { ips: set.ips ?? [], ctx: net, bandwidth: resolved.set.bandwidth };
     const { byName } = matchObserved(desired.containers, observed);
     run.current = byName;
 
     const restartRequestedAt = set.restartRequestedAt !== undefined && this.restartsDone.get(ref) !== set.restartRequestedAt ? set.restartRequestedAt : undefined;
     const actions = plan({ mode, desired: desired.containers, observed, ...(restartRequestedAt ? { restartRequestedAt } : {}) });
-    const ok = await this.execute(run, actions);
+    let ok = await this.execute(run, actions);
+    // Firewall and bandwidth changes arrive without container changes: apply them (a no-op when nothing changed).
+    if (!run.networkFailed && !(await this.programNetwork(run))) ok = false;
     if (ok && restartRequestedAt) this.restartsDone.set(ref, restartRequestedAt);
     return { report: { status: this.status(run) }, ok, actions: actions.map(describe) };
+  }
+
+  /**
+   * Programs the set's namespace (secondary IPs, bandwidth, firewall) while its infra
+   * container runs; done before business containers start, so they never run
+   * unfiltered. A failure is a NetworkFailed warning and a retry.
+   */
+  private async programNetwork(run: Run): Promise<boolean> {
+    const infra = run.current.get(INFRA_NAME);
+    if (!run.net || !infra || infra.state !== 'running' || infra.pid === undefined || run.networkFailed) return !run.networkFailed;
+    try {
+      const parts = await this.network.program(run.ref, { pid: infra.pid, ...(infra.startedAt ? { startedAt: infra.startedAt } : {}) }, run.net.ips, run.net.ctx, run.net.bandwidth);
+      if (parts.length > 0) this.opts.log.info({ set: run.ref, parts }, 'programmed the set network namespace');
+      return true;
+    } catch (err) {
+      run.networkFailed = true;
+      return this.fail(run, INFRA_NAME, 'NetworkFailed', errorText(err));
+    }
   }
 
   /** Removes the containers of a set no longer placed here, and recycles its volume. */
@@ -121,6 +153,7 @@ export class SetReconciler {
 
   forget(ref: string): void {
     this.restartsDone.delete(ref);
+    this.network.forget(ref);
   }
 
   private async remove(ref: string, identity: SetIdentity, observed: ObservedContainer[], hooks: ReconcileHooks, generation: number, report: boolean): Promise<ReconcileResult> {
@@ -212,19 +245,44 @@ export class SetReconciler {
       if (!infra) return this.fail(run, name, 'CreateFailed', `cannot create container ${name}: the infra container is missing`);
       config = withInfraId(config, infra.id);
     }
+    if (config.ips?.length && !(await this.ensureNetworks(run, name, config.ips))) return false;
+    let id: string;
     try {
-      const id = await this.opts.engine.create(config);
-      run.current.set(name, createdContainer(id, run, d, config));
-      this.event(run, 'Normal', 'Created', `Created container ${name}`);
-      return true;
+      id = await this.opts.engine.create(config);
     } catch (err) {
       return this.fail(run, name, 'CreateFailed', `cannot create container ${name}: ${errorText(err)}`);
+    }
+    // API 1.41 takes one network at create time: the others are connected before start.
+    for (const [network, ip] of Object.entries(endpointsOf(config.ips ?? []))) {
+      if (network === config.networkMode) continue;
+      try {
+        await this.opts.engine.connectNetwork(id, network, ip);
+      } catch (err) {
+        await this.opts.engine.remove(id).catch(() => undefined);
+        return this.fail(run, name, 'NetworkFailed', `cannot attach container ${name} to Docker network ${network} with ${ip}: ${errorText(err)}`);
+      }
+    }
+    run.current.set(name, createdContainer(id, run, d, config));
+    this.event(run, 'Normal', 'Created', `Created container ${name}`);
+    return true;
+  }
+
+  /** The Docker networks of a set's IPs, before its infra container is created. */
+  private async ensureNetworks(run: Run, name: string, ips: NonNullable<DesiredContainer['config']['ips']>): Promise<boolean> {
+    const platformIps = run.net?.ips ?? [];
+    try {
+      const warnings = await this.network.ensureNetworks(platformIps, run.net?.ctx.attachments ?? []);
+      for (const w of warnings) this.event(run, 'Warning', 'NetworkMismatch', w);
+      return true;
+    } catch (err) {
+      return this.fail(run, name, 'NetworkFailed', `cannot create container ${name} with ${ips.map((x) => x.ip).join(', ')}: ${errorText(err)}`);
     }
   }
 
   private async start(run: Run, a: Extract<Action, { kind: 'start' }>): Promise<boolean> {
     const id = a.id ?? run.current.get(a.name)?.id;
     if (!id) return this.fail(run, a.name, 'StartFailed', `cannot start container ${a.name}: it does not exist`);
+    if (a.name !== INFRA_NAME && !(await this.programNetwork(run))) return false;
     try {
       await this.opts.engine.start(id);
     } catch (err) {
@@ -237,6 +295,7 @@ export class SetReconciler {
       run.message = `container ${a.name} did not stay up after start (${after?.state ?? 'gone'}${after?.exitCode ? `, exit code ${after.exitCode}` : ''})`;
       return false;
     }
+    if (a.name === INFRA_NAME && !(await this.programNetwork(run))) return false;
     this.event(run, 'Normal', a.restart ? 'Restarted' : 'Started', `${a.restart ? 'Restarted' : 'Started'} container ${a.name}${a.why && a.why !== 'missing' && a.why !== 'not running' ? ` (${a.why})` : ''}`);
     this.progress(run);
     return true;
@@ -364,6 +423,7 @@ function createdContainer(id: string, run: Run, d: DesiredContainer, config: Des
     oomKilled: false,
     restartCount: 0,
     networkMode: config.networkMode,
+    ...(config.ips?.length ? { endpoints: endpointsOf(config.ips) } : {}),
     ...(config.nanoCpus !== undefined ? { nanoCpus: config.nanoCpus } : {}),
     ...(config.memory !== undefined ? { memory: config.memory } : {}),
   };

@@ -16,21 +16,24 @@ import { registerLifecycle } from './commands/lifecycle.js';
 import { registerLogs } from './commands/logs.js';
 import { registerHostCommands } from './commands/hosts.js';
 import { registerVersion } from './commands/version.js';
-import { createContext, type Context, type Io } from './context.js';
+import { registerNetwork } from './commands/network.js';
+import { registerPolicy } from './commands/policy.js';
+import { createContext, type Context, type GlobalFlags, type Io } from './context.js';
 import { describeError } from './errors.js';
 
 /** Exit code of usage errors (unknown command or flag, bad flag value, missing argument). */
 export const USAGE_EXIT_CODE = 2;
 
-export function createProgram(makeContext: (flags: () => { server?: string; token?: string }) => Context): { program: Command; ctx: Context } {
+export function createProgram(makeContext: (flags: () => GlobalFlags) => Context): { program: Command; ctx: Context } {
   const program = new Command('wharf');
-  const ctx = makeContext(() => program.opts<{ server?: string; token?: string }>());
+  const ctx = makeContext(() => program.opts<GlobalFlags>());
   const { io } = ctx;
   program
     .description('Manage sets of containers on a Wharf cluster.')
     .version(WHARF_VERSION, '-v, --version', 'print the client version')
     .option('--server <url>', `wharf-server URL (else $WHARF_SERVER, else "server" in ~/.wharf/config.json, else http://127.0.0.1:7070)`)
     .option('--token <token>', 'API token (else $WHARF_TOKEN, else "token" in ~/.wharf/config.json)')
+    .option('--tenant <name>', 'tenant of sets and policies (else $WHARF_TENANT, else "tenant" in ~/.wharf/config.json, else the default tenant)')
     .helpOption('-h, --help', 'show help for a command')
     .configureOutput({
       writeOut: (s) => void io.stdout.write(s),
@@ -41,14 +44,16 @@ export function createProgram(makeContext: (flags: () => { server?: string; toke
     .showSuggestionAfterError(true)
     .addHelpText(
       'after',
-      '\nConnection settings, first found wins: --server/--token flags > WHARF_SERVER/WHARF_TOKEN\n' +
-        '> config file ($WHARF_CONFIG or ~/.wharf/config.json) > http://127.0.0.1:7070.\n' +
+      '\nConnection settings, first found wins: --server/--token/--tenant flags > WHARF_SERVER/WHARF_TOKEN/WHARF_TENANT\n' +
+        '> config file ($WHARF_CONFIG or ~/.wharf/config.json) > http://127.0.0.1:7070 and the default tenant.\n' +
         examples([
           ['wharf apply -f web.yaml --wait', 'create or update a set and wait until it runs'],
           ['wharf get sets', 'list sets'],
           ['wharf describe set com.example.web/1', 'details and recent events of a set'],
           ['wharf logs com.example.web/1 -f', 'follow the log of its first container'],
           ['wharf --server http://10.0.0.5:7070 get hosts', 'talk to another server'],
+          ['wharf --tenant team-a get sets', "another tenant's sets"],
+          ['wharf network ls', 'platform networks with used and free addresses'],
         ]),
     );
 
@@ -60,6 +65,8 @@ export function createProgram(makeContext: (flags: () => { server?: string; toke
   for (const action of ['start', 'stop', 'restart'] as const) registerLifecycle(program, ctx, action);
   registerLogs(program, ctx);
   registerHostCommands(program, ctx);
+  registerNetwork(program, ctx);
+  registerPolicy(program, ctx);
   registerVersion(program, ctx);
   return { program, ctx };
 }

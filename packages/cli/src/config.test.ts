@@ -57,9 +57,32 @@ test('empty env values count as unset', () => {
 
 test('the config file is not read when flags and env settle everything', () => {
   const f = files({ [FILE]: 'not json' });
-  const c = resolveConfig(inputs({ flags: { server: 'http://a:1' }, env: { WHARF_TOKEN: 't' } }, f.read));
+  const c = resolveConfig(inputs({ flags: { server: 'http://a:1' }, env: { WHARF_TOKEN: 't', WHARF_TENANT: 'team-a' } }, f.read));
   assert.equal(c.server, 'http://a:1');
+  assert.equal(c.tenant, 'team-a');
   assert.deepEqual(f.reads, []);
+  // the tenant is a setting too: left open, the file is consulted
+  assert.throws(() => resolveConfig(inputs({ flags: { server: 'http://a:1' }, env: { WHARF_TOKEN: 't' } }, f.read)), /not valid JSON/);
+});
+
+test('tenant: --tenant > WHARF_TENANT > "tenant" in the file > none (the server default)', () => {
+  const f = files({ [FILE]: JSON.stringify({ tenant: 'from-file' }) });
+  const tenant = (over: Partial<ConfigInputs>, read = f.read) => {
+    const c = resolveConfig(inputs(over, read));
+    return [c.tenant, c.tenantSource];
+  };
+  assert.deepEqual(tenant({ flags: { tenant: 'from-flag' }, env: { WHARF_TENANT: 'from-env' } }), ['from-flag', 'flag']);
+  assert.deepEqual(tenant({ env: { WHARF_TENANT: 'from-env' } }), ['from-env', 'env']);
+  assert.deepEqual(tenant({ env: { WHARF_TENANT: ' ' } }), ['from-file', 'file']);
+  assert.deepEqual(tenant({}, files({}).read), [undefined, undefined]);
+  assert.equal('tenant' in resolveConfig(inputs({}, files({}).read)), false);
+});
+
+test('a tenant that is not a tenant name is refused, naming where it came from', () => {
+  assert.throws(() => resolveConfig(inputs({ flags: { tenant: 'Team A' } }, files({}).read)), { message: 'invalid tenant "Team A" (from --tenant): use lowercase letters, digits and "-", e.g. team-a' });
+  assert.throws(() => resolveConfig(inputs({ env: { WHARF_TENANT: 'a_b' } }, files({}).read)), /invalid tenant "a_b" \(from WHARF_TENANT\)/);
+  assert.throws(() => resolveConfig(inputs({}, files({ [FILE]: '{"tenant": "X"}' }).read)), /invalid tenant "X" \(from \/home\/u\/\.wharf\/config\.json\)/);
+  assert.throws(() => resolveConfig(inputs({}, files({ [FILE]: '{"tenant": 3}' }).read)), /"tenant" must be a string/);
 });
 
 test('WHARF_CONFIG overrides the config file path', () => {

@@ -1,11 +1,13 @@
 /**
- * Where the CLI finds wharf-server and its token. Each setting is taken from the
- * first place that has it: flags (--server, --token) > environment (WHARF_SERVER,
- * WHARF_TOKEN) > config file (~/.wharf/config.json, or the path in WHARF_CONFIG)
- * > default (http://127.0.0.1:7070, no token).
+ * Where the CLI finds wharf-server, its token and the tenant. Each setting is
+ * taken from the first place that has it: flags (--server, --token, --tenant) >
+ * environment (WHARF_SERVER, WHARF_TOKEN, WHARF_TENANT) > config file
+ * (~/.wharf/config.json, or the path in WHARF_CONFIG) > default
+ * (http://127.0.0.1:7070, no token, the server's default tenant).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { TENANT_PATTERN } from '@wharf/types';
 import { CliError } from './errors.js';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:7070';
@@ -15,10 +17,11 @@ export type ConfigSource = 'flag' | 'env' | 'file' | 'default';
 export interface ConfigFile {
   server?: string;
   token?: string;
+  tenant?: string;
 }
 
 export interface ConfigInputs {
-  flags: { server?: string | undefined; token?: string | undefined };
+  flags: { server?: string | undefined; token?: string | undefined; tenant?: string | undefined };
   env: Record<string, string | undefined>;
   homedir: string;
   /** Reads a file; returns undefined when it does not exist. Defaults to the file system. */
@@ -30,6 +33,9 @@ export interface ResolvedConfig {
   token?: string;
   serverSource: ConfigSource;
   tokenSource?: ConfigSource;
+  /** Absent: the server's default tenant (no `tenant=` is sent). */
+  tenant?: string;
+  tenantSource?: ConfigSource;
   /** The config file consulted (whether or not it exists). */
   configPath: string;
 }
@@ -58,10 +64,10 @@ export function loadConfigFile(path: string, readFile: (path: string) => string 
     throw new CliError(`config file ${path} is not valid JSON: ${(err as Error).message}`);
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    throw new CliError(`config file ${path} must hold a JSON object like {"server": "http://127.0.0.1:7070", "token": "..."}`);
+    throw new CliError(`config file ${path} must hold a JSON object like {"server": "http://127.0.0.1:7070", "token": "...", "tenant": "..."}`);
   }
   const out: ConfigFile = {};
-  for (const key of ['server', 'token'] as const) {
+  for (const key of ['server', 'token', 'tenant'] as const) {
     const v = (data as Record<string, unknown>)[key];
     if (v === undefined || v === null) continue;
     if (typeof v !== 'string') throw new CliError(`config file ${path}: "${key}" must be a string`);
@@ -92,21 +98,37 @@ export function resolveConfig(inputs: ConfigInputs): ResolvedConfig {
   else if ((token = nonEmpty(inputs.env.WHARF_TOKEN)) !== undefined) tokenSource = 'env';
   else if ((token = fromFile().token) !== undefined) tokenSource = 'file';
 
+  let tenant: string | undefined;
+  let tenantSource: ConfigSource | undefined;
+  if ((tenant = nonEmpty(inputs.flags.tenant)) !== undefined) tenantSource = 'flag';
+  else if ((tenant = nonEmpty(inputs.env.WHARF_TENANT)) !== undefined) tenantSource = 'env';
+  else if ((tenant = fromFile().tenant) !== undefined) tenantSource = 'file';
+  if (tenant !== undefined && tenantSource !== undefined) checkTenant(tenant, describeSource(tenantSource, path, 'tenant'));
+
   return {
     server: normalizeServer(server, describeSource(serverSource, path)),
     ...(token !== undefined ? { token } : {}),
     serverSource,
     ...(tokenSource ? { tokenSource } : {}),
+    ...(tenant !== undefined ? { tenant } : {}),
+    ...(tenantSource ? { tenantSource } : {}),
     configPath: path,
   };
 }
 
-function describeSource(source: ConfigSource, path: string): string {
+/** Tenant names are lowercase letters, digits and "-" (the server's pattern); checked here for a clear message. */
+export function checkTenant(tenant: string, from: string): void {
+  if (!new RegExp(TENANT_PATTERN).test(tenant)) {
+    throw new CliError(`invalid tenant "${tenant}" (from ${from}): use lowercase letters, digits and "-", e.g. team-a`);
+  }
+}
+
+function describeSource(source: ConfigSource, path: string, setting: 'server' | 'tenant' = 'server'): string {
   switch (source) {
     case 'flag':
-      return '--server';
+      return `--${setting}`;
     case 'env':
-      return 'WHARF_SERVER';
+      return `WHARF_${setting.toUpperCase()}`;
     case 'file':
       return path;
     case 'default':

@@ -38,7 +38,14 @@ export interface Context {
   progress(): Promise<Progress>;
 }
 
-export function createContext(io: Io, flags: () => { server?: string; token?: string }): Context {
+/** The global flags that select the server, the token and the tenant. */
+export interface GlobalFlags {
+  server?: string;
+  token?: string;
+  tenant?: string;
+}
+
+export function createContext(io: Io, flags: () => GlobalFlags): Context {
   let config: ResolvedConfig | undefined;
   let client: WharfClient | undefined;
   const ctx: Context = {
@@ -49,7 +56,7 @@ export function createContext(io: Io, flags: () => { server?: string; token?: st
     client() {
       if (!client) {
         const c = ctx.config();
-        client = new WharfClient({ server: c.server, ...(c.token !== undefined ? { token: c.token } : {}) });
+        client = new WharfClient({ server: c.server, ...(c.token !== undefined ? { token: c.token } : {}), ...(c.tenant !== undefined ? { tenant: c.tenant } : {}) });
       }
       return client;
     },

@@ -1,4 +1,4 @@
-/** Reading set specs for `wharf apply -f`: a JSON or YAML file, or stdin; several YAML documents allowed. */
+/** Reading specs for `wharf apply -f` and `wharf policy apply -f`: a JSON or YAML file, or stdin; several YAML documents allowed. */
 import { readFile } from 'node:fs/promises';
 import { parseAllDocuments } from 'yaml';
 import { CliError } from './errors.js';
@@ -24,12 +24,29 @@ export async function readSource(file: string, stdin: NodeJS.ReadableStream): Pr
   }
 }
 
-function kind(v: unknown): string {
+function describeKind(v: unknown): string {
   return Array.isArray(v) ? 'a list' : v === null ? 'null' : `a ${typeof v}`;
 }
 
 /** Parses JSON or YAML (JSON is YAML) into one spec per non-empty document. */
 export function parseSpecs(text: string, name: string): SpecDocument[] {
+  return parseDocuments(text, name, { what: 'set spec', shape: 'a set spec (an object with appkey, id and containers)' });
+}
+
+export interface DocumentKind {
+  /** "set spec", "network policy": for messages. */
+  what: string;
+  /** What one object should look like, for messages. */
+  shape: string;
+  /** A document may hold a list of objects (each its own item). */
+  lists?: boolean;
+}
+
+/**
+ * Parses JSON or YAML into one object per non-empty document (or per item of a
+ * document that is a list, when the kind allows lists).
+ */
+export function parseDocuments(text: string, name: string, kind: DocumentKind): SpecDocument[] {
   const docs = parseAllDocuments(text);
   const list = Array.isArray(docs) ? docs : [];
   const out: SpecDocument[] = [];
@@ -37,13 +54,16 @@ export function parseSpecs(text: string, name: string): SpecDocument[] {
     const where = list.length > 1 ? `${name} (document ${i + 1})` : name;
     const first = doc.errors[0];
     if (first) throw new CliError(`cannot parse ${where}: ${(first.message.split('\n')[0] ?? first.message).replace(/:$/, '')}`);
-    const spec: unknown = doc.toJS();
-    if (spec === null || spec === undefined) return; // an empty document
-    if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
-      throw new CliError(`${where} holds ${kind(spec)}; expected a set spec (an object with appkey, id and containers)`);
+    const value: unknown = doc.toJS();
+    if (value === null || value === undefined) return; // an empty document
+    const items = kind.lists && Array.isArray(value) ? value.map((v, j) => ({ v: v as unknown, where: `${where} (item ${j + 1})` })) : [{ v: value, where }];
+    for (const item of items) {
+      if (typeof item.v !== 'object' || item.v === null || Array.isArray(item.v)) {
+        throw new CliError(`${item.where} holds ${describeKind(item.v)}; expected ${kind.lists ? `${kind.shape}, or a list of them` : kind.shape}`);
+      }
+      out.push({ where: item.where, spec: item.v as Record<string, unknown> });
     }
-    out.push({ where, spec: spec as Record<string, unknown> });
   });
-  if (out.length === 0) throw new CliError(`${name} holds no set spec`);
+  if (out.length === 0) throw new CliError(`${name} holds no ${kind.what}`);
   return out;
 }

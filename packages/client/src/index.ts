@@ -8,6 +8,11 @@ import {
   type DesiredSets,
   type Host,
   type HostRegistration,
+  type HostSettingsPatch,
+  type NetworkPolicy,
+  type NetworkPolicySpec,
+  type NetworkSpec,
+  type NetworkView,
   type SetEvent,
   type SetView,
   type StatusReport,
@@ -19,6 +24,11 @@ export interface ClientOptions {
   token?: string;
   /** Per-request timeout in ms (long polls pass their own). Default 30 s. */
   timeoutMs?: number;
+  /**
+   * The tenant of set and policy requests (sent as `?tenant=`). Unset: the
+   * server's default tenant ("default"). Networks and hosts are platform-wide.
+   */
+  tenant?: string;
 }
 
 /** The server could not be reached at all (refused, reset, timed out). */
@@ -47,8 +57,22 @@ function setPath(appkey: string, id: string | number): string {
   return `/v1/sets/${encodeURIComponent(appkey)}/${encodeURIComponent(String(id))}`;
 }
 
+function policyPath(appkey: string, name: string): string {
+  return `/v1/policies/${encodeURIComponent(appkey)}/${encodeURIComponent(name)}`;
+}
+
+/** `path?query`, or just `path` when no parameter has a value. */
+function withQuery(path: string, params: Record<string, string | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, v);
+  const text = q.toString();
+  return text ? `${path}?${text}` : path;
+}
+
 export class WharfClient {
   readonly server: string;
+  /** The tenant of set and policy requests; undefined: the server's default. */
+  readonly tenant: string | undefined;
   private readonly token: string | undefined;
   private readonly timeoutMs: number;
 
@@ -56,6 +80,22 @@ export class WharfClient {
     this.server = opts.server.replace(/\/+$/, '');
     this.token = opts.token;
     this.timeoutMs = opts.timeoutMs ?? 30_000;
+    this.tenant = opts.tenant;
+  }
+
+  /** The same connection, for another tenant. */
+  forTenant(tenant: string | undefined): WharfClient {
+    return new WharfClient({
+      server: this.server,
+      timeoutMs: this.timeoutMs,
+      ...(this.token !== undefined ? { token: this.token } : {}),
+      ...(tenant !== undefined ? { tenant } : {}),
+    });
+  }
+
+  /** Adds `tenant=` (when the client has one) to a tenant-scoped route. */
+  private scoped(path: string, params: Record<string, string | undefined> = {}): string {
+    return withQuery(path, { ...params, tenant: this.tenant });
   }
 
   /** Sends a request and returns the raw response; throws WharfError for API errors. */
@@ -105,38 +145,38 @@ export class WharfClient {
     if (typeof s?.appkey !== 'string' || (typeof s.id !== 'string' && typeof s.id !== 'number')) {
       throw new WharfError('VALIDATION_FAILED', `${typeof s?.appkey !== 'string' ? 'appkey' : 'id'}: is required`);
     }
-    const res = await this.raw('PUT', setPath(s.appkey, s.id), opts.yaml !== undefined ? { rawBody: opts.yaml, contentType: 'application/yaml' } : { body: spec });
+    const res = await this.raw('PUT', this.scoped(setPath(s.appkey, s.id)), opts.yaml !== undefined ? { rawBody: opts.yaml, contentType: 'application/yaml' } : { body: spec });
     return { created: res.status === 201, set: (await res.json()) as SetView };
   }
 
   listSets(filter: { appkey?: string } = {}): Promise<SetView[]> {
-    const q = filter.appkey ? `?appkey=${encodeURIComponent(filter.appkey)}` : '';
-    return this.request('GET', `/v1/sets${q}`);
+    return this.request('GET', this.scoped('/v1/sets', { appkey: filter.appkey || undefined }));
   }
 
   getSet(appkey: string, id: string | number): Promise<SetView> {
-    return this.request('GET', setPath(appkey, id));
+    return this.request('GET', this.scoped(setPath(appkey, id)));
   }
 
   deleteSet(appkey: string, id: string | number): Promise<SetView> {
-    return this.request('DELETE', setPath(appkey, id));
+    return this.request('DELETE', this.scoped(setPath(appkey, id)));
   }
 
   setAction(appkey: string, id: string | number, action: SetAction): Promise<SetView> {
-    return this.request('POST', `${setPath(appkey, id)}/${action}`);
+    return this.request('POST', this.scoped(`${setPath(appkey, id)}/${action}`));
   }
 
   setEvents(appkey: string, id: string | number): Promise<SetEvent[]> {
-    return this.request('GET', `${setPath(appkey, id)}/events`);
+    return this.request('GET', this.scoped(`${setPath(appkey, id)}/events`));
   }
 
   /** Streams a container's log as text chunks. */
   async *logs(appkey: string, id: string | number, opts: LogOptions = {}): AsyncGenerator<string> {
-    const q = new URLSearchParams();
-    if (opts.container) q.set('container', opts.container);
-    if (opts.follow) q.set('follow', 'true');
-    if (opts.tail !== undefined) q.set('tail', String(opts.tail));
-    const res = await this.raw('GET', `${setPath(appkey, id)}/logs?${q}`, {
+    const path = this.scoped(`${setPath(appkey, id)}/logs`, {
+      container: opts.container || undefined,
+      follow: opts.follow ? 'true' : undefined,
+      tail: opts.tail !== undefined ? String(opts.tail) : undefined,
+    });
+    const res = await this.raw('GET', path, {
       ...(opts.signal ? { signal: opts.signal } : {}),
       timeoutMs: opts.follow ? 2 ** 31 - 1 : this.timeoutMs,
     });
@@ -158,6 +198,64 @@ export class WharfClient {
   /** cordon: no new sets; uncordon: schedulable again (ends a drain); drain: cordon and move relocatable sets away. */
   hostAction(name: string, action: HostAction): Promise<Host> {
     return this.request('POST', `/v1/hosts/${encodeURIComponent(name)}/${action}`);
+  }
+
+  /**
+   * Overrides what the host's agent declares: the networks it reaches (and
+   * through which uplink) and its uplink bandwidth in Mbit/s. A field left out
+   * is unchanged; null drops the override (back to the agent's own value).
+   */
+  updateHost(name: string, patch: HostSettingsPatch): Promise<Host> {
+    return this.request('PATCH', `/v1/hosts/${encodeURIComponent(name)}`, patch);
+  }
+
+  // ---- platform networks (not tenant-scoped) ----
+
+  /** Creates a network; `created` is false when the same network already exists (a different one is a CONFLICT). */
+  async createNetwork(spec: NetworkSpec): Promise<{ created: boolean; network: NetworkView }> {
+    const res = await this.raw('PUT', `/v1/networks/${encodeURIComponent(spec.name)}`, { body: spec });
+    return { created: res.status === 201, network: (await res.json()) as NetworkView };
+  }
+
+  /** Every network with its used and free addresses (without `allocations`). */
+  listNetworks(): Promise<NetworkView[]> {
+    return this.request('GET', '/v1/networks');
+  }
+
+  /** One network with every address in use (`allocations`); NETWORK_NOT_FOUND when there is none. */
+  getNetwork(name: string): Promise<NetworkView> {
+    return this.request('GET', `/v1/networks/${encodeURIComponent(name)}`);
+  }
+
+  /** Refused with NETWORK_IN_USE (`details.allocations`) while a set holds an address of it. */
+  async deleteNetwork(name: string): Promise<void> {
+    await this.request('DELETE', `/v1/networks/${encodeURIComponent(name)}`);
+  }
+
+  // ---- network policies (tenant-scoped) ----
+
+  /** Creates or replaces the policy named by the spec's (appkey, name). */
+  async applyPolicy(spec: NetworkPolicySpec): Promise<{ created: boolean; policy: NetworkPolicy }> {
+    const s = spec as Partial<NetworkPolicySpec> | null;
+    if (typeof s?.appkey !== 'string' || typeof s.name !== 'string') {
+      throw new WharfError('VALIDATION_FAILED', `${typeof s?.appkey !== 'string' ? 'appkey' : 'name'}: is required`, {
+        errors: [{ path: typeof s?.appkey !== 'string' ? 'appkey' : 'name', message: 'is required' }],
+      });
+    }
+    const res = await this.raw('PUT', this.scoped(policyPath(s.appkey, s.name)), { body: spec });
+    return { created: res.status === 201, policy: (await res.json()) as NetworkPolicy };
+  }
+
+  listPolicies(filter: { appkey?: string } = {}): Promise<NetworkPolicy[]> {
+    return this.request('GET', this.scoped('/v1/policies', { appkey: filter.appkey || undefined }));
+  }
+
+  getPolicy(appkey: string, name: string): Promise<NetworkPolicy> {
+    return this.request('GET', this.scoped(policyPath(appkey, name)));
+  }
+
+  async deletePolicy(appkey: string, name: string): Promise<void> {
+    await this.request('DELETE', this.scoped(policyPath(appkey, name)));
   }
 
   // ---- agent protocol (join token) ----

@@ -25,6 +25,8 @@ export interface HostView {
   readonly allocated: Readonly<HostCapacity>;
   /** Sets per appkey already on the host. */
   readonly apps: Readonly<Record<string, number>>;
+  /** Platform networks the host attaches sets to (absent: none). */
+  readonly networks?: readonly string[];
 }
 
 /** A snapshot of the cluster. Do not change it after handing it to the scheduler: account a placement with `assume`. */
@@ -40,9 +42,12 @@ export interface PlacementRequest {
   readonly resources: Readonly<HostCapacity>;
   readonly images: readonly string[];
   readonly placement?: PlacementSpec;
+  /** Platform networks the set has or needs IPs on: only hosts reaching all of them fit. */
+  readonly networks?: readonly string[];
 }
 
-export type Resource = keyof HostCapacity;
+/** A host without a bandwidth capacity is not limited; a request without bandwidth asks for none. */
+export type Resource = keyof Required<HostCapacity>;
 /** A topology domain kind: what `placement.spread.by` spreads over. */
 export type Domain = 'host' | 'rack' | 'zone';
 

@@ -5,6 +5,7 @@ export { hostReady } from './plugins/host-ready.js';
 export { fitsResources, free } from './plugins/fits-resources.js';
 export { zoneSelector } from './plugins/zone-selector.js';
 export { hostSelector } from './plugins/host-selector.js';
+export { networkReach } from './plugins/network-reach.js';
 export { sameZoneAs } from './plugins/same-zone-as.js';
 export { spreadHard } from './plugins/spread-hard.js';
 export { spreadSoft } from './plugins/spread-soft.js';

@@ -6,6 +6,7 @@ import { topologyOf, type ClusterIndex } from './snapshot.js';
 import { fitsResources } from './plugins/fits-resources.js';
 import { hostReady } from './plugins/host-ready.js';
 import { hostSelector } from './plugins/host-selector.js';
+import { networkReach } from './plugins/network-reach.js';
 import { imageLocality } from './plugins/image-locality.js';
 import { leastAllocated } from './plugins/least-allocated.js';
 import { mostAllocated } from './plugins/most-allocated.js';
@@ -14,7 +15,7 @@ import { spreadHard } from './plugins/spread-hard.js';
 import { spreadSoft } from './plugins/spread-soft.js';
 import { zoneSelector } from './plugins/zone-selector.js';
 
-const filters = [zoneSelector, hostSelector, sameZoneAs, hostReady, fitsResources, spreadHard];
+const filters = [zoneSelector, hostSelector, networkReach, sameZoneAs, hostReady, fitsResources, spreadHard];
 
 /** Strategy spread (the default): every app spread across hosts, then the emptiest host. */
 export const spreadProfile: Profile = { filters, scorers: [spreadSoft('host'), leastAllocated, imageLocality] };

@@ -40,7 +40,12 @@ interface AppCounts {
   readonly zone: Int32Array;
 }
 
-const RESOURCES: readonly Resource[] = ['cpu', 'memory', 'disk'];
+const RESOURCES: readonly Resource[] = ['cpu', 'memory', 'disk', 'bandwidth'];
+
+/** A resource's amount; bandwidth a host does not state is unlimited, bandwidth a request does not state is none. */
+export function amount(c: HostCapacity, r: Resource, missing: number): number {
+  return c[r] ?? missing;
+}
 
 export class ClusterIndex implements Topology {
   readonly size: number;
@@ -73,9 +78,9 @@ export class ClusterIndex implements Topology {
     this.identity = new Int32Array(n);
     this.zoneOf = new Int32Array(n);
     this.rackOf = new Int32Array(n);
-    this.capacity = { cpu: new Float64Array(n), memory: new Float64Array(n), disk: new Float64Array(n) };
-    this.allocated = { cpu: new Float64Array(n), memory: new Float64Array(n), disk: new Float64Array(n) };
-    this.free = { cpu: new Float64Array(n), memory: new Float64Array(n), disk: new Float64Array(n) };
+    this.capacity = { cpu: new Float64Array(n), memory: new Float64Array(n), disk: new Float64Array(n), bandwidth: new Float64Array(n) };
+    this.allocated = { cpu: new Float64Array(n), memory: new Float64Array(n), disk: new Float64Array(n), bandwidth: new Float64Array(n) };
+    this.free = { cpu: new Float64Array(n), memory: new Float64Array(n), disk: new Float64Array(n), bandwidth: new Float64Array(n) };
     this.schedulable = new Uint8Array(n);
     this.selected = new Uint8Array(n);
     this.failedBy = new Int16Array(n);
@@ -90,9 +95,9 @@ export class ClusterIndex implements Topology {
       this.zoneOf[i] = intern(zones, this.zoneNames, h.zone);
       this.rackOf[i] = intern(racks, this.rackNames, `${h.zone}/${h.rack}`);
       for (const r of RESOURCES) {
-        this.capacity[r][i] = h.capacity[r];
-        this.allocated[r][i] = h.allocated[r];
-        this.free[r][i] = h.capacity[r] - h.allocated[r];
+        this.capacity[r][i] = amount(h.capacity, r, Infinity);
+        this.allocated[r][i] = amount(h.allocated, r, 0);
+        this.free[r][i] = amount(h.capacity, r, Infinity) - amount(h.allocated, r, 0);
       }
       this.schedulable[i] = h.ready && !h.cordoned ? 1 : 0;
       for (const img of new Set(h.images.map(normalizeImage))) {
@@ -152,9 +157,10 @@ export class ClusterIndex implements Topology {
     const h = this.hosts[i];
     if (!h) throw new RangeError(`no host number ${i}`);
     for (const r of RESOURCES) {
-      (this.allocated[r][i] as number) += req.resources[r];
-      (this.free[r][i] as number) -= req.resources[r];
-      h.allocated[r] += req.resources[r];
+      const n = amount(req.resources, r, 0);
+      (this.allocated[r][i] as number) += n;
+      (this.free[r][i] as number) -= n;
+      if (n !== 0 || h.allocated[r] !== undefined) h.allocated[r] = amount(h.allocated, r, 0) + n;
     }
     h.apps[req.appkey] = (h.apps[req.appkey] ?? 0) + 1;
     this.add(req.appkey, i, 1);

@@ -1,16 +1,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
-import { SqliteStore } from '@wharf/store';
 import type { DesiredSets, Host, HostRegistration, SetEvent, SetView } from '@wharf/types';
-import { buildApp } from './app.js';
 import { bootstrapTokens } from './auth/tokens.js';
-import { HostChanges } from './state/host-changes.js';
-import { PlacementController } from './controllers/placement.js';
 import type { App } from './api/context.js';
+import { bearer, startTestServer, type TestServer } from './testing/test-server.js';
 
 const seed = {
   version: 'v2', id: 1, appkey: 'com.sankuai.inf.hulk.test',
@@ -23,32 +16,20 @@ const registration: HostRegistration = {
 };
 
 describe('wharf-server API (inject)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'wharf-server-test-'));
-  const store = SqliteStore.open(':memory:');
-  const log = pino({ level: 'silent' });
-  const hostChanges = new HostChanges(store);
-  const placement = new PlacementController(store, log, 50);
+  let t: TestServer;
   let app: App;
   let admin: string;
   let join_: string;
-  const as = (token: string) => ({ authorization: `Bearer ${token}` });
+  let store: TestServer['store'];
+  let dir: string;
+  const as = bearer;
 
   before(async () => {
-    const tokens = await bootstrapTokens(store, dir);
-    admin = tokens.admin;
-    join_ = tokens.join;
-    await hostChanges.start();
-    app = await buildApp({ store, hostChanges, joinToken: join_ }, log);
-    await placement.start();
+    t = await startTestServer();
+    ({ app, admin, join: join_, store, dir } = t);
   });
 
-  after(async () => {
-    placement.stop();
-    hostChanges.stop();
-    await app.close();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => t.stop());
 
   it('serves health and OpenAPI without a token, everything else needs one', async () => {
     assert.equal((await app.inject({ url: '/v1/health' })).statusCode, 200);

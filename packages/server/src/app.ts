@@ -15,6 +15,8 @@ import { metaRoutes } from './api/meta.js';
 import { setRoutes } from './api/sets.js';
 import { hostRoutes } from './api/hosts.js';
 import { logRoutes } from './api/logs.js';
+import { networkRoutes } from './api/networks.js';
+import { policyRoutes } from './api/policies.js';
 
 export async function buildApp(ctx: ApiContext, logger: Logger): Promise<App> {
   const app = Fastify({
@@ -38,7 +40,7 @@ export async function buildApp(ctx: ApiContext, logger: Logger): Promise<App> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'Wharf API', version: WHARF_VERSION, description: 'Container cluster management: sets, hosts and the agent protocol.' },
+      info: { title: 'Wharf API', version: WHARF_VERSION, description: 'Container cluster management: sets, hosts, networks, policies and the agent protocol.' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
@@ -56,5 +58,7 @@ export async function buildApp(ctx: ApiContext, logger: Logger): Promise<App> {
   setRoutes(app, ctx);
   hostRoutes(app, ctx);
   logRoutes(app, ctx);
+  networkRoutes(app, ctx);
+  policyRoutes(app, ctx);
   return app;
 }

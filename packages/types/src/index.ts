@@ -1,7 +1,10 @@
 export * from './errors.js';
 export * from './quantity.js';
 export * from './labels.js';
+export * from './patterns.js';
 export * from './set-spec.js';
+export * from './network.js';
+export * from './ipv4.js';
 export * from './resolve.js';
 export * from './objects.js';
 export const WHARF_VERSION = '0.1.0';

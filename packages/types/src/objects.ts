@@ -4,6 +4,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { SetSpec } from './set-spec.js';
+import { HostNetwork, NetworkAttachment, SetFirewall, SetIp } from './network.js';
 
 export const DEFAULT_TENANT = 'default';
 
@@ -27,6 +28,8 @@ export const SetObject = Type.Object({
   movedFrom: Type.Optional(Type.String()),
   /** Set by delete: the agent removes the containers, then the server forgets the set. */
   deleting: Type.Optional(Type.Boolean()),
+  /** Platform IPs the IPAM gave the set (primary first); they stay with it across restarts and moves. */
+  ips: Type.Optional(Type.Array(SetIp)),
   createdAt: Type.String(),
   updatedAt: Type.String(),
 });
@@ -96,6 +99,8 @@ export const SetView = Type.Object({
   message: Type.Optional(Type.String()),
   host: Type.Optional(Type.String()),
   resources: Type.Object({ cpu: Type.Number(), memory: Type.Integer(), disk: Type.Integer() }),
+  /** Platform IPs, primary first. */
+  ips: Type.Array(SetIp),
   containers: Type.Array(ContainerStatus),
   spec: SetSpec,
   createdAt: Type.String(),
@@ -107,6 +112,7 @@ export const HostCapacity = Type.Object({
   cpu: Type.Number({ description: 'CPU cores' }),
   memory: Type.Integer({ description: 'bytes' }),
   disk: Type.Integer({ description: 'bytes of the volume pool' }),
+  bandwidth: Type.Optional(Type.Number({ description: 'uplink Mbit/s per direction (sets reserve the larger of their egress and ingress limits)' })),
 });
 export type HostCapacity = Static<typeof HostCapacity>;
 
@@ -124,6 +130,8 @@ export const HostRegistration = Type.Object({
   agentVersion: Type.String(),
   dockerVersion: Type.String(),
   images: Type.Optional(Type.Array(Type.String())),
+  /** Platform networks the host reaches, and through which uplink. */
+  networks: Type.Optional(Type.Array(HostNetwork)),
 });
 export type HostRegistration = Static<typeof HostRegistration>;
 
@@ -143,6 +151,10 @@ export const Host = Type.Composite([
     registeredAt: Type.String(),
     allocated: HostCapacity,
     sets: Type.Integer(),
+    /** Networks in effect: `wharf host set` overrides, else what the agent declares. */
+    networks: Type.Array(HostNetwork),
+    /** Set by `wharf host set`; they win over the agent's own values. */
+    overrides: Type.Optional(Type.Object({ networks: Type.Optional(Type.Array(HostNetwork)), bandwidth: Type.Optional(Type.Number()) })),
   }),
 ]);
 export type Host = Static<typeof Host>;
@@ -151,6 +163,10 @@ export type Host = Static<typeof Host>;
 export const DesiredSets = Type.Object({
   revision: Type.Integer(),
   sets: Type.Array(SetObject),
+  /** The platform networks this host attaches sets to, with its uplink for each. */
+  networks: Type.Optional(Type.Array(NetworkAttachment)),
+  /** Per set (by `tenant/appkey/id`) with platform IPs: the traffic it accepts. */
+  firewall: Type.Optional(Type.Record(Type.String(), SetFirewall)),
 });
 export type DesiredSets = Static<typeof DesiredSets>;
 

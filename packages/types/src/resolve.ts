@@ -8,6 +8,7 @@ import type { FieldError } from './errors.js';
 import { parseBytes } from './quantity.js';
 import { SetSpec, type PortSpec } from './set-spec.js';
 import { INFRA_NAME } from './labels.js';
+import { parseIpv4 } from './ipv4.js';
 
 export const DEFAULT_RESOURCES = { cpu: 1, memory: '1Gi', disk: '1Gi' } as const;
 /** Docker refuses a memory limit below 6 MiB. */
@@ -38,6 +39,8 @@ export interface ResolvedSet {
   cpu: number;
   memoryBytes: number;
   diskBytes: number;
+  /** Mbit/s limits; a direction without a limit is absent. */
+  bandwidth: { egress?: number; ingress?: number };
   /** Sorted by index: the start order. */
   containers: ResolvedContainer[];
 }
@@ -164,6 +167,11 @@ export function resolveSetSpec(input: unknown): ResolveResult {
     });
   });
 
+  if (spec.network?.ip !== undefined && parseIpv4(spec.network.ip) === undefined) errors.push({ path: 'network.ip', message: `"${spec.network.ip}" is not an IPv4 address` });
+  spec.network?.extra?.forEach((x, i) => {
+    if (x.ip !== undefined && parseIpv4(x.ip) === undefined) errors.push({ path: `network.extra[${i}].ip`, message: `"${x.ip}" is not an IPv4 address` });
+  });
+
   const cpuShares = share(spec.containers.map((c) => c.options.cpu));
   if (typeof cpuShares === 'string') errors.push({ path: 'containers[].options.cpu', message: cpuShares });
   const memShares = share(spec.containers.map((c) => c.options.mem));
@@ -201,5 +209,7 @@ export function resolveSetSpec(input: unknown): ResolveResult {
   const disk = spec.resources?.disk !== undefined ? diskBytes : Math.max(diskBytes, ...quotas);
 
   containers.sort((a, b) => a.index - b.index);
-  return { ok: true, spec, set: { appkey: spec.appkey, id: String(spec.id), cpu, memoryBytes, diskBytes: disk, containers } };
+  const bw = spec.resources?.bandwidth;
+  const bandwidth = typeof bw === 'number' ? { egress: bw, ingress: bw } : { ...(bw?.egress ? { egress: bw.egress } : {}), ...(bw?.ingress ? { ingress: bw.ingress } : {}) };
+  return { ok: true, spec, set: { appkey: spec.appkey, id: String(spec.id), cpu, memoryBytes, diskBytes: disk, bandwidth, containers } };
 }

@@ -5,8 +5,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 
-export const NAME_PATTERN = '^[a-z0-9]([a-z0-9_.-]{0,61}[a-z0-9])?$';
-export const APPKEY_PATTERN = '^[a-z0-9]([a-z0-9_.-]{0,126}[a-z0-9])?$';
+import { APPKEY_PATTERN, IPV4_PATTERN, NAME_PATTERN, NETWORK_NAME_PATTERN } from './patterns.js';
 
 /** "512Mi", "1Gi", "2G" or a number (bytes; GiB for a volume quota). */
 export const Quantity = Type.Union([Type.String({ minLength: 1 }), Type.Number({ minimum: 0 })], {
@@ -63,11 +62,24 @@ export const ContainerSpec = Type.Object(
   { additionalProperties: false },
 );
 
+/** Mbit/s: one number for both directions, or each on its own. */
+export const BandwidthSpec = Type.Union([
+  Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000 }),
+  Type.Object(
+    {
+      egress: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000, description: 'Mbit/s the set may send' })),
+      ingress: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000, description: 'Mbit/s the set may receive' })),
+    },
+    { additionalProperties: false },
+  ),
+], { description: 'Bandwidth limit in Mbit/s (a number for both directions, or {egress, ingress})' });
+
 export const ResourcesSpec = Type.Object(
   {
     cpu: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1024, description: 'CPU cores (default 1)' })),
     memory: Type.Optional(Quantity),
     disk: Type.Optional(Quantity),
+    bandwidth: Type.Optional(BandwidthSpec),
   },
   { additionalProperties: false },
 );
@@ -94,6 +106,25 @@ export const PlacementSpec = Type.Object(
 );
 export type PlacementSpec = Static<typeof PlacementSpec>;
 
+export const SetNetworkSpec = Type.Object(
+  {
+    name: Type.Optional(Type.String({ pattern: NETWORK_NAME_PATTERN, description: 'Network of the primary IP (default: the default network)' })),
+    ip: Type.Optional(Type.String({ pattern: IPV4_PATTERN, description: 'A fixed primary IP (default: the IPAM picks one)' })),
+    extra: Type.Optional(Type.Array(
+      Type.Object(
+        {
+          network: Type.Optional(Type.String({ pattern: NETWORK_NAME_PATTERN, description: "Default: the primary IP's network" })),
+          ip: Type.Optional(Type.String({ pattern: IPV4_PATTERN })),
+        },
+        { additionalProperties: false },
+      ),
+      { maxItems: 8, description: 'More IPs for the set, on the same or other networks' },
+    )),
+  },
+  { additionalProperties: false, description: "The set's platform IPs: they stay with the set across restarts and moves" },
+);
+export type SetNetworkSpec = Static<typeof SetNetworkSpec>;
+
 export const SetSpec = Type.Object(
   {
     version: Type.Optional(Type.String()),
@@ -103,6 +134,7 @@ export const SetSpec = Type.Object(
     appkey: Type.String({ pattern: APPKEY_PATTERN }),
     resources: Type.Optional(ResourcesSpec),
     placement: Type.Optional(PlacementSpec),
+    network: Type.Optional(SetNetworkSpec),
     containers: Type.Array(ContainerSpec, { minItems: 1, maxItems: 32 }),
   },
   { additionalProperties: false, $id: 'SetSpec' },

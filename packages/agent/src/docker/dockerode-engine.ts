@@ -2,8 +2,8 @@
 import { PassThrough, type Readable } from 'node:stream';
 import Dockerode from 'dockerode';
 import { Labels } from '@wharf/types';
-import { EngineError, type ContainerConfig, type Engine, type EngineEvent, type LogOptions, type ManagedContainer, type ObservedContainer } from './engine.js';
-import { managedFromLabels, toCreateOptions, toEngineEvent, toObserved } from './inspect.js';
+import { EngineError, type ContainerConfig, type Engine, type EngineEvent, type LogOptions, type ManagedContainer, type NetworkConfig, type ObservedContainer, type ObservedNetwork } from './engine.js';
+import { managedFromLabels, toCreateOptions, toEngineEvent, toNetworkCreateOptions, toObserved, toObservedNetwork } from './inspect.js';
 
 interface DockerodeError extends Error {
   statusCode?: number;
@@ -177,5 +177,33 @@ export class DockerodeEngine implements Engine {
     // The caller destroys `out` when its client goes away; stop reading from Docker then.
     out.once('close', () => source.destroy());
     return out;
+  }
+
+  async inspectNetwork(name: string): Promise<ObservedNetwork | undefined> {
+    const info = (await call(() => this.docker.getNetwork(name).inspect() as Promise<object>, [404])) as Parameters<typeof toObservedNetwork>[0] | undefined;
+    // Docker resolves IDs and ID prefixes too: only an exact name counts.
+    return info && info.Name === name ? toObservedNetwork(info) : undefined;
+  }
+
+  async listNetworks(driver: string): Promise<ObservedNetwork[]> {
+    const list = (await call(() => this.docker.listNetworks({ filters: { driver: [driver] } }))) ?? [];
+    return list.map((n) => toObservedNetwork(n as Parameters<typeof toObservedNetwork>[0]));
+  }
+
+  async networkUsers(name: string): Promise<string[]> {
+    const list = (await call(() => this.docker.listContainers({ all: true, filters: { network: [name] } }))) ?? [];
+    return list.map((c) => c.Id);
+  }
+
+  async createNetwork(config: NetworkConfig): Promise<void> {
+    await call(() => this.docker.createNetwork(toNetworkCreateOptions(config)));
+  }
+
+  async removeNetwork(name: string): Promise<void> {
+    await call(() => this.docker.getNetwork(name).remove(), [404]);
+  }
+
+  async connectNetwork(containerId: string, network: string, ip: string): Promise<void> {
+    await call(() => this.docker.getNetwork(network).connect({ Container: containerId, EndpointConfig: { IPAMConfig: { IPv4Address: ip } } }));
   }
 }

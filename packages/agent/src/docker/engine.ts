@@ -24,6 +24,13 @@ export interface ContainerConfig {
   securityOpt?: string[];
   ipcMode: string;
   networkMode: string;
+  /**
+   * Platform IPs (infra containers of sets that have them), primary first, each on a
+   * Docker network: the first IP on `networkMode` is the create-time endpoint, the
+   * first on each other network is connected before start; more on a network are
+   * secondary addresses the agent adds in the namespace. Absent for sets without IPs.
+   */
+  ips?: { network: string; ip: string }[];
   nanoCpus?: number;
   memory?: number;
   memorySwap?: number;
@@ -55,8 +62,32 @@ export interface ObservedContainer {
   /** Docker's State.Error (why the last start failed). */
   error?: string;
   networkMode?: string;
+  /** Docker networks the container is attached to → the IPv4 address it was given there ('' when Docker picks). */
+  endpoints?: Record<string, string>;
+  /** The container's main process on this machine, while it runs (its network namespace is /proc/<pid>/ns/net). */
+  pid?: number;
   nanoCpus?: number;
   memory?: number;
+}
+
+/** A Docker network Wharf creates for a platform network: macvlan on `parent`, one IPv4 subnet. */
+export interface NetworkConfig {
+  name: string;
+  subnet: string;
+  gateway: string;
+  parent: string;
+  labels: Record<string, string>;
+}
+
+/** A Docker network as Docker reports it. */
+export interface ObservedNetwork {
+  id: string;
+  name: string;
+  driver: string;
+  subnets: { subnet: string; gateway?: string }[];
+  /** The macvlan/ipvlan parent interface. */
+  parent?: string;
+  labels: Record<string, string>;
 }
 
 /** A managed container as the cheap list call shows it (no inspect). */
@@ -117,4 +148,15 @@ export interface Engine {
   watchEvents(onEvent: (e: EngineEvent) => void, signal: AbortSignal): Promise<void>;
   /** A managed container's log as plain text; undefined when there is no such managed container. */
   logs(idOrName: string, opts: LogOptions): Promise<Readable | undefined>;
+  /** undefined when there is no network of that name. */
+  inspectNetwork(name: string): Promise<ObservedNetwork | undefined>;
+  /** Every network of a driver (e.g. macvlan). */
+  listNetworks(driver: string): Promise<ObservedNetwork[]>;
+  /** IDs of the containers attached to a network, running or not (Docker only protects running ones from `network rm`). */
+  networkUsers(name: string): Promise<string[]>;
+  createNetwork(config: NetworkConfig): Promise<void>;
+  /** No error when it is already gone. */
+  removeNetwork(name: string): Promise<void>;
+  /** Attaches a (created, not yet started) container to one more network with a fixed IPv4 address. */
+  connectNetwork(containerId: string, network: string, ip: string): Promise<void>;
 }

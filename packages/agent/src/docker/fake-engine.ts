@@ -4,7 +4,7 @@
  */
 import { PassThrough, type Readable } from 'node:stream';
 import { Labels } from '@wharf/types';
-import { EngineError, type ContainerConfig, type Engine, type EngineEvent, type LogOptions, type ManagedContainer, type ObservedContainer } from './engine.js';
+import { EngineError, type ContainerConfig, type Engine, type EngineEvent, type LogOptions, type ManagedContainer, type NetworkConfig, type ObservedContainer, type ObservedNetwork } from './engine.js';
 import { managedFromLabels } from './inspect.js';
 
 export interface FakeContainer {
@@ -17,7 +17,13 @@ export interface FakeContainer {
   startedAt?: string;
   finishedAt?: string;
   log: string;
+  /** Docker network → the container's fixed IPv4 there. */
+  endpoints: Record<string, string>;
+  pid?: number;
 }
+
+/** Network modes that are not user-defined networks. */
+const BUILTIN_NETWORKS = new Set(['default', 'bridge', 'host', 'none']);
 
 export class FakeEngine implements Engine {
   readonly containers = new Map<string, FakeContainer>();
@@ -29,7 +35,10 @@ export class FakeEngine implements Engine {
   readonly crashOnStart = new Set<string>();
   /** Make the next call of a kind fail: failNext.set('create', 'invalid mount'). */
   readonly failNext = new Map<string, string>();
+  /** Docker networks by name (macvlan only). */
+  readonly networks = new Map<string, NetworkConfig & { id: string }>();
   private seq = 0;
+  private pids = 10_000;
   private clock = Date.parse('2026-01-01T00:00:00Z');
   private listeners = new Set<(e: EngineEvent) => void>();
 
@@ -82,6 +91,8 @@ export class FakeEngine implements Engine {
       restartCount: c.restartCount,
       networkMode: c.config.networkMode,
     };
+    if (Object.keys(c.endpoints).length > 0) o.endpoints = { ...c.endpoints };
+    if (c.pid !== undefined && c.state === 'running') o.pid = c.pid;
     if (l[Labels.specHash]) o.specHash = l[Labels.specHash];
     if (l[Labels.generation]) o.generation = Number(l[Labels.generation]);
     if (c.exitCode !== undefined) o.exitCode = c.exitCode;
@@ -111,8 +122,15 @@ export class FakeEngine implements Engine {
     this.maybeFail('create');
     if (this.byName(config.dockerName)) throw new EngineError(`Conflict. The container name "/${config.dockerName}" is already in use`, 409);
     if (!this.images.has(config.image)) throw new EngineError(`No such image: ${config.image}`, 404);
+    const endpoints: Record<string, string> = {};
+    if (config.networkMode && !BUILTIN_NETWORKS.has(config.networkMode) && !config.networkMode.startsWith('container:')) {
+      if (!this.networks.has(config.networkMode)) throw new EngineError(`network ${config.networkMode} not found`, 404);
+      const ip = config.ips?.find((x) => x.network === config.networkMode)?.ip ?? '';
+      this.checkAddress(config.networkMode, ip);
+      endpoints[config.networkMode] = ip;
+    }
     const id = `c${++this.seq}`.padEnd(12, '0');
-    const c: FakeContainer = { id, config, state: 'created', oomKilled: false, restartCount: 0, log: '' };
+    const c: FakeContainer = { id, config, state: 'created', oomKilled: false, restartCount: 0, log: '', endpoints };
     this.containers.set(id, c);
     this.emit('create', c);
     return id;
@@ -126,6 +144,7 @@ export class FakeEngine implements Engine {
     const joined = /^container:(.+)$/.exec(c.config.networkMode)?.[1];
     if (joined && this.containers.get(joined)?.state !== 'running') throw new EngineError(`cannot join network of a non running container: ${joined}`, 409);
     c.startedAt = this.tick();
+    c.pid = ++this.pids;
     if (this.crashOnStart.has(c.config.labels[Labels.name] ?? '')) {
       c.state = 'exited';
       c.exitCode = 1;
@@ -192,6 +211,46 @@ export class FakeEngine implements Engine {
     return out;
   }
 
+  private checkAddress(network: string, ip: string): void {
+    if (ip && [...this.containers.values()].some((x) => x.endpoints[network] === ip)) throw new EngineError(`Address already in use`, 403);
+  }
+
+  async inspectNetwork(name: string): Promise<ObservedNetwork | undefined> {
+    const n = this.networks.get(name);
+    return n ? observeNetwork(n) : undefined;
+  }
+
+  async listNetworks(driver: string): Promise<ObservedNetwork[]> {
+    return driver === 'macvlan' ? [...this.networks.values()].map(observeNetwork) : [];
+  }
+
+  async networkUsers(name: string): Promise<string[]> {
+    return [...this.containers.values()].filter((c) => name in c.endpoints).map((c) => c.id);
+  }
+
+  async createNetwork(config: NetworkConfig): Promise<void> {
+    this.calls.push(`createNetwork ${config.name} ${config.subnet} parent=${config.parent}`);
+    this.maybeFail('createNetwork');
+    if (this.networks.has(config.name)) throw new EngineError(`network with name ${config.name} already exists`, 409);
+    const other = [...this.networks.values()].find((n) => n.parent === config.parent);
+    if (other) throw new EngineError(`network dm-${other.id.slice(0, 12)} is already using parent interface ${config.parent}`, 403);
+    this.networks.set(config.name, { ...config, id: `n${++this.seq}`.padEnd(12, '0') });
+  }
+
+  async removeNetwork(name: string): Promise<void> {
+    this.calls.push(`removeNetwork ${name}`);
+    this.networks.delete(name);
+  }
+
+  async connectNetwork(containerId: string, network: string, ip: string): Promise<void> {
+    const c = this.get(containerId);
+    this.calls.push(`connect ${c.config.labels[Labels.name]} ${network} ${ip}`);
+    this.maybeFail('connect');
+    if (!this.networks.has(network)) throw new EngineError(`network ${network} not found`, 404);
+    this.checkAddress(network, ip);
+    c.endpoints[network] = ip;
+  }
+
   /** Simulates a crash: the process exits with `code`. */
   kill(name: string, code = 137, oom = false): void {
     const c = [...this.containers.values()].find((x) => x.config.labels[Labels.name] === name);
@@ -203,4 +262,8 @@ export class FakeEngine implements Engine {
     if (oom) this.emit('oom', c);
     this.emit('die', c, code);
   }
+}
+
+function observeNetwork(n: NetworkConfig & { id: string }): ObservedNetwork {
+  return { id: n.id, name: n.name, driver: 'macvlan', subnets: [{ subnet: n.subnet, gateway: n.gateway }], parent: n.parent, labels: { ...n.labels } };
 }

@@ -2,7 +2,7 @@
 import type Dockerode from 'dockerode';
 import { Labels, type ContainerState } from '@wharf/types';
 import { dockerTime } from '../time.js';
-import type { ContainerConfig, EngineEvent, ManagedContainer, ObservedContainer } from './engine.js';
+import type { ContainerConfig, EngineEvent, ManagedContainer, NetworkConfig, ObservedContainer, ObservedNetwork } from './engine.js';
 
 const STATES: ReadonlySet<string> = new Set(['created', 'running', 'restarting', 'paused', 'exited', 'dead', 'removing']);
 
@@ -50,6 +50,11 @@ export function toObserved(info: Dockerode.ContainerInspectInfo): ObservedContai
   if (finishedAt) o.finishedAt = finishedAt;
   if (info.State?.Error) o.error = info.State.Error;
   if (host.NetworkMode) o.networkMode = host.NetworkMode;
+  const networks = info.NetworkSettings?.Networks;
+  if (networks && Object.keys(networks).length > 0) {
+    o.endpoints = Object.fromEntries(Object.entries(networks).map(([name, n]) => [name, (n as { IPAMConfig?: { IPv4Address?: string } | null }).IPAMConfig?.IPv4Address ?? '']));
+  }
+  if (o.state === 'running' && typeof info.State?.Pid === 'number' && info.State.Pid > 0) o.pid = info.State.Pid;
   if (host.NanoCpus) o.nanoCpus = host.NanoCpus;
   if (host.Memory) o.memory = host.Memory;
   return o;
@@ -71,6 +76,7 @@ export function toCreateOptions(c: ContainerConfig): Dockerode.ContainerCreateOp
     Env: c.env,
     Labels: c.labels,
     ...(c.ports.length > 0 ? { ExposedPorts: exposed } : {}),
+    ...(c.ips?.length ? { NetworkingConfig: { EndpointsConfig: { [c.networkMode]: { IPAMConfig: { IPv4Address: endpointIp(c) } } } } } : {}),
     HostConfig: {
       Privileged: c.privileged,
       ...(c.capAdd ? { CapAdd: c.capAdd } : {}),
@@ -86,6 +92,48 @@ export function toCreateOptions(c: ContainerConfig): Dockerode.ContainerCreateOp
       RestartPolicy: { Name: c.restartPolicy },
     },
   };
+}
+
+/** The address a container with platform IPs gets at create time: its first IP on its network mode's network. */
+function endpointIp(c: ContainerConfig): string {
+  const ip = c.ips?.find((x) => x.network === c.networkMode)?.ip;
+  if (!ip) throw new Error(`${c.dockerName}: no IP on its network ${c.networkMode}`);
+  return ip;
+}
+
+/** The create body of a macvlan network. */
+export function toNetworkCreateOptions(c: NetworkConfig): Dockerode.NetworkCreateOptions {
+  return {
+    Name: c.name,
+    Driver: 'macvlan',
+    CheckDuplicate: true,
+    IPAM: { Driver: 'default', Config: [{ Subnet: c.subnet, Gateway: c.gateway }] },
+    Options: { parent: c.parent },
+    Labels: c.labels,
+  };
+}
+
+interface RawNetwork {
+  Id?: string;
+  Name?: string;
+  Driver?: string;
+  IPAM?: { Config?: { Subnet?: string; Gateway?: string }[] | null } | null;
+  Options?: Record<string, string> | null;
+  Labels?: Record<string, string> | null;
+}
+
+/** A network of Docker's list or inspect answer. */
+export function toObservedNetwork(raw: RawNetwork): ObservedNetwork {
+  const n: ObservedNetwork = {
+    id: raw.Id ?? '',
+    name: raw.Name ?? '',
+    driver: raw.Driver ?? '',
+    subnets: (raw.IPAM?.Config ?? []).filter((c) => c.Subnet).map((c) => ({ subnet: c.Subnet as string, ...(c.Gateway ? { gateway: c.Gateway } : {}) })),
+    labels: raw.Labels ?? {},
+  };
+  const parent = raw.Options?.parent;
+  if (parent) n.parent = parent;
+  return n;
 }
 
 interface RawEvent {

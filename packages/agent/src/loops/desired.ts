@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { WharfClient } from '@wharf/client';
-import { WharfError, type SetObject } from '@wharf/types';
+import { WharfError, type DesiredSets } from '@wharf/types';
 import { Backoff, sleep } from '../backoff.js';
 import { FailureLog } from '../failure-log.js';
 
@@ -14,7 +14,8 @@ export interface DesiredDeps {
   waitSeconds: number;
   log: Logger;
   signal: AbortSignal;
-  onSets: (sets: SetObject[], revision: number) => void;
+  /** The whole answer: the sets, and the host's network attachments and the sets' firewalls. */
+  onSets: (answer: DesiredSets) => void;
 }
 
 export async function desiredLoop(d: DesiredDeps): Promise<void> {
@@ -30,7 +31,7 @@ export async function desiredLoop(d: DesiredDeps): Promise<void> {
       // Only a new revision carries news; a timed-out wait returns the same sets again.
       const news = answer.revision !== revision || revision === 0;
       revision = answer.revision;
-      if (news) d.onSets(answer.sets, answer.revision);
+      if (news) d.onSets(answer);
       // A server that does not hold the request must not turn this into a busy loop.
       else if (Date.now() - asked < 500) await sleep(1_000, d.signal);
     } catch (err) {

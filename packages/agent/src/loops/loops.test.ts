@@ -31,7 +31,7 @@ test('desired loop: follows revisions, restarts from 0 when compacted, retries e
       return a;
     },
   };
-  await desiredLoop({ client, host: 'h', waitSeconds: 30, log: silent, signal: abort.signal, onSets: (_s, rev) => seen.push(rev) });
+  await desiredLoop({ client, host: 'h', waitSeconds: 30, log: silent, signal: abort.signal, onSets: (a) => seen.push(a.revision) });
   assert.deepEqual(asked, [0, 5, 0, 0, 9]);
   assert.deepEqual(seen, [5, 9]);
 });

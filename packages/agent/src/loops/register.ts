@@ -3,7 +3,7 @@ import { statfs } from 'node:fs/promises';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import type { Logger } from 'pino';
 import type { WharfClient } from '@wharf/client';
-import { WHARF_VERSION, type HostRegistration } from '@wharf/types';
+import { WHARF_VERSION, type HostNetwork, type HostRegistration } from '@wharf/types';
 import { Backoff, sleep } from '../backoff.js';
 import type { Engine } from '../docker/engine.js';
 import { FailureLog } from '../failure-log.js';
@@ -16,6 +16,10 @@ export interface RegisterDeps {
   advertise: string;
   /** Cores offered to the scheduler per physical core (CPU is shared, memory never is). */
   cpuOvercommit: number;
+  /** Platform networks this host reaches, and through which uplink (--network). */
+  networks: HostNetwork[];
+  /** Uplink capacity, Mbit/s per direction. */
+  bandwidth: number;
   intervalMs: number;
   log: Logger;
   signal: AbortSignal;
@@ -28,16 +32,17 @@ export async function diskBytes(dir: string): Promise<{ total: number; used: num
   return { total: Number(s.blocks) * Number(s.bsize), used: (Number(s.blocks) - Number(s.bfree)) * Number(s.bsize) };
 }
 
-export async function hostRegistration(d: Pick<RegisterDeps, 'engine' | 'host' | 'dataDir' | 'advertise' | 'cpuOvercommit'>): Promise<HostRegistration> {
+export async function hostRegistration(d: Pick<RegisterDeps, 'engine' | 'host' | 'dataDir' | 'advertise' | 'cpuOvercommit' | 'networks' | 'bandwidth'>): Promise<HostRegistration> {
   const [dockerVersion, images, disk] = await Promise.all([d.engine.version(), d.engine.imageTags(), diskBytes(d.dataDir)]);
   return {
     ...d.host,
-    capacity: { cpu: cpus().length * d.cpuOvercommit, memory: totalmem(), disk: disk.total },
+    capacity: { cpu: cpus().length * d.cpuOvercommit, memory: totalmem(), disk: disk.total, bandwidth: d.bandwidth },
     used: { cpu: Math.round(loadavg()[0] as number * 100) / 100, memory: totalmem() - freemem(), disk: disk.used },
     agentUrl: d.advertise,
     agentVersion: WHARF_VERSION,
     dockerVersion,
     images,
+    networks: d.networks,
   };
 }
 

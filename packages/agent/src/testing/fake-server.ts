@@ -4,11 +4,14 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { HostRegistration, SetObject, StatusReport } from '@wharf/types';
+import type { HostRegistration, NetworkAttachment, SetFirewall, SetObject, StatusReport } from '@wharf/types';
 
 export class FakeServer {
   revision = 1;
   sets: SetObject[] = [];
+  /** Sent with the sets when set (the host's network attachments and the sets' firewalls). */
+  networks: NetworkAttachment[] | undefined;
+  firewall: Record<string, SetFirewall> | undefined;
   readonly registrations: HostRegistration[] = [];
   readonly reports: StatusReport[] = [];
   readonly authHeaders: (string | undefined)[] = [];
@@ -30,8 +33,10 @@ export class FakeServer {
   }
 
   /** Changes the desired sets and wakes the long polls. */
-  setDesired(sets: SetObject[]): void {
+  setDesired(sets: SetObject[], net: { networks?: NetworkAttachment[]; firewall?: Record<string, SetFirewall> } = {}): void {
     this.sets = sets;
+    if ('networks' in net) this.networks = net.networks;
+    if ('firewall' in net) this.firewall = net.firewall;
     this.revision++;
     const w = this.waiters;
     this.waiters = [];
@@ -81,7 +86,7 @@ export class FakeServer {
           });
         });
       }
-      return json(200, { revision: this.revision, sets: this.sets });
+      return json(200, { revision: this.revision, sets: this.sets, ...(this.networks ? { networks: this.networks } : {}), ...(this.firewall ? { firewall: this.firewall } : {}) });
     }
     if (req.method === 'POST' && url.pathname.endsWith('/status')) {
       this.reports.push(body as StatusReport);

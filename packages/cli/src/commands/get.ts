@@ -29,7 +29,10 @@ export function registerGet(program: Command, ctx: Context): void {
   get
     .command('sets')
     .summary('list sets')
-    .description('List sets: APPKEY, ID, STATUS, READY (running business containers/total), HOST, AGE; -o wide adds CPU, MEMORY, DISK, IMAGES, GEN (observed/desired generation).')
+    .description(
+      'List sets of the tenant (--tenant): APPKEY, ID, STATUS, READY (running business containers/total), HOST, AGE; -o wide adds ' +
+        'IP (the primary platform IP, "+N" when the set has more), CPU, MEMORY, DISK, IMAGES, GEN (observed/desired generation).',
+    )
     .addOption(outputOption())
     .option('--appkey <appkey>', 'only the sets of this app')
     .addHelpText(
@@ -37,7 +40,9 @@ export function registerGet(program: Command, ctx: Context): void {
       examples([
         ['wharf get sets', 'a table of every set'],
         ['wharf get sets --appkey com.example.web', 'the sets of one app'],
+        ['wharf get sets -o wide', 'with IPs, resources and images'],
         ['wharf get sets -o json', 'the SetView array exactly as the API returns it'],
+        ['wharf --tenant team-a get sets', "the sets of tenant team-a"],
       ]),
     )
     .action(async (opts: { output: OutputFormat; appkey?: string }) => {
@@ -70,13 +75,16 @@ export function registerGet(program: Command, ctx: Context): void {
   get
     .command('hosts')
     .summary('list hosts')
-    .description('List hosts: NAME, STATE, ZONE, RACK, CPU and MEMORY (allocated/capacity), SETS, AGE (since registration); -o wide adds DISK, HEARTBEAT, AGENT, DOCKER, LABELS.')
+    .description(
+      'List hosts: NAME, STATE, ZONE, RACK, CPU and MEMORY (allocated/capacity), SETS, AGE (since registration); -o wide adds DISK, ' +
+        'BANDWIDTH (allocated/capacity Mbit/s), NETWORKS (network=uplink), HEARTBEAT, AGENT, DOCKER, LABELS, IN USE.',
+    )
     .addOption(outputOption())
     .addHelpText(
       'after',
       examples([
         ['wharf get hosts', 'a table of every host'],
-        ['wharf get hosts -o wide', 'with disk, last heartbeat and versions'],
+        ['wharf get hosts -o wide', 'with disk, bandwidth, networks, last heartbeat and versions'],
       ]),
     )
     .action(async (opts: { output: OutputFormat }) => {

@@ -1,9 +1,59 @@
-/** `wharf cordon|uncordon|drain HOST`: take a host out of scheduling, or empty it. */
-import type { Command } from 'commander';
-import { WharfError } from '@wharf/types';
-import type { Host } from '@wharf/types';
+/** `wharf cordon|uncordon|drain HOST`: take a host out of scheduling, or empty it; `wharf host set`: its networks and bandwidth. */
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { IFACE_PATTERN, NETWORK_NAME_PATTERN, WharfError } from '@wharf/types';
+import type { Host, HostNetwork, HostSettingsPatch } from '@wharf/types';
 import type { Context } from '../context.js';
+import { OVERRIDE_NOTE } from '../format/hosts.js';
+import { formatMbit } from '../format/units.js';
 import { addWaitOptions, examples, waitSettings, type WaitFlags } from './common.js';
+
+/** One `--network NAME=IFACE`, added to the ones before it. */
+export function collectNetwork(text: string, previous: HostNetwork[] | undefined): HostNetwork[] {
+  const example = 'expected NETWORK=UPLINK, e.g. net1=eth0';
+  const eq = text.indexOf('=');
+  if (eq < 0) throw new InvalidArgumentError(`"${text}" has no "="; ${example}`);
+  const name = text.slice(0, eq).trim();
+  const uplink = text.slice(eq + 1).trim();
+  if (!new RegExp(NETWORK_NAME_PATTERN).test(name)) throw new InvalidArgumentError(`"${name}" is not a network name; ${example}`);
+  if (!new RegExp(IFACE_PATTERN).test(uplink)) throw new InvalidArgumentError(`"${uplink}" is not an interface name (at most 15 letters, digits, "_", "." or "-"); ${example}`);
+  const list = previous ?? [];
+  if (list.some((n) => n.name === name)) throw new InvalidArgumentError(`network ${name} is given twice`);
+  return [...list, { name, uplink }];
+}
+
+/** --bandwidth: Mbit/s, a number > 0. */
+export function parseMbit(text: string): number {
+  const n = Number(text.trim());
+  if (text.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected Mbit/s, a number > 0 (e.g. 10000 for 10 Gbit/s)');
+  return n;
+}
+
+export interface HostSetFlags {
+  network?: HostNetwork[];
+  /** false with --no-networks-override */
+  networksOverride: boolean;
+  bandwidth?: number;
+  /** false with --no-bandwidth-override */
+  bandwidthOverride: boolean;
+}
+
+/** The PATCH body for the flags; undefined when they change nothing. */
+export function hostPatch(flags: HostSetFlags): HostSettingsPatch | undefined {
+  const patch: HostSettingsPatch = {};
+  if (flags.network) patch.networks = flags.network;
+  else if (!flags.networksOverride) patch.networks = null;
+  if (flags.bandwidth !== undefined) patch.bandwidth = flags.bandwidth;
+  else if (!flags.bandwidthOverride) patch.bandwidth = null;
+  return Object.keys(patch).length > 0 ? patch : undefined;
+}
+
+/** `host h1 updated: networks net1=eth0 (set by wharf host set); bandwidth 10000 Mbit/s (as the agent declares)` */
+export function hostSettingsSummary(h: Host): string {
+  const networks = (h.networks ?? []).map((n) => `${n.name}=${n.uplink}`).join(', ') || '<none>';
+  const bw = h.capacity.bandwidth !== undefined ? `${formatMbit(h.capacity.bandwidth)} Mbit/s` : 'unlimited';
+  const from = (overridden: boolean) => (overridden ? OVERRIDE_NOTE : 'as the agent declares');
+  return `host ${h.name} updated: networks ${networks} (${from(h.overrides?.networks !== undefined)}); bandwidth ${bw} (${from(h.overrides?.bandwidth !== undefined)})`;
+}
 
 /** "3 sets left to move" / "done; 1 set cannot move (it has a volume): a/1" */
 export function drainProgress(h: Host): { done: boolean; text: string } {
@@ -30,6 +80,47 @@ export function registerHostCommands(program: Command, ctx: Context): void {
         ctx.out(`host ${h.name} ${action}ed (${h.state})`);
       });
   }
+
+  const host = program
+    .command('host')
+    .summary("change a host's networks and bandwidth")
+    .description("Change a host's settings. What is set here wins over what the host's agent declares, until it is unset.")
+    .addHelpText('after', examples([['wharf host set host1 --network net1=eth0 --bandwidth 10000', 'host1 reaches net1 through eth0; 10 Gbit/s uplink']]));
+
+  host
+    .command('set')
+    .summary("set a host's networks (and uplinks) and its bandwidth")
+    .description(
+      'Override what the agent declares: the platform networks the host reaches and through which uplink interface ' +
+        '(--network, repeat it for each; the list replaces the previous one), and the uplink bandwidth in Mbit/s per direction ' +
+        '(sets with a bandwidth limit reserve it, like CPU). --no-networks-override and --no-bandwidth-override go back to the agent\'s own values.',
+    )
+    .argument('<host>', 'the host name')
+    .addOption(new Option('--network <network=uplink>', 'the host reaches NETWORK through interface UPLINK (repeatable)').argParser(collectNetwork).conflicts('networksOverride'))
+    .addOption(new Option('--no-networks-override', "use the networks the agent declares again"))
+    .addOption(new Option('--bandwidth <mbit>', 'uplink capacity in Mbit/s per direction').argParser(parseMbit).conflicts('bandwidthOverride'))
+    .addOption(new Option('--no-bandwidth-override', "use the bandwidth the agent declares again"))
+    .addHelpText(
+      'after',
+      examples([
+        ['wharf host set host1 --network net1=eth0', 'host1 reaches net1 through eth0'],
+        ['wharf host set host1 --network net1=eth0 --network dc1-v20=bond0', 'two networks (the list replaces the old one)'],
+        ['wharf host set host1 --bandwidth 10000', 'a 10 Gbit/s uplink'],
+        ['wharf host set host1 --no-networks-override --no-bandwidth-override', "back to what the agent declares"],
+      ]),
+    )
+    .action(async (name: string, opts: HostSetFlags, cmd: Command) => {
+      const patch = hostPatch(opts);
+      if (!patch) cmd.error('error: nothing to change; pass --network, --no-networks-override, --bandwidth or --no-bandwidth-override', { exitCode: 2, code: 'wharf.nothingToChange' });
+      const client = ctx.client();
+      const h = await client.updateHost(name, patch);
+      ctx.out(hostSettingsSummary(h));
+      if (patch.networks) {
+        // A typo in a network name is accepted by the server (the network may come later): say so.
+        const known = new Set((await client.listNetworks().catch(() => undefined))?.map((n) => n.name) ?? patch.networks.map((n) => n.name));
+        for (const n of patch.networks) if (!known.has(n.name)) ctx.note(`warning: there is no network ${n.name} (yet); create it with "wharf network create ${n.name} ..."`);
+      }
+    });
 
   const drain = program
     .command('drain <host>')

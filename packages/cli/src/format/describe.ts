@@ -1,26 +1,28 @@
 /** The human-readable page of one set (`wharf describe set`). */
 import { formatBytes, type ContainerStatus, type SetEvent, type SetView } from '@wharf/types';
 import { age } from './age.js';
+import { fields, when } from './fields.js';
 import { renderTable } from './table.js';
-import { formatCores, nanoCpusToCores } from './units.js';
+import { describeBandwidth, formatCores, nanoCpusToCores } from './units.js';
 import { readiness } from './sets.js';
 
 /** How many of the most recent events describe shows. */
 export const DESCRIBE_EVENTS = 20;
 
-function fields(pairs: [string, string | undefined][]): string {
-  const shown = pairs.filter((p): p is [string, string] => p[1] !== undefined);
-  const w = Math.max(...shown.map(([k]) => k.length)) + 2;
-  return shown.map(([k, v]) => `${`${k}:`.padEnd(w)}${v}`).join('\n');
-}
-
-function when(ts: string | undefined, now: number): string | undefined {
-  return ts ? `${ts} (${age(ts, now)} ago)` : undefined;
-}
-
 function volume(view: SetView): string {
   const mounts = (view.spec?.containers ?? []).flatMap((c) => (c.options.volumes ?? []).map((v) => `${v.path} (${c.options.name})`));
   return `${formatBytes(view.resources.disk)}, ${mounts.length > 0 ? `mounted at ${mounts.join(', ')}` : 'not mounted by any container'}`;
+}
+
+/** Every platform IP of the set, one per line: `10.99.0.5 on net1 (primary)`. */
+export function ipLines(view: SetView): string {
+  const ips = view.ips ?? [];
+  if (ips.length === 0) {
+    const want = view.spec?.network;
+    if (want?.name || want?.ip) return `<none yet; the spec asks for ${[want.ip, want.name ? `on ${want.name}` : undefined].filter(Boolean).join(' ')}>`;
+    return '<none>';
+  }
+  return ips.map((x, i) => `${x.ip} on ${x.network}${i === 0 ? ' (primary)' : ''}`).join('\n');
 }
 
 function exit(c: ContainerStatus): string {
@@ -67,6 +69,8 @@ export function describeSet(view: SetView, events: SetEvent[] | Error, now: numb
       ['Desired', view.desired],
       ['Generation', `${view.generation} (observed ${view.observedGeneration}${view.observedGeneration < view.generation ? ', the agent has not applied the latest spec yet' : ''})`],
       ['Resources', `cpu ${formatCores(view.resources.cpu)}, memory ${formatBytes(view.resources.memory)}, disk ${formatBytes(view.resources.disk)}`],
+      ['Bandwidth', describeBandwidth(view.spec?.resources?.bandwidth)],
+      ['IPs', ipLines(view)],
       ['Volume', volume(view)],
       ['Created', when(view.createdAt, now)],
       ['Updated', when(view.updatedAt, now)],

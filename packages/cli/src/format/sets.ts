@@ -31,7 +31,15 @@ export function compareSets(a: SetView, b: SetView): number {
 }
 
 export const SET_COLUMNS = ['APPKEY', 'ID', 'STATUS', 'READY', 'HOST', 'AGE'] as const;
-export const SET_WIDE_COLUMNS = [...SET_COLUMNS, 'CPU', 'MEMORY', 'DISK', 'IMAGES', 'GEN'] as const;
+export const SET_WIDE_COLUMNS = [...SET_COLUMNS, 'IP', 'CPU', 'MEMORY', 'DISK', 'IMAGES', 'GEN'] as const;
+
+/** The primary IP, with `+N` when the set has more: `10.99.0.5 +1`. */
+export function ipCell(view: SetView): string {
+  const ips = view.ips ?? [];
+  const first = ips[0];
+  if (!first) return '<none>';
+  return ips.length > 1 ? `${first.ip} +${ips.length - 1}` : first.ip;
+}
 
 export function setRow(view: SetView, wide: boolean, now: number): string[] {
   const { running, total } = readiness(view);
@@ -39,6 +47,7 @@ export function setRow(view: SetView, wide: boolean, now: number): string[] {
   if (!wide) return row;
   return [
     ...row,
+    ipCell(view),
     formatCores(view.resources.cpu),
     formatBytes(view.resources.memory),
     formatBytes(view.resources.disk),

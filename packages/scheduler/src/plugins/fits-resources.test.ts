@@ -26,6 +26,18 @@ test('FitsResources', () => {
       req: request(1, 1),
       want: 'insufficient cpu: requested 1 cores, free 0 cores',
     },
+    {
+      name: 'bandwidth counts against the uplink',
+      h: host({ name: 'a', capacity: { cpu: 4, memory: 8 * GiB, disk: 100 * GiB, bandwidth: 1000 }, allocated: { cpu: 0, memory: 0, disk: 0, bandwidth: 800 } }),
+      req: request(1, 1, 1, { resources: { cpu: 1, memory: GiB, disk: GiB, bandwidth: 300 } }),
+      want: 'insufficient bandwidth: requested 300 Mbit/s, free 200 Mbit/s',
+    },
+    {
+      name: 'a host without a stated uplink capacity is not limited',
+      h: host({ name: 'a' }),
+      req: request(1, 1, 1, { resources: { cpu: 1, memory: GiB, disk: GiB, bandwidth: 5000 } }),
+      want: undefined,
+    },
   ];
   for (const c of cases) assert.deepEqual(filterReasons([fitsResources], [c.h], c.req), [c.want], c.name);
 });

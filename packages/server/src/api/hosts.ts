@@ -1,7 +1,9 @@
 import { Type } from '@sinclair/typebox';
-import { DesiredSets, Host, HostRegistration, StatusReport, WharfError, type SetObject, type SetStatus } from '@wharf/types';
+import { DesiredSets, Host, HostRegistration, HostSettingsPatch, StatusReport, WharfError, type NetworkAttachment, type NetworkPolicy, type SetObject, type SetStatus } from '@wharf/types';
 import { Keys, setKeys } from '../state/keys.js';
-import { allocations, hostView, listAllSets, listHostRecords, type HostRecord } from '../state/hosts.js';
+import { allocations, getEffectiveHost, hostView, listAllSets, listHostRecords, reachableNetworks, withSettings, type HostRecord, type HostSettings } from '../state/hosts.js';
+import { firewallFor } from '../state/firewall.js';
+import { loadNetworks, releaseOps } from '../state/ipam.js';
 import { appendEvents, updateSet } from '../state/sets.js';
 import type { App, ApiContext } from './context.js';
 import { errors } from './schemas.js';
@@ -22,10 +24,45 @@ export function hostRoutes(app: App, { store, hostChanges }: ApiContext): void {
   app.get('/v1/hosts/:name', {
     schema: { tags: ['hosts'], summary: 'Get a host', params: HostParams, response: { 200: Host, ...errors(401, 404) } },
   }, async (req) => {
-    const kv = await store.get<HostRecord>(Keys.host(req.params.name));
-    if (!kv) throw new WharfError('HOST_NOT_FOUND', `host ${req.params.name} not found`);
+    const h = await getEffectiveHost(store, req.params.name);
+    if (!h) throw new WharfError('HOST_NOT_FOUND', `host ${req.params.name} not found`);
     const sets = await listAllSets(store);
-    return hostView(kv.value, allocations(sets).get(req.params.name), sets);
+    return hostView(h, allocations(sets).get(req.params.name), sets);
+  });
+
+  app.patch('/v1/hosts/:name', {
+    config: { access: 'admin' },
+    schema: {
+      tags: ['hosts'],
+      summary: "Change a host's settings: the networks it reaches (and through which uplink) and its uplink bandwidth",
+      description: 'These win over what the agent declares; null gives the agent\'s own value back.',
+      params: HostParams,
+      body: HostSettingsPatch,
+      response: { 200: Host, ...errors(400, 401, 404) },
+    },
+  }, async (req) => {
+    const { name } = req.params;
+    const key = Keys.hostSettings(name);
+    const names = (req.body.networks ?? []).map((n) => n.name);
+    const dup = names.find((n, i) => names.indexOf(n) !== i);
+    if (dup) throw WharfError.validation([{ path: 'networks', message: `network ${dup} is listed twice` }]);
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const [rec, kv] = await Promise.all([store.get<HostRecord>(Keys.host(name)), store.get<HostSettings>(key)]);
+      if (!rec) throw new WharfError('HOST_NOT_FOUND', `host ${name} not found`);
+      const next: HostSettings = { ...kv?.value };
+      for (const field of ['networks', 'bandwidth'] as const) {
+        const v = req.body[field];
+        if (v === null) delete next[field];
+        else if (v !== undefined) (next as Record<string, unknown>)[field] = v;
+      }
+      const cmp = kv ? { key, modRevision: kv.modRevision } : { key, absent: true as const };
+      if ((await store.txn([cmp], [{ type: 'put', key, value: next }])).succeeded) {
+        req.log.info({ host: name, settings: next }, 'host settings changed');
+        const sets = await listAllSets(store);
+        return hostView(withSettings(rec.value, next), allocations(sets).get(name), sets);
+      }
+    }
+    throw new WharfError('CONFLICT', `host ${name} is changing too often; try again`);
   });
 
   const actions: Record<string, { summary: string; change: (h: HostRecord) => HostRecord }> = {
@@ -45,8 +82,8 @@ export function hostRoutes(app: App, { store, hostChanges }: ApiContext): void {
         const next = change(kv.value);
         if ((await store.txn([{ key, modRevision: kv.modRevision }], [{ type: 'put', key, value: next }])).succeeded) {
           req.log.info({ host: name, action }, 'host changed');
-          const sets = await listAllSets(store);
-          return hostView(next, allocations(sets).get(name), sets);
+          const [sets, settings] = await Promise.all([listAllSets(store), store.get<HostSettings>(Keys.hostSettings(name))]);
+          return hostView(withSettings(next, settings?.value), allocations(sets).get(name), sets);
         }
       }
       throw new WharfError('CONFLICT', `host ${name} is changing too often; try again`);
@@ -79,7 +116,8 @@ export function hostRoutes(app: App, { store, hostChanges }: ApiContext): void {
       if ((await store.txn([cmp], [{ type: 'put', key, value: rec }])).succeeded) {
         if (!kv) req.log.info({ host: rec.name, zone: rec.zone }, 'host registered');
         // Heartbeats are frequent: the allocation comes from the watch, sets are read only for drain progress.
-        return hostView(rec, hostChanges.allocation(rec.name), rec.draining ? await listAllSets(store) : []);
+        const settings = await store.get<HostSettings>(Keys.hostSettings(rec.name));
+        return hostView(withSettings(rec, settings?.value), hostChanges.allocation(rec.name), rec.draining ? await listAllSets(store) : []);
       }
     }
     throw new WharfError('CONFLICT', `host ${req.params.name} is being registered concurrently`);
@@ -103,8 +141,21 @@ export function hostRoutes(app: App, { store, hostChanges }: ApiContext): void {
     const abort = new AbortController();
     req.raw.once('close', () => abort.abort());
     await hostChanges.wait(name, req.query.revision, req.query.wait * 1000, abort.signal);
+    // The revision is read first: anything written after it wakes the next poll, so nothing is missed.
     const { items, revision } = await store.list<SetObject>(Keys.setsPrefix);
-    return { revision, sets: items.map((kv) => kv.value).filter((s) => s.host === name) };
+    const all = items.map((kv) => kv.value);
+    const mine = all.filter((s) => s.host === name);
+    const [nets, host, policies] = await Promise.all([
+      loadNetworks(store),
+      getEffectiveHost(store, name),
+      mine.some((s) => s.ips?.length) ? store.list<NetworkPolicy>(Keys.policiesPrefix) : Promise.resolve(undefined),
+    ]);
+    const networks: NetworkAttachment[] = (host ? reachableNetworks(host, nets.byName) : []).flatMap((hn) => {
+      const n = nets.byName.get(hn.name);
+      return n ? [{ name: n.name, subnet: n.subnet, gateway: n.gateway, uplink: hn.uplink, ...(n.vlan !== undefined ? { vlan: n.vlan } : {}) }] : [];
+    });
+    const firewall = policies ? firewallFor(mine, all, policies.items.map((kv) => kv.value)) : {};
+    return { revision, sets: mine, networks, firewall };
   });
 
   app.post('/v1/hosts/:name/status', {
@@ -126,7 +177,7 @@ export function hostRoutes(app: App, { store, hostChanges }: ApiContext): void {
       if (r.events?.length) await appendEvents(store, r, r.events.map((e) => ({ ...e, host })));
       if (r.deleted && kv.value.deleting) {
         await store.txn([{ key: k.set, modRevision: kv.modRevision }], [
-          { type: 'delete', key: k.set }, { type: 'delete', key: k.status }, { type: 'delete', key: k.events },
+          { type: 'delete', key: k.set }, { type: 'delete', key: k.status }, { type: 'delete', key: k.events }, ...releaseOps(kv.value),
         ]);
         continue;
       }

@@ -1,11 +1,11 @@
 import { Readable } from 'node:stream';
 import { Type } from '@sinclair/typebox';
-import { DEFAULT_TENANT, WharfError, type SetStatus } from '@wharf/types';
+import { WharfError, type SetStatus } from '@wharf/types';
 import { Keys, setKeys } from '../state/keys.js';
 import { getSet } from '../state/sets.js';
 import type { HostRecord } from '../state/hosts.js';
 import type { App, ApiContext } from './context.js';
-import { SetParams, errors } from './schemas.js';
+import { SetParams, TenantQuery, errors, tenantOf } from './schemas.js';
 
 /** Streams a container's log from the agent of the set's host (the server never reads Docker itself). */
 export function logRoutes(app: App, { store, joinToken }: ApiContext): void {
@@ -16,6 +16,7 @@ export function logRoutes(app: App, { store, joinToken }: ApiContext): void {
       description: 'Plain text. `container` defaults to the business container with the lowest index.',
       params: SetParams,
       querystring: Type.Object({
+        ...TenantQuery.properties,
         container: Type.Optional(Type.String()),
         follow: Type.Optional(Type.Boolean()),
         tail: Type.Optional(Type.Integer({ minimum: 0 })),
@@ -23,7 +24,7 @@ export function logRoutes(app: App, { store, joinToken }: ApiContext): void {
       response: { 200: Type.String(), ...errors(401, 404, 502) },
     },
   }, async (req, reply) => {
-    const ref = { tenant: DEFAULT_TENANT, ...req.params };
+    const ref = { tenant: tenantOf(req.query), ...req.params };
     const set = (await getSet(store, ref)).value;
     const status = (await store.get<SetStatus>(setKeys(ref).status))?.value;
     const business = (status?.containers ?? []).filter((c) => c.role === 'business').sort((a, b) => a.index - b.index);

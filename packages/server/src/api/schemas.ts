@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { DEFAULT_TENANT, TENANT_PATTERN, WharfError } from '@wharf/types';
 
 export const ErrorResponse = Type.Object(
   {
@@ -17,3 +18,15 @@ export const SetParams = Type.Object({
 });
 
 export const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, ErrorResponse]));
+
+/** Until tenancy lands, platform admins act in a tenant with `?tenant=`; the default tenant otherwise. */
+export const TenantQuery = Type.Object({
+  tenant: Type.Optional(Type.String({ pattern: TENANT_PATTERN, description: 'Tenant to act in (default: "default")' })),
+});
+
+export function tenantOf(q: { tenant?: string | undefined }): string {
+  if (q.tenant !== undefined && !new RegExp(TENANT_PATTERN).test(q.tenant)) {
+    throw WharfError.validation([{ path: 'tenant', message: `"${q.tenant}" is not a tenant name (lowercase letters, digits and "-")` }]);
+  }
+  return q.tenant ?? DEFAULT_TENANT;
+}

@@ -1,7 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { Type } from '@sinclair/typebox';
 import {
-  DEFAULT_TENANT,
   SetEvent,
   SetSpec,
   SetView,
@@ -15,7 +14,8 @@ import { Keys, setKeys } from '../state/keys.js';
 import { isReady, type HostRecord } from '../state/hosts.js';
 import { appendEvents, event, getSet, readEvents, setView, updateSet, type SetRef } from '../state/sets.js';
 import type { App, ApiContext } from './context.js';
-import { SetParams, errors } from './schemas.js';
+import { SetParams, TenantQuery, errors, tenantOf } from './schemas.js';
+import { admitIps, releaseOps } from '../state/ipam.js';
 
 async function viewOf(store: Store, s: SetObject): Promise<SetView> {
   const k = setKeys(s);
@@ -26,8 +26,8 @@ async function viewOf(store: Store, s: SetObject): Promise<SetView> {
   return setView(s, status?.value, host ? isReady(host.value) : undefined);
 }
 
-function refOf(params: { appkey: string; id: string }): SetRef {
-  return { tenant: DEFAULT_TENANT, appkey: params.appkey, id: params.id };
+function refOf(params: { appkey: string; id: string }, query: { tenant?: string }): SetRef {
+  return { tenant: tenantOf(query), appkey: params.appkey, id: params.id };
 }
 
 /** Creates the set or, when it exists, updates its spec (bumping the generation if it changed). */
@@ -37,12 +37,14 @@ async function applySet(store: Store, ref: SetRef, spec: SetSpec): Promise<{ cre
     const now = new Date().toISOString();
     const kv = await store.get<SetObject>(key);
     if (!kv) {
+      if (attempt === 0) await admitIps(store, ref, spec);
       const set: SetObject = { ...ref, spec, generation: 1, desired: 'running', createdAt: now, updatedAt: now };
       if ((await store.txn([{ key, absent: true }], [{ type: 'put', key, value: set }])).succeeded) return { created: true, set };
       continue;
     }
     if (kv.value.deleting) throw new WharfError('CONFLICT', `set ${ref.appkey}/${ref.id} is being deleted; apply it again once it is gone`);
     if (isDeepStrictEqual(kv.value.spec, spec)) return { created: false, set: kv.value };
+    if (!isDeepStrictEqual(kv.value.spec.network, spec.network)) await admitIps(store, kv.value, spec);
     const set: SetObject = { ...kv.value, spec, generation: kv.value.generation + 1, updatedAt: now };
     if ((await store.txn([{ key, modRevision: kv.modRevision }], [{ type: 'put', key, value: set }])).succeeded) return { created: false, set };
   }
@@ -56,6 +58,7 @@ export function setRoutes(app: App, { store }: ApiContext): void {
       summary: 'Create or update a set (apply)',
       description: 'The body is the set spec as JSON or YAML. Answers 201 when the set was created, 200 when it existed.',
       params: SetParams,
+      querystring: TenantQuery,
       body: SetSpec,
       response: { 200: SetView, 201: SetView, ...errors(400, 401, 409) },
     },
@@ -69,7 +72,7 @@ export function setRoutes(app: App, { store }: ApiContext): void {
     const specId = String(result.spec.id);
     if (result.spec.appkey !== appkey) throw WharfError.validation([{ path: 'appkey', message: `"${result.spec.appkey}" does not match the URL's "${appkey}"` }]);
     if (specId !== id) throw WharfError.validation([{ path: 'id', message: `"${specId}" does not match the URL's "${id}"` }]);
-    const { created, set } = await applySet(store, refOf(req.params), result.spec);
+    const { created, set } = await applySet(store, refOf(req.params, req.query as { tenant?: string }), result.spec);
     return reply.status(created ? 201 : 200).send(await viewOf(store, set));
   });
 
@@ -77,11 +80,11 @@ export function setRoutes(app: App, { store }: ApiContext): void {
     schema: {
       tags: ['sets'],
       summary: 'List sets',
-      querystring: Type.Object({ appkey: Type.Optional(Type.String()) }),
+      querystring: Type.Composite([TenantQuery, Type.Object({ appkey: Type.Optional(Type.String()) })]),
       response: { 200: Type.Array(SetView), ...errors(401) },
     },
   }, async (req) => {
-    const prefix = Keys.tenantSets(DEFAULT_TENANT) + (req.query.appkey ? `${req.query.appkey}/` : '');
+    const prefix = Keys.tenantSets(tenantOf(req.query)) + (req.query.appkey ? `${req.query.appkey}/` : '');
     const [sets, statuses, hosts] = await Promise.all([
       store.list<SetObject>(prefix),
       store.list<SetStatus>(Keys.statusPrefix + prefix.slice(Keys.setsPrefix.length)),
@@ -95,13 +98,13 @@ export function setRoutes(app: App, { store }: ApiContext): void {
   });
 
   app.get('/v1/sets/:appkey/:id', {
-    schema: { tags: ['sets'], summary: 'Get a set: desired and actual state', params: SetParams, response: { 200: SetView, ...errors(401, 404) } },
-  }, async (req) => viewOf(store, (await getSet(store, refOf(req.params))).value));
+    schema: { tags: ['sets'], summary: 'Get a set: desired and actual state', params: SetParams, querystring: TenantQuery, response: { 200: SetView, ...errors(401, 404) } },
+  }, async (req) => viewOf(store, (await getSet(store, refOf(req.params, req.query))).value));
 
   app.get('/v1/sets/:appkey/:id/events', {
-    schema: { tags: ['sets'], summary: 'Recent events of a set, oldest first', params: SetParams, response: { 200: Type.Array(SetEvent), ...errors(401, 404) } },
+    schema: { tags: ['sets'], summary: 'Recent events of a set, oldest first', params: SetParams, querystring: TenantQuery, response: { 200: Type.Array(SetEvent), ...errors(401, 404) } },
   }, async (req) => {
-    const ref = refOf(req.params);
+    const ref = refOf(req.params, req.query);
     await getSet(store, ref);
     return readEvents(store, ref);
   });
@@ -112,16 +115,17 @@ export function setRoutes(app: App, { store }: ApiContext): void {
       summary: 'Delete a set',
       description: 'Marks the set for deletion; its host stops and removes the containers, then the set is gone (404).',
       params: SetParams,
+      querystring: TenantQuery,
       response: { 202: SetView, ...errors(401, 404) },
     },
   }, async (req, reply) => {
-    const ref = refOf(req.params);
+    const ref = refOf(req.params, req.query);
     const set = await updateSet(store, ref, (s) => (s.deleting ? undefined : { ...s, deleting: true, updatedAt: new Date().toISOString() }));
     const view = await viewOf(store, set);
     if (!set.host) {
       // Never placed: nothing runs anywhere, forget it now.
       const k = setKeys(ref);
-      await store.txn([], [{ type: 'delete', key: k.set }, { type: 'delete', key: k.status }, { type: 'delete', key: k.events }]);
+      await store.txn([], [{ type: 'delete', key: k.set }, { type: 'delete', key: k.status }, { type: 'delete', key: k.events }, ...releaseOps(set)]);
     } else {
       await appendEvents(store, ref, [event('Normal', 'Deleting', 'deletion requested')]);
     }
@@ -135,9 +139,9 @@ export function setRoutes(app: App, { store }: ApiContext): void {
   };
   for (const [action, { summary, change }] of Object.entries(actions)) {
     app.post(`/v1/sets/:appkey/:id/${action}`, {
-      schema: { tags: ['sets'], summary, params: SetParams, response: { 200: SetView, ...errors(401, 404, 409) } },
+      schema: { tags: ['sets'], summary, params: SetParams, querystring: TenantQuery, response: { 200: SetView, ...errors(401, 404, 409) } },
     }, async (req) => {
-      const ref = refOf(req.params as { appkey: string; id: string });
+      const ref = refOf(req.params as { appkey: string; id: string }, req.query as { tenant?: string });
       const set = await updateSet(store, ref, (s) => {
         if (s.deleting) throw new WharfError('CONFLICT', `set ${ref.appkey}/${ref.id} is being deleted`);
         const next = change(s);

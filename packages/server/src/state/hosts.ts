@@ -1,4 +1,4 @@
-import type { Host, HostCapacity, HostRegistration, SetObject } from '@wharf/types';
+import type { Host, HostCapacity, HostNetwork, HostRegistration, NetworkObject, SetObject } from '@wharf/types';
 import { resolveSetSpec } from '@wharf/types';
 import type { Store } from '@wharf/store';
 import { Keys } from './keys.js';
@@ -9,6 +9,36 @@ export interface HostRecord extends HostRegistration {
   lastHeartbeat: string;
   cordoned: boolean;
   draining?: boolean;
+}
+
+/** What `wharf host set` stores under /host-settings/<name>: it wins over what the agent declares. */
+export interface HostSettings {
+  networks?: HostNetwork[];
+  bandwidth?: number;
+}
+
+/** A host record with its settings applied: networks and bandwidth in effect. */
+export interface EffectiveHost extends HostRecord {
+  networks: HostNetwork[];
+  overrides?: HostSettings;
+}
+
+export function withSettings(h: HostRecord, settings: HostSettings | undefined): EffectiveHost {
+  const bandwidth = settings?.bandwidth ?? h.capacity.bandwidth;
+  return {
+    ...h,
+    networks: settings?.networks ?? h.networks ?? [],
+    capacity: { ...h.capacity, ...(bandwidth !== undefined ? { bandwidth } : {}) },
+    ...(settings && Object.keys(settings).length > 0 ? { overrides: settings } : {}),
+  };
+}
+
+/** Networks a host attaches sets to: declared (or set) and, for a network with a zone, in that zone. */
+export function reachableNetworks(h: EffectiveHost, networks: Map<string, NetworkObject>): HostNetwork[] {
+  return h.networks.filter((n) => {
+    const net = networks.get(n.name);
+    return net !== undefined && (!net.zone || net.zone === h.zone);
+  });
 }
 
 /** A host whose agent has not heartbeated for this long is not ready. */
@@ -24,10 +54,23 @@ export function isRelocatable(s: SetObject): boolean {
   return !s.spec.containers.some((c) => (c.options.volumes ?? []).length > 0);
 }
 
-/** What a set reserves on its host: its resources (cpu cores, memory, disk). */
+/** What a set reserves on its host: cpu cores, memory, disk, and uplink bandwidth (the larger of its egress and ingress limits). */
 export function setReservation(s: SetObject): HostCapacity {
   const r = resolveSetSpec(s.spec);
-  return r.ok ? { cpu: r.set.cpu, memory: r.set.memoryBytes, disk: r.set.diskBytes } : { cpu: 0, memory: 0, disk: 0 };
+  if (!r.ok) return { cpu: 0, memory: 0, disk: 0 };
+  const bandwidth = Math.max(r.set.bandwidth.egress ?? 0, r.set.bandwidth.ingress ?? 0);
+  return { cpu: r.set.cpu, memory: r.set.memoryBytes, disk: r.set.diskBytes, ...(bandwidth > 0 ? { bandwidth } : {}) };
+}
+
+/** a + sign × b, resource by resource (bandwidth only when either has it). */
+export function addCapacity(a: HostCapacity, b: HostCapacity, sign: 1 | -1 = 1): HostCapacity {
+  const bandwidth = (a.bandwidth ?? 0) + sign * (b.bandwidth ?? 0);
+  return {
+    cpu: a.cpu + sign * b.cpu,
+    memory: a.memory + sign * b.memory,
+    disk: a.disk + sign * b.disk,
+    ...(a.bandwidth !== undefined || b.bandwidth !== undefined ? { bandwidth } : {}),
+  };
 }
 
 export interface Allocation {
@@ -40,8 +83,7 @@ export function allocations(sets: SetObject[]): Map<string, Allocation> {
   for (const s of sets) {
     if (!s.host) continue;
     const a = out.get(s.host) ?? { allocated: { cpu: 0, memory: 0, disk: 0 }, sets: 0 };
-    const r = setReservation(s);
-    a.allocated = { cpu: a.allocated.cpu + r.cpu, memory: a.allocated.memory + r.memory, disk: a.allocated.disk + r.disk };
+    a.allocated = addCapacity(a.allocated, setReservation(s));
     a.sets += 1;
     out.set(s.host, a);
   }
@@ -55,7 +97,7 @@ export function hostState(h: HostRecord, now = Date.now()): Host['state'] {
   return h.cordoned ? 'cordoned' : 'ready';
 }
 
-export function hostView(h: HostRecord, alloc: Allocation | undefined, sets: SetObject[] = [], now = Date.now()): Host {
+export function hostView(h: EffectiveHost, alloc: Allocation | undefined, sets: SetObject[] = [], now = Date.now()): Host {
   const here = sets.filter((s) => s.host === h.name && !s.deleting);
   return {
     ...h,
@@ -75,8 +117,16 @@ export function hostView(h: HostRecord, alloc: Allocation | undefined, sets: Set
   };
 }
 
-export async function listHostRecords(store: Store): Promise<HostRecord[]> {
-  return (await store.list<HostRecord>(Keys.hostsPrefix)).items.map((kv) => kv.value);
+/** Every host with its settings applied. */
+export async function listHostRecords(store: Store): Promise<EffectiveHost[]> {
+  const [hosts, settings] = await Promise.all([store.list<HostRecord>(Keys.hostsPrefix), store.list<HostSettings>(Keys.hostSettingsPrefix)]);
+  const byName = new Map(settings.items.map((kv) => [kv.key.slice(Keys.hostSettingsPrefix.length), kv.value]));
+  return hosts.items.map((kv) => withSettings(kv.value, byName.get(kv.value.name)));
+}
+
+export async function getEffectiveHost(store: Store, name: string): Promise<EffectiveHost | undefined> {
+  const [h, settings] = await Promise.all([store.get<HostRecord>(Keys.host(name)), store.get<HostSettings>(Keys.hostSettings(name))]);
+  return h ? withSettings(h.value, settings?.value) : undefined;
 }
 
 export async function listAllSets(store: Store): Promise<SetObject[]> {

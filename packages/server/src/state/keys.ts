@@ -12,6 +12,16 @@ export const Keys = {
   hostsPrefix: '/hosts/',
   host: (name: string) => `/hosts/${name}`,
   token: (hash: string) => `/auth/tokens/${hash}`,
+  /** Overrides set with `wharf host set` (apart from the record heartbeats rewrite). */
+  hostSettingsPrefix: '/host-settings/',
+  hostSettings: (name: string) => `/host-settings/${name}`,
+  networksPrefix: '/networks/',
+  network: (name: string) => `/networks/${name}`,
+  /** One key per address a set holds: `/ipam/<network>/<ip>`. */
+  ipamPrefix: '/ipam/',
+  ip: (network: string, ip: string) => `/ipam/${network}/${ip}`,
+  policiesPrefix: '/policies/',
+  policy: (tenant: string, appkey: string, name: string) => `/policies/${tenant}/${appkey}/${name}`,
   /** Touched by every placement on a host: the compare target that serialises reservations. */
   reservationsPrefix: '/reservations/',
   reservation: (host: string) => `/reservations/${host}`,

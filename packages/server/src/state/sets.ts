@@ -42,6 +42,7 @@ export function setView(s: SetObject, status: SetStatus | undefined, hostReady: 
     ...(message ? { message } : {}),
     ...(s.host ? { host: s.host } : {}),
     resources,
+    ips: s.ips ?? [],
     containers: current?.containers ?? [],
     spec: s.spec,
     createdAt: s.createdAt,

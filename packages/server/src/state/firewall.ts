@@ -1,0 +1,43 @@
+/**
+ * Isolation: which sources each set accepts traffic from. By default a set accepts
+ * every set of its own tenant; each network policy of its app adds sources (the
+ * sets of an app, possibly of another tenant, or a CIDR block), optionally only on
+ * some ports. Pure: the server computes it for the agents, which program it as
+ * firewall rules inside each set's network namespace.
+ */
+import { setRef, type FirewallRule, type NetworkPolicy, type SetFirewall, type SetObject } from '@wharf/types';
+
+function hostCidrs(sets: SetObject[]): string[] {
+  return [...new Set(sets.flatMap((s) => (s.ips ?? []).map((x) => `${x.ip}/32`)))].sort();
+}
+
+/** The firewall of every set in `targets` that has platform IPs, by set ref. */
+export function firewallFor(targets: SetObject[], all: SetObject[], policies: NetworkPolicy[]): Record<string, SetFirewall> {
+  const live = all.filter((s) => !s.deleting && (s.ips?.length ?? 0) > 0);
+  const byTenant = new Map<string, SetObject[]>();
+  const byApp = new Map<string, SetObject[]>();
+  for (const s of live) {
+    byTenant.set(s.tenant, [...(byTenant.get(s.tenant) ?? []), s]);
+    byApp.set(`${s.tenant}/${s.appkey}`, [...(byApp.get(`${s.tenant}/${s.appkey}`) ?? []), s]);
+  }
+  const out: Record<string, SetFirewall> = {};
+  for (const t of targets) {
+    if (!t.ips?.length) continue;
+    const allow: FirewallRule[] = hostCidrs(byTenant.get(t.tenant) ?? []).map((cidr) => ({ cidr }));
+    for (const p of policies) {
+      if (p.tenant !== t.tenant || p.appkey !== t.appkey) continue;
+      for (const rule of p.ingress) {
+        const sources = rule.from.flatMap((peer) => {
+          const cidrs: string[] = peer.cidr ? [peer.cidr] : [];
+          if (peer.app) cidrs.push(...hostCidrs(byApp.get(`${peer.tenant ?? p.tenant}/${peer.app}`) ?? []));
+          return cidrs;
+        });
+        for (const cidr of [...new Set(sources)].sort()) {
+          allow.push(rule.ports?.length ? { cidr, ports: rule.ports.map((x) => ({ port: x.port, protocol: x.protocol ?? 'tcp' })) } : { cidr });
+        }
+      }
+    }
+    out[setRef(t)] = { allow };
+  }
+  return out;
+}
