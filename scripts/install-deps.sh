@@ -8,7 +8,8 @@ have_cmd() { command -v "$1" >/dev/null 2>&1; }
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 
 # iperf3 measures set-to-set throughput in the network tests and benchmark.
-for pkg in docker.io busybox-static btrfs-progs iptables iproute2 util-linux iperf3; do
+# btrfs-progs: the agent's volume pool (default); xfsprogs: its --volume-driver xfs.
+for pkg in docker.io busybox-static btrfs-progs xfsprogs iptables iproute2 util-linux iperf3; do
   have_pkg "$pkg" || need+=("$pkg")
 done
 

@@ -28,7 +28,8 @@ async function healthy() {
 }
 
 // CPU is shared, so one machine offers the scheduler 4 cores per core unless told otherwise.
-const env = { WHARF_CPU_OVERCOMMIT: '4', ...process.env };
+// One machine: volume limits are caps on the 20Gi pool, so offer 8× (the seed example asks 100Gi).
+const env = { WHARF_CPU_OVERCOMMIT: '4', WHARF_DISK_OVERCOMMIT: '8', ...process.env };
 
 function run(name, args) {
   const child = spawn(process.execPath, args, { stdio: 'inherit', env });
@@ -73,6 +74,9 @@ await mkdir(dirname(configPath), { recursive: true, mode: 0o700 });
 await writeFile(configPath, `${JSON.stringify({ server: url, token }, null, 2)}\n`, { mode: 0o600 });
 await chmod(configPath, 0o600);
 
+// Its volumes live in the default pool: DATA_DIR/agent/pool.img, a sparse btrfs loop file
+// (20Gi, or WHARF_POOL_SIZE) mounted at DATA_DIR/agent/pool; it stays mounted when we stop
+// (containers keep their volumes) and is mounted again at the next start.
 run('wharf-agent', [
   join(root, 'packages/agent/dist/main.js'),
   '--server', url,

@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SetView } from '@wharf/types';
-import { DockerHost } from './harness/docker-host.js';
+import { DockerHost, releaseBelow } from './harness/docker-host.js';
 import { run, waitFor } from './harness/exec.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -51,6 +51,8 @@ describe('local platform (npm start)', () => {
   after(async () => {
     platform?.kill('SIGKILL');
     await host?.stop();
+    // The local agent's volume pool is loop-mounted under the data directory.
+    releaseBelow(dataDir);
     rmSync(home, { recursive: true, force: true });
     rmSync(dataDir, { recursive: true, force: true });
   });

@@ -9,7 +9,8 @@
  *
  *   netns     wharf-cluster-tor (bridge br0 10.213.250.1/24), wharf-cluster-hostI
  *   dockerd   exec-root /run/wharf-cluster/hostI, data-root /var/lib/wharf-cluster/hostI
- *   agent     data /var/lib/wharf-cluster/agents/hostI, log …/agents/hostI.log
+ *   agent     data /var/lib/wharf-cluster/agents/hostI (its volume pool: pool.img, a 128Gi
+ *             sparse btrfs loop file mounted at pool/), log …/agents/hostI.log
  *   state     /run/wharf-cluster/state.json (what `up` started; `down` also finds
  *             everything without it)
  */
@@ -19,7 +20,7 @@ import { join } from 'node:path';
 import { WharfClient } from '@wharf/client';
 import type { Host } from '@wharf/types';
 import { defaultHosts, MAX_HOSTS, portName, type ClusterHostSpec } from './cluster.js';
-import { cmdline, DockerHost, unmountBelow, type HostLayout } from './docker-host.js';
+import { cmdline, DockerHost, releaseBelow, type HostLayout } from './docker-host.js';
 import { quiet, signalPid, sleep, tail } from './exec.js';
 import { createSwitch, deleteNetns, listNetns, type Switch, type Uplink } from './network.js';
 import { agentArgs } from './platform.js';
@@ -44,7 +45,8 @@ running wharf-server (start it first with npm start):
              ${NET}.11, .12, …; the bridge is ${GATEWAY}/24. The processes keep running
              after this command returns.
   down       stop the agents, remove every container of those dockerds, stop the
-             dockerds, delete the namespaces (veths, bridge) and directories.
+             dockerds, unmount the agents' volume pools and detach their loop devices,
+             delete the namespaces (veths, bridge) and directories.
   status     list the hosts, their processes, containers and state on the server.
 
 Environment:
@@ -286,7 +288,8 @@ async function down(opts: { quietIfNone?: boolean } = {}): Promise<void> {
   }
   for (const base of [LAYOUT.dataBase, LAYOUT.runBase]) {
     if (!existsSync(base)) continue;
-    unmountBelow(base);
+    // The agents' volume pools (btrfs on loop files under agents/<host>/) and their loop devices too.
+    releaseBelow(base);
     rmSync(base, { recursive: true, force: true });
     say(`removed ${base}`);
   }
@@ -312,6 +315,9 @@ function leftovers(): string[] {
   }
   for (const m of quiet('findmnt', ['-rn', '-o', 'TARGET']).split('\n')) {
     if (m.startsWith(`${LAYOUT.runBase}/`) || m.startsWith(`${LAYOUT.dataBase}/`) || m === LAYOUT.runBase || m === LAYOUT.dataBase) left.push(`mount ${m}`);
+  }
+  for (const line of quiet('losetup', ['-nO', 'NAME,BACK-FILE', '--raw']).split('\n')) {
+    if (line.includes(` ${LAYOUT.runBase}/`) || line.includes(` ${LAYOUT.dataBase}/`)) left.push(`loop device ${line}`);
   }
   for (const d of [LAYOUT.runBase, LAYOUT.dataBase]) if (existsSync(d)) left.push(`directory ${d}`);
   return left;

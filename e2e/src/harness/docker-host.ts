@@ -258,7 +258,7 @@ export function teardown(layout: HostLayout, id: string): void {
   for (const pid of quiet('ip', ['netns', 'pids', ns]).split('\n').filter(Boolean)) quiet('kill', ['-9', pid]);
   for (const base of [join(layout.runBase, id), join(layout.dataBase, id)]) {
     // dockerd bind-mounts its data-root onto itself, and overlays live below it.
-    unmountBelow(base);
+    releaseBelow(base);
     try {
       rmSync(base, { recursive: true, force: true });
     } catch (err) {
@@ -276,11 +276,76 @@ export function unmountBelow(dir: string): void {
 }
 
 /**
+ * Detaches the loop devices whose backing file is below `dir` (agents' volume pools
+ * and XFS volume images). One still in use by a container is detached by the kernel
+ * once the container is gone (autoclear).
+ */
+export function detachLoopsBelow(dir: string): void {
+  for (const line of quiet('losetup', ['-nO', 'NAME,BACK-FILE', '--raw']).split('\n')) {
+    const space = line.indexOf(' ');
+    const dev = line.slice(0, space);
+    const file = line.slice(space + 1);
+    if (space > 0 && (file === dir || file.startsWith(`${dir}/`))) quiet('losetup', ['-d', dev]);
+  }
+}
+
+/** Everything mounted below `dir`, and the loop devices of files below it, let go. */
+export function releaseBelow(dir: string): void {
+  unmountBelow(dir);
+  detachLoopsBelow(dir);
+}
+
+/** Marks a scratch directory (`/tmp/wharf-*`) as owned by this process, for cleanupScratch(). */
+export const OWNER_FILE = 'owner.pid';
+
+/**
+ * Scratch directories `/tmp/wharf-*` whose owner (OWNER_FILE) is dead, left by a run
+ * that crashed: processes still using them (agents) are killed, their mounts (volume
+ * pools) undone, their loop devices detached, and the directory removed unless it
+ * holds a `keep` file (WHARF_E2E_KEEP).
+ */
+export function cleanupScratch(base = '/tmp'): void {
+  let names: string[];
+  try {
+    names = readdirSync(base).filter((n) => n.startsWith('wharf-'));
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const dir = join(base, n);
+    const owner = Number(readOr(join(dir, OWNER_FILE)).trim());
+    if (!(owner > 0) || pidAlive(owner)) continue;
+    for (const p of readdirSync('/proc')) {
+      if (/^\d+$/.test(p) && Number(p) !== process.pid && cmdline(Number(p)).includes(`${dir}/`)) signalPid(Number(p), 'SIGKILL');
+    }
+    releaseBelow(dir);
+    if (!existsSync(join(dir, 'keep'))) {
+      try {
+        rmSync(dir, { recursive: true, force: true });
+      } catch (err) {
+        process.stderr.write(`e2e: could not remove ${dir}: ${(err as Error).message}\n`);
+      }
+    }
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Tears down hosts of earlier runs whose test process no longer exists. Also covers
  * the switch namespaces of Cluster (`wharf-e2e-tor-<pid>`): they hold no process or
  * directory, so teardown() just deletes them, which removes their bridge and veths.
+ * And the scratch directories of dead runs (their agents' volume pools): cleanupScratch().
  */
 export function cleanupStale(): void {
+  cleanupScratch();
   const layout = E2E_LAYOUT;
   const ids = new Set<string>();
   for (const base of [layout.runBase, layout.dataBase]) {
@@ -291,15 +356,7 @@ export function cleanupStale(): void {
     if (m?.[1]) ids.add(m[1]);
   }
   for (const id of ids) {
-    const pid = Number(id.split('-').pop());
-    let alive = false;
-    try {
-      process.kill(pid, 0);
-      alive = true;
-    } catch {
-      alive = false;
-    }
-    if (!alive) {
+    if (!pidAlive(Number(id.split('-').pop()))) {
       const sock = join(layout.runBase, id, 'docker.sock');
       if (existsSync(sock)) {
         const ids = quiet('docker', ['-H', `unix://${sock}`, 'ps', '-aq']).split('\n').filter(Boolean);

@@ -4,12 +4,12 @@
  * run as a real process. No mocks anywhere.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { WharfClient } from '@wharf/client';
 import type { SetView } from '@wharf/types';
-import type { DockerHost } from './docker-host.js';
+import { OWNER_FILE, releaseBelow, type DockerHost } from './docker-host.js';
 import { run, waitFor, type RunResult } from './exec.js';
 
 const ROOT = new URL('../../..', import.meta.url).pathname;
@@ -35,7 +35,11 @@ export class Platform {
   private port = 0;
   client!: WharfClient;
 
-  private constructor(readonly hosts: DockerHost[]) {}
+  private constructor(readonly hosts: DockerHost[]) {
+    // Lets a later run clean up after this one if it dies (cleanupScratch: agents' volume pools are mounts).
+    writeFileSync(join(this.dir, OWNER_FILE), `${process.pid}\n`);
+    if (process.env.WHARF_E2E_KEEP) writeFileSync(join(this.dir, 'keep'), '');
+  }
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
@@ -154,9 +158,15 @@ export class Platform {
     }
   }
 
+  /**
+   * Stops agents and server, unmounts the agents' volume pools (and XFS volumes) and
+   * detaches their loop devices (containers still using a volume keep it until their
+   * DockerHost stops), and removes the directory unless WHARF_E2E_KEEP is set.
+   */
   async stop(): Promise<void> {
     for (const name of this.agents.keys()) await this.stopAgent(name);
     await this.stopServer();
+    releaseBelow(this.dir);
     if (!process.env.WHARF_E2E_KEEP) rmSync(this.dir, { recursive: true, force: true });
   }
 }
@@ -165,7 +175,9 @@ export class Platform {
  * The wharf-agent command line (node arguments) for a host of the test harness or of
  * scripts/cluster.sh. A host with an uplink has its dockerd in its own namespace: the
  * agent is told so (--netns), since it programs the uplink side there (host shim).
- * `networks`: NAME=IFACE, one --network each.
+ * `networks`: NAME=IFACE, one --network each. Each agent's volume pool is a 128Gi
+ * sparse loop file in its data dir (a few MiB on disk until volumes are written);
+ * whoever stops the agents releases it (releaseBelow).
  */
 export function agentArgs(o: {
   server: string;
@@ -175,6 +187,8 @@ export function agentArgs(o: {
   heartbeatSeconds: number;
   cpuOvercommit: number;
   networks?: string[];
+  /** The volume pool's size (--pool-size). Default 128Gi (sparse). */
+  poolSize?: string;
   extraArgs?: string[];
 }): string[] {
   return [
@@ -189,6 +203,9 @@ export function agentArgs(o: {
     '--listen', '127.0.0.1:0',
     '--heartbeat-interval', String(o.heartbeatSeconds),
     '--cpu-overcommit', String(o.cpuOvercommit),
+    // A sparse volume pool (<data-dir>/pool.img, btrfs on a loop device): only what is written takes
+    // disk. Large enough for the seed example, whose volume asks for 100Gi.
+    '--pool-size', o.poolSize ?? '128Gi',
     ...(o.host.uplink ? ['--netns', `/run/netns/${o.host.netns}`] : []),
     ...(o.networks ?? []).flatMap((n) => ['--network', n]),
     ...(o.extraArgs ?? []),

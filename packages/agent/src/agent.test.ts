@@ -10,6 +10,7 @@ import { FakeEngine } from './docker/fake-engine.js';
 import { FakeServer } from './testing/fake-server.js';
 import { setObject as fixture } from './testing/fixtures.js';
 import { RecordingRunner } from './testing/recording-runner.js';
+import { DirDriver } from './testing/dir-volumes.js';
 
 const setObject = (over: Partial<SetObject> = {}): SetObject =>
   fixture({ appkey: 'app', id: 1, containers: [{ index: 0, image: 'wharf/busybox:latest', options: { name: 'web' } }] }, over);
@@ -28,6 +29,7 @@ test('agent: registers, runs the desired sets, reports, follows Docker events an
   server.sets = [setObject()];
   const agent = await startAgent({
     server: server.url, joinToken: 'jt', name: 'h1', dataDir, listen: '127.0.0.1:0', engine, logger: pino({ level: process.env.TEST_LOG ?? 'silent' }), heartbeatIntervalSeconds: 0.2,
+    volumes: new DirDriver(dataDir),
   });
   try {
     assert.match(agent.url, /^http:\/\/127\.0\.0\.1:\d+$/);
@@ -93,7 +95,7 @@ test('agent: declares its networks and bandwidth; applies firewall updates and k
   server.setDesired([withIp], { networks: [lan], firewall: { 't/app/1': { allow: [{ cidr: '10.0.0.0/24' }] } } });
   const agent = await startAgent({
     server: server.url, name: 'h1', dataDir, listen: '127.0.0.1:0', engine, logger: pino({ level: process.env.TEST_LOG ?? 'silent' }), heartbeatIntervalSeconds: 0.2,
-    networks: [{ name: 'lan', uplink: 'eth0' }], netns: '/proc/self/ns/net', runCommand: runner.run,
+    networks: [{ name: 'lan', uplink: 'eth0' }], netns: '/proc/self/ns/net', runCommand: runner.run, volumes: new DirDriver(dataDir),
   });
   const restores = () => runner.calls.filter((c) => c.argv.includes('iptables-restore'));
   const waitFor = async (what: string, pred: () => boolean): Promise<void> => {

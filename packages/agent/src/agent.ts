@@ -31,6 +31,8 @@ import { resolvePrivilege } from './privilege.js';
 import { KeyedQueue } from './queue.js';
 import { SetReconciler, type ReconcileHooks } from './reconciler.js';
 import { StatusReporter } from './reporter.js';
+import { createVolumeDriver } from './volumes/index.js';
+import { VolumeManager } from './volumes/manager.js';
 
 export interface RunningAgent {
   /** Stops the loops and the HTTP API. Containers are left running. */
@@ -97,6 +99,7 @@ class Agent {
     private readonly advertise: string,
     private readonly network: NetworkPlane,
     private readonly bandwidth: number,
+    private readonly volumes: VolumeManager,
   ) {
     this.client = new WharfClient({ server: config.server, ...(config.joinToken ? { token: config.joinToken } : {}) });
     this.reporter = new StatusReporter((report) => this.client.reportStatus(config.name, report), log);
@@ -104,22 +107,26 @@ class Agent {
     if (!infraPrivilege.privileged && config.infraPrivileged === 'auto') {
       log.warn({ missing: infraPrivilege.capDrop }, 'this host lacks capabilities Docker needs for privileged containers: infra containers get all the others instead');
     }
-    this.reconciler = new SetReconciler({ engine, host: config.name, dataDir: config.dataDir, infraImage: config.infraImage, infraPrivilege, log, exits: this.exits, network });
+    this.reconciler = new SetReconciler({ engine, host: config.name, dataDir: config.dataDir, infraImage: config.infraImage, infraPrivilege, log, exits: this.exits, network, volumes });
     this.queue = new KeyedQueue((ref) => this.work(ref), config.concurrency, (ref, err) => log.error({ set: ref, err }, 'reconcile crashed'));
   }
 
-  start(): void {
+  /** `volumes`: the volume manager's retry and purge loop (started with it). */
+  start(volumes: Promise<void>): void {
     const signal = this.abort.signal;
     const { config, log } = this;
     this.loops.push(
+      volumes,
       registerLoop({
         client: this.client,
         engine: this.engine,
         host: { name: config.name, zone: config.zone, rack: config.rack, labels: config.labels },
         cpuOvercommit: config.cpuOvercommit,
+        diskOvercommit: config.diskOvercommit,
         networks: config.networks,
         bandwidth: this.bandwidth,
         dataDir: config.dataDir,
+        volumes: this.volumes,
         advertise: this.advertise,
         intervalMs: config.heartbeatIntervalSeconds * 1000,
         log,
@@ -133,6 +140,10 @@ class Agent {
       dockerEventsLoop({ engine: this.engine, log, signal, onEvent: (e) => this.onDockerEvent(e), onResubscribed: () => this.resync() }),
     );
     this.resyncTimer = setInterval(() => this.resync(), config.resyncIntervalSeconds * 1000);
+  }
+
+  get signal(): AbortSignal {
+    return this.abort.signal;
   }
 
   async stop(): Promise<void> {
@@ -333,7 +344,17 @@ export async function startAgent(input: AgentConfig = {}): Promise<RunningAgent>
   await mkdir(config.dataDir, { recursive: true });
   if (!config.joinToken) log.warn('no join token: the agent API accepts every request');
 
-  const http = createHttpServer({ engine, log, ...(config.joinToken ? { token: config.joinToken } : {}) });
+  const driver = config.volumes ?? createVolumeDriver(config);
+  const volumes = new VolumeManager({
+    driver,
+    dataDir: config.dataDir,
+    host: config.name,
+    retentionMs: config.trashRetentionSeconds * 1000,
+    log,
+    inUse: async (set) => (await engine.listSet(setRef(set))).some((c) => c.state === 'running' || c.state === 'restarting' || c.state === 'paused'),
+    ...(config.joinToken ? { token: config.joinToken } : {}),
+  });
+  const http = createHttpServer({ engine, log, volumes, ...(config.joinToken ? { token: config.joinToken } : {}) });
   const { host, port } = parseListen(config.listen);
   const addr = await listen(http, host, port);
   const url = `http://${urlHost(addr.address)}:${addr.port}`;
@@ -343,10 +364,14 @@ export async function startAgent(input: AgentConfig = {}): Promise<RunningAgent>
   const uplink = config.networks[0]?.uplink;
   const bandwidth = config.bandwidth ?? (uplink ? await network.host.uplinkSpeed(uplink) : undefined) ?? DEFAULTS.bandwidth;
 
-  const agent = new Agent(config, engine, log, advertise, network, bandwidth);
-  agent.start();
+  const agent = new Agent(config, engine, log, advertise, network, bandwidth, volumes);
+  // The pool is set up before the first heartbeat (a failure is logged and retried, never fatal).
+  agent.start((await volumes.start(agent.signal)).loop);
   log.info(
-    { host: config.name, server: config.server, listen: url, advertise, dataDir: config.dataDir, docker: config.dockerSocket, networks: config.networks, netns: config.netns, bandwidth },
+    {
+      host: config.name, server: config.server, listen: url, advertise, dataDir: config.dataDir, docker: config.dockerSocket, networks: config.networks, netns: config.netns, bandwidth,
+      volumes: { driver: driver.name, pool: driver.pool, ready: volumes.ready, ...(volumes.error ? { error: volumes.error } : {}) },
+    },
     'wharf-agent started',
   );
 

@@ -99,3 +99,34 @@ test('config: bad networks, namespaces and bandwidths are refused with a clear m
   for (const [argv, msg] of cases) assert.throws(() => parseCli(argv, {}), (e: unknown) => e instanceof ConfigError && msg.test(e.message), argv.join(' '));
   assert.throws(() => parseCli([], { WHARF_NETWORKS: 'lan:eth0' }), /WHARF_NETWORKS must be NAME=IFACE/);
 });
+
+test('config: volume driver, pool size and device, recycle-bin retention', () => {
+  const d = parseCli([], {});
+  assert.ok(d.kind === 'run');
+  const c = resolveConfig(d.config);
+  assert.equal(c.volumeDriver, 'btrfs');
+  assert.equal(c.poolSize, 20 * 1024 ** 3);
+  assert.equal(c.poolDevice, undefined);
+  assert.equal(c.trashRetentionSeconds, 7 * 86400);
+
+  const r = parseCli(['--pool-size', '4Gi', '--trash-retention', '12h', '--pool-device', '/dev/vdb'], { WHARF_POOL_SIZE: '1Ti', WHARF_VOLUME_DRIVER: 'btrfs', WHARF_TRASH_RETENTION: '1d' });
+  assert.ok(r.kind === 'run');
+  assert.equal(r.config.poolSize, 4 * 1024 ** 3);
+  assert.equal(r.config.trashRetentionSeconds, 12 * 3600);
+  assert.equal(r.config.poolDevice, '/dev/vdb');
+  const e = parseCli([], { WHARF_POOL_SIZE: '1Ti', WHARF_VOLUME_DRIVER: 'xfs', WHARF_TRASH_RETENTION: '90' });
+  assert.ok(e.kind === 'run');
+  assert.deepEqual([e.config.poolSize, e.config.volumeDriver, e.config.trashRetentionSeconds], [1024 ** 4, 'xfs', 90]);
+
+  const cases: [string[], RegExp][] = [
+    [['--volume-driver', 'zfs'], /--volume-driver must be btrfs or xfs, not "zfs"/],
+    [['--pool-size', '10Mi'], /--pool-size must be a size of at least 256Mi \(e\.g\. 20Gi\), not "10Mi"/],
+    [['--pool-size', 'big'], /--pool-size must be a size/],
+    [['--pool-device', 'vdb'], /--pool-device must be a device path like \/dev\/vdb/],
+    [['--volume-driver', 'xfs', '--pool-device', '/dev/vdb'], /--pool-device is for the btrfs pool/],
+    [['--trash-retention', '0'], /--trash-retention must be a positive duration like 7d/],
+    [['--trash-retention', 'soon'], /--trash-retention must be a positive duration/],
+  ];
+  for (const [argv, msg] of cases) assert.throws(() => parseCli(argv, {}), (x: unknown) => x instanceof ConfigError && msg.test(x.message), argv.join(' '));
+  assert.throws(() => parseCli([], { WHARF_POOL_SIZE: '1' }), /WHARF_POOL_SIZE must be a size/);
+});

@@ -6,9 +6,10 @@ import { hostname } from 'node:os';
 import { isAbsolute } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
-import { IFACE_PATTERN, NETWORK_NAME_PATTERN, type HostNetwork } from '@wharf/types';
+import { formatBytes, IFACE_PATTERN, NETWORK_NAME_PATTERN, parseBytes, type HostNetwork, type VolumeDriverName } from '@wharf/types';
 import type { Engine } from './docker/engine.js';
 import type { CommandRunner } from './network/netns.js';
+import type { VolumeDriver } from './volumes/driver.js';
 
 export interface AgentConfig {
   /** wharf-server base URL. Default http://127.0.0.1:7070 */
@@ -34,6 +35,8 @@ export interface AgentConfig {
   infraImage?: string;
   /** CPU capacity offered to the scheduler = cores × this ratio. Default 1 */
   cpuOvercommit?: number;
+  /** Disk capacity offered = (pool size − recycle bin) × this ratio: limits are caps on a shared pool. Default 1 */
+  diskOvercommit?: number;
   /** Infra containers privileged: true, false, or `auto` (privileged when the host can grant every capability). Default auto */
   infraPrivileged?: 'auto' | boolean;
   /** Full resync of every set. Default 30 */
@@ -48,14 +51,24 @@ export interface AgentConfig {
   netns?: string;
   /** Uplink capacity in Mbit/s per direction. Default: the first uplink's speed, else 1000 */
   bandwidth?: number;
+  /** How set volumes are made: btrfs subvolumes with qgroup limits, or XFS loop images. Default btrfs */
+  volumeDriver?: VolumeDriverName;
+  /** Bytes of the btrfs pool's sparse loop file `<data-dir>/pool.img`. Default 20Gi */
+  poolSize?: number;
+  /** A block device for the btrfs pool instead of the loop file (formatted only when it has no filesystem). */
+  poolDevice?: string;
+  /** How long a deleted set's volume stays in the recycle bin. Default 7 days */
+  trashRetentionSeconds?: number;
   logger?: Logger;
   /** For tests: use this engine instead of Docker on dockerSocket. */
   engine?: Engine;
   /** For tests: runs the network commands (ip, tc, iptables-restore) instead of spawning them. */
   runCommand?: CommandRunner;
+  /** For tests: this volume driver instead of btrfs or xfs. */
+  volumes?: VolumeDriver;
 }
 
-type OptionalKeys = 'joinToken' | 'advertise' | 'logger' | 'engine' | 'netns' | 'bandwidth' | 'runCommand';
+type OptionalKeys = 'joinToken' | 'advertise' | 'logger' | 'engine' | 'netns' | 'bandwidth' | 'runCommand' | 'poolDevice' | 'volumes';
 export type ResolvedConfig = Required<Omit<AgentConfig, OptionalKeys>> & Pick<AgentConfig, OptionalKeys>;
 
 export const DEFAULTS = {
@@ -68,13 +81,20 @@ export const DEFAULTS = {
   heartbeatIntervalSeconds: 5,
   infraImage: 'wharf/busybox:latest',
   cpuOvercommit: 1,
+  diskOvercommit: 1,
   infraPrivileged: 'auto' as 'auto' | boolean,
   resyncIntervalSeconds: 30,
   concurrency: 4,
   desiredWaitSeconds: 30,
   /** Mbit/s when the uplink's speed is unknown. */
   bandwidth: 1000,
+  volumeDriver: 'btrfs' as VolumeDriverName,
+  poolSize: 20 * 1024 ** 3,
+  trashRetentionSeconds: 7 * 24 * 3600,
 } as const;
+
+/** mkfs.btrfs needs a little over 100 MiB. */
+export const MIN_POOL_SIZE = 256 * 1024 ** 2;
 
 const HOST_NAME = /^[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$/;
 
@@ -89,6 +109,11 @@ export function resolveConfig(c: AgentConfig): ResolvedConfig {
     throw new ConfigError(`--netns ${r.netns} is not a network namespace file (e.g. /run/netns/NAME or /proc/PID/ns/net)`);
   }
   if (r.bandwidth !== undefined && !(r.bandwidth > 0 && Number.isFinite(r.bandwidth))) throw new ConfigError(`--bandwidth must be a positive number of Mbit/s, not "${r.bandwidth}"`);
+  if (r.volumeDriver !== 'btrfs' && r.volumeDriver !== 'xfs') throw new ConfigError(`--volume-driver must be btrfs or xfs, not "${String(r.volumeDriver)}"`);
+  if (!Number.isSafeInteger(r.poolSize) || r.poolSize < MIN_POOL_SIZE) throw new ConfigError(`--pool-size must be at least ${formatBytes(MIN_POOL_SIZE)}, not ${r.poolSize}`);
+  if (r.poolDevice !== undefined && !isAbsolute(r.poolDevice)) throw new ConfigError(`--pool-device must be a device path like /dev/vdb, not "${r.poolDevice}"`);
+  if (r.poolDevice !== undefined && r.volumeDriver === 'xfs') throw new ConfigError('--pool-device is for the btrfs pool: the xfs driver keeps one image per volume under --data-dir');
+  if (!(r.trashRetentionSeconds > 0 && Number.isFinite(r.trashRetentionSeconds))) throw new ConfigError(`--trash-retention must be a positive duration, not "${r.trashRetentionSeconds}"`);
   return r;
 }
 
@@ -121,6 +146,29 @@ function mbit(value: string | undefined, flag: string): number | undefined {
   return n;
 }
 
+function poolSize(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = parseBytes(value);
+  if (n === undefined || n < MIN_POOL_SIZE) throw new ConfigError(`${flag} must be a size of at least ${formatBytes(MIN_POOL_SIZE)} (e.g. 20Gi), not "${value}"`);
+  return n;
+}
+
+const DURATION_UNITS: Record<string, number> = { '': 1, s: 1, m: 60, h: 3600, d: 86400, w: 7 * 86400 };
+
+/** "7d", "12h", "30m", "90s", "3600" → seconds. */
+export function parseDuration(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$/.exec(value);
+  const n = m ? Number(m[1]) * (DURATION_UNITS[m[2] ?? ''] ?? NaN) : NaN;
+  if (!(n > 0)) throw new ConfigError(`${flag} must be a positive duration like 7d, 12h, 30m or a number of seconds, not "${value}"`);
+  return n;
+}
+
+function volumeDriver(value: string | undefined): VolumeDriverName | undefined {
+  if (value === undefined || value === 'btrfs' || value === 'xfs') return value;
+  throw new ConfigError(`--volume-driver must be btrfs or xfs, not "${value}"`);
+}
+
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
@@ -151,7 +199,7 @@ environment (shown in brackets); flags win.
   --rack RACK               rack [WHARF_RACK] (default ${DEFAULTS.rack})
   --label KEY=VALUE         host label, repeatable [WHARF_HOST_LABELS=k=v,k=v]
   --docker-socket PATH      Docker Engine socket [DOCKER_HOST=unix://PATH] (default ${DEFAULTS.dockerSocket})
-  --data-dir DIR            volumes and recycle bin [WHARF_AGENT_DATA_DIR] (default ${DEFAULTS.dataDir})
+  --data-dir DIR            volume pool and recycle bin [WHARF_AGENT_DATA_DIR] (default ${DEFAULTS.dataDir})
   --listen HOST:PORT        agent API address, port 0 = any free port [WHARF_AGENT_LISTEN] (default ${DEFAULTS.listen})
   --advertise URL           URL the server uses to reach this agent [WHARF_AGENT_ADVERTISE]
                             (default http://<listen address>)
@@ -159,6 +207,9 @@ environment (shown in brackets); flags win.
   --infra-image IMAGE       image of every set's infra container [WHARF_INFRA_IMAGE] (default ${DEFAULTS.infraImage})
   --cpu-overcommit RATIO    CPU capacity offered to the scheduler = cores × RATIO [WHARF_CPU_OVERCOMMIT]
                             (default ${DEFAULTS.cpuOvercommit}; memory is never overcommitted)
+  --disk-overcommit RATIO   disk capacity offered = (pool size − recycle bin) × RATIO [WHARF_DISK_OVERCOMMIT]
+                            (default ${DEFAULTS.diskOvercommit}; volume limits are caps on one shared pool:
+                            above 1, volumes together may fill the pool, never the host disk)
   --infra-privileged auto|true|false
                             run infra containers privileged [WHARF_INFRA_PRIVILEGED] (default auto:
                             privileged unless this host lacks a capability Docker would need)
@@ -168,6 +219,16 @@ environment (shown in brackets); flags win.
                             commands run there with nsenter --net=PATH [WHARF_NETNS] (default: the agent's own)
   --bandwidth MBIT          uplink capacity, Mbit/s per direction [WHARF_BANDWIDTH]
                             (default: the first uplink's speed, else ${DEFAULTS.bandwidth})
+  --volume-driver btrfs|xfs how set volumes are made [WHARF_VOLUME_DRIVER] (default ${DEFAULTS.volumeDriver}):
+                            btrfs: a subvolume per volume with a qgroup hard limit, in one pool;
+                            xfs: a sparse XFS image per volume (at least 300Mi; grows, never shrinks;
+                            no snapshots)
+  --pool-size SIZE          size of the btrfs pool's sparse loop file DATA-DIR/pool.img [WHARF_POOL_SIZE]
+                            (default ${formatBytes(DEFAULTS.poolSize)}; a larger size grows it at the next start)
+  --pool-device DEVICE      put the btrfs pool on this block device instead (formatted only when it
+                            holds no filesystem) [WHARF_POOL_DEVICE]
+  --trash-retention TIME    how long deleted volumes stay in the recycle bin, e.g. 7d, 12h
+                            [WHARF_TRASH_RETENTION] (default 7d)
   --log-level LEVEL         trace|debug|info|warn|error [WHARF_LOG_LEVEL] (default info)
   -h, --help                show this help
   -v, --version             print the version
@@ -243,9 +304,14 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliResult {
         'infra-image': { type: 'string' },
         'infra-privileged': { type: 'string' },
         'cpu-overcommit': { type: 'string' },
+        'disk-overcommit': { type: 'string' },
         network: { type: 'string', multiple: true },
         netns: { type: 'string' },
         bandwidth: { type: 'string' },
+        'volume-driver': { type: 'string' },
+        'pool-size': { type: 'string' },
+        'pool-device': { type: 'string' },
+        'trash-retention': { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
@@ -282,9 +348,14 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliResult {
     infraImage: values['infra-image'] ?? env.WHARF_INFRA_IMAGE,
     infraPrivileged: privilegeSetting(values['infra-privileged'] ?? env.WHARF_INFRA_PRIVILEGED),
     cpuOvercommit: ratio(values['cpu-overcommit'] ?? env.WHARF_CPU_OVERCOMMIT, '--cpu-overcommit'),
+    diskOvercommit: ratio(values['disk-overcommit'] ?? env.WHARF_DISK_OVERCOMMIT, '--disk-overcommit'),
     networks: values.network ? parseNetworks(values.network, '--network') : parseNetworks(envNetworks, 'WHARF_NETWORKS'),
     netns: values.netns ?? (env.WHARF_NETNS || undefined),
     bandwidth: mbit(values.bandwidth ?? env.WHARF_BANDWIDTH, '--bandwidth'),
+    volumeDriver: volumeDriver(values['volume-driver'] ?? (env.WHARF_VOLUME_DRIVER || undefined)),
+    poolSize: poolSize(values['pool-size'] ?? (env.WHARF_POOL_SIZE || undefined), values['pool-size'] !== undefined ? '--pool-size' : 'WHARF_POOL_SIZE'),
+    poolDevice: values['pool-device'] ?? (env.WHARF_POOL_DEVICE || undefined),
+    trashRetentionSeconds: parseDuration(values['trash-retention'] ?? (env.WHARF_TRASH_RETENTION || undefined), values['trash-retention'] !== undefined ? '--trash-retention' : 'WHARF_TRASH_RETENTION'),
   };
   resolveConfig(config);
   return { kind: 'run', config, logLevel: values['log-level'] ?? env.WHARF_LOG_LEVEL ?? 'info' };

@@ -1,18 +1,23 @@
 /**
- * The agent's HTTP API, reached by wharf-server (logs today; exec later). Bearer auth
- * with the join token. Only containers labelled wharf.managed=true are served.
+ * The agent's HTTP API, reached by wharf-server (logs, volumes; exec later) and by
+ * other agents (volume exports). Bearer auth with the join token. Only containers
+ * labelled wharf.managed=true are served.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { WHARF_VERSION, WharfError } from '@wharf/types';
 import type { Engine } from './docker/engine.js';
+import type { VolumeManager } from './volumes/manager.js';
+import { serveVolumes } from './volumes/routes.js';
 
 export interface HttpOptions {
   engine: Engine;
   /** Without a token every request is accepted (development only). */
   token?: string;
   log: Logger;
+  /** Serves /v1/volumes and /v1/trash (see volumes/routes.ts). */
+  volumes?: VolumeManager;
 }
 
 function sendError(res: ServerResponse, err: WharfError): void {
@@ -61,7 +66,7 @@ async function serveLogs(engine: Engine, id: string, url: URL, req: IncomingMess
 }
 
 export function createHttpServer(opts: HttpOptions): Server {
-  const { engine, token, log } = opts;
+  const { engine, token, log, volumes } = opts;
   return createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://agent');
     const handle = async (): Promise<void> => {
@@ -78,6 +83,7 @@ export function createHttpServer(opts: HttpOptions): Server {
         await serveLogs(engine, decodeURIComponent(logs[1]), url, req, res);
         return;
       }
+      if (volumes && (await serveVolumes(volumes, log, req, res, url))) return;
       throw new WharfError('NOT_FOUND', `no route ${req.method ?? ''} ${url.pathname}`);
     };
     handle().catch((err: unknown) => {

@@ -13,6 +13,7 @@ import type { CommandRunner } from './network/netns.js';
 import { SetReconciler, type ReportedStatus } from './reconciler.js';
 import { RecordingRunner } from './testing/recording-runner.js';
 import { setObject as fixture } from './testing/fixtures.js';
+import { testVolumes } from './testing/dir-volumes.js';
 
 const INFRA = 'wharf/busybox:latest';
 const attachments: NetworkAttachment[] = [
@@ -47,7 +48,8 @@ async function setup() {
     return rec.run(argv, opts);
   };
   const network = new NetworkPlane({ engine, runner: run, hostNetns: '/run/netns/h1' });
-  const reconciler = new SetReconciler({ engine, host: 'h1', dataDir, infraImage: INFRA, log: pino({ level: 'silent' }), exits: new ExitTracker(), network });
+  const { volumes } = await testVolumes(dataDir);
+  const reconciler = new SetReconciler({ engine, host: 'h1', dataDir, infraImage: INFRA, log: pino({ level: 'silent' }), exits: new ExitTracker(), network, volumes });
   const events: SetEvent[] = [];
   const hooks = { onEvent: (e: SetEvent) => events.push(e) };
   return { engine, rec, reconciler, events, hooks, cleanup: () => rm(dataDir, { recursive: true, force: true }) };

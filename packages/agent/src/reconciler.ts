@@ -14,7 +14,7 @@ import { containerStatus, degradedMessage, derivePhase } from './status.js';
 import type { InfraPrivilege } from './privilege.js';
 import { NetworkPlane, type SetNetworkContext } from './network/plane.js';
 import type { Bandwidth } from './network/tc.js';
-import { ensureVolume, recycleVolume } from './volumes.js';
+import type { VolumeManager } from './volumes/manager.js';
 
 export type ReportedStatus = NonNullable<SetReport['status']>;
 
@@ -31,6 +31,8 @@ export interface ReconcilerOptions {
   stopTimeoutSeconds?: number;
   /** Docker networks, set namespaces. Default: one on `engine`, commands in the agent's own namespace. */
   network?: NetworkPlane;
+  /** The host's volumes: every set's volume is ensured (with its limit) before its containers. */
+  volumes: VolumeManager;
 }
 
 export interface ReconcileHooks {
@@ -101,10 +103,11 @@ export class SetReconciler {
       if (!resolved.ok) throw new Error(`invalid spec: ${resolved.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
       desired = desiredSet(set, resolved.set, this.opts);
       reason = 'VolumeFailed';
-      await ensureVolume(desired.volumePath);
+      // The volume and its limit (the set's disk): a changed size applies online, no container is touched.
+      for (const e of await this.opts.volumes.ensure(identity, resolved.set.diskBytes)) this.event(run, e.type, e.reason, e.message);
     } catch (err) {
       run.failed = true;
-      run.message = reason === 'VolumeFailed' ? `cannot create the volume directory: ${errorText(err)}` : errorText(err);
+      run.message = reason === 'VolumeFailed' ? `cannot set up the volume: ${errorText(err)}` : errorText(err);
       this.event(run, 'Warning', reason, run.message);
       return { report: { status: this.observedOnlyStatus(run, observed) }, ok: false, actions: [] };
     }
@@ -334,10 +337,10 @@ export class SetReconciler {
 
   private async recycle(run: Run): Promise<boolean> {
     try {
-      const to = await recycleVolume(this.opts.dataDir, run.identity);
-      if (to) {
+      const entry = await this.opts.volumes.recycle(run.identity);
+      if (entry) {
         run.removedSomething = true;
-        run.message = `volume moved to ${to}`;
+        run.message = `volume moved to the recycle bin as ${entry.trashId}`;
       }
       return true;
     } catch (err) {

@@ -18,6 +18,8 @@ import { registerHostCommands } from './commands/hosts.js';
 import { registerVersion } from './commands/version.js';
 import { registerNetwork } from './commands/network.js';
 import { registerPolicy } from './commands/policy.js';
+import { registerSet } from './commands/set.js';
+import { registerVolume } from './commands/volume.js';
 import { createContext, type Context, type GlobalFlags, type Io } from './context.js';
 import { describeError } from './errors.js';
 
@@ -54,6 +56,7 @@ export function createProgram(makeContext: (flags: () => GlobalFlags) => Context
           ['wharf --server http://10.0.0.5:7070 get hosts', 'talk to another server'],
           ['wharf --tenant team-a get sets', "another tenant's sets"],
           ['wharf network ls', 'platform networks with used and free addresses'],
+          ['wharf volume ls', 'set volumes with usage and quota'],
         ]),
     );
 
@@ -67,6 +70,8 @@ export function createProgram(makeContext: (flags: () => GlobalFlags) => Context
   registerHostCommands(program, ctx);
   registerNetwork(program, ctx);
   registerPolicy(program, ctx);
+  registerVolume(program, ctx);
+  registerSet(program, ctx);
   registerVersion(program, ctx);
   return { program, ctx };
 }

@@ -126,3 +126,39 @@ test('policies: apply PUTs the spec under its appkey and name; delete and missin
   await assert.rejects(c.applyPolicy({ appkey: 'com.x' } as never), (e: unknown) => e instanceof WharfError && e.code === 'VALIDATION_FAILED' && e.message === 'name: is required');
   assert.equal(seen.length, before, 'nothing is sent for a policy without a name');
 });
+
+test('volumes, snapshots, recycle bins and moves: tenant-scoped routes and bodies', async () => {
+  const c = new WharfClient({ server: url, tenant: 'team-a' });
+  const calls: [() => Promise<unknown>, string, string, unknown?][] = [
+    [() => c.listVolumes(), 'GET', '/v1/volumes?tenant=team-a'],
+    [() => c.listVolumes({ appkey: 'com.x' }), 'GET', '/v1/volumes?appkey=com.x&tenant=team-a'],
+    [() => c.getVolume('com.x', 1), 'GET', '/v1/volumes/com.x/1?tenant=team-a'],
+    [() => c.resizeVolume('com.x', 1, '20Gi'), 'POST', '/v1/volumes/com.x/1/resize?tenant=team-a', { size: '20Gi' }],
+    [() => c.listSnapshots('com.x', 1), 'GET', '/v1/volumes/com.x/1/snapshots?tenant=team-a'],
+    [() => c.createSnapshot('com.x', 1), 'POST', '/v1/volumes/com.x/1/snapshots?tenant=team-a', {}],
+    [() => c.createSnapshot('com.x', 1, 'pre'), 'POST', '/v1/volumes/com.x/1/snapshots?tenant=team-a', { name: 'pre' }],
+    [() => c.restoreSnapshot('com.x', 1, 'pre'), 'POST', '/v1/volumes/com.x/1/snapshots/pre/restore?tenant=team-a'],
+    [() => c.deleteSnapshot('com.x', 1, 'pre'), 'DELETE', '/v1/volumes/com.x/1/snapshots/pre?tenant=team-a'],
+    [() => c.restoreTrash('h1', 'abc', { appkey: 'com.x', id: 2 }), 'POST', '/v1/trash/h1/abc/restore?tenant=team-a', { appkey: 'com.x', id: '2' }],
+    [() => c.purgeTrash('h1', 'abc'), 'DELETE', '/v1/trash/h1/abc?tenant=team-a'],
+    [() => c.purgeTrash('h1'), 'DELETE', '/v1/trash/h1?tenant=team-a'],
+    [() => c.moveSet('com.x', 1, 'h2'), 'POST', '/v1/sets/com.x/1/move?tenant=team-a', { host: 'h2' }],
+  ];
+  for (const [call, method, path, body] of calls) {
+    await call();
+    assert.deepEqual([last().method, last().url], [method, path]);
+    if (body !== undefined) assert.deepEqual(JSON.parse(last().body), body);
+  }
+  replies.push({ status: 200, body: [{ trashId: 'abc', host: 'h1' }] });
+  const trash = await c.listTrash({ host: 'h1' });
+  assert.equal(last().url, '/v1/trash?host=h1&tenant=team-a');
+  assert.deepEqual(trash, { entries: [{ trashId: 'abc', host: 'h1' }], unreachable: [] });
+
+  const exp = await c.exportVolume('com.x', 1);
+  assert.equal(last().url, '/v1/volumes/com.x/1/export?tenant=team-a');
+  let text = '';
+  for await (const chunk of exp.chunks) text += new TextDecoder().decode(chunk);
+  assert.equal(text, '{}');
+  assert.equal(exp.length, undefined, 'the test server sends no content-length');
+  assert.equal(exp.filename, 'com.x-1.tar');
+});

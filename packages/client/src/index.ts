@@ -16,6 +16,9 @@ import {
   type SetEvent,
   type SetView,
   type StatusReport,
+  type TrashEntry,
+  type VolumeSnapshot,
+  type VolumeView,
 } from '@wharf/types';
 
 export interface ClientOptions {
@@ -53,8 +56,38 @@ export interface LogOptions {
   signal?: AbortSignal;
 }
 
+/** What `listTrash` answers: the entries, and the hosts whose agent did not answer (their bins are not listed). */
+export interface TrashList {
+  entries: TrashEntry[];
+  unreachable: string[];
+}
+
+/** What a purge removed: how many volumes, and the bytes they held. */
+export interface PurgeResult {
+  purged: number;
+  bytes: number;
+}
+
+/** A volume download: its length when the server knows it, a file name, and the bytes as they come. */
+export interface VolumeExport {
+  length?: number;
+  /** What the volume holds: about the size of the archive, when the length is unknown. */
+  used?: number;
+  filename: string;
+  chunks: AsyncIterable<Uint8Array>;
+}
+
+/** How long a move may take by default: the volume is copied between hosts before the answer. */
+export const MOVE_TIMEOUT_MS = 24 * 3600_000;
+/** Longest timer Node accepts: "no timeout" for streams. */
+const NO_TIMEOUT_MS = 2 ** 31 - 1;
+
 function setPath(appkey: string, id: string | number): string {
   return `/v1/sets/${encodeURIComponent(appkey)}/${encodeURIComponent(String(id))}`;
+}
+
+function volumePath(appkey: string, id: string | number): string {
+  return `/v1/volumes/${encodeURIComponent(appkey)}/${encodeURIComponent(String(id))}`;
 }
 
 function policyPath(appkey: string, name: string): string {
@@ -183,6 +216,84 @@ export class WharfClient {
     if (!res.body) return;
     const decoder = new TextDecoder();
     for await (const chunk of res.body) yield decoder.decode(chunk as Uint8Array, { stream: true });
+  }
+
+  /**
+   * Moves a stopped set, with its volume, to `host`: the target's agent copies the
+   * volume and both sides' checksums must agree before the set is placed there and
+   * started. Answers when the copy is done (the request may take long: no 30 s timeout).
+   */
+  moveSet(appkey: string, id: string | number, host: string, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<SetView> {
+    return this.request('POST', this.scoped(`${setPath(appkey, id)}/move`), { host }, { timeoutMs: opts.timeoutMs ?? MOVE_TIMEOUT_MS, ...(opts.signal ? { signal: opts.signal } : {}) });
+  }
+
+  // ---- volumes (tenant-scoped) ----
+
+  /** The volume of every set (of one app), with usage from the hosts' last heartbeats. */
+  listVolumes(filter: { appkey?: string } = {}): Promise<VolumeView[]> {
+    return this.request('GET', this.scoped('/v1/volumes', { appkey: filter.appkey || undefined }));
+  }
+
+  /** One set's volume, with `snapshots` when its host answered. */
+  getVolume(appkey: string, id: string | number): Promise<VolumeView> {
+    return this.request('GET', this.scoped(volumePath(appkey, id)));
+  }
+
+  /** Resizes online; `size` like "20Gi" (or bytes). INSUFFICIENT_DISK, VOLUME_TOO_SMALL, VOLUME_OP_UNSUPPORTED. */
+  resizeVolume(appkey: string, id: string | number, size: string | number): Promise<VolumeView> {
+    return this.request('POST', this.scoped(`${volumePath(appkey, id)}/resize`), { size });
+  }
+
+  listSnapshots(appkey: string, id: string | number): Promise<VolumeSnapshot[]> {
+    return this.request('GET', this.scoped(`${volumePath(appkey, id)}/snapshots`));
+  }
+
+  /** Without a name the agent picks one. */
+  createSnapshot(appkey: string, id: string | number, name?: string): Promise<VolumeSnapshot> {
+    return this.request('POST', this.scoped(`${volumePath(appkey, id)}/snapshots`), name !== undefined ? { name } : {});
+  }
+
+  /** Rolls the volume back; the set must be stopped (VOLUME_IN_USE). */
+  restoreSnapshot(appkey: string, id: string | number, name: string): Promise<VolumeView> {
+    return this.request('POST', this.scoped(`${volumePath(appkey, id)}/snapshots/${encodeURIComponent(name)}/restore`));
+  }
+
+  async deleteSnapshot(appkey: string, id: string | number, name: string): Promise<void> {
+    await this.request('DELETE', this.scoped(`${volumePath(appkey, id)}/snapshots/${encodeURIComponent(name)}`));
+  }
+
+  /** Downloads the volume as a tar archive. Only `signal` ends the transfer. */
+  async exportVolume(appkey: string, id: string | number, opts: { signal?: AbortSignal } = {}): Promise<VolumeExport> {
+    const res = await this.raw('GET', this.scoped(`${volumePath(appkey, id)}/export`), { ...(opts.signal ? { signal: opts.signal } : {}), timeoutMs: NO_TIMEOUT_MS });
+    const length = Number(res.headers.get('content-length') ?? NaN);
+    const used = Number(res.headers.get('x-wharf-volume-used') ?? NaN);
+    const filename = /filename="?([^";]+)"?/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? `${appkey}-${id}.tar`;
+    const body = res.body;
+    async function* chunks(): AsyncGenerator<Uint8Array> {
+      if (!body) return;
+      for await (const chunk of body) yield chunk as Uint8Array;
+    }
+    return { ...(Number.isFinite(length) ? { length } : {}), ...(Number.isFinite(used) ? { used } : {}), filename, chunks: chunks() };
+  }
+
+  // ---- recycle bins (tenant-scoped) ----
+
+  /** The tenant's deleted volumes on every ready host (or one). */
+  async listTrash(opts: { host?: string } = {}): Promise<TrashList> {
+    const res = await this.raw('GET', this.scoped('/v1/trash', { host: opts.host }));
+    const unreachable = (res.headers.get('x-wharf-unreachable-hosts') ?? '').split(',').filter(Boolean);
+    return { entries: (await res.json()) as TrashEntry[], unreachable };
+  }
+
+  /** Restores a deleted volume into a stopped set of the same app on the same host. */
+  restoreTrash(host: string, trashId: string, to: { appkey: string; id: string | number }): Promise<VolumeView> {
+    return this.request('POST', this.scoped(`/v1/trash/${encodeURIComponent(host)}/${encodeURIComponent(trashId)}/restore`), { appkey: to.appkey, id: String(to.id) });
+  }
+
+  /** Purges one volume from a host's recycle bin, or (without `trashId`) every volume of the tenant there. */
+  purgeTrash(host: string, trashId?: string): Promise<PurgeResult> {
+    const path = `/v1/trash/${encodeURIComponent(host)}${trashId !== undefined ? `/${encodeURIComponent(trashId)}` : ''}`;
+    return this.request('DELETE', this.scoped(path));
   }
 
   // ---- hosts ----

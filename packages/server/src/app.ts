@@ -17,6 +17,8 @@ import { hostRoutes } from './api/hosts.js';
 import { logRoutes } from './api/logs.js';
 import { networkRoutes } from './api/networks.js';
 import { policyRoutes } from './api/policies.js';
+import { volumeRoutes } from './api/volumes.js';
+import { moveRoutes } from './api/move.js';
 
 export async function buildApp(ctx: ApiContext, logger: Logger): Promise<App> {
   const app = Fastify({
@@ -40,7 +42,7 @@ export async function buildApp(ctx: ApiContext, logger: Logger): Promise<App> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'Wharf API', version: WHARF_VERSION, description: 'Container cluster management: sets, hosts, networks, policies and the agent protocol.' },
+      info: { title: 'Wharf API', version: WHARF_VERSION, description: 'Container cluster management: sets, hosts, volumes, networks, policies and the agent protocol.' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
@@ -60,5 +62,7 @@ export async function buildApp(ctx: ApiContext, logger: Logger): Promise<App> {
   logRoutes(app, ctx);
   networkRoutes(app, ctx);
   policyRoutes(app, ctx);
+  volumeRoutes(app, ctx);
+  moveRoutes(app, ctx);
   return app;
 }

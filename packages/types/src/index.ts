@@ -4,6 +4,7 @@ export * from './labels.js';
 export * from './patterns.js';
 export * from './set-spec.js';
 export * from './network.js';
+export * from './volume.js';
 export * from './ipv4.js';
 export * from './resolve.js';
 export * from './objects.js';

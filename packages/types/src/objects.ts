@@ -5,6 +5,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { SetSpec } from './set-spec.js';
 import { HostNetwork, NetworkAttachment, SetFirewall, SetIp } from './network.js';
+import { VolumePool, VolumeUsage } from './volume.js';
 
 export const DEFAULT_TENANT = 'default';
 
@@ -132,6 +133,10 @@ export const HostRegistration = Type.Object({
   images: Type.Optional(Type.Array(Type.String())),
   /** Platform networks the host reaches, and through which uplink. */
   networks: Type.Optional(Type.Array(HostNetwork)),
+  /** The volume pool (its size is capacity.disk less the recycle bin). */
+  pool: Type.Optional(VolumePool),
+  /** Usage of every set volume on the host. */
+  volumes: Type.Optional(Type.Array(VolumeUsage)),
 });
 export type HostRegistration = Static<typeof HostRegistration>;
 

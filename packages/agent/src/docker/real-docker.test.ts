@@ -14,6 +14,8 @@ import { resolvePrivilege } from '../privilege.js';
 import { SetReconciler, type ReconcileResult, type ReportedStatus } from '../reconciler.js';
 import { DockerodeEngine } from './dockerode-engine.js';
 import { setObject as fixture } from '../testing/fixtures.js';
+import { testVolumes } from '../testing/dir-volumes.js';
+import type { VolumeManager } from '../volumes/manager.js';
 
 const enabled = process.env.WHARF_DOCKER_TESTS === '1';
 const IMAGE = 'wharf/busybox:latest';
@@ -21,6 +23,7 @@ const socket = process.env.DOCKER_HOST?.startsWith('unix://') ? process.env.DOCK
 const engine = new DockerodeEngine(socket);
 let dataDir = '';
 let reconciler: SetReconciler;
+let volumes: VolumeManager;
 const infraPrivilege = resolvePrivilege('auto');
 const events: SetEvent[] = [];
 const hooks = { onEvent: (e: SetEvent) => events.push(e) };
@@ -66,7 +69,9 @@ before(async () => {
   if (!enabled) return;
   await cleanup();
   dataDir = await mkdtemp(join(tmpdir(), 'wharf-agent-docker-'));
-  reconciler = new SetReconciler({ engine, host: 'local', dataDir, infraImage: IMAGE, infraPrivilege, log: pino({ level: 'silent' }), exits: new ExitTracker() });
+  // Plain directories: the real volume drivers have their own test (volumes/real-volumes.test.ts).
+  ({ volumes } = await testVolumes(dataDir));
+  reconciler = new SetReconciler({ engine, host: 'local', dataDir, infraImage: IMAGE, infraPrivilege, log: pino({ level: 'silent' }), exits: new ExitTracker(), volumes });
 });
 
 after(async () => {
@@ -115,7 +120,7 @@ test('real docker: a 2-container set comes up in order, shares net/IPC/volume, h
   assert.deepEqual(ids(statusOf(again)), ids(st));
 
   // Reconciling from a new reconciler (an agent restart) adopts everything by labels.
-  const fresh = new SetReconciler({ engine, host: 'local', dataDir, infraImage: IMAGE, infraPrivilege, log: pino({ level: 'silent' }), exits: new ExitTracker() });
+  const fresh = new SetReconciler({ engine, host: 'local', dataDir, infraImage: IMAGE, infraPrivilege, log: pino({ level: 'silent' }), exits: new ExitTracker(), volumes });
   const adopted = await fresh.reconcile(setObject(), hooks);
   assert.deepEqual(adopted.actions, []);
   assert.deepEqual(ids(statusOf(adopted)), ids(st));
@@ -169,7 +174,7 @@ test('real docker: restartRequestedAt restarts everything once; stop; delete rec
   const deleted = await reconciler.reconcile(spec({ deleting: true }), hooks);
   assert.deepEqual(deleted.report, { deleted: true });
   assert.equal((await engine.docker.listContainers({ all: true, filters: { label: ['wharf.set=wharftest/demo/1'] } })).length, 0);
-  const bin = await readdir(join(dataDir, 'recycle'));
+  const bin = (await readdir(join(dataDir, 'recycle'))).filter((n) => !n.endsWith('.json'));
   assert.equal(bin.length, 1);
   assert.equal(await readFile(join(dataDir, 'recycle', bin[0]!, 'hello'), 'utf8'), 'shared\n');
 });

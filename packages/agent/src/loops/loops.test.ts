@@ -6,6 +6,7 @@ import { FakeEngine } from '../docker/fake-engine.js';
 import { FailureLog } from '../failure-log.js';
 import { desiredLoop } from './desired.js';
 import { dockerEventsLoop } from './docker-events.js';
+import { hostRegistration } from './register.js';
 
 const silent = pino({ level: 'silent' });
 
@@ -61,4 +62,20 @@ test('failure log: one line per kind of failure, one when it recovers', () => {
   f.ok();
   f.ok();
   assert.deepEqual(lines, ['warn registration failed; retrying', 'warn registration failed; retrying', 'info registration recovered']);
+});
+
+test('heartbeat: disk is the pool less its recycle bin, with the pool and every volume; 0 while the pool is not ready', async () => {
+  const engine = new FakeEngine(['img']);
+  const base = { engine, host: { name: 'h1', zone: 'z', rack: 'r', labels: {} }, dataDir: '/tmp', advertise: 'http://a', cpuOvercommit: 1, networks: [], bandwidth: 1000 };
+  const pool = { driver: 'btrfs' as const, size: 4000, used: 1500, free: 2500, trash: 500, trashCount: 2 };
+  const volumes = [{ tenant: 't', appkey: 'a', id: '1', driver: 'btrfs' as const, used: 1000, quota: 2000, path: '/tmp/volumes/t/a/1' }];
+  const reg = await hostRegistration({ ...base, volumes: { report: async () => ({ pool, volumes }) } });
+  assert.equal(reg.capacity.disk, 3500);
+  assert.equal(reg.used?.disk, 1500);
+  assert.deepEqual(reg.pool, pool);
+  assert.deepEqual(reg.volumes, volumes);
+  const down = await hostRegistration({ ...base, volumes: { report: async () => undefined } });
+  assert.deepEqual([down.capacity.disk, down.used?.disk, down.pool, down.volumes], [0, 0, undefined, undefined]);
+  const plain = await hostRegistration(base);
+  assert.ok(plain.capacity.disk > 0, 'without a volume manager: the filesystem of the data dir');
 });

@@ -23,6 +23,7 @@ import { SetReconciler, type ReconcileResult, type ReportedStatus } from '../rec
 import { setObject as fixture } from '../testing/fixtures.js';
 import { execRunner, Netns, processNetns } from './netns.js';
 import { NetworkPlane } from './plane.js';
+import { testVolumes } from '../testing/dir-volumes.js';
 
 const enabled = process.env.WHARF_DOCKER_TESTS === '1';
 const skip = !enabled && 'set WHARF_DOCKER_TESTS=1 (run under e2e/dist/harness/with-docker.js)';
@@ -113,7 +114,8 @@ before(async () => {
   await host.run(['ip', 'addr', 'add', `${HOST_IP}/24`, 'dev', 'wt0']);
   dataDir = await mkdtemp(join(tmpdir(), 'wharf-agent-net-'));
   network = new NetworkPlane({ engine, hostNetns: hostNs });
-  reconciler = new SetReconciler({ engine, host: 'local', dataDir, infraImage: IMAGE, infraPrivilege: resolvePrivilege('auto'), log: pino({ level: 'silent' }), exits: new ExitTracker(), network });
+  const { volumes } = await testVolumes(dataDir);
+  reconciler = new SetReconciler({ engine, host: 'local', dataDir, infraImage: IMAGE, infraPrivilege: resolvePrivilege('auto'), log: pino({ level: 'silent' }), exits: new ExitTracker(), network, volumes });
 });
 
 after(async () => {

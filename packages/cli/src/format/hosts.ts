@@ -4,9 +4,10 @@ import { age } from './age.js';
 import { fields, when } from './fields.js';
 import { cell, renderTable } from './table.js';
 import { formatCores, formatMbit } from './units.js';
+import { poolCell, poolText } from './volumes.js';
 
 export const HOST_COLUMNS = ['NAME', 'STATE', 'ZONE', 'RACK', 'CPU', 'MEMORY', 'SETS', 'AGE'] as const;
-export const HOST_WIDE_COLUMNS = [...HOST_COLUMNS, 'DISK', 'BANDWIDTH', 'NETWORKS', 'HEARTBEAT', 'AGENT', 'DOCKER', 'LABELS', 'IN USE'] as const;
+export const HOST_WIDE_COLUMNS = [...HOST_COLUMNS, 'DISK', 'POOL', 'BANDWIDTH', 'NETWORKS', 'HEARTBEAT', 'AGENT', 'DOCKER', 'LABELS', 'IN USE'] as const;
 
 /** Where an override made by `wharf host set` is shown. */
 export const OVERRIDE_NOTE = 'set by wharf host set';
@@ -51,6 +52,7 @@ export function hostRow(h: Host, wide: boolean, now: number): string[] {
   return [
     ...row,
     `${bar(h.allocated.disk, h.capacity.disk)} ${formatBytes(h.allocated.disk)}/${formatBytes(h.capacity.disk)}`,
+    poolCell(h.pool),
     bandwidthUse(h),
     cell(hostNetworks(h)),
     `${age(h.lastHeartbeat, now)} ago`,
@@ -87,6 +89,7 @@ export function describeHost(h: Host, networks: NetworkView[] | Error, now: numb
       ['Registered', when(h.registeredAt, now)],
       ['Heartbeat', when(h.lastHeartbeat, now)],
       ['Sets', String(h.sets)],
+      ['Volume pool', poolText(h.pool, h.name)],
       ['Drain', drain],
     ]),
   );

@@ -42,10 +42,12 @@ test('get hosts: columns, allocated/capacity and cordon', () => {
   assert.deepEqual(columns(lines[1] ?? ''), ['h0', 'not-ready,cordoned', 'dc1', 'r1', '███░░░░░ 2.5/8', '██░░░░░░ 4Gi/16Gi', '3', '2d']);
   assert.deepEqual(columns(lines[2] ?? ''), ['h1', 'ready', 'dc1', 'r1', '███░░░░░ 2.5/8', '██░░░░░░ 4Gi/16Gi', '3', '2d']);
   const wide = renderHosts([makeHost()], true, T0).split('\n');
-  assert.deepEqual(columns(wide[0] ?? '').slice(8), ['DISK', 'BANDWIDTH', 'NETWORKS', 'HEARTBEAT', 'AGENT', 'DOCKER', 'LABELS', 'IN USE']);
-  assert.deepEqual(columns(wide[1] ?? '').slice(8), ['█░░░░░░░ 10Gi/100Gi', '██░░░░░░ 2500/10000 Mbit/s', 'net1=eth0', '3s ago', '0.1.0', '20.10.24', 'ssd=true', '-']);
+  assert.deepEqual(columns(wide[0] ?? '').slice(8), ['DISK', 'POOL', 'BANDWIDTH', 'NETWORKS', 'HEARTBEAT', 'AGENT', 'DOCKER', 'LABELS', 'IN USE']);
+  assert.deepEqual(columns(wide[1] ?? '').slice(8), ['█░░░░░░░ 10Gi/100Gi', '-', '██░░░░░░ 2500/10000 Mbit/s', 'net1=eth0', '3s ago', '0.1.0', '20.10.24', 'ssd=true', '-']);
   const two = renderHosts([makeHost({ networks: [{ name: 'net1', uplink: 'eth0' }, { name: 'v20', uplink: 'bond0' }] })], true, T0).split('\n');
-  assert.equal(columns(two[1] ?? '')[10], 'net1=eth0,v20=bond0');
+  assert.equal(columns(two[1] ?? '')[11], 'net1=eth0,v20=bond0');
+  const pooled = renderHosts([makeHost({ pool: { driver: 'btrfs', size: 100 * 1024 ** 3, used: 12 * 1024 ** 3, free: 88 * 1024 ** 3, trash: 2 * 1024 ** 3, trashCount: 3 } })], true, T0).split('\n');
+  assert.equal(columns(pooled[1] ?? '')[9], 'btrfs 12Gi/100Gi, bin 2Gi (3)');
 });
 
 test('host bandwidth: allocated/capacity, unlimited without a declared capacity', () => {

@@ -2,7 +2,8 @@
  * A tiny stand-in for wharf-server, for the CLI's end-to-end tests: just the
  * routes the CLI uses, with a pretend agent that moves a set one step towards
  * running (or towards gone) on every GET of it, a pretend IPAM that gives sets
- * addresses of the networks, hosts with settings, and network policies. Sets and
+ * addresses of the networks, hosts with settings, network policies, volumes (usage,
+ * resize, snapshots, export), recycle bins and moves. Sets and
  * policies are kept per tenant (`?tenant=`, default "default").
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -24,8 +25,13 @@ import {
   type NetworkPolicySpec,
   type NetworkSpec,
   type NetworkView,
+  type SetEvent,
   type SetSpec,
   type SetView,
+  type TrashEntry,
+  type VolumeSnapshot,
+  type VolumeView,
+  parseBytes,
 } from '@wharf/types';
 
 export interface RecordedRequest {
@@ -33,6 +39,13 @@ export interface RecordedRequest {
   url: string;
   authorization?: string;
   body: string;
+}
+
+/** What the pretend agents know of a set's volume. */
+export interface FakeVolume {
+  used: number;
+  quota: number;
+  snapshots: VolumeSnapshot[];
 }
 
 /** A host as its agent declares it, and what `wharf host set` overrides. */
@@ -53,6 +66,21 @@ export interface FakeServer {
   /** By `tenant/appkey/name`. */
   policies: Map<string, NetworkPolicy>;
   requests: RecordedRequest[];
+  /** Volume usage by `tenant/appkey/id` (sets without an entry have none reported). */
+  volumes: Map<string, FakeVolume>;
+  /** Every host's recycle bin. */
+  trash: TrashEntry[];
+  /** Hosts named as not answering by `GET /v1/trash`. */
+  unreachableHosts: string[];
+  /** What `export` streams (in chunks of 64 KiB). */
+  exportData: Buffer;
+  /** Events by `tenant/appkey/id` (`GET …/events`; none by default). */
+  events: Map<string, SetEvent[]>;
+  /**
+   * How the pretend move ends: `drop` cuts the connection after moving the set (a
+   * client that gave up waiting), `drop-and-fail` cuts it and records a MoveFailed event instead.
+   */
+  moveBehaviour: 'normal' | 'drop' | 'drop-and-fail';
   close(): Promise<void>;
 }
 
@@ -93,7 +121,7 @@ function step(v: SetView): void {
   if (v.observedGeneration < v.generation) {
     v.observedGeneration = v.generation;
     v.status = 'starting';
-    v.host = 'h1';
+    v.host ??= 'h1';
     v.containers = [
       { name: 'infra', role: 'infra', index: 0, image: 'wharf/busybox:latest', state: 'running', restartCount: 0, containerId: 'f'.repeat(64), startedAt: new Date().toISOString() },
       ...containers.map((c, i) => ({
@@ -321,6 +349,139 @@ export async function startFakeServer(): Promise<FakeServer> {
     return error(res, 404, 'NOT_FOUND', `no route ${req.method} ${url.pathname}`);
   }
 
+  const volumes = new Map<string, FakeVolume>();
+  const events = new Map<string, SetEvent[]>();
+  const fake: { trash: TrashEntry[]; unreachableHosts: string[]; exportData: Buffer; moveBehaviour: FakeServer['moveBehaviour'] } = {
+    trash: [],
+    unreachableHosts: [],
+    exportData: Buffer.alloc(200 * 1024, 7),
+    moveBehaviour: 'normal',
+  };
+
+  function volumeView(v: SetView, withSnapshots: boolean): VolumeView {
+    const usage = volumes.get(`${v.tenant}/${v.appkey}/${v.id}`);
+    return {
+      tenant: v.tenant,
+      appkey: v.appkey,
+      id: v.id,
+      ...(v.host ? { host: v.host } : {}),
+      size: v.resources.disk,
+      ...(usage ? { driver: 'btrfs' as const, used: usage.used, quota: usage.quota, path: `/var/lib/wharf/volumes/${v.tenant}/${v.appkey}/${v.id}`, reportedAt: new Date().toISOString() } : {}),
+      ...(withSnapshots ? { snapshots: usage?.snapshots ?? [] } : {}),
+    };
+  }
+
+  function volumeRoute(req: IncomingMessage, res: ServerResponse, tenant: string, url: URL, parts: string[], body: string): void {
+    const [, , appkey, id, sub, name, action] = parts;
+    if (appkey === undefined) {
+      const want = url.searchParams.get('appkey');
+      return send(res, 200, [...sets.values()].filter((s) => s.tenant === tenant && (!want || s.appkey === want)).map((s) => volumeView(s, false)));
+    }
+    const key = `${tenant}/${appkey}/${id}`;
+    const set = sets.get(key);
+    if (!set) return error(res, 404, 'SET_NOT_FOUND', `set ${appkey}/${id} not found`);
+    if (req.method === 'GET' && !sub) return send(res, 200, volumeView(set, true));
+    if (!set.host) return error(res, 409, 'CONFLICT', `set ${appkey}/${id} is not placed on a host yet, so it has no volume`);
+    const vol = volumes.get(key) ?? { used: 0, quota: set.resources.disk, snapshots: [] };
+    volumes.set(key, vol);
+    if (req.method === 'POST' && sub === 'resize') {
+      const { size } = JSON.parse(body) as { size: string | number };
+      const bytes = parseBytes(size) ?? 0;
+      if (bytes > 100 * 1024 ** 3) return error(res, 409, 'INSUFFICIENT_DISK', `host ${set.host} has 90Gi of disk unreserved; growing by ${(bytes - set.resources.disk) / 1024 ** 3}Gi needs more`);
+      if (bytes < vol.used) return error(res, 409, 'VOLUME_TOO_SMALL', `the volume holds ${vol.used} bytes; it cannot shrink to ${bytes}`);
+      vol.quota = bytes;
+      set.resources.disk = bytes;
+      set.spec = { ...set.spec, resources: { ...set.spec.resources, disk: size } };
+      set.generation++;
+      return send(res, 200, volumeView(set, false));
+    }
+    if (req.method === 'GET' && sub === 'export') {
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(fake.exportData.length), 'content-disposition': `attachment; filename="${appkey}-${id}.tar"` });
+      for (let i = 0; i < fake.exportData.length; i += 64 * 1024) res.write(fake.exportData.subarray(i, i + 64 * 1024));
+      res.end();
+      return;
+    }
+    if (sub !== 'snapshots') return error(res, 404, 'NOT_FOUND', `no route ${req.method} ${url.pathname}`);
+    if (name === undefined) {
+      if (req.method === 'GET') return send(res, 200, vol.snapshots);
+      const asked = (JSON.parse(body || '{}') as { name?: string }).name;
+      const snap = { name: asked ?? `20250101T120000Z`, createdAt: new Date().toISOString(), used: vol.used };
+      vol.snapshots.push(snap);
+      return send(res, 201, snap);
+    }
+    const snap = vol.snapshots.find((x) => x.name === name);
+    if (!snap) return error(res, 404, 'SNAPSHOT_NOT_FOUND', `volume of set ${appkey}/${id} has no snapshot ${name}`);
+    if (req.method === 'POST' && action === 'restore') {
+      if (set.status === 'running') return error(res, 409, 'VOLUME_IN_USE', `set ${appkey}/${id} has running containers`);
+      vol.used = snap.used;
+      return send(res, 200, volumeView(set, false));
+    }
+    if (req.method === 'DELETE' && !action) {
+      vol.snapshots = vol.snapshots.filter((x) => x !== snap);
+      res.writeHead(204).end();
+      return;
+    }
+    return error(res, 404, 'NOT_FOUND', `no route ${req.method} ${url.pathname}`);
+  }
+
+  function trashRoute(req: IncomingMessage, res: ServerResponse, tenant: string, url: URL, parts: string[], body: string): void {
+    const [, , host, trashId, action] = parts;
+    if (host === undefined) {
+      const only = url.searchParams.get('host');
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (fake.unreachableHosts.length > 0 && !only) headers['x-wharf-unreachable-hosts'] = fake.unreachableHosts.join(',');
+      res.writeHead(200, headers);
+      res.end(JSON.stringify(fake.trash.filter((e) => e.tenant === tenant && (!only || e.host === only))));
+      return;
+    }
+    if (!hosts.has(host)) return error(res, 404, 'HOST_NOT_FOUND', `host ${host} not found`);
+    if (trashId === undefined && req.method === 'DELETE') {
+      const gone = fake.trash.filter((e) => e.host === host && e.tenant === tenant);
+      fake.trash = fake.trash.filter((e) => !gone.includes(e));
+      return send(res, 200, { purged: gone.length, bytes: gone.reduce((n, e) => n + e.used, 0) });
+    }
+    const entry = fake.trash.find((e) => e.host === host && e.trashId === trashId && e.tenant === tenant);
+    if (!entry) return error(res, 404, 'TRASH_NOT_FOUND', `there is no volume ${trashId} in the recycle bin of host ${host}`);
+    if (req.method === 'DELETE' && !action) {
+      fake.trash = fake.trash.filter((e) => e !== entry);
+      return send(res, 200, { purged: 1, bytes: entry.used });
+    }
+    if (req.method === 'POST' && action === 'restore') {
+      const to = JSON.parse(body) as { appkey: string; id: string };
+      if (to.appkey !== entry.appkey) return validation(res, [{ path: 'appkey', message: `the volume ${host}/${trashId} was of app ${entry.appkey}` }]);
+      const set = sets.get(`${tenant}/${to.appkey}/${to.id}`);
+      if (!set) return error(res, 404, 'SET_NOT_FOUND', `set ${to.appkey}/${to.id} not found`);
+      if (set.host !== host) return error(res, 409, 'CONFLICT', `set ${to.appkey}/${to.id} is on host ${set.host ?? '<none>'}; the volume is in ${host}'s recycle bin`);
+      if (set.status === 'running') return error(res, 409, 'VOLUME_IN_USE', `set ${to.appkey}/${to.id} has running containers`);
+      fake.trash = fake.trash.filter((e) => e !== entry);
+      volumes.set(`${tenant}/${to.appkey}/${to.id}`, { used: entry.used, quota: set.resources.disk, snapshots: [] });
+      return send(res, 200, volumeView(set, false));
+    }
+    return error(res, 404, 'NOT_FOUND', `no route ${req.method} ${url.pathname}`);
+  }
+
+  /** The pretend move: a stopped set goes to the host at once and starts there. */
+  function move(res: ServerResponse, set: SetView, body: string): void {
+    const { host } = JSON.parse(body) as { host: string };
+    if (!hosts.has(host)) return error(res, 404, 'HOST_NOT_FOUND', `host ${host} not found`);
+    if (set.host === host) return error(res, 409, 'CONFLICT', `set ${set.appkey}/${set.id} is already on host ${host}`);
+    if (set.status !== 'stopped') return error(res, 409, 'CONFLICT', `set ${set.appkey}/${set.id} is ${set.status} on host ${set.host ?? '<none>'}; stop it first: wharf stop set ${set.appkey}/${set.id} --wait`);
+    if (fake.moveBehaviour !== 'normal') {
+      const key = `${set.tenant}/${set.appkey}/${set.id}`;
+      if (fake.moveBehaviour === 'drop-and-fail') {
+        events.set(key, [...(events.get(key) ?? []), { time: new Date().toISOString(), type: 'Warning', reason: 'MoveFailed', message: `move to host ${host} failed: checksums differ` }]);
+      } else {
+        set.host = host;
+      }
+      res.socket?.destroy();
+      return;
+    }
+    set.host = host;
+    set.desired = 'running';
+    set.status = 'starting';
+    return send(res, 200, set);
+  }
+
   const server = createServer((req, res) => {
     void (async () => {
       const body = await readBody(req);
@@ -334,6 +495,8 @@ export async function startFakeServer(): Promise<FakeServer> {
       if (resource === 'networks') return networkRoute(req, res, appkey, body);
       if (resource === 'hosts') return hostRoute(req, res, appkey, body);
       if (resource === 'policies') return policyRoute(req, res, tenant, url, appkey, id, body);
+      if (resource === 'volumes') return volumeRoute(req, res, tenant, url, parts, body);
+      if (resource === 'trash') return trashRoute(req, res, tenant, url, parts, body);
       if (resource !== 'sets') return error(res, 404, 'NOT_FOUND', `no route ${url.pathname}`);
       if (appkey === undefined) {
         const want = url.searchParams.get('appkey');
@@ -374,7 +537,8 @@ export async function startFakeServer(): Promise<FakeServer> {
         existing.status = 'deleting';
         return send(res, 202, existing);
       }
-      if (req.method === 'GET' && sub === 'events') return send(res, 200, []);
+      if (req.method === 'POST' && sub === 'move') return move(res, existing, body);
+      if (req.method === 'GET' && sub === 'events') return send(res, 200, events.get(key) ?? []);
       if (req.method === 'GET' && sub === 'logs') {
         res.writeHead(200, { 'content-type': 'text/plain' });
         res.end(`log of ${url.searchParams.get('container')}\nline 2\n`);
@@ -393,6 +557,32 @@ export async function startFakeServer(): Promise<FakeServer> {
     hosts,
     policies,
     requests,
+    volumes,
+    get trash() {
+      return fake.trash;
+    },
+    set trash(v: TrashEntry[]) {
+      fake.trash = v;
+    },
+    get unreachableHosts() {
+      return fake.unreachableHosts;
+    },
+    set unreachableHosts(v: string[]) {
+      fake.unreachableHosts = v;
+    },
+    events,
+    get moveBehaviour() {
+      return fake.moveBehaviour;
+    },
+    set moveBehaviour(v: FakeServer['moveBehaviour']) {
+      fake.moveBehaviour = v;
+    },
+    get exportData() {
+      return fake.exportData;
+    },
+    set exportData(v: Buffer) {
+      fake.exportData = v;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { Type } from '@sinclair/typebox';
 import { WharfError, type SetStatus } from '@wharf/types';
+import { Agents } from '../agents.js';
 import { Keys, setKeys } from '../state/keys.js';
 import { getSet } from '../state/sets.js';
 import type { HostRecord } from '../state/hosts.js';
@@ -9,6 +10,7 @@ import { SetParams, TenantQuery, errors, tenantOf } from './schemas.js';
 
 /** Streams a container's log from the agent of the set's host (the server never reads Docker itself). */
 export function logRoutes(app: App, { store, joinToken }: ApiContext): void {
+  const agents = new Agents(joinToken);
   app.get('/v1/sets/:appkey/:id/logs', {
     schema: {
       tags: ['sets'],
@@ -40,19 +42,11 @@ export function logRoutes(app: App, { store, joinToken }: ApiContext): void {
     if (req.query.tail !== undefined) q.set('tail', String(req.query.tail));
     const abort = new AbortController();
     req.raw.once('close', () => abort.abort());
-    let res: Response;
-    try {
-      res = await fetch(`${host.agentUrl}/v1/containers/${container.containerId}/logs?${q}`, {
-        headers: { authorization: `Bearer ${joinToken}` },
-        signal: abort.signal,
-      });
-    } catch (err) {
-      throw new WharfError('HOST_UNREACHABLE', `agent of host ${host.name} at ${host.agentUrl} did not answer: ${(err as Error).message}`);
-    }
-    if (!res.ok || !res.body) {
-      const body = await res.text();
-      throw new WharfError(res.status === 404 ? 'CONTAINER_NOT_FOUND' : 'HOST_UNREACHABLE', `agent of host ${host.name}: ${res.status} ${body.slice(0, 300)}`);
-    }
+    // A followed log may stay open for days: only the client's going away ends it.
+    const res = await agents.stream(host, `/v1/containers/${encodeURIComponent(container.containerId)}/logs?${q}`, {
+      signal: abort.signal,
+      ...(req.query.follow ? { timeoutMs: 2 ** 31 - 1 } : {}),
+    });
     reply.header('content-type', 'text/plain; charset=utf-8');
     // The response schema documents text; the body is streamed as it comes.
     return reply.send(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream) as unknown as string);
