@@ -6,6 +6,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { SetSpec } from './set-spec.js';
 import { HostNetwork, NetworkAttachment, SetFirewall, SetIp } from './network.js';
 import { VolumePool, VolumeUsage } from './volume.js';
+import { LastTermination } from './probe.js';
 
 export const DEFAULT_TENANT = 'default';
 
@@ -62,6 +63,14 @@ export const ContainerStatus = Type.Object({
   finishedAt: Type.Optional(Type.String()),
   nanoCpus: Type.Optional(Type.Integer()),
   memory: Type.Optional(Type.Integer()),
+  /** Readiness: running and (when it has one) passing its readiness probe. */
+  ready: Type.Optional(Type.Boolean()),
+  /** The liveness probe's verdict while it has one: false after failureThreshold failures in a row. */
+  healthy: Type.Optional(Type.Boolean()),
+  /** Why it last stopped running (exit code, OOM kill, failed liveness probe). */
+  lastTermination: Type.Optional(LastTermination),
+  /** When the agent will start it again (back-off after a crash). */
+  backOffUntil: Type.Optional(Type.String()),
   message: Type.Optional(Type.String()),
 });
 export type ContainerStatus = Static<typeof ContainerStatus>;
@@ -84,6 +93,8 @@ export const SetStatus = Type.Object({
   /** Host path of the set's volume. */
   volumePath: Type.Optional(Type.String()),
   containers: Type.Array(ContainerStatus),
+  /** Every container of the set is ready. */
+  ready: Type.Optional(Type.Boolean()),
   updatedAt: Type.String(),
 });
 export type SetStatus = Static<typeof SetStatus>;
@@ -97,6 +108,8 @@ export const SetView = Type.Object({
   observedGeneration: Type.Integer(),
   desired: DesiredState,
   status: SetPhase,
+  /** Running at the current generation with every container ready. */
+  ready: Type.Boolean(),
   message: Type.Optional(Type.String()),
   host: Type.Optional(Type.String()),
   resources: Type.Object({ cpu: Type.Number(), memory: Type.Integer(), disk: Type.Integer() }),

@@ -9,6 +9,7 @@ import { parseBytes } from './quantity.js';
 import { SetSpec, type PortSpec } from './set-spec.js';
 import { INFRA_NAME } from './labels.js';
 import { parseIpv4 } from './ipv4.js';
+import { resolveProbe, type ResolvedProbe, type RestartPolicy } from './probe.js';
 
 export const DEFAULT_RESOURCES = { cpu: 1, memory: '1Gi', disk: '1Gi' } as const;
 /** Docker refuses a memory limit below 6 MiB. */
@@ -31,6 +32,9 @@ export interface ResolvedContainer {
   env: Record<string, string>;
   ports: PortSpec[];
   labels: Record<string, string>;
+  restartPolicy: RestartPolicy;
+  liveness?: ResolvedProbe;
+  readiness?: ResolvedProbe;
 }
 
 export interface ResolvedSet {
@@ -159,6 +163,10 @@ export function resolveSetSpec(input: unknown): ResolveResult {
         errors.push({ path: `containers[${i}].options.volumes[${j}].quota`, message: `"${v.quota}" is not a size (use e.g. 10Gi, or a number of GiB)` });
       }
     });
+    for (const kind of ['liveness', 'readiness'] as const) {
+      const probe = c.options[kind];
+      if (probe && !resolveProbe(probe)) errors.push({ path: `containers[${i}].options.${kind}`, message: 'needs exactly one of exec, http and tcp' });
+    }
     const hostPorts = new Set<string>();
     c.options.ports?.forEach((p, j) => {
       const key = `${p.containerPort}/${p.protocol ?? 'tcp'}`;
@@ -198,6 +206,9 @@ export function resolveSetSpec(input: unknown): ResolveResult {
       env: c.options.env ?? {},
       ports: c.options.ports ?? [],
       labels: c.options.labels ?? {},
+      restartPolicy: c.options.restartPolicy ?? 'always',
+      ...(c.options.liveness ? { liveness: resolveProbe(c.options.liveness)! } : {}),
+      ...(c.options.readiness ? { readiness: resolveProbe(c.options.readiness)! } : {}),
     };
   });
   if (errors.length > 0) return { ok: false, errors };

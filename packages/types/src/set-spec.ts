@@ -6,6 +6,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 
 import { APPKEY_PATTERN, IPV4_PATTERN, NAME_PATTERN, NETWORK_NAME_PATTERN } from './patterns.js';
+import { ProbeSpec, RestartPolicy } from './probe.js';
 
 /** "512Mi", "1Gi", "2G" or a number (bytes; GiB for a volume quota). */
 export const Quantity = Type.Union([Type.String({ minLength: 1 }), Type.Number({ minimum: 0 })], {
@@ -49,6 +50,11 @@ export const ContainerOptions = Type.Object(
     env: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }), Type.String())),
     ports: Type.Optional(Type.Array(PortSpec)),
     labels: Type.Optional(Type.Record(Type.String({ minLength: 1 }), Type.String())),
+    /** Failing it restarts the container. */
+    liveness: Type.Optional(ProbeSpec),
+    /** Until it passes, the container (and its set) is not ready. */
+    readiness: Type.Optional(ProbeSpec),
+    restartPolicy: Type.Optional(RestartPolicy),
   },
   { additionalProperties: false },
 );

@@ -102,6 +102,7 @@ function viewOf(spec: SetSpec, tenant: string, now: string): SetView {
     observedGeneration: 0,
     desired: 'running',
     status: 'pending',
+    ready: false,
     resources: { cpu: spec.resources?.cpu ?? 1, memory: 1024 ** 3, disk: 1024 ** 3 },
     ips: [],
     containers: [],

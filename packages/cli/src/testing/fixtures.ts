@@ -20,6 +20,7 @@ export function makeSet(over: Partial<SetView> = {}): SetView {
     observedGeneration: 1,
     desired: 'running',
     status: 'running',
+    ready: true,
     host: 'h1',
     resources: { cpu: 2, memory: 1024 ** 3, disk: 10 * 1024 ** 3 },
     ips: [{ network: 'net1', ip: '10.99.0.5' }],

@@ -39,6 +39,7 @@ export function setView(s: SetObject, status: SetStatus | undefined, hostReady: 
     observedGeneration: current?.observedGeneration ?? 0,
     desired: s.desired,
     status: phase,
+    ready: phase === 'running' && current?.ready === true && current.observedGeneration === s.generation && hostReady !== false,
     ...(message ? { message } : {}),
     ...(s.host ? { host: s.host } : {}),
     resources,
