@@ -130,3 +130,78 @@ test('agent: declares its networks and bandwidth; applies firewall updates and k
     await rm(dataDir, { recursive: true, force: true });
   }
 });
+
+test('agent: probe verdicts reach the server at once; a failing liveness probe restarts the container; after an agent restart the first report waits for the probes', async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'wharf-agent-e2e-'));
+  const server = await new FakeServer().start();
+  const engine = new FakeEngine(['wharf/busybox:latest']);
+  const state = { ready: false, alive: true };
+  engine.execHandler = (_c, cmd) => ({ exitCode: (cmd[0] === 'ready' ? state.ready : state.alive) ? 0 : 1, output: cmd[0] === 'alive' && !state.alive ? 'dead inside' : '' });
+  const set = setObject();
+  set.spec.containers[0]!.options.readiness = { exec: { command: ['ready'] }, periodSeconds: 1 };
+  set.spec.containers[0]!.options.liveness = { exec: { command: ['alive'] }, periodSeconds: 1, failureThreshold: 2 };
+  server.sets = [set];
+  const start = () =>
+    startAgent({ server: server.url, name: 'h1', dataDir, listen: '127.0.0.1:0', engine, logger: pino({ level: process.env.TEST_LOG ?? 'silent' }), heartbeatIntervalSeconds: 0.2, volumes: new DirDriver(dataDir) });
+  const web = (r: StatusReport) => r.sets.find((s) => s.id === '1')?.status?.containers.find((c) => c.name === 'web');
+  let agent = await start();
+  try {
+    const first = await server.waitForReport((r) => phaseOf(r) === 'running');
+    assert.equal(first.sets[0]?.status?.ready, false);
+    assert.equal(web(first)?.ready, false);
+    assert.equal(web(first)?.healthy, true);
+
+    state.ready = true;
+    const t0 = Date.now();
+    const ready = await server.waitForReport((r) => r.sets[0]?.status?.ready === true);
+    assert.equal(web(ready)?.ready, true);
+    assert.ok(Date.now() - t0 < 2_500, `readiness reported after ${Date.now() - t0} ms`);
+
+    const id = web(ready)?.containerId;
+    state.alive = false;
+    const unhealthy = await server.waitForReport((r) => r.sets.some((s) => s.events?.some((e) => e.reason === 'Unhealthy')));
+    state.alive = true;
+    const event = unhealthy.sets[0]?.events?.find((e) => e.reason === 'Unhealthy');
+    assert.equal(event?.type, 'Warning');
+    assert.equal(event?.message, 'container web: liveness probe failed 2 times: dead inside');
+    const restarted = await server.waitForReport((r) => web(r)?.restartCount === 1 && web(r)?.state === 'running');
+    assert.equal(web(restarted)?.containerId, id, 'the same container');
+    assert.equal(web(restarted)?.lastTermination?.reason, 'Unhealthy');
+    await server.waitForReport((r) => r.sets[0]?.status?.ready === true && web(r)?.restartCount === 1);
+
+    // A new agent process: its first report already has the probes' word, and the count.
+    await agent.stop();
+    const seen = server.reports.length;
+    agent = await start();
+    const again = await server.waitForReport((r) => r.sets.some((s) => s.id === '1' && s.status !== undefined) && server.reports.indexOf(r) >= seen);
+    assert.equal(again.sets[0]?.status?.ready, true, 'no flap to not ready');
+    assert.equal(web(again)?.restartCount, 1);
+    assert.equal(web(again)?.lastTermination?.reason, 'Unhealthy');
+  } finally {
+    await agent.stop();
+    await server.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('agent: CPU and memory changed by hand are put back at once (Docker\'s update event)', async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'wharf-agent-e2e-'));
+  const server = await new FakeServer().start();
+  const engine = new FakeEngine(['wharf/busybox:latest']);
+  server.sets = [setObject()];
+  const agent = await startAgent({ server: server.url, name: 'h1', dataDir, listen: '127.0.0.1:0', engine, logger: pino({ level: process.env.TEST_LOG ?? 'silent' }), heartbeatIntervalSeconds: 0.2, volumes: new DirDriver(dataDir) });
+  try {
+    await server.waitForReport((r) => phaseOf(r) === 'running');
+    const web = engine.byName('t_app_1_web')!;
+    const desired = [web.config.nanoCpus, web.config.memory];
+    await engine.update(web.id, { nanoCpus: 1e8, memory: 64 * 1024 ** 2, memorySwap: 64 * 1024 ** 2 });
+    const resized = await server.waitForReport((r) => r.sets.some((s) => s.events?.some((e) => e.reason === 'Resized')));
+    assert.equal(resized.sets[0]?.events?.find((e) => e.reason === 'Resized')?.message, 'Resized container web: cpu 0.1 → 1 cores, memory 64Mi → 1Gi');
+    assert.deepEqual([web.config.nanoCpus, web.config.memory], desired);
+    assert.equal(engine.byName('t_app_1_web')?.id, web.id);
+  } finally {
+    await agent.stop();
+    await server.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});

@@ -2,10 +2,14 @@
  * Wires the agent together:
  *
  *   desired long-poll ─┐
- *   docker events ─────┼─▶ per-set queue ─▶ reconciler (planner → Engine) ─▶ status reporter ─▶ server
- *   resync every 30 s ─┘
+ *   docker events ─────┤
+ *   resync every 30 s ─┼─▶ per-set queue ─▶ reconciler (planner → Engine) ─▶ status reporter ─▶ server
+ *   restart back-off ──┤                          │ running containers
+ *   liveness failure ──┘                          ▼
+ *                                              prober ── ready/healthy changed ──▶ status reporter
  *
- * The agent keeps no state of its own: what runs is found by labels every time.
+ * What runs is found by labels every time; the only memory of its own is each
+ * container's restart record (health/book.ts).
  */
 import { mkdir } from 'node:fs/promises';
 import { once } from 'node:events';
@@ -22,6 +26,8 @@ import { DockerodeEngine } from './docker/dockerode-engine.js';
 import type { Engine, EngineEvent } from './docker/engine.js';
 import { ExitTracker } from './exits.js';
 import { failureKind } from './failure-log.js';
+import { HealthBook } from './health/book.js';
+import { Prober, type LivenessFailure } from './health/prober.js';
 import { createHttpServer } from './http.js';
 import { desiredLoop } from './loops/desired.js';
 import { NetworkPlane } from './network/plane.js';
@@ -29,7 +35,7 @@ import { dockerEventsLoop } from './loops/docker-events.js';
 import { registerLoop } from './loops/register.js';
 import { resolvePrivilege } from './privilege.js';
 import { KeyedQueue } from './queue.js';
-import { SetReconciler, type ReconcileHooks } from './reconciler.js';
+import { SetReconciler, type ReconcileHooks, type ReconcileResult } from './reconciler.js';
 import { StatusReporter } from './reporter.js';
 import { createVolumeDriver } from './volumes/index.js';
 import { VolumeManager } from './volumes/manager.js';
@@ -90,6 +96,15 @@ class Agent {
   private readonly lastWarning = new Map<string, string>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private resyncTimer: NodeJS.Timeout | undefined;
+  private readonly book: HealthBook;
+  private readonly prober: Prober;
+  /** Sets reported at least once since the agent started. */
+  private readonly reported = new Set<string>();
+  /**
+   * Sets whose first report waits for the first probe results of containers that ran
+   * before the agent started (so their readiness does not flap); the latest status meanwhile.
+   */
+  private readonly held = new Map<string, ReconcileResult['report']>();
   private loops: Promise<void>[] = [];
 
   constructor(
@@ -107,7 +122,11 @@ class Agent {
     if (!infraPrivilege.privileged && config.infraPrivileged === 'auto') {
       log.warn({ missing: infraPrivilege.capDrop }, 'this host lacks capabilities Docker needs for privileged containers: infra containers get all the others instead');
     }
-    this.reconciler = new SetReconciler({ engine, host: config.name, dataDir: config.dataDir, infraImage: config.infraImage, infraPrivilege, log, exits: this.exits, network, volumes });
+    this.book = new HealthBook(config.dataDir, log);
+    this.prober = new Prober({ engine, log, onChange: (ref) => this.onHealthChange(ref), onLivenessFailure: (ref, f) => this.onLivenessFailure(ref, f) });
+    this.reconciler = new SetReconciler({
+      engine, host: config.name, dataDir: config.dataDir, infraImage: config.infraImage, infraPrivilege, log, exits: this.exits, network, volumes, health: this.book, prober: this.prober,
+    });
     this.queue = new KeyedQueue((ref) => this.work(ref), config.concurrency, (ref, err) => log.error({ set: ref, err }, 'reconcile crashed'));
   }
 
@@ -148,6 +167,7 @@ class Agent {
 
   async stop(): Promise<void> {
     this.abort.abort();
+    this.prober.close();
     clearInterval(this.resyncTimer);
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
@@ -155,6 +175,7 @@ class Agent {
     await atMost(this.queue.close(), 5_000);
     await atMost(this.reporter.flushed(), 1_000);
     await atMost(this.shimSync ?? Promise.resolve(), 1_000);
+    await atMost(this.book.flushed(), 1_000);
     this.reporter.close();
     await Promise.allSettled(this.loops);
   }
@@ -177,6 +198,8 @@ class Agent {
       this.reconciler.forget(ref);
       this.failures.delete(ref);
       this.lastWarning.delete(ref);
+      this.reported.delete(ref);
+      this.held.delete(ref);
     }
     this.log.debug({ sets: next.size, changed: changed.length, gone: gone.length }, 'desired state');
     for (const ref of [...changed, ...gone]) this.queue.request(ref);
@@ -249,6 +272,47 @@ class Agent {
     return { time: new Date().toISOString(), type, reason, message, host: this.config.name };
   }
 
+  /** A probe verdict changed: the set's latest status goes out again with it. */
+  private onHealthChange(ref: string): void {
+    const set = this.desired.get(ref);
+    if (!set || this.held.has(ref)) return;
+    const state = this.reporter.latest(ref);
+    if (state && 'status' in state) this.reporter.update(ref, identity(set), { status: this.reconciler.withHealth(state.status) });
+  }
+
+  /** The set's next reconcile stops the container; its restart policy and back-off decide the start. */
+  private onLivenessFailure(ref: string, f: LivenessFailure): void {
+    const set = this.desired.get(ref);
+    if (!set) return;
+    this.reporter.addEvent(ref, identity(set), this.setEvent('Warning', 'Unhealthy', `container ${f.name}: ${f.message}`));
+    this.reconciler.requestKill(ref, f);
+    this.queue.request(ref);
+  }
+
+  /** Hands a state to the reporter, unless the set's first report is held. */
+  private report(ref: string, id: SetIdentity, state: NonNullable<ReconcileResult['report']>, force = false): void {
+    if (this.held.has(ref) && 'status' in state) {
+      if (this.prober.awaiting(ref)) {
+        this.held.set(ref, state);
+        return;
+      }
+      this.held.delete(ref);
+      force = true;
+    }
+    this.reporter.update(ref, id, state, force);
+  }
+
+  /** After the first reconcile of a set: its report waits (bounded) for the first probe results. */
+  private releaseWhenProbed(ref: string, id: SetIdentity): void {
+    if (!this.held.has(ref)) return;
+    void this.prober.firstResults(ref).then(() => {
+      if (!this.held.has(ref)) return;
+      const state = this.held.get(ref);
+      this.held.delete(ref);
+      if (state) this.reporter.update(ref, id, 'status' in state ? { status: this.reconciler.withHealth(state.status) } : state, true);
+    });
+  }
+
   private async work(ref: string): Promise<void> {
     if (this.abort.signal.aborted) return;
     const set = this.desired.get(ref);
@@ -265,6 +329,11 @@ class Agent {
       return;
     }
     const id = identity(set);
+    const first = !this.reported.has(ref);
+    if (first) {
+      this.reported.add(ref);
+      this.held.set(ref, undefined);
+    }
     const hooks: ReconcileHooks = {
       onEvent: (e) => {
         if (e.type === 'Warning') {
@@ -274,16 +343,21 @@ class Agent {
         }
         this.reporter.addEvent(ref, id, e);
       },
-      onProgress: (status) => this.reporter.update(ref, id, { status }),
+      onProgress: (status) => this.report(ref, id, { status }),
     };
     let ok = false;
     try {
       const result = await this.reconciler.reconcile(set, hooks, { attachments: this.net.attachments, ...(this.net.firewall[ref] ? { firewall: this.net.firewall[ref] } : {}) });
       ok = result.ok;
-      if (result.report) this.reporter.update(ref, id, result.report, this.forceReport.delete(ref));
+      if (result.report) this.report(ref, id, result.report, this.forceReport.delete(ref));
+      if (result.wakeAt !== undefined) this.wakeAt(ref, result.wakeAt);
     } catch (err) {
       // Docker did not answer at all: nothing true to report; try again later.
       this.log.warn({ set: ref, kind: failureKind(err), err: err instanceof Error ? err.message : String(err) }, 'reconcile failed');
+    }
+    if (first) {
+      if (this.held.get(ref) === undefined) this.held.delete(ref);
+      else this.releaseWhenProbed(ref, id);
     }
     if (ok) {
       this.failures.delete(ref);
@@ -299,6 +373,20 @@ class Agent {
     const delay = Math.min(MAX_SET_BACKOFF_MS, 1_000 * 2 ** (count - 1));
     this.failures.set(ref, { count, until: Date.now() + delay, key: key ?? '' });
     this.schedule(ref, delay);
+  }
+
+  /** A container's restart back-off ends then: reconcile the set (the earliest such time wins). */
+  private wakeAt(ref: string, at: number): void {
+    const name = `wake:${ref}`;
+    if (this.abort.signal.aborted) return;
+    clearTimeout(this.timers.get(name));
+    this.timers.set(
+      name,
+      setTimeout(() => {
+        this.timers.delete(name);
+        this.queue.request(ref);
+      }, Math.max(0, at - Date.now())),
+    );
   }
 
   private schedule(ref: string, ms: number): void {

@@ -68,15 +68,31 @@ test('spec hash is stable across runs and key order, and ignores the generation'
   assert.equal(canonicalJson({ b: 1, a: [1, { d: 2, c: undefined }] }), '{"a":[1,{"d":2}],"b":1}');
   // A literal: if this changes, every running container would be recreated on agent upgrade.
   assert.equal(a.containers[0]?.specHash, specHash(a.containers[0]!.config));
-  assert.equal(a.containers[0]?.specHash, 'c583594d8cf115458040efedeadce9eaa5160844d75ff04edd0a2feacce093b8');
+  assert.equal(a.containers[0]?.specHash, 'b78877614934b8714b9923a24fc802b3f4fbd4e6656bd9a7b5e1e0f3e3ea2973');
 });
 
-test('spec hash changes when limits change, only for the containers whose limits changed', () => {
+test('CPU and memory are not in any hash: they are desired limits, applied online', () => {
   const a = build(setObject());
-  const b = build(setObject({}, { resources: { cpu: 4, memory: '1Gi' } }));
-  assert.equal(a.containers[0]?.specHash, b.containers[0]?.specHash, 'infra unchanged');
-  assert.notEqual(a.containers[1]?.specHash, b.containers[1]?.specHash);
-  assert.notEqual(a.containers[2]?.specHash, b.containers[2]?.specHash);
+  const b = build(setObject({}, { resources: { cpu: 4, memory: '2Gi' } }));
+  assert.deepEqual(a.containers.map((c) => c.specHash), b.containers.map((c) => c.specHash));
+  assert.deepEqual(b.containers.map((c) => c.limits), [undefined, { nanoCpus: 3e9, memory: 1.5 * 1024 ** 3 }, { nanoCpus: 1e9, memory: 0.5 * 1024 ** 3 }]);
+  assert.equal(b.containers[1]?.config.nanoCpus, 3e9, 'a new container is created with them');
+});
+
+test('business containers: Docker restart policy "no", the spec\'s policy and probes beside the config', () => {
+  const spec = setObject().spec;
+  spec.containers[1]!.options.restartPolicy = 'on-failure';
+  spec.containers[1]!.options.readiness = { http: { port: 80 }, periodSeconds: 2 };
+  const a = build(setObject());
+  const d = build(setObject({ spec }));
+  assert.equal(d.containers[0]?.config.restartPolicy, 'unless-stopped');
+  assert.equal(d.containers[1]?.config.restartPolicy, 'no');
+  assert.deepEqual(d.containers[1]?.health, {
+    restartPolicy: 'on-failure',
+    readiness: { kind: 'http', port: 80, path: '/', initialDelaySeconds: 0, periodSeconds: 2, timeoutSeconds: 1, failureThreshold: 3, successThreshold: 1 },
+  });
+  assert.deepEqual(d.containers[2]?.health, { restartPolicy: 'always' });
+  assert.deepEqual(d.containers.map((c) => c.specHash), a.containers.map((c) => c.specHash), 'probes and policy are not in the hash');
 });
 
 test('a port change changes the infra hash', () => {

@@ -10,7 +10,9 @@ import {
   setRef,
   type ContainerRole,
   type ResolvedContainer,
+  type ResolvedProbe,
   type ResolvedSet,
+  type RestartPolicy,
   type SetIp,
   type SetObject,
 } from '@wharf/types';
@@ -42,6 +44,21 @@ export interface DesiredContainer {
   endpoints?: Record<string, string>;
   /** Business containers refer to the infra container as INFRA_REF; see withInfraId. */
   config: ContainerConfig;
+  /** Business containers: CPU and memory, applied online with `docker update` (not in the hash). */
+  limits?: Limits;
+  /** Business containers: what the agent does when it exits, and its probes (not in the hash). */
+  health?: ContainerHealthSpec;
+}
+
+export interface Limits {
+  nanoCpus: number;
+  memory: number;
+}
+
+export interface ContainerHealthSpec {
+  restartPolicy: RestartPolicy;
+  liveness?: ResolvedProbe;
+  readiness?: ResolvedProbe;
 }
 
 export interface DesiredSet extends SetIdentity {
@@ -136,7 +153,8 @@ function businessConfig(set: SetIdentity, c: ResolvedContainer, generation: numb
     memory: c.memoryBytes,
     memorySwap: c.memoryBytes,
     binds: [...new Set(c.volumePaths)].map((p) => `${volume}:${p}`),
-    restartPolicy: 'unless-stopped',
+    // The agent restarts business containers itself, per the spec's restart policy.
+    restartPolicy: 'no',
   };
 }
 
@@ -153,14 +171,16 @@ export function canonicalJson(value: unknown): string {
 }
 
 /**
- * sha256 of the effective config. The generation label is left out: a new generation
- * that does not change this container must not recreate it.
+ * sha256 of the effective config. Left out: the generation label (a new generation
+ * that does not change this container must not recreate it) and the CPU and memory
+ * limits (changed online with `docker update`, see the planner's update action).
  */
 export function specHash(config: ContainerConfig): string {
   const labels = { ...config.labels };
   delete labels[Labels.generation];
   delete labels[Labels.specHash];
-  return createHash('sha256').update(`v1\n${canonicalJson({ ...config, labels })}`).digest('hex');
+  const { nanoCpus: _cpu, memory: _memory, memorySwap: _swap, ...rest } = config;
+  return createHash('sha256').update(`v2\n${canonicalJson({ ...rest, labels })}`).digest('hex');
 }
 
 /** The first IP on each Docker network: the addresses Docker gives the container (the rest are secondary). */
@@ -183,6 +203,15 @@ function withHash(name: string, role: ContainerRole, index: number, config: Cont
   };
 }
 
+function business(set: SetIdentity, c: ResolvedContainer, generation: number, volume: string): DesiredContainer {
+  const health: ContainerHealthSpec = {
+    restartPolicy: c.restartPolicy,
+    ...(c.liveness ? { liveness: c.liveness } : {}),
+    ...(c.readiness ? { readiness: c.readiness } : {}),
+  };
+  return { ...withHash(c.name, 'business', c.index, businessConfig(set, c, generation, volume)), limits: { nanoCpus: c.nanoCpus, memory: c.memoryBytes }, health };
+}
+
 /** The containers a set should have on this host, infra first, then by index. */
 export function desiredSet(set: SetObject, resolved: ResolvedSet, host: HostSettings): DesiredSet {
   const identity: SetIdentity = { tenant: set.tenant, appkey: set.appkey, id: set.id };
@@ -191,7 +220,7 @@ export function desiredSet(set: SetObject, resolved: ResolvedSet, host: HostSett
     withHash(INFRA_NAME, 'infra', -1, infraConfig(identity, resolved, set.generation, host, volume, set.ips ?? [])),
     ...[...resolved.containers]
       .sort((a, b) => a.index - b.index)
-      .map((c) => withHash(c.name, 'business', c.index, businessConfig(identity, c, set.generation, volume))),
+      .map((c) => business(identity, c, set.generation, volume)),
   ];
   return { ...identity, ref: setRef(identity), generation: set.generation, volumePath: volume, containers };
 }

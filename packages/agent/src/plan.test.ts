@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ObservedContainer } from './docker/engine.js';
 import { describe as show, plan, type PlanInput, type PlannedContainer } from './plan.js';
@@ -200,4 +200,104 @@ test('plan: running the plan result again plans nothing (idempotence after a fre
   assert.ok(first.length > 0);
   // What the executor leaves behind: all running, started in order, joined to the new infra.
   assert.deepEqual(plan({ mode: 'running', desired, observed: allRunning() }), []);
+});
+
+describe('plan: limits (online resize)', () => {
+  const limited = (d: PlannedContainer, nanoCpus: number, memory: number): PlannedContainer => ({ ...d, limits: { nanoCpus, memory } });
+  const Mi = 1024 ** 2;
+  const lWeb = limited(web, 5e8, 256 * Mi);
+  const lDb = limited(db, 5e8, 256 * Mi);
+  const asWanted = { nanoCpus: 5e8, memory: 256 * Mi };
+  const table: { name: string; input: PlanInput; want: string[] }[] = [
+    {
+      name: 'limits as observed: nothing to do',
+      input: { mode: 'running', desired: [infra, lWeb, lDb], observed: [obs(infra), obs(web, asWanted), obs(db, asWanted)] },
+      want: [],
+    },
+    {
+      name: 'a running container with other limits is updated in place, nothing else',
+      input: { mode: 'running', desired: [infra, limited(web, 1e9, 512 * Mi), lDb], observed: [obs(infra), obs(web, asWanted), obs(db, asWanted)] },
+      want: ['update web'],
+    },
+    {
+      name: 'limits changed by hand (no limit at all): put back',
+      input: { mode: 'running', desired: [infra, lWeb, lDb], observed: [obs(infra), obs(web), obs(db, asWanted)] },
+      want: ['update web'],
+    },
+    {
+      name: 'an exited container is updated before it is started',
+      input: { mode: 'running', desired: [infra, limited(web, 1e9, 256 * Mi), lDb], observed: [obs(infra), obs(web, { ...asWanted, state: 'exited' }), obs(db, asWanted)] },
+      want: ['update web', 'start web'],
+    },
+    {
+      name: 'a restarted container is updated while it is down',
+      input: { mode: 'running', desired: [infra, limited(web, 1e9, 256 * Mi), lDb], observed: [obs(infra, { startedAt: T(9) }), obs(web, asWanted), obs(db, { ...asWanted, startedAt: T(10) })] },
+      want: ['stop web', 'update web', 'restart web'],
+    },
+    {
+      name: 'a recreated container gets its limits at create: no update',
+      input: { mode: 'running', desired: [infra, limited(web, 1e9, 256 * Mi), lDb], observed: [obs(infra), obs(web, { ...asWanted, specHash: 'old' }), obs(db, asWanted)] },
+      want: ['ensureImage app:1', 'stop web', 'remove web', 'create web', 'start web'],
+    },
+    {
+      name: 'a stopped set gets its new limits too',
+      input: { mode: 'stopped', desired: [infra, limited(web, 1e9, 256 * Mi), lDb], observed: [obs(infra, { state: 'exited' }), obs(web, { ...asWanted, state: 'exited' }), obs(db, asWanted)] },
+      want: ['stop db', 'update web'],
+    },
+  ];
+  for (const c of table) {
+    test(c.name, () => {
+      assert.deepEqual(plan(c.input).map(show), c.want);
+    });
+  }
+
+  test('the update carries the new limits and says what changed', () => {
+    const [a] = plan({ mode: 'running', desired: [infra, limited(web, 1e9, 256 * Mi)], observed: [obs(infra), obs(web, asWanted)] });
+    assert.deepEqual(a, { kind: 'update', name: 'web', id: 'id-web', nanoCpus: 1e9, memory: 256 * Mi, why: 'cpu limit changed' });
+  });
+});
+
+describe('plan: restart policy, back-off and liveness kills', () => {
+  const withPolicy = (d: PlannedContainer, restartPolicy: 'always' | 'on-failure' | 'never'): PlannedContainer => ({ ...d, health: { restartPolicy } });
+  const NOW = Date.parse('2026-01-01T00:01:00Z');
+  const exited = (code: number, over: Partial<ObservedContainer> = {}): Partial<ObservedContainer> => ({ state: 'exited', exitCode: code, finishedAt: T(20), ...over });
+  const table: { name: string; input: PlanInput; want: string[] }[] = [
+    { name: 'always: exit code 0 is started again', input: { mode: 'running', desired: [infra, withPolicy(web, 'always'), db], observed: [obs(infra), obs(web, exited(0)), obs(db)], now: NOW }, want: ['start web'] },
+    { name: 'always: exit code 1 is started again', input: { mode: 'running', desired: [infra, withPolicy(web, 'always'), db], observed: [obs(infra), obs(web, exited(1)), obs(db)], now: NOW }, want: ['start web'] },
+    { name: 'on-failure: exit code 0 stays exited', input: { mode: 'running', desired: [infra, withPolicy(web, 'on-failure'), db], observed: [obs(infra), obs(web, exited(0)), obs(db)], now: NOW }, want: [] },
+    { name: 'on-failure: exit code 2 is started again', input: { mode: 'running', desired: [infra, withPolicy(web, 'on-failure'), db], observed: [obs(infra), obs(web, exited(2)), obs(db)], now: NOW }, want: ['start web'] },
+    { name: 'on-failure: an OOM kill is a failure', input: { mode: 'running', desired: [infra, withPolicy(web, 'on-failure'), db], observed: [obs(infra), obs(web, exited(0, { oomKilled: true })), obs(db)], now: NOW }, want: ['start web'] },
+    { name: 'on-failure: a liveness kill is a failure (whatever the exit code)', input: { mode: 'running', desired: [infra, withPolicy(web, 'on-failure'), db], observed: [obs(infra), obs(web, exited(0)), obs(db)], exits: { web: { failed: true } }, now: NOW }, want: ['start web'] },
+    { name: 'never: exit code 1 stays exited', input: { mode: 'running', desired: [infra, withPolicy(web, 'never'), db], observed: [obs(infra), obs(web, exited(1)), obs(db)], now: NOW }, want: [] },
+    { name: 'never: one the agent stopped itself is started', input: { mode: 'running', desired: [infra, withPolicy(web, 'never'), db], observed: [obs(infra), obs(web, exited(143)), obs(db)], exits: { web: { byAgent: true } }, now: NOW }, want: ['start web'] },
+    { name: 'never: a restart requested before it exited does not start it', input: { mode: 'running', desired: [infra, withPolicy(web, 'never'), db], observed: [obs(infra, { startedAt: T(0) }), obs(web, exited(0, { startedAt: T(1) })), obs(db, { startedAt: T(1) })], restartRequestedAt: T(0), now: NOW }, want: [] },
+    { name: 'never: a created (never started) container is started', input: { mode: 'running', desired: [infra, withPolicy(web, 'never'), db], observed: [obs(infra), obs(web, { state: 'created', startedAt: undefined }), obs(db)], now: NOW }, want: ['start web'] },
+    { name: 'back-off: not before its time', input: { mode: 'running', desired: [infra, web, db], observed: [obs(infra), obs(web, exited(1)), obs(db)], exits: { web: { notBefore: NOW + 1 } }, now: NOW }, want: [] },
+    { name: 'back-off: once passed, started', input: { mode: 'running', desired: [infra, web, db], observed: [obs(infra), obs(web, exited(1)), obs(db)], exits: { web: { notBefore: NOW } }, now: NOW }, want: ['start web'] },
+    { name: 'back-off does not hold one the agent stopped', input: { mode: 'running', desired: [infra, web, db], observed: [obs(infra), obs(web, exited(143)), obs(db)], exits: { web: { byAgent: true, notBefore: NOW + 5_000 } }, now: NOW }, want: ['start web'] },
+    { name: 'restarting one business container touches no other', input: { mode: 'running', desired: [infra, web, db], observed: [obs(infra), obs(web), obs(db, exited(1))], now: NOW }, want: ['start db'] },
+    { name: 'liveness kill: the container is stopped, not started in the same plan', input: { mode: 'running', desired: [infra, web, db], observed: allRunning(), kills: { web: 'liveness probe failed' }, now: NOW }, want: ['stop web'] },
+    { name: 'a kill yields to a recreate', input: { mode: 'running', desired: [infra, web, db], observed: [obs(infra), obs(web, { specHash: 'old' }), obs(db)], kills: { web: 'liveness probe failed' }, now: NOW }, want: ['ensureImage app:1', 'stop web', 'remove web', 'create web', 'start web'] },
+    { name: 'an infra restart: an exited container still follows its policy', input: { mode: 'running', desired: [infra, web, withPolicy(db, 'never')], observed: [obs(infra, { state: 'exited' }), obs(web), obs(db, exited(1))], now: NOW }, want: ['stop web', 'start infra', 'restart web'] },
+    { name: 'a held container still gets new limits', input: { mode: 'running', desired: [infra, { ...withPolicy(web, 'never'), limits: { nanoCpus: 1e9, memory: 1 << 30 } }, db], observed: [obs(infra), obs(web, exited(0)), obs(db)], now: NOW }, want: ['update web'] },
+  ];
+  for (const c of table) {
+    test(c.name, () => {
+      assert.deepEqual(plan(c.input).map(show), c.want);
+    });
+  }
+
+  test('a restart requested after a never container exited starts it again', () => {
+    const input: PlanInput = { mode: 'running', desired: [infra, withPolicy(web, 'never'), db], observed: [obs(infra), obs(web, exited(0, { finishedAt: T(20) })), obs(db)], restartRequestedAt: T(30), now: NOW };
+    assert.deepEqual(plan(input).map(show), ['stop db', 'stop infra', 'restart infra', 'start web', 'restart db']);
+  });
+
+  test('a policy start says so and counts as a restart; the kill is marked unhealthy', () => {
+    const [start] = plan({ mode: 'running', desired: [infra, withPolicy(web, 'on-failure')], observed: [obs(infra), obs(web, exited(3))], now: NOW });
+    assert.deepEqual(start, { kind: 'start', name: 'web', id: 'id-web', restart: false, why: 'restart policy on-failure', afterExit: true });
+    const [byAgent] = plan({ mode: 'running', desired: [infra, web], observed: [obs(infra), obs(web, exited(143))], exits: { web: { byAgent: true } } });
+    assert.equal(byAgent?.kind === 'start' && byAgent.afterExit, undefined);
+    const [kill] = plan({ mode: 'running', desired: [infra, web], observed: [obs(infra), obs(web)], kills: { web: 'liveness probe failed' } });
+    assert.deepEqual(kill, { kind: 'stop', name: 'web', id: 'id-web', why: 'liveness probe failed', unhealthy: true });
+  });
 });

@@ -13,23 +13,46 @@
  * - Stops go in reverse index order, starts in index order, infra in between.
  * - Images are ensured before anything is stopped or removed, so a bad image never
  *   takes a working container down.
+ * - An exited business container is started again per its restart policy (always,
+ *   on-failure, never) once its back-off has passed; one the agent stopped itself, or
+ *   that exited before a requested restart, is started whatever its policy. A
+ *   liveness kill stops it (the policy and back-off then decide its start).
+ * - CPU and memory limits are not in the hash: a business container that is kept
+ *   (running or not) but whose limits differ from the spec is updated in place, after
+ *   the stops (a container being restarted gets its new limits while it is down).
  */
 import type { ObservedContainer } from './docker/engine.js';
 import type { DesiredContainer } from './containers.js';
+import { restartAllowed } from './health/restart-policy.js';
 import { isBefore } from './time.js';
 
 export type Mode = 'running' | 'stopped' | 'deleting';
 
 export type Action =
   | { kind: 'ensureImage'; image: string }
-  | { kind: 'stop'; name: string; id: string; why: string }
+  /** unhealthy: a liveness kill (recorded as such; the policy decides the restart). */
+  | { kind: 'stop'; name: string; id: string; why: string; unhealthy?: true }
   | { kind: 'remove'; name: string; id: string; why: string }
   | { kind: 'create'; name: string }
-  /** id is undefined when the container is created earlier in the same plan. */
-  | { kind: 'start'; name: string; id?: string; restart: boolean; why: string }
+  /**
+   * id is undefined when the container is created earlier in the same plan. `afterExit`:
+   * the restart policy starts a container that exited by itself (counted as a restart).
+   */
+  | { kind: 'start'; name: string; id?: string; restart: boolean; why: string; afterExit?: true }
+  | { kind: 'update'; name: string; id: string; nanoCpus: number; memory: number; why: string }
   | { kind: 'recycleVolume' };
 
-export type PlannedContainer = Pick<DesiredContainer, 'name' | 'role' | 'index' | 'image' | 'specHash' | 'endpoints'>;
+export type PlannedContainer = Pick<DesiredContainer, 'name' | 'role' | 'index' | 'image' | 'specHash' | 'endpoints' | 'limits' | 'health'>;
+
+/** What the agent knows of a business container's last exit (see health/book.ts). */
+export interface ExitFacts {
+  /** The agent stopped it itself: started again whatever its policy. */
+  byAgent?: boolean;
+  /** It ended in a failure (exit code ≠ 0, OOM kill, failed liveness probe). Default: from its exit code. */
+  failed?: boolean;
+  /** Back-off: the policy's restart waits until then (ms since the epoch). */
+  notBefore?: number;
+}
 
 export interface PlanInput {
   mode: Mode;
@@ -38,9 +61,15 @@ export interface PlanInput {
   observed: ObservedContainer[];
   /** Containers started before this instant are restarted (desired running only). */
   restartRequestedAt?: string;
+  /** By business container name. */
+  exits?: Record<string, ExitFacts>;
+  /** Running business containers whose liveness probe failed: name → why. */
+  kills?: Record<string, string>;
+  /** For the back-off (ms since the epoch); default: no back-off applies. */
+  now?: number;
 }
 
-type Fate = 'keep' | 'create' | 'recreate' | 'start' | 'restart' | 'wait';
+type Fate = 'keep' | 'create' | 'recreate' | 'start' | 'restart' | 'wait' | 'hold' | 'kill';
 
 /** Running, or about to be (Docker's restart policy is on it): stopping it means something. */
 export function isUp(c: ObservedContainer): boolean {
@@ -76,6 +105,15 @@ export function offItsNetworks(d: PlannedContainer, o: ObservedContainer): boole
   return Object.entries(d.endpoints).some(([network, ip]) => o.endpoints?.[network] !== ip);
 }
 
+/** The update that gives a kept container the limits of its spec; undefined when they match. */
+function limitsUpdate(d: PlannedContainer, o: ObservedContainer): Action | undefined {
+  if (!d.limits) return undefined;
+  const { nanoCpus, memory } = d.limits;
+  const changed = [o.nanoCpus !== nanoCpus ? 'cpu' : '', o.memory !== memory ? 'memory' : ''].filter(Boolean);
+  if (changed.length === 0) return undefined;
+  return { kind: 'update', name: d.name, id: o.id, nanoCpus, memory, why: `${changed.join(' and ')} limit changed` };
+}
+
 function ownFate(d: PlannedContainer, o: ObservedContainer | undefined, restartRequestedAt: string | undefined): Fate {
   if (!o) return 'create';
   if (o.state === 'dead' || o.specHash !== d.specHash || offItsNetworks(d, o)) return 'recreate';
@@ -85,27 +123,46 @@ function ownFate(d: PlannedContainer, o: ObservedContainer | undefined, restartR
   return 'keep';
 }
 
-function businessFate(d: PlannedContainer, o: ObservedContainer | undefined, infraFate: Fate, infra: ObservedContainer | undefined, rra: string | undefined): { fate: Fate; why: string } {
+/**
+ * An exited business container that would be started: does its restart policy (and
+ * back-off) let it? `start` with afterExit when the policy restarts it, `hold` when not now.
+ */
+function policyFate(d: PlannedContainer, o: ObservedContainer, input: PlanInput): { fate: Fate; why: string; afterExit?: true } {
+  if (o.state !== 'exited') return { fate: 'start', why: 'not running' };
+  const facts = input.exits?.[d.name] ?? {};
+  if (facts.byAgent) return { fate: 'start', why: 'not running' };
+  if (input.restartRequestedAt && isBefore(o.finishedAt, input.restartRequestedAt)) return { fate: 'start', why: 'restart requested' };
+  const policy = d.health?.restartPolicy ?? 'always';
+  const failed = facts.failed ?? (o.oomKilled || o.exitCode !== 0);
+  if (!restartAllowed(policy, failed)) return { fate: 'hold', why: `restart policy ${policy}` };
+  if (facts.notBefore !== undefined && input.now !== undefined && input.now < facts.notBefore) return { fate: 'hold', why: 'back-off' };
+  return { fate: 'start', why: `restart policy ${policy}`, afterExit: true };
+}
+
+function businessFate(d: PlannedContainer, o: ObservedContainer | undefined, infraFate: Fate, infra: ObservedContainer | undefined, input: PlanInput): { fate: Fate; why: string; afterExit?: true } {
+  const rra = input.restartRequestedAt;
   const own = ownFate(d, o, rra);
   if (!o || own === 'recreate') return { fate: own, why: o ? (o.state === 'dead' ? 'dead' : offItsNetworks(d, o) && o.specHash === d.specHash ? 'not on its networks' : 'spec changed') : 'missing' };
   if (infraFate === 'create' || infraFate === 'recreate') return { fate: 'recreate', why: 'infra container recreated' };
   if (infraFate === 'keep' && infra && o.networkMode !== `container:${infra.id}`) return { fate: 'recreate', why: 'joined another infra container' };
   if (own === 'wait') return { fate: 'wait', why: o.state };
   if (infraFate === 'start' || infraFate === 'restart') {
-    return o.state === 'running' ? { fate: 'restart', why: 'infra container restarted' } : { fate: 'start', why: 'not running' };
+    return o.state === 'running' ? { fate: 'restart', why: 'infra container restarted' } : policyFate(d, o, input);
   }
   if (o.state === 'running' && isBefore(o.startedAt, infra?.startedAt)) return { fate: 'restart', why: 'started before its infra container' };
   if (own === 'restart') return { fate: own, why: 'restart requested' };
-  return { fate: own, why: own === 'start' ? 'not running' : '' };
+  const kill = input.kills?.[d.name];
+  if (own === 'keep' && kill) return { fate: 'kill', why: kill };
+  if (own === 'start') return policyFate(d, o, input);
+  return { fate: own, why: '' };
 }
 
 function planRunning(input: PlanInput, byName: Map<string, ObservedContainer>, extras: ObservedContainer[]): Action[] {
   const [infraD, ...business] = input.desired;
   if (!infraD) return [];
-  const rra = input.restartRequestedAt;
   const infraO = byName.get(infraD.name);
-  const infraFate = ownFate(infraD, infraO, rra);
-  const fates = business.map((d) => ({ d, o: byName.get(d.name), ...businessFate(d, byName.get(d.name), infraFate, infraO, rra) }));
+  const infraFate = ownFate(infraD, infraO, input.restartRequestedAt);
+  const fates = business.map((d) => ({ d, o: byName.get(d.name), ...businessFate(d, byName.get(d.name), infraFate, infraO, input) }));
   // While Docker is restarting or removing the infra container, leave its business containers alone.
   const active = infraFate === 'wait' ? [] : fates;
 
@@ -126,7 +183,15 @@ function planRunning(input: PlanInput, byName: Map<string, ObservedContainer>, e
       actions.push({ kind: 'remove', name: f.d.name, id: f.o.id, why: f.why });
     } else if (f.fate === 'restart') {
       actions.push({ kind: 'stop', name: f.d.name, id: f.o.id, why: f.why });
+    } else if (f.fate === 'kill') {
+      actions.push({ kind: 'stop', name: f.d.name, id: f.o.id, why: f.why, unhealthy: true });
     }
+  }
+
+  for (const f of active) {
+    const kept = f.fate === 'keep' || f.fate === 'start' || f.fate === 'restart' || f.fate === 'hold' || f.fate === 'kill';
+    const update = f.o && kept ? limitsUpdate(f.d, f.o) : undefined;
+    if (update) actions.push(update);
   }
 
   const infraWhy =
@@ -163,13 +228,14 @@ function planRunning(input: PlanInput, byName: Map<string, ObservedContainer>, e
         ...(recreated || !f.o ? {} : { id: f.o.id }),
         restart: f.fate === 'restart',
         why: f.why,
+        ...(f.afterExit ? { afterExit: true as const } : {}),
       });
     }
   }
   return actions;
 }
 
-function planStopped(byName: Map<string, ObservedContainer>, extras: ObservedContainer[]): Action[] {
+function planStopped(desired: PlannedContainer[], byName: Map<string, ObservedContainer>, extras: ObservedContainer[]): Action[] {
   const actions: Action[] = [];
   for (const o of stopOrder(extras)) {
     if (isUp(o)) actions.push({ kind: 'stop', name: o.name, id: o.id, why: 'not in the spec' });
@@ -177,6 +243,11 @@ function planStopped(byName: Map<string, ObservedContainer>, extras: ObservedCon
   }
   for (const o of stopOrder([...byName.values()])) {
     if (isUp(o)) actions.push({ kind: 'stop', name: o.name, id: o.id, why: 'desired stopped' });
+  }
+  for (const d of desired) {
+    const o = byName.get(d.name);
+    const update = o && o.specHash === d.specHash && o.state !== 'dead' ? limitsUpdate(d, o) : undefined;
+    if (update) actions.push(update);
   }
   return actions;
 }
@@ -193,7 +264,7 @@ function planDeleting(observed: ObservedContainer[]): Action[] {
 export function plan(input: PlanInput): Action[] {
   if (input.mode === 'deleting') return planDeleting(input.observed);
   const { byName, extras } = matchObserved(input.desired, input.observed);
-  return input.mode === 'running' ? planRunning(input, byName, extras) : planStopped(byName, extras);
+  return input.mode === 'running' ? planRunning(input, byName, extras) : planStopped(input.desired, byName, extras);
 }
 
 /** "create web", "stop infra": compact form for logs and tests. */

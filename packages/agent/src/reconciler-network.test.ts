@@ -8,6 +8,7 @@ import { pino } from 'pino';
 import type { NetworkAttachment, SetEvent, SetObject } from '@wharf/types';
 import { FakeEngine } from './docker/fake-engine.js';
 import { ExitTracker } from './exits.js';
+import { HealthBook } from './health/book.js';
 import { NetworkPlane, type SetNetworkContext } from './network/plane.js';
 import type { CommandRunner } from './network/netns.js';
 import { SetReconciler, type ReportedStatus } from './reconciler.js';
@@ -49,10 +50,15 @@ async function setup() {
   };
   const network = new NetworkPlane({ engine, runner: run, hostNetns: '/run/netns/h1' });
   const { volumes } = await testVolumes(dataDir);
-  const reconciler = new SetReconciler({ engine, host: 'h1', dataDir, infraImage: INFRA, log: pino({ level: 'silent' }), exits: new ExitTracker(), network, volumes });
+  const health = new HealthBook(dataDir);
+  const reconciler = new SetReconciler({ engine, host: 'h1', dataDir, infraImage: INFRA, log: pino({ level: 'silent' }), exits: new ExitTracker(), network, volumes, health });
   const events: SetEvent[] = [];
   const hooks = { onEvent: (e: SetEvent) => events.push(e) };
-  return { engine, rec, reconciler, events, hooks, cleanup: () => rm(dataDir, { recursive: true, force: true }) };
+  const cleanup = async (): Promise<void> => {
+    await health.flushed();
+    await rm(dataDir, { recursive: true, force: true });
+  };
+  return { engine, rec, reconciler, events, hooks, cleanup };
 }
 
 const statusOf = (r: { report?: unknown }): ReportedStatus => (r.report as { status: ReportedStatus }).status;

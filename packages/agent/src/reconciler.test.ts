@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,6 +7,9 @@ import { pino } from 'pino';
 import type { SetEvent, SetObject } from '@wharf/types';
 import { FakeEngine } from './docker/fake-engine.js';
 import { ExitTracker } from './exits.js';
+import { HealthBook } from './health/book.js';
+import { Prober } from './health/prober.js';
+import { ManualClock } from './testing/manual-clock.js';
 import { SetReconciler, type ReportedStatus } from './reconciler.js';
 import { DirDriver, testVolumes } from './testing/dir-volumes.js';
 import { setObject as fixture } from './testing/fixtures.js';
@@ -28,11 +31,16 @@ async function setup(images = [INFRA, 'web:1', 'db:1']) {
   const dataDir = await mkdtemp(join(tmpdir(), 'wharf-agent-test-'));
   const engine = new FakeEngine(images);
   const { volumes, driver } = await testVolumes(dataDir);
-  const reconciler = new SetReconciler({ engine, host: 'h1', dataDir, infraImage: INFRA, log: pino({ level: 'silent' }), exits: new ExitTracker(), volumes });
+  const health = new HealthBook(dataDir);
+  const reconciler = new SetReconciler({ engine, host: 'h1', dataDir, infraImage: INFRA, log: pino({ level: 'silent' }), exits: new ExitTracker(), volumes, health });
   const events: SetEvent[] = [];
   const progress: ReportedStatus[] = [];
   const hooks = { onEvent: (e: SetEvent) => events.push(e), onProgress: (s: ReportedStatus) => progress.push(s) };
-  return { dataDir, engine, reconciler, events, progress, hooks, volumes, driver, cleanup: () => rm(dataDir, { recursive: true, force: true }) };
+  const cleanup = async (): Promise<void> => {
+    await health.flushed();
+    await rm(dataDir, { recursive: true, force: true });
+  };
+  return { dataDir, engine, reconciler, events, progress, hooks, volumes, driver, health, cleanup };
 }
 
 const ids = (st: ReportedStatus): (string | undefined)[] => st.containers.map((c) => c.containerId);
@@ -134,7 +142,8 @@ test('reconciler: a container that dies at start holds back the next ones (degra
     assert.deepEqual(s.engine.calls, ['create infra', 'start infra', 'create web', 'start web']);
     const st = statusOf(r);
     assert.equal(st.phase, 'degraded');
-    assert.match(st.message ?? '', /web did not stay up/);
+    assert.equal(st.message, 'back-off 1s restarting failed container web; db is missing');
+    assert.equal(r.wakeAt !== undefined, true);
   } finally {
     await s.cleanup();
   }
@@ -152,6 +161,57 @@ test('reconciler: changing one container recreates only it', async () => {
     assert.equal(st.phase, 'running');
     assert.equal(st.containers[1]?.containerId, first.containers[1]?.containerId);
     assert.notEqual(st.containers[2]?.containerId, first.containers[2]?.containerId);
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test('reconciler: new CPU and memory apply in place; a refused resize is a warning and a retry; drift is put back', async () => {
+  const s = await setup();
+  try {
+    const first = statusOf(await s.reconciler.reconcile(setObject(), s.hooks));
+    const web = s.engine.byName('t_app_1_web')!;
+    const pid = web.pid;
+    const sized = (cpu: number, memory: string, generation: number): SetObject => {
+      const set = setObject({ generation });
+      set.spec = { ...set.spec, resources: { ...set.spec.resources, cpu, memory } };
+      return set;
+    };
+    s.engine.calls.length = 0;
+    const r = await s.reconciler.reconcile(sized(2, '512Mi', 2), s.hooks);
+    assert.equal(r.ok, true);
+    assert.deepEqual(r.actions, ['update web', 'update db']);
+    assert.deepEqual(s.engine.calls, ['update web', 'update db'], 'no stop, no start');
+    const st = statusOf(r);
+    assert.deepEqual(ids(st), ids(first));
+    assert.equal(st.phase, 'running');
+    assert.equal(web.pid, pid, 'same process');
+    assert.deepEqual([web.config.nanoCpus, web.config.memory, web.config.memorySwap], [1e9, 256 * 1024 ** 2, 256 * 1024 ** 2]);
+    assert.deepEqual([st.containers[1]?.nanoCpus, st.containers[1]?.memory], [1e9, 256 * 1024 ** 2]);
+    const resized = s.events.filter((e) => e.reason === 'Resized').map((e) => e.message);
+    assert.deepEqual(resized, ['Resized container web: cpu 0.5 → 1 cores, memory 128Mi → 256Mi', 'Resized container db: cpu 0.5 → 1 cores, memory 128Mi → 256Mi']);
+
+    // Docker refuses one (memory below usage): the other is still resized, the old limit stays, ok=false.
+    s.engine.failNext.set('update', 'Cannot update container: device or resource busy');
+    const refused = await s.reconciler.reconcile(sized(2, '64Mi', 3), s.hooks);
+    assert.equal(refused.ok, false);
+    assert.deepEqual(refused.actions, ['update web', 'update db']);
+    assert.equal(web.config.memory, 256 * 1024 ** 2);
+    assert.equal(s.engine.byName('t_app_1_db')?.config.memory, 32 * 1024 ** 2);
+    const warning = s.events.find((e) => e.reason === 'ResizeFailed');
+    assert.equal(warning?.type, 'Warning');
+    assert.equal(warning?.message, 'cannot resize container web (memory 256Mi → 32Mi): Cannot update container: device or resource busy');
+    assert.equal(statusOf(refused).phase, 'running');
+    assert.equal(statusOf(refused).containers[1]?.message, warning?.message);
+    assert.equal((await s.reconciler.reconcile(sized(2, '64Mi', 3), s.hooks)).ok, true, 'the retry applies it');
+    assert.equal(web.config.memory, 32 * 1024 ** 2);
+
+    // Changed by hand: the next reconcile puts the spec's limits back.
+    web.config = { ...web.config, nanoCpus: 3e9, memory: undefined };
+    const back = await s.reconciler.reconcile(sized(2, '64Mi', 3), s.hooks);
+    assert.deepEqual(back.actions, ['update web']);
+    assert.deepEqual([web.config.nanoCpus, web.config.memory], [1e9, 32 * 1024 ** 2]);
+    assert.equal(s.events.at(-1)?.message, 'Resized container web: cpu 3 → 1 cores, memory unlimited → 32Mi');
   } finally {
     await s.cleanup();
   }
@@ -309,4 +369,190 @@ test('reconciler: without a volume pool the set fails with VolumeFailed and no c
   } finally {
     await rm(dataDir, { recursive: true, force: true });
   }
+});
+
+describe('reconciler: restart policy, back-off, liveness kills, readiness', () => {
+  const T0 = Date.parse('2026-06-01T00:00:00Z');
+  async function healthSetup(prober?: (engine: FakeEngine, clock: ManualClock) => Prober) {
+    const dataDir = await mkdtemp(join(tmpdir(), 'wharf-agent-test-'));
+    const engine = new FakeEngine([INFRA, 'web:1', 'db:1']);
+    const { volumes } = await testVolumes(dataDir);
+    const clock = new ManualClock(T0);
+    const health = new HealthBook(dataDir, undefined, () => clock.now());
+    const make = (book: HealthBook, p?: Prober) =>
+      new SetReconciler({ engine, host: 'h1', dataDir, infraImage: INFRA, log: pino({ level: 'silent' }), exits: new ExitTracker(), volumes, health: book, now: () => clock.now(), ...(p ? { prober: p } : {}) });
+    const reconciler = make(health, prober?.(engine, clock));
+    const events: SetEvent[] = [];
+    const hooks = { onEvent: (e: SetEvent) => events.push(e) };
+    const cleanup = async (): Promise<void> => {
+      await health.flushed();
+      await rm(dataDir, { recursive: true, force: true });
+    };
+    return { dataDir, engine, clock, health, reconciler, make, events, hooks, cleanup };
+  }
+  const withHealth = (options: Record<string, unknown>, over: Partial<SetObject> = {}): SetObject => {
+    const set = setObject(over);
+    set.spec.containers[0]!.options = { ...set.spec.containers[0]!.options, ...options };
+    return set;
+  };
+
+  test('a crash: back-off 1 s (shown, announced once), then started again and counted; the others untouched; 2 s next time', async () => {
+    const s = await healthSetup();
+    try {
+      const set = withHealth({});
+      await s.reconciler.reconcile(set, s.hooks);
+      const webId = s.engine.byName('t_app_1_web')!.id;
+      s.engine.kill('web', 1);
+      s.engine.calls.length = 0;
+      const held = await s.reconciler.reconcile(set, s.hooks);
+      assert.deepEqual(held.actions, []);
+      assert.equal(held.ok, true);
+      assert.equal(held.wakeAt, T0 + 1_000);
+      const st = statusOf(held);
+      assert.equal(st.phase, 'degraded');
+      assert.equal(st.ready, false);
+      assert.equal(st.message, 'back-off 1s restarting failed container web');
+      const web = st.containers[1]!;
+      assert.equal(web.state, 'exited');
+      assert.equal(web.backOffUntil, new Date(T0 + 1_000).toISOString());
+      assert.deepEqual(web.lastTermination, { reason: 'Error', exitCode: 1, oomKilled: false, finishedAt: web.finishedAt });
+      assert.deepEqual(s.events.filter((e) => e.reason === 'BackOff').map((e) => [e.type, e.message]), [['Warning', 'back-off 1s restarting failed container web (Error, exit code 1)']]);
+      await s.reconciler.reconcile(set, s.hooks);
+      assert.equal(s.events.filter((e) => e.reason === 'BackOff').length, 1, 'once per streak');
+
+      await s.clock.advance(1_000);
+      const restarted = await s.reconciler.reconcile(set, s.hooks);
+      assert.deepEqual(restarted.actions, ['start web']);
+      assert.deepEqual(s.engine.calls, ['start web'], 'db and infra are not touched');
+      const after = statusOf(restarted);
+      assert.equal(after.phase, 'running');
+      assert.equal(after.ready, true);
+      assert.equal(after.containers[1]?.containerId, webId, 'the same container');
+      assert.equal(after.containers[1]?.restartCount, 1);
+      assert.equal(after.containers[1]?.backOffUntil, undefined);
+      assert.equal(after.containers[1]?.lastTermination?.reason, 'Error');
+      assert.equal(s.events.at(-1)?.message, 'Restarted container web (restart policy always)');
+
+      s.engine.kill('web', 137, true);
+      const second = await s.reconciler.reconcile(set, s.hooks);
+      assert.equal(second.wakeAt, T0 + 1_000 + 2_000);
+      assert.equal(statusOf(second).containers[1]?.message, 'back-off 2s restarting failed container web');
+      assert.equal(statusOf(second).containers[1]?.lastTermination?.reason, 'OOMKilled');
+      assert.equal(s.events.filter((e) => e.reason === 'BackOff').length, 1);
+    } finally {
+      await s.cleanup();
+    }
+  });
+
+  test('never: a completed container stays exited and the set degraded; on-failure restarts only failures', async () => {
+    const s = await healthSetup();
+    try {
+      const never = withHealth({ restartPolicy: 'never' });
+      await s.reconciler.reconcile(never, s.hooks);
+      s.engine.kill('web', 0);
+      const r = await s.reconciler.reconcile(never, s.hooks);
+      assert.deepEqual(r.actions, []);
+      assert.equal(r.wakeAt, undefined);
+      const st = statusOf(r);
+      assert.equal(st.phase, 'degraded');
+      assert.equal(st.message, 'web completed (exit code 0; restart policy never)');
+      assert.equal(st.containers[1]?.backOffUntil, undefined);
+      await s.clock.advance(600_000);
+      assert.deepEqual((await s.reconciler.reconcile(never, s.hooks)).actions, []);
+
+      const onFailure = withHealth({ restartPolicy: 'on-failure' }, { generation: 2 });
+      assert.deepEqual((await s.reconciler.reconcile(onFailure, s.hooks)).actions, [], 'exit code 0: not a failure');
+      s.engine.byName('t_app_1_web')!.exitCode = 3;
+      s.engine.byName('t_app_1_web')!.finishedAt = s.engine.tick();
+      assert.deepEqual((await s.reconciler.reconcile(onFailure, s.hooks)).actions, [], 'a failure: back-off first');
+      await s.clock.advance(1_000);
+      assert.deepEqual((await s.reconciler.reconcile(onFailure, s.hooks)).actions, ['start web']);
+    } finally {
+      await s.cleanup();
+    }
+  });
+
+  test('never: containers the agent stopped (set stopped, then started) start again', async () => {
+    const s = await healthSetup();
+    try {
+      const never = withHealth({ restartPolicy: 'never' });
+      await s.reconciler.reconcile(never, s.hooks);
+      await s.reconciler.reconcile(withHealth({ restartPolicy: 'never' }, { desired: 'stopped' }), s.hooks);
+      const st = statusOf(await s.reconciler.reconcile(never, s.hooks));
+      assert.equal(st.phase, 'running');
+      assert.equal(st.containers[1]?.restartCount, 0, 'not a restart of its own');
+      assert.equal(st.containers[1]?.lastTermination?.reason, 'Stopped');
+    } finally {
+      await s.cleanup();
+    }
+  });
+
+  test('a liveness kill stops the same container, records Unhealthy, and restarts it after the back-off; kept across a restart of the agent', async () => {
+    const s = await healthSetup();
+    try {
+      const set = withHealth({ liveness: { exec: { command: ['true'] } } });
+      await s.reconciler.reconcile(set, s.hooks);
+      const web = s.engine.byName('t_app_1_web')!;
+      const id = web.id;
+      s.reconciler.requestKill('t/app/1', { name: 'web', id, startedAt: 'an earlier run', message: 'stale' });
+      assert.deepEqual((await s.reconciler.reconcile(set, s.hooks)).actions, [], 'a kill of another run is ignored');
+      s.reconciler.requestKill('t/app/1', { name: 'web', id, startedAt: web.startedAt!, message: 'liveness probe failed 3 times: no' });
+      s.engine.calls.length = 0;
+      const killed = await s.reconciler.reconcile(set, s.hooks);
+      assert.deepEqual(killed.actions, ['stop web']);
+      assert.equal(killed.wakeAt, T0 + 1_000);
+      const st = statusOf(killed);
+      assert.deepEqual(st.containers[1]?.lastTermination, { reason: 'Unhealthy', exitCode: 0, oomKilled: false, finishedAt: web.finishedAt, message: 'liveness probe failed 3 times: no' });
+      assert.equal(st.containers[1]?.message, 'back-off 1s restarting failed container web');
+      await s.clock.advance(1_000);
+      const back = statusOf(await s.reconciler.reconcile(set, s.hooks));
+      assert.deepEqual(s.engine.calls, ['stop web', 'start web']);
+      assert.equal(back.containers[1]?.containerId, id);
+      assert.equal(back.containers[1]?.restartCount, 1);
+
+      // A new agent (new book, same data dir) knows the count and the termination.
+      await s.health.flushed();
+      const fresh = s.make(new HealthBook(s.dataDir, undefined, () => s.clock.now()));
+      const adopted = statusOf(await fresh.reconcile(set, s.hooks));
+      assert.equal(adopted.containers[1]?.restartCount, 1);
+      assert.equal(adopted.containers[1]?.lastTermination?.reason, 'Unhealthy');
+
+      // Deleting the set removes its records.
+      await s.reconciler.reconcile({ ...set, deleting: true }, s.hooks);
+      await s.health.flushed();
+      assert.deepEqual(await readdir(join(s.dataDir, 'health')), []);
+    } finally {
+      await s.cleanup();
+    }
+  });
+
+  test('readiness: not ready until the probe passes; the set is ready when every container is', async () => {
+    let prober: Prober | undefined;
+    const changes: string[] = [];
+    const s = await healthSetup((engine, clock) => (prober = new Prober({ engine, log: pino({ level: 'silent' }), clock, onChange: (ref) => changes.push(ref), onLivenessFailure: () => undefined })));
+    try {
+      let ok = false;
+      s.engine.execHandler = () => ({ exitCode: ok ? 0 : 1, output: ok ? '' : 'not yet' });
+      const set = withHealth({ readiness: { exec: { command: ['test', '-f', '/ready'] }, periodSeconds: 1 } });
+      const st = statusOf(await s.reconciler.reconcile(set, s.hooks));
+      assert.equal(st.phase, 'running');
+      assert.deepEqual(st.containers.map((c) => c.ready), [true, false, true]);
+      assert.equal(st.ready, false);
+      await s.clock.advance(0);
+      assert.deepEqual(s.engine.execs.map((e) => [e.name, e.cmd.join(' ')]), [['web', 'test -f /ready']]);
+      ok = true;
+      await s.clock.advance(1_000);
+      assert.deepEqual(changes, ['t/app/1']);
+      const now = s.reconciler.withHealth(st);
+      assert.equal(now.ready, true);
+      assert.equal(now.containers[1]?.ready, true);
+      assert.equal(statusOf(await s.reconciler.reconcile(set, s.hooks)).ready, true);
+      // Stopped: no probes left running.
+      await s.reconciler.reconcile(withHealth({ readiness: { exec: { command: ['true'] } } }, { desired: 'stopped' }), s.hooks);
+      assert.equal(s.clock.pending, 0);
+    } finally {
+      prober?.close();
+      await s.cleanup();
+    }
+  });
 });

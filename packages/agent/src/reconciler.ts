@@ -5,12 +5,15 @@
  * set's containers (then there is nothing true to report).
  */
 import type { Logger } from 'pino';
-import { INFRA_NAME, resolveSetSpec, setRef, type SetEvent, type SetIp, type SetObject, type SetReport } from '@wharf/types';
+import { formatBytes, INFRA_NAME, resolveSetSpec, setRef, type SetEvent, type SetIp, type SetObject, type SetReport } from '@wharf/types';
 import { desiredSet, endpointsOf, withInfraId, type DesiredContainer, type DesiredSet, type SetIdentity } from './containers.js';
 import type { Engine, ObservedContainer } from './docker/engine.js';
 import type { ExitTracker } from './exits.js';
-import { describe, matchObserved, plan, type Action, type Mode, type PlannedContainer } from './plan.js';
-import { containerStatus, degradedMessage, derivePhase } from './status.js';
+import { HealthBook, exitKey, type ContainerRecord } from './health/book.js';
+import type { LivenessFailure, Prober, ProbeTarget } from './health/prober.js';
+import { isFailure, waitingMessage, backOffMessage, restartDelay } from './health/restart-policy.js';
+import { describe, matchObserved, plan, type Action, type ExitFacts, type Mode, type PlannedContainer } from './plan.js';
+import { containerStatus, degradedMessage, derivePhase, setReady, withVerdicts, type ContainerHealth } from './status.js';
 import type { InfraPrivilege } from './privilege.js';
 import { NetworkPlane, type SetNetworkContext } from './network/plane.js';
 import type { Bandwidth } from './network/tc.js';
@@ -33,6 +36,12 @@ export interface ReconcilerOptions {
   network?: NetworkPlane;
   /** The host's volumes: every set's volume is ensured (with its limit) before its containers. */
   volumes: VolumeManager;
+  /** Restart counts, last terminations and back-off of business containers. Default: kept in `<dataDir>/health`. */
+  health?: HealthBook;
+  /** Runs the liveness and readiness probes. Without one, no probe runs (a container with a readiness probe is never ready). */
+  prober?: Prober;
+  /** Milliseconds since the epoch, for the restart back-off. Default Date.now. */
+  now?: () => number;
 }
 
 export interface ReconcileHooks {
@@ -47,6 +56,8 @@ export interface ReconcileResult {
   /** False when an action failed: retry with back-off. */
   ok: boolean;
   actions: string[];
+  /** Reconcile again then (ms since the epoch): a container waits for its restart back-off. */
+  wakeAt?: number;
 }
 
 /** Mutable state of one reconcile run. */
@@ -72,6 +83,8 @@ interface Run {
   net?: { ips: SetIp[]; ctx: SetNetworkContext; bandwidth: Bandwidth };
   /** Programming the namespace failed in this run: do not try again before the retry. */
   networkFailed?: boolean;
+  /** IDs of containers this run's plan removes. */
+  removing: Set<string>;
 }
 
 const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
@@ -81,10 +94,25 @@ export class SetReconciler {
   /** restartRequestedAt values already carried out, so a clock skew cannot cause a restart loop. */
   private readonly restartsDone = new Map<string, string>();
   private readonly network: NetworkPlane;
+  private readonly book: HealthBook;
+  private readonly now: () => number;
 
   constructor(opts: ReconcilerOptions) {
     this.opts = { pullTimeoutMs: 60_000, stopTimeoutSeconds: 10, ...opts };
     this.network = opts.network ?? new NetworkPlane({ engine: opts.engine });
+    this.now = opts.now ?? Date.now;
+    this.book = opts.health ?? new HealthBook(opts.dataDir, opts.log, this.now);
+  }
+
+  /** A failed liveness probe: the container is stopped by the set's next reconcile. */
+  requestKill(ref: string, failure: LivenessFailure): void {
+    this.book.requestKill(ref, failure.name, { id: failure.id, startedAt: failure.startedAt, message: failure.message });
+  }
+
+  /** A status with the probes' current verdicts (ready, healthy) and the set's readiness. */
+  withHealth(status: ReportedStatus): ReportedStatus {
+    const prober = this.opts.prober;
+    return prober ? withVerdicts(status, (id, startedAt) => prober.verdict(id, startedAt)) : status;
   }
 
   /** `net`: the host's network attachments and the set's firewall, from the same desired-state answer. */
@@ -96,6 +124,7 @@ export class SetReconciler {
 
     const mode: Mode = set.desired;
     const run = this.newRun(ref, identity, mode, set.generation, observed, hooks);
+    await this.book.load(ref);
     const resolved = resolveSetSpec(set.spec);
     let desired: DesiredSet;
     let reason = 'InvalidSpec';
@@ -118,12 +147,83 @@ export class SetReconciler {
     run.current = byName;
 
     const restartRequestedAt = set.restartRequestedAt !== undefined && this.restartsDone.get(ref) !== set.restartRequestedAt ? set.restartRequestedAt : undefined;
-    const actions = plan({ mode, desired: desired.containers, observed, ...(restartRequestedAt ? { restartRequestedAt } : {}) });
+    this.noteExits(run);
+    // Containers found running are probed from now on (at once after an agent restart).
+    this.syncProbes(run);
+    const actions = plan({ mode, desired: desired.containers, observed, ...(restartRequestedAt ? { restartRequestedAt } : {}), ...this.exitFacts(run), now: this.now() });
     let ok = await this.execute(run, actions);
     // Firewall and bandwidth changes arrive without container changes: apply them (a no-op when nothing changed).
     if (!run.networkFailed && !(await this.programNetwork(run))) ok = false;
     if (ok && restartRequestedAt) this.restartsDone.set(ref, restartRequestedAt);
-    return { report: { status: this.status(run) }, ok, actions: actions.map(describe) };
+    this.noteExits(run);
+    this.announceBackOffs(run);
+    this.syncProbes(run);
+    const wakeAt = this.nextRestart(run);
+    return { report: { status: this.status(run) }, ok, actions: actions.map(describe), ...(wakeAt !== undefined ? { wakeAt } : {}) };
+  }
+
+  /** The business containers of the run, each with what stands for it now and its record. */
+  private business(run: Run): { d: DesiredContainer; o: ObservedContainer | undefined; r: ContainerRecord | undefined }[] {
+    return run.desired.filter((d) => d.role === 'business').map((d) => ({ d, o: run.current.get(d.name), r: this.book.get(run.ref, d.name) }));
+  }
+
+  /** Records exits not seen before (a crash, a completion; the agent's own stops are recorded when made). */
+  private noteExits(run: Run): void {
+    for (const { d, o } of this.business(run)) {
+      if (!o || (o.state !== 'exited' && o.state !== 'dead') || !o.finishedAt) continue;
+      this.book.recordExit(run.ref, d.name, o, { cause: 'exited', policy: d.health?.restartPolicy ?? 'always' });
+    }
+  }
+
+  /** The planner's view of the records: who exited how, back-off, liveness kills due. */
+  private exitFacts(run: Run): { exits: Record<string, ExitFacts>; kills: Record<string, string> } {
+    const exits: Record<string, ExitFacts> = {};
+    const kills: Record<string, string> = {};
+    for (const { d, o, r } of this.business(run)) {
+      if (this.book.pendingKill(run.ref, d.name, o)) kills[d.name] = 'liveness probe failed';
+      if (!o || !r?.lastTermination || r.exit !== exitKey(o)) continue;
+      exits[d.name] = {
+        ...(r.byAgent ? { byAgent: true } : {}),
+        failed: isFailure(r.lastTermination.reason),
+        ...(r.backOffUntil !== undefined ? { notBefore: r.backOffUntil } : {}),
+      };
+    }
+    return { exits, kills };
+  }
+
+  /** The record of an exited container that waits for its restart back-off. */
+  private backOffUntil(o: ObservedContainer | undefined, r: ContainerRecord | undefined): number | undefined {
+    if (!o || o.state !== 'exited' || !r || r.exit !== exitKey(o) || r.byAgent || r.backOffUntil === undefined) return undefined;
+    return r.backOffUntil > this.now() ? r.backOffUntil : undefined;
+  }
+
+  /** One BackOff warning per streak of restarts. */
+  private announceBackOffs(run: Run): void {
+    for (const { d, o, r } of this.business(run)) {
+      if (!r || r.announced || this.backOffUntil(o, r) === undefined) continue;
+      this.event(run, 'Warning', 'BackOff', `${backOffMessage(d.name, restartDelay(r.streak))} (${r.lastTermination?.reason ?? 'Error'}, exit code ${r.lastTermination?.exitCode ?? 'unknown'})`);
+      this.book.markAnnounced(run.ref, d.name);
+    }
+  }
+
+  private nextRestart(run: Run): number | undefined {
+    const times = this.business(run).flatMap(({ o, r }) => this.backOffUntil(o, r) ?? []);
+    return times.length > 0 ? Math.min(...times) : undefined;
+  }
+
+  /** Hands the running containers with probes to the prober (none while the set is stopped). */
+  private syncProbes(run: Run): void {
+    const prober = this.opts.prober;
+    if (!prober) return;
+    const infra = run.current.get(INFRA_NAME);
+    const targets: ProbeTarget[] = [];
+    if (run.mode === 'running') {
+      for (const { d, o } of this.business(run)) {
+        if (!o || o.state !== 'running' || !o.startedAt || !d.health || (!d.health.liveness && !d.health.readiness)) continue;
+        targets.push({ name: d.name, id: o.id, startedAt: o.startedAt, ...(d.health.liveness ? { liveness: d.health.liveness } : {}), ...(d.health.readiness ? { readiness: d.health.readiness } : {}) });
+      }
+    }
+    prober.sync(run.ref, infra?.state === 'running' ? infra.id : undefined, targets);
   }
 
   /**
@@ -154,9 +254,12 @@ export class SetReconciler {
     return { ok: result.ok, actions: result.actions };
   }
 
+  /** The set is gone from this host: its restart records and probes too. */
   forget(ref: string): void {
     this.restartsDone.delete(ref);
     this.network.forget(ref);
+    this.opts.prober?.forget(ref);
+    void this.book.drop(ref);
   }
 
   private async remove(ref: string, identity: SetIdentity, observed: ObservedContainer[], hooks: ReconcileHooks, generation: number, report: boolean): Promise<ReconcileResult> {
@@ -185,6 +288,7 @@ export class SetReconciler {
       remaining: 0,
       removedSomething: false,
       hooks,
+      removing: new Set(),
     };
   }
 
@@ -192,17 +296,24 @@ export class SetReconciler {
     if (actions.length === 0) return true;
     const started = Date.now();
     run.remaining = actions.length;
+    run.removing = new Set(actions.flatMap((a) => (a.kind === 'remove' ? [a.id] : [])));
     if (actions.some((a) => a.kind === 'start' || a.kind === 'stop')) this.progress(run);
     let ok = true;
+    let resizeFailed = false;
     for (const action of actions) {
       this.opts.log.debug({ set: run.ref, action: describe(action), why: 'why' in action ? action.why : undefined }, 'action');
       run.remaining--; // counts the actions after this one: the last start reports the final phase
-      ok = await this.step(run, action);
-      if (!ok) break;
+      const done = await this.step(run, action);
+      // A refused resize leaves the old limits in force: the rest of the plan goes on, the set is retried.
+      if (!done && action.kind === 'update') resizeFailed = true;
+      else if (!done) {
+        ok = false;
+        break;
+      }
     }
     run.remaining = 0;
-    this.opts.log.info({ set: run.ref, actions: actions.map(describe), ok, ms: Date.now() - started }, 'reconciled set');
-    return ok;
+    this.opts.log.info({ set: run.ref, actions: actions.map(describe), ok: ok && !resizeFailed, ms: Date.now() - started }, 'reconciled set');
+    return ok && !resizeFailed;
   }
 
   private async step(run: Run, a: Action): Promise<boolean> {
@@ -217,6 +328,8 @@ export class SetReconciler {
         return this.stop(run, a);
       case 'remove':
         return this.removeContainer(run, a);
+      case 'update':
+        return this.update(run, a);
       case 'recycleVolume':
         return this.recycle(run);
     }
@@ -292,14 +405,19 @@ export class SetReconciler {
       await this.refresh(run, a.name, id);
       return this.fail(run, a.name, 'StartFailed', `cannot start container ${a.name}: ${errorText(err)}`);
     }
+    if (a.afterExit) this.book.countRestart(run.ref, a.name);
     const after = await this.refresh(run, a.name, id);
     if (after?.state !== 'running') {
       // It died at once; Docker's die event becomes the Died event. Later containers wait for it.
-      run.message = `container ${a.name} did not stay up after start (${after?.state ?? 'gone'}${after?.exitCode ? `, exit code ${after.exitCode}` : ''})`;
+      const message = `container ${a.name} did not stay up after start (${after?.state ?? 'gone'}${after?.exitCode ? `, exit code ${after.exitCode}` : ''})`;
+      // A business container's status says more (its back-off, or that its policy leaves it exited).
+      if (a.name === INFRA_NAME) run.message = message;
+      else run.messages.set(a.name, message);
       return false;
     }
     if (a.name === INFRA_NAME && !(await this.programNetwork(run))) return false;
-    this.event(run, 'Normal', a.restart ? 'Restarted' : 'Started', `${a.restart ? 'Restarted' : 'Started'} container ${a.name}${a.why && a.why !== 'missing' && a.why !== 'not running' ? ` (${a.why})` : ''}`);
+    const restarted = a.restart || a.afterExit === true;
+    this.event(run, 'Normal', restarted ? 'Restarted' : 'Started', `${restarted ? 'Restarted' : 'Started'} container ${a.name}${a.why && a.why !== 'missing' && a.why !== 'not running' ? ` (${a.why})` : ''}`);
     this.progress(run);
     return true;
   }
@@ -313,9 +431,40 @@ export class SetReconciler {
       this.event(run, 'Warning', 'StopFailed', run.message);
       return false;
     }
-    await this.refresh(run, a.name, a.id);
+    const after = await this.refresh(run, a.name, a.id);
+    this.recordStop(run, a, after);
     this.event(run, 'Normal', 'Stopped', `Stopped container ${a.name} (${a.why})`);
     this.progress(run);
+    return true;
+  }
+
+  /** The agent's own stop of a business container it keeps: a liveness kill, or a stop its policy does not judge. */
+  private recordStop(run: Run, a: Extract<Action, { kind: 'stop' }>, after: ObservedContainer | undefined): void {
+    const d = run.desired.find((c) => c.name === a.name && c.role === 'business');
+    if (!d || !after || after.id !== a.id || run.removing.has(a.id) || !after.finishedAt) return;
+    const policy = d.health?.restartPolicy ?? 'always';
+    if (a.unhealthy) {
+      const kill = this.book.takeKill(run.ref, a.name);
+      this.book.recordExit(run.ref, a.name, after, { cause: 'unhealthy', policy, ...(kill ? { message: kill.message } : {}) });
+    } else {
+      this.book.recordExit(run.ref, a.name, after, { cause: 'stopped', policy });
+    }
+  }
+
+  /** New CPU and memory limits in place: the container keeps running (or stays stopped). */
+  private async update(run: Run, a: Extract<Action, { kind: 'update' }>): Promise<boolean> {
+    const before = run.current.get(a.name);
+    const change = limitsChange(before, a);
+    try {
+      await this.opts.engine.update(a.id, { nanoCpus: a.nanoCpus, memory: a.memory, memorySwap: a.memory });
+    } catch (err) {
+      run.message = `cannot resize container ${a.name} (${change}): ${errorText(err)}`;
+      run.messages.set(a.name, run.message);
+      this.event(run, 'Warning', 'ResizeFailed', run.message);
+      return false;
+    }
+    await this.refresh(run, a.name, a.id);
+    this.event(run, 'Normal', 'Resized', `Resized container ${a.name}: ${change}`);
     return true;
   }
 
@@ -380,7 +529,24 @@ export class SetReconciler {
   }
 
   private status(run: Run): ReportedStatus {
-    const containers = run.desired.map((d) => containerStatus(d, run.current.get(d.name), run.messages.get(d.name)));
+    const now = this.now();
+    const containers = run.desired.map((d) => {
+      const o = run.current.get(d.name);
+      const r = d.role === 'business' ? this.book.get(run.ref, d.name) : undefined;
+      const exited = o && r && o.state === 'exited' && r.exit === exitKey(o);
+      const waiting = exited && d.health ? waitingMessage(d.name, d.health.restartPolicy, r, now) : undefined;
+      const verdict = o ? this.opts.prober?.verdict(o.id, o.startedAt) : undefined;
+      const health: ContainerHealth = {
+        ...(d.health?.liveness ? { liveness: true } : {}),
+        ...(d.health?.readiness ? { readiness: true } : {}),
+        ...(verdict ? { verdict } : {}),
+        ...(r ? { restarts: r.restarts } : {}),
+        ...(r?.lastTermination ? { lastTermination: r.lastTermination } : {}),
+      };
+      const until = this.backOffUntil(o, r);
+      if (until !== undefined) health.backOffUntil = new Date(until).toISOString();
+      return containerStatus(d, o, waiting ?? run.messages.get(d.name), health);
+    });
     const phase = derivePhase({ mode: run.mode, containers, inProgress: run.remaining > 0, failed: run.failed });
     const message = run.message ?? (phase === 'degraded' ? degradedMessage(containers) : undefined);
     return {
@@ -390,6 +556,7 @@ export class SetReconciler {
       ...(message ? { message } : {}),
       ...(run.volumePath ? { volumePath: run.volumePath } : {}),
       containers,
+      ready: run.mode === 'running' && setReady(containers),
     };
   }
 
@@ -405,6 +572,17 @@ export class SetReconciler {
       containers,
     };
   }
+}
+
+const cores = (nanoCpus: number | undefined): string => (nanoCpus ? `${Number((nanoCpus / 1e9).toFixed(3))} cores` : 'unlimited');
+const bytes = (memory: number | undefined): string => (memory ? formatBytes(memory) : 'unlimited');
+
+/** "cpu 0.5 → 1 cores, memory 256Mi → 512Mi" (only what changes). */
+function limitsChange(o: ObservedContainer | undefined, a: { nanoCpus: number; memory: number }): string {
+  const parts: string[] = [];
+  if (o?.nanoCpus !== a.nanoCpus) parts.push(`cpu ${cores(o?.nanoCpus).replace(/ cores$/, '')} → ${cores(a.nanoCpus)}`);
+  if (o?.memory !== a.memory) parts.push(`memory ${bytes(o?.memory)} → ${bytes(a.memory)}`);
+  return parts.join(', ');
 }
 
 /** What a just-created container looks like, without asking Docker again. */

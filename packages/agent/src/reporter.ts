@@ -47,6 +47,11 @@ export class StatusReporter {
     if (force || json !== entry.sentJson) this.markDirty(ref);
   }
 
+  /** The latest state recorded for the set (sent or not). */
+  latest(ref: string): Entry['state'] {
+    return this.entries.get(ref)?.state;
+  }
+
   addEvent(ref: string, set: SetIdentity, event: SetEvent): void {
     const entry = this.entry(ref, set);
     entry.events.push(event);

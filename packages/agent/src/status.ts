@@ -1,6 +1,7 @@
-/** Phase and container status of a set, derived from what Docker reports. */
-import type { ContainerStatus, SetPhase } from '@wharf/types';
+/** Phase and container status of a set, derived from what Docker reports and the probes say. */
+import type { ContainerStatus, LastTermination, SetPhase } from '@wharf/types';
 import type { ObservedContainer } from './docker/engine.js';
+import type { HealthVerdict } from './health/prober.js';
 import type { PlannedContainer, Mode } from './plan.js';
 
 export interface PhaseInput {
@@ -12,6 +13,10 @@ export interface PhaseInput {
   failed: boolean;
 }
 
+/**
+ * The phase follows the containers' states only: a running container that is not
+ * ready (readiness) or not healthy (liveness) shows in `ready` and `healthy`.
+ */
 export function derivePhase(p: PhaseInput): SetPhase {
   if (p.mode === 'deleting') return 'deleting';
   if (p.mode === 'stopped') {
@@ -23,17 +28,39 @@ export function derivePhase(p: PhaseInput): SetPhase {
   return p.containers.length > 0 && p.containers.every((c) => c.state === 'running') ? 'running' : 'degraded';
 }
 
-/** Why a set desired running is not all up: "web is exited (exit code 1)". */
-export function degradedMessage(containers: Pick<ContainerStatus, 'name' | 'state' | 'exitCode'>[]): string | undefined {
+/**
+ * Why a set desired running is not all up: the containers' own messages ("back-off
+ * 8s restarting failed container web"), else "web is exited (exit code 1)".
+ */
+export function degradedMessage(containers: Pick<ContainerStatus, 'name' | 'state' | 'exitCode' | 'message'>[]): string | undefined {
   const down = containers
     .filter((c) => c.state !== 'running')
-    .map((c) => `${c.name} is ${c.state}${c.state === 'exited' && c.exitCode !== undefined ? ` (exit code ${c.exitCode})` : ''}`);
+    .map((c) => c.message ?? `${c.name} is ${c.state}${c.state === 'exited' && c.exitCode !== undefined ? ` (exit code ${c.exitCode})` : ''}`);
   return down.length > 0 ? down.join('; ') : undefined;
 }
 
-export function containerStatus(d: Pick<PlannedContainer, 'name' | 'role' | 'index' | 'image'>, o: ObservedContainer | undefined, message?: string): ContainerStatus {
+/** What the agent knows about a container beyond Docker: its probes and its restart record. */
+export interface ContainerHealth {
+  /** Which probes it has. */
+  liveness?: boolean;
+  readiness?: boolean;
+  /** The probes' current word on this run of it (undefined: no result yet). */
+  verdict?: HealthVerdict;
+  /** Restarts the agent made. */
+  restarts?: number;
+  lastTermination?: LastTermination;
+  /** ISO time; only while it waits for a restart. */
+  backOffUntil?: string;
+}
+
+export function containerStatus(d: Pick<PlannedContainer, 'name' | 'role' | 'index' | 'image'>, o: ObservedContainer | undefined, message?: string, health: ContainerHealth = {}): ContainerStatus {
   const msg = message ?? o?.error;
-  if (!o) return { name: d.name, role: d.role, index: d.index, image: d.image, state: 'missing', restartCount: 0, ...(msg ? { message: msg } : {}) };
+  const extra = {
+    ...(health.lastTermination ? { lastTermination: health.lastTermination } : {}),
+    ...(health.backOffUntil && o?.state !== 'running' ? { backOffUntil: health.backOffUntil } : {}),
+  };
+  if (!o) return { name: d.name, role: d.role, index: d.index, image: d.image, state: 'missing', restartCount: health.restarts ?? 0, ready: false, ...extra, ...(msg ? { message: msg } : {}) };
+  const running = o.state === 'running';
   const s: ContainerStatus = {
     name: d.name,
     role: d.role,
@@ -42,7 +69,10 @@ export function containerStatus(d: Pick<PlannedContainer, 'name' | 'role' | 'ind
     state: o.state,
     containerId: o.id,
     oomKilled: o.oomKilled,
-    restartCount: o.restartCount,
+    restartCount: o.restartCount + (health.restarts ?? 0),
+    ready: running && (!health.readiness || health.verdict?.ready === true),
+    ...(running && health.liveness ? { healthy: health.verdict?.healthy ?? true } : {}),
+    ...extra,
   };
   // A running container's exit code is the previous run's (or 0): only show it once it has exited.
   if (o.exitCode !== undefined && o.state !== 'running' && o.state !== 'created') s.exitCode = o.exitCode;
@@ -52,4 +82,25 @@ export function containerStatus(d: Pick<PlannedContainer, 'name' | 'role' | 'ind
   if (o.memory !== undefined) s.memory = o.memory;
   if (msg) s.message = msg;
   return s;
+}
+
+/** A set is ready when every container (infra included) is. */
+export function setReady(containers: Pick<ContainerStatus, 'ready'>[]): boolean {
+  return containers.length > 0 && containers.every((c) => c.ready === true);
+}
+
+/**
+ * The same containers with the probes' current verdicts (after a probe result changed
+ * one), and the set's `ready` again. Containers the prober does not watch are kept as they are.
+ */
+export function withVerdicts<S extends { containers: ContainerStatus[]; ready?: boolean }>(status: S, verdict: (id: string, startedAt: string | undefined) => HealthVerdict | undefined): S {
+  const containers = status.containers.map((c) => {
+    const v = c.containerId ? verdict(c.containerId, c.startedAt) : undefined;
+    if (!v) return c;
+    const running = c.state === 'running';
+    const next: ContainerStatus = { ...c, ready: running && (v.ready ?? true) };
+    if (running && v.healthy !== undefined) next.healthy = v.healthy;
+    return next;
+  });
+  return { ...status, containers, ready: setReady(containers) };
 }

@@ -18,6 +18,8 @@ import { registerHostCommands } from './commands/hosts.js';
 import { registerVersion } from './commands/version.js';
 import { registerNetwork } from './commands/network.js';
 import { registerPolicy } from './commands/policy.js';
+import { registerRollout } from './commands/rollout.js';
+import { registerResize } from './commands/resize.js';
 import { registerSet } from './commands/set.js';
 import { registerVolume } from './commands/volume.js';
 import { createContext, type Context, type GlobalFlags, type Io } from './context.js';
@@ -57,6 +59,8 @@ export function createProgram(makeContext: (flags: () => GlobalFlags) => Context
           ['wharf --tenant team-a get sets', "another tenant's sets"],
           ['wharf network ls', 'platform networks with used and free addresses'],
           ['wharf volume ls', 'set volumes with usage and quota'],
+          ['wharf resize com.example.web/1 --cpu 4 --memory 8Gi --wait', 'resize a running set without a restart'],
+          ['wharf rollout start com.example.web --container web --image web:2 --wait', 'gray update of one container, batch by batch'],
         ]),
     );
 
@@ -72,6 +76,8 @@ export function createProgram(makeContext: (flags: () => GlobalFlags) => Context
   registerPolicy(program, ctx);
   registerVolume(program, ctx);
   registerSet(program, ctx);
+  registerResize(program, ctx);
+  registerRollout(program, ctx);
   registerVersion(program, ctx);
   return { program, ctx };
 }

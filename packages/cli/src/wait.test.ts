@@ -70,6 +70,21 @@ test('apply: succeeds once the agent has seen the generation and the set runs', 
   assert.deepEqual(progress.final, { ok: true, text: 'com.x/1: running — 2/2 containers running' });
 });
 
+test('apply: a running set whose readiness probes still fail is not done', async () => {
+  const clock = fakeClock();
+  const progress = recordingProgress();
+  const [infra, web, log] = makeSet().containers;
+  const client = fakeClient([
+    makeSet({ ready: false, containers: [infra!, web!, { ...log!, ready: false }] }),
+    makeSet(),
+  ]);
+  const view = await waitForSet({ client, clock, progress, ref, goal: { kind: 'applied' }, timeoutMs: 120_000 });
+  assert.equal(view?.ready, true);
+  assert.equal(client.polls, 2);
+  assert.deepEqual(progress.lines, ['com.x/1: running — 2/2 containers running, 1/2 ready']);
+  assert.deepEqual(progress.final, { ok: true, text: 'com.x/1: running — 2/2 containers running' });
+});
+
 test('apply: fails fast with the status message and the last warning', async () => {
   const clock = fakeClock();
   const progress = recordingProgress();

@@ -28,18 +28,29 @@ export type SetSource = Pick<WharfClient, 'getSet' | 'setEvents'>;
  * What "done" means, per command. `since` is the client's clock just before the
  * request was sent.
  * - applied: the agent has seen the latest generation (observedGeneration ≥
- *   generation) and the set is in its desired state (running, or stopped when
- *   the set is desired stopped).
- * - running / stopped: the set's status is that phase.
+ *   generation) and the set is in its desired state (running and ready, or
+ *   stopped when the set is desired stopped).
+ * - running: the set's status is running and every container is ready.
+ * - stopped: the set's status is stopped.
  * - restarted: every container started after `since`, and the set is running.
  * - deleted: the server answers SET_NOT_FOUND.
+ * - resized: the agent has seen `generation`, the set is in its desired state, and
+ *   every container reports the Docker limits in `limits`.
  */
 export type WaitGoal =
   | { kind: 'applied' }
   | { kind: 'running'; since: number }
   | { kind: 'stopped'; since: number }
   | { kind: 'restarted'; since: number }
-  | { kind: 'deleted' };
+  | { kind: 'deleted' }
+  | { kind: 'resized'; generation: number; limits: ContainerLimits[] };
+
+/** A container's limits as Docker holds them (NanoCpus, Memory in bytes). */
+export interface ContainerLimits {
+  name: string;
+  nanoCpus: number;
+  memory: number;
+}
 
 export interface WaitOptions {
   client: SetSource;
@@ -83,8 +94,11 @@ function actedSince(view: SetView, since: number): boolean {
 
 /** Pure: how far `view` is from `goal`. */
 export function assess(view: SetView, goal: WaitGoal, memory: AssessMemory): Assessment {
-  const { running, total } = readiness(view);
+  const { running, ready, total } = readiness(view);
   const notes: string[] = [];
+  // Readiness probes still failing: say so, and a running set is not done yet.
+  const notReady = view.status === 'running' && !view.ready;
+  const containers = `${running}/${total} containers running${notReady ? `, ${ready}/${total} ready` : ''}`;
   let detail: string;
   let done: boolean;
   let fresh: boolean;
@@ -93,22 +107,22 @@ export function assess(view: SetView, goal: WaitGoal, memory: AssessMemory): Ass
     case 'applied': {
       const seen = view.observedGeneration >= view.generation;
       if (!seen) notes.push(`agent at generation ${view.observedGeneration} of ${view.generation}`);
-      detail = `${running}/${total} containers running`;
-      done = seen && view.status === view.desired;
+      detail = containers;
+      done = seen && view.status === view.desired && !notReady;
       fresh = seen;
       break;
     }
     case 'running':
     case 'stopped':
-      detail = `${running}/${total} containers running`;
-      done = view.status === goal.kind;
+      detail = containers;
+      done = view.status === goal.kind && !(goal.kind === 'running' && notReady);
       fresh = !memory.initiallyFailed || memory.sawNotFailed || actedSince(view, goal.since);
       break;
     case 'restarted': {
       const restarted = startedSince(view, goal.since);
       const all = view.containers.length;
       detail = `${restarted}/${all} containers restarted`;
-      done = view.status === 'running' && all > 0 && restarted === all;
+      done = view.status === 'running' && all > 0 && restarted === all && !notReady;
       fresh = !memory.initiallyFailed || memory.sawNotFailed || actedSince(view, goal.since);
       break;
     }
@@ -117,6 +131,15 @@ export function assess(view: SetView, goal: WaitGoal, memory: AssessMemory): Ass
       detail = `${plural(left, 'container')} left`;
       done = false;
       fresh = false;
+      break;
+    }
+    case 'resized': {
+      const seen = view.observedGeneration >= goal.generation;
+      if (!seen) notes.push(`agent at generation ${view.observedGeneration} of ${goal.generation}`);
+      const applied = goal.limits.filter((l) => view.containers.some((c) => c.name === l.name && c.nanoCpus === l.nanoCpus && c.memory === l.memory)).length;
+      detail = view.desired === 'running' ? `${applied}/${goal.limits.length} containers at the new limits` : containers;
+      done = seen && view.status === view.desired && !notReady && (view.desired !== 'running' || applied === goal.limits.length);
+      fresh = seen;
       break;
     }
   }
@@ -137,6 +160,8 @@ export function goalText(goal: WaitGoal, view: SetView | undefined): string {
       return 'restart (every container started again and the set running)';
     case 'deleted':
       return 'be deleted';
+    case 'resized':
+      return `run at generation ${goal.generation} with the new limits`;
   }
 }
 

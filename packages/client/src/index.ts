@@ -13,6 +13,9 @@ import {
   type NetworkPolicySpec,
   type NetworkSpec,
   type NetworkView,
+  type ResizeRequest,
+  type Rollout,
+  type RolloutRequest,
   type SetEvent,
   type SetView,
   type StatusReport,
@@ -48,6 +51,7 @@ export class ConnectionError extends Error {
 
 export type SetAction = 'start' | 'stop' | 'restart';
 export type HostAction = 'cordon' | 'uncordon' | 'drain';
+export type RolloutAction = 'pause' | 'resume' | 'rollback';
 
 export interface LogOptions {
   container?: string;
@@ -88,6 +92,11 @@ function setPath(appkey: string, id: string | number): string {
 
 function volumePath(appkey: string, id: string | number): string {
   return `/v1/volumes/${encodeURIComponent(appkey)}/${encodeURIComponent(String(id))}`;
+}
+
+/** `/v1/apps/{appkey}/rollouts`, optionally followed by more path. */
+function rolloutPath(appkey: string, rest = ''): string {
+  return `/v1/apps/${encodeURIComponent(appkey)}/rollouts${rest}`;
 }
 
 function policyPath(appkey: string, name: string): string {
@@ -225,6 +234,16 @@ export class WharfClient {
    */
   moveSet(appkey: string, id: string | number, host: string, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<SetView> {
     return this.request('POST', this.scoped(`${setPath(appkey, id)}/move`), { host }, { timeoutMs: opts.timeoutMs ?? MOVE_TIMEOUT_MS, ...(opts.signal ? { signal: opts.signal } : {}) });
+  }
+
+  /**
+   * Resizes a set online (cpu, memory, disk, containers' percentages) and answers it
+   * at the new generation (as it is when nothing changes). INSUFFICIENT_RESOURCES when
+   * its host cannot fit the new size (unless `moveIfNeeded` lets it move),
+   * CONTAINER_NOT_FOUND, VOLUME_TOO_SMALL.
+   */
+  resizeSet(appkey: string, id: string | number, request: ResizeRequest, opts: { tenant?: string } = {}): Promise<SetView> {
+    return this.request('POST', this.inTenant(`${setPath(appkey, id)}/resize`, opts), request);
   }
 
   // ---- volumes (tenant-scoped) ----
@@ -367,6 +386,33 @@ export class WharfClient {
 
   async deletePolicy(appkey: string, name: string): Promise<void> {
     await this.request('DELETE', this.scoped(policyPath(appkey, name)));
+  }
+
+  // ---- rollouts: gray image updates of one container of an app's sets (tenant-scoped) ----
+
+  /** `tenant=` from the call, else the client's. */
+  private inTenant(path: string, opts: { tenant?: string }): string {
+    return withQuery(path, { tenant: opts.tenant ?? this.tenant });
+  }
+
+  /** Starts a rollout. APP_NOT_FOUND, SET_NOT_FOUND, CONTAINER_NOT_FOUND; ROLLOUT_IN_PROGRESS while another is under way. */
+  startRollout(appkey: string, req: RolloutRequest, opts: { tenant?: string } = {}): Promise<Rollout> {
+    return this.request('POST', this.inTenant(rolloutPath(appkey), opts), req);
+  }
+
+  /** One rollout by number, or the newest (`'current'`); ROLLOUT_NOT_FOUND when there is none. */
+  getRollout(appkey: string, which: number | 'current', opts: { tenant?: string } = {}): Promise<Rollout> {
+    return this.request('GET', this.inTenant(rolloutPath(appkey, `/${which}`), opts));
+  }
+
+  /** The app's rollouts, newest first. */
+  listRollouts(appkey: string, opts: { tenant?: string } = {}): Promise<Rollout[]> {
+    return this.request('GET', this.inTenant(rolloutPath(appkey), opts));
+  }
+
+  /** Pauses, resumes or rolls back the newest rollout; CONFLICT when its state does not allow it. */
+  rolloutAction(appkey: string, action: RolloutAction, opts: { tenant?: string } = {}): Promise<Rollout> {
+    return this.request('POST', this.inTenant(rolloutPath(appkey, `/current/${action}`), opts));
   }
 
   // ---- agent protocol (join token) ----

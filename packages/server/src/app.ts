@@ -19,6 +19,8 @@ import { networkRoutes } from './api/networks.js';
 import { policyRoutes } from './api/policies.js';
 import { volumeRoutes } from './api/volumes.js';
 import { moveRoutes } from './api/move.js';
+import { resizeRoutes } from './api/resize.js';
+import { rolloutRoutes } from './api/rollouts.js';
 
 export async function buildApp(ctx: ApiContext, logger: Logger): Promise<App> {
   const app = Fastify({
@@ -64,5 +66,7 @@ export async function buildApp(ctx: ApiContext, logger: Logger): Promise<App> {
   policyRoutes(app, ctx);
   volumeRoutes(app, ctx);
   moveRoutes(app, ctx);
+  resizeRoutes(app, ctx);
+  rolloutRoutes(app, ctx);
   return app;
 }

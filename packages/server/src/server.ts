@@ -8,6 +8,7 @@ import { buildApp } from './app.js';
 import { bootstrapTokens } from './auth/tokens.js';
 import { HostChanges } from './state/host-changes.js';
 import { PlacementController } from './controllers/placement.js';
+import { RolloutController } from './controllers/rollout.js';
 import { HostLifecycleController } from './controllers/host-lifecycle.js';
 import type { App } from './api/context.js';
 
@@ -45,9 +46,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const hostChanges = new HostChanges(store);
   await hostChanges.start();
   const placement = new PlacementController(store, logger.child({ component: 'placement' }));
+  const rollouts = new RolloutController(store, logger.child({ component: 'rollouts' }));
   const app = await buildApp({ store, hostChanges, joinToken: tokens.join }, logger);
   await app.listen({ host: config.host, port: config.port });
   await placement.start();
+  await rollouts.start();
   const lifecycle = new HostLifecycleController(store, logger.child({ component: 'host-lifecycle' }), {
     failoverMs: (config.failoverSeconds ?? 30) * 1000,
   });
@@ -62,6 +65,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     tokens,
     async close() {
       placement.stop();
+      rollouts.stop();
       lifecycle.stop();
       hostChanges.stop();
       await app.close();

@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Host, HostRegistration, SetEvent, SetView, TrashEntry, VolumeSnapshot, VolumeView } from '@wharf/types';
 import type { App } from './api/context.js';
-import { bearer, startTestServer, type TestServer } from './testing/test-server.js';
+import { adminApi, bearer, heartbeat as sendHeartbeat, placedOn, startTestServer, type TestServer } from './testing/test-server.js';
 import { startFakeAgent, type FakeAgent } from './testing/fake-agent.js';
 
 const GiB = 1024 ** 3;
@@ -30,24 +30,17 @@ describe('volumes, recycle bin, snapshots and moves (inject, fake agents)', () =
   let app: App;
   let a1: FakeAgent;
   let a2: FakeAgent;
-  const api = (method: 'GET' | 'PUT' | 'POST' | 'DELETE', url: string, payload?: unknown) =>
-    app.inject({ method, url, headers: bearer(t.admin), ...(payload !== undefined ? { payload: payload as object } : {}) });
-  const heartbeat = (reg: HostRegistration) => app.inject({ method: 'PUT', url: `/v1/hosts/${reg.name}`, headers: bearer(t.join), payload: reg });
+  let api: ReturnType<typeof adminApi>;
+  const heartbeat = (reg: HostRegistration) => sendHeartbeat(t, reg);
   const report = (hostName: string, appkey: string, id: string, phase: string) =>
     app.inject({ method: 'POST', url: `/v1/hosts/${hostName}/status`, headers: bearer(t.join), payload: { sets: [{ tenant: 'default', appkey, id, status: { phase, observedGeneration: 1, containers: [] } }] } });
-  async function placed(appkey: string, id: number): Promise<SetView> {
-    for (let i = 0; i < 200; i++) {
-      const s = (await api('GET', `/v1/sets/${appkey}/${id}`)).json() as SetView;
-      if (s.host) return s;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    throw new Error(`${appkey}/${id} was not placed`);
-  }
+  const placed = (appkey: string, id: number) => placedOn(t, `${appkey}/${id}`);
   const events = async (appkey: string, id: number) => ((await api('GET', `/v1/sets/${appkey}/${id}/events`)).json() as SetEvent[]).map((e) => e.reason);
 
   before(async () => {
     t = await startTestServer();
     app = t.app;
+    api = adminApi(t);
     a1 = await startFakeAgent('h1', t.join);
     a2 = await startFakeAgent('h2', t.join);
     // web/1 is created while h1 is the only host, so it lands there.

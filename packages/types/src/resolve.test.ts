@@ -50,6 +50,10 @@ test('errors name the field and the problem', () => {
     [{ ...seed, resources: { memory: '10Mi' }, containers: [c(0, 'a', { mem: 10 })] }, 'containers[0].options.mem', '10% of the set\'s memory is 1048576 bytes; a container needs at least 6Mi'],
     [{ ...seed, containers: [c(0, 'a', { cpu: 100 }), c(1, 'b')] }, 'containers[].options.cpu', 'nothing is left for containers without a value (the others use 100%)'],
     [{ ...seed, containers: [c(0, 'a', { colour: 'red' })] }, 'containers[0].options.colour', 'unknown field'],
+    [{ ...seed, containers: [c(0, 'a', { liveness: { tcp: { port: 80 }, http: { port: 80 } } })] }, 'containers[0].options.liveness', 'needs exactly one of exec, http and tcp'],
+    [{ ...seed, containers: [c(0, 'a', { readiness: { periodSeconds: 2 } })] }, 'containers[0].options.readiness', 'needs exactly one of exec, http and tcp'],
+    [{ ...seed, containers: [c(0, 'a', { readiness: { tcp: { port: 0 } } })] }, 'containers[0].options.readiness.tcp.port', 'must be 1..65535'],
+    [{ ...seed, containers: [c(0, 'a', { restartPolicy: 'sometimes' })] }, 'containers[0].options.restartPolicy', 'must be "always" or "on-failure" or "never"'],
   ];
   for (const [input, path, message] of cases) {
     const r = resolveSetSpec(input);
@@ -57,6 +61,20 @@ test('errors name the field and the problem', () => {
     if (r.ok) continue;
     assert.ok(r.errors.some((e) => e.path === path && e.message === message), `${path}: ${message}\n got ${JSON.stringify(r.errors)}`);
   }
+});
+
+test('probes get their defaults and the restart policy defaults to always', () => {
+  const r = resolveSetSpec({
+    ...seed,
+    containers: [c(0, 'a', { readiness: { http: { port: 8080 } }, liveness: { exec: { command: ['true'] }, periodSeconds: 3, failureThreshold: 5 }, restartPolicy: 'on-failure' }), c(1, 'b')],
+  });
+  assert.ok(r.ok, JSON.stringify(!r.ok && r.errors));
+  const [a, b] = r.set.containers;
+  assert.deepEqual(a?.readiness, { kind: 'http', port: 8080, path: '/', initialDelaySeconds: 0, periodSeconds: 10, timeoutSeconds: 1, failureThreshold: 3, successThreshold: 1 });
+  assert.deepEqual(a?.liveness, { kind: 'exec', command: ['true'], initialDelaySeconds: 0, periodSeconds: 3, timeoutSeconds: 1, failureThreshold: 5, successThreshold: 1 });
+  assert.equal(a?.restartPolicy, 'on-failure');
+  assert.equal(b?.restartPolicy, 'always');
+  assert.equal(b?.liveness, undefined);
 });
 
 test('JSON pointers become the paths people write', () => {

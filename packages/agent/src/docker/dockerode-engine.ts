@@ -1,8 +1,9 @@
 /** The Engine over dockerode and Docker's unix socket. */
 import { PassThrough, type Readable } from 'node:stream';
 import Dockerode from 'dockerode';
+import { sleep } from '../backoff.js';
 import { Labels } from '@wharf/types';
-import { EngineError, type ContainerConfig, type Engine, type EngineEvent, type LogOptions, type ManagedContainer, type NetworkConfig, type ObservedContainer, type ObservedNetwork } from './engine.js';
+import { EngineError, EXEC_OUTPUT_LIMIT, type ContainerConfig, type Engine, type EngineEvent, type ExecResult, type LimitsUpdate, type LogOptions, type ManagedContainer, type NetworkConfig, type ObservedContainer, type ObservedNetwork } from './engine.js';
 import { managedFromLabels, toCreateOptions, toEngineEvent, toNetworkCreateOptions, toObserved, toObservedNetwork } from './inspect.js';
 
 interface DockerodeError extends Error {
@@ -32,8 +33,8 @@ async function call<T>(fn: () => Promise<T>, ignore: number[] = []): Promise<T |
   }
 }
 
-/** Container events that can change a set's state. */
-const WATCHED_EVENTS = ['create', 'start', 'restart', 'die', 'oom', 'stop', 'kill', 'pause', 'unpause', 'destroy'];
+/** Container events that can change a set's state (update: limits changed by hand are put back). */
+const WATCHED_EVENTS = ['create', 'start', 'restart', 'die', 'oom', 'stop', 'kill', 'pause', 'unpause', 'destroy', 'update'];
 
 export class DockerodeEngine implements Engine {
   readonly docker: Dockerode;
@@ -74,6 +75,55 @@ export class DockerodeEngine implements Engine {
 
   async remove(id: string): Promise<void> {
     await call(() => this.docker.getContainer(id).remove({ force: true, v: false }), [404]);
+  }
+
+  async update(id: string, limits: LimitsUpdate): Promise<void> {
+    await call(() => this.docker.getContainer(id).update({ NanoCpus: limits.nanoCpus, Memory: limits.memory, MemorySwap: limits.memorySwap }));
+  }
+
+  async exec(id: string, cmd: string[], timeoutMs: number): Promise<ExecResult> {
+    let output = '';
+    let timer: NodeJS.Timeout | undefined;
+    const abort = new AbortController();
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    const run = async (): Promise<ExecResult> => {
+      const container = this.docker.getContainer(id);
+      const exec = await call(() => container.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, AttachStdin: false, Tty: false }));
+      if (!exec) throw new EngineError(`exec in ${id}: no answer`);
+      const stream = (await call(() => exec.start({ abortSignal: abort.signal }))) as Readable | undefined;
+      if (!stream) throw new EngineError(`exec in ${id}: no stream`);
+      abort.signal.addEventListener('abort', () => stream.destroy(), { once: true });
+      const collect = new PassThrough();
+      collect.on('data', (chunk: Buffer) => {
+        output = (output + chunk.toString('utf8')).slice(-EXEC_OUTPUT_LIMIT);
+      });
+      this.docker.modem.demuxStream(stream, collect, collect);
+      await new Promise<void>((resolve) => {
+        stream.once('end', resolve);
+        stream.once('close', resolve);
+        stream.once('error', () => resolve());
+      });
+      // The exit code can lag the end of the output by a moment.
+      for (let i = 0; ; i++) {
+        const info = await call(() => exec.inspect());
+        if (typeof info?.ExitCode === 'number' && !info.Running) return { exitCode: info.ExitCode, output };
+        if (i === 20 || abort.signal.aborted) return { exitCode: -1, output };
+        await sleep(10);
+      }
+    };
+    const running = run();
+    // After a timeout its failure (the aborted stream) has nobody to tell.
+    running.catch(() => undefined);
+    try {
+      const result = await Promise.race([running, timedOut]);
+      if (result !== 'timeout') return result;
+      abort.abort();
+      return { exitCode: -1, output, timedOut: true };
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async hasImage(image: string): Promise<boolean> {

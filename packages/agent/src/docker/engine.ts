@@ -35,8 +35,27 @@ export interface ContainerConfig {
   memory?: number;
   memorySwap?: number;
   binds: string[];
-  restartPolicy: 'unless-stopped';
+  /** Docker's own restart policy: infra containers; business containers are restarted by the agent. */
+  restartPolicy: 'unless-stopped' | 'no';
 }
+
+/** New CPU and memory limits of an existing container (`docker update`). */
+export interface LimitsUpdate {
+  nanoCpus: number;
+  memory: number;
+  memorySwap: number;
+}
+
+/** The outcome of a command run in a container. */
+export interface ExecResult {
+  /** -1 when it did not finish in time. */
+  exitCode: number;
+  /** stdout and stderr together, at most EXEC_OUTPUT_LIMIT bytes (the end is kept). */
+  output: string;
+  timedOut?: boolean;
+}
+
+export const EXEC_OUTPUT_LIMIT = 4096;
 
 /** One container of a set as Docker reports it (labels decoded). */
 export interface ObservedContainer {
@@ -139,6 +158,13 @@ export interface Engine {
   stop(id: string, timeoutSeconds: number): Promise<void>;
   /** Force-removes (keeps the bind-mounted volume dir); no error when it is already gone. */
   remove(id: string): Promise<void>;
+  /** Changes CPU and memory limits in place, running or not (Docker refuses memory below what the container uses). */
+  update(id: string, limits: LimitsUpdate): Promise<void>;
+  /**
+   * Runs `cmd` in a running container and waits at most `timeoutMs` for it (a command
+   * still running then is left behind: Docker cannot kill an exec).
+   */
+  exec(id: string, cmd: string[], timeoutMs: number): Promise<ExecResult>;
   hasImage(image: string): Promise<boolean>;
   pull(image: string, timeoutMs: number): Promise<void>;
   version(): Promise<string>;

@@ -4,7 +4,7 @@
  */
 import { PassThrough, type Readable } from 'node:stream';
 import { Labels } from '@wharf/types';
-import { EngineError, type ContainerConfig, type Engine, type EngineEvent, type LogOptions, type ManagedContainer, type NetworkConfig, type ObservedContainer, type ObservedNetwork } from './engine.js';
+import { EngineError, type ContainerConfig, type Engine, type EngineEvent, type ExecResult, type LimitsUpdate, type LogOptions, type ManagedContainer, type NetworkConfig, type ObservedContainer, type ObservedNetwork } from './engine.js';
 import { managedFromLabels } from './inspect.js';
 
 export interface FakeContainer {
@@ -37,6 +37,9 @@ export class FakeEngine implements Engine {
   readonly failNext = new Map<string, string>();
   /** Docker networks by name (macvlan only). */
   readonly networks = new Map<string, NetworkConfig & { id: string }>();
+  /** Answers execs (default: exit code 0, no output); every exec is logged in `execs`. */
+  execHandler: (c: FakeContainer, cmd: string[]) => ExecResult | Promise<ExecResult> = () => ({ exitCode: 0, output: '' });
+  readonly execs: { name: string; cmd: string[] }[] = [];
   private seq = 0;
   private pids = 10_000;
   private clock = Date.parse('2026-01-01T00:00:00Z');
@@ -174,6 +177,21 @@ export class FakeEngine implements Engine {
     this.maybeFail('remove');
     this.containers.delete(id);
     this.emit('destroy', c);
+  }
+
+  async update(id: string, limits: LimitsUpdate): Promise<void> {
+    const c = this.get(id);
+    this.calls.push(`update ${c.config.labels[Labels.name]}`);
+    this.maybeFail('update');
+    c.config = { ...c.config, nanoCpus: limits.nanoCpus, memory: limits.memory, memorySwap: limits.memorySwap };
+    this.emit('update', c);
+  }
+
+  async exec(id: string, cmd: string[]): Promise<ExecResult> {
+    const c = this.get(id);
+    this.execs.push({ name: c.config.labels[Labels.name] ?? '', cmd });
+    if (c.state !== 'running') throw new EngineError(`Container ${id} is not running`, 409);
+    return this.execHandler(c, cmd);
   }
 
   async hasImage(image: string): Promise<boolean> {

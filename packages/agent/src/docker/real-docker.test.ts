@@ -2,19 +2,21 @@
  * Against the real dockerd (opt-in: WHARF_DOCKER_TESTS=1, needs wharf/busybox:latest).
  * Everything it creates carries tenant "wharftest" and is removed at the end.
  */
-import { after, before, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import type { SetEvent, SetObject } from '@wharf/types';
+import type { SetEvent, SetObject, SetSpec, StatusReport } from '@wharf/types';
+import { startAgent, type RunningAgent } from '../agent.js';
 import { ExitTracker } from '../exits.js';
 import { resolvePrivilege } from '../privilege.js';
 import { SetReconciler, type ReconcileResult, type ReportedStatus } from '../reconciler.js';
 import { DockerodeEngine } from './dockerode-engine.js';
 import { setObject as fixture } from '../testing/fixtures.js';
-import { testVolumes } from '../testing/dir-volumes.js';
+import { DirDriver, testVolumes } from '../testing/dir-volumes.js';
+import { FakeServer } from '../testing/fake-server.js';
 import type { VolumeManager } from '../volumes/manager.js';
 
 const enabled = process.env.WHARF_DOCKER_TESTS === '1';
@@ -93,10 +95,11 @@ test('real docker: a 2-container set comes up in order, shares net/IPC/volume, h
   assert.equal(infra.HostConfig.Privileged, infraPrivilege.privileged);
   if (!infraPrivilege.privileged) console.log(`# this host cannot run privileged containers; infra has CapAdd=ALL CapDrop=${infraPrivilege.capDrop?.join(',')}`);
   assert.equal(infra.HostConfig.IpcMode, 'shareable');
+  assert.equal(infra.HostConfig.RestartPolicy?.Name, 'unless-stopped');
   for (const b of [web, side]) {
     assert.equal(b.HostConfig.NetworkMode, `container:${infra.Id}`);
     assert.equal(b.HostConfig.IpcMode, `container:${infra.Id}`);
-    assert.equal(b.HostConfig.RestartPolicy?.Name, 'unless-stopped');
+    assert.equal(b.HostConfig.RestartPolicy?.Name, 'no', 'business containers are restarted by the agent');
     assert.equal(b.HostConfig.MemorySwap, b.HostConfig.Memory);
   }
   assert.equal(web.HostConfig.NanoCpus, 0.6e9);
@@ -205,4 +208,167 @@ test('real docker: a create error (a mount Docker refuses) is a failed set with 
   assert.deepEqual(st.containers.map((c) => c.state), ['running', 'missing', 'missing']);
   const deleted = await reconciler.reconcile({ ...set, deleting: true }, hooks);
   assert.deepEqual(deleted.report, { deleted: true });
+});
+
+test('real docker: a resize applies in place (same container, same process); a refusal is a warning; drift by hand is put back', { skip: !enabled && 'set WHARF_DOCKER_TESTS=1' }, async () => {
+  const sized = (cpu: number, memory: string): SetObject => {
+    const set = setObject({ id: '4' });
+    set.spec = { ...set.spec, id: 4, resources: { cpu, memory } };
+    return set;
+  };
+  const st = statusOf(await reconciler.reconcile(sized(1, '256Mi'), hooks));
+  assert.equal(st.phase, 'running', st.message);
+  const webId = st.containers[1]!.containerId!;
+  const web = engine.docker.getContainer(webId);
+  const before = await web.inspect();
+  assert.deepEqual([before.HostConfig.NanoCpus, before.HostConfig.Memory], [0.6e9, 128 * 1024 ** 2]);
+
+  const r = await reconciler.reconcile(sized(2, '512Mi'), hooks);
+  assert.equal(r.ok, true);
+  assert.deepEqual(r.actions, ['update web', 'update side']);
+  assert.deepEqual(ids(statusOf(r)), ids(st), 'same containers');
+  const after = await web.inspect();
+  assert.equal(after.State.Pid, before.State.Pid, 'the process kept running');
+  assert.equal(after.State.StartedAt, before.State.StartedAt);
+  assert.deepEqual([after.HostConfig.NanoCpus, after.HostConfig.Memory, after.HostConfig.MemorySwap], [1.2e9, 256 * 1024 ** 2, 256 * 1024 ** 2]);
+  assert.equal(await exec(webId, ['cat', '/sys/fs/cgroup/memory/memory.limit_in_bytes']), String(256 * 1024 ** 2), 'the cgroup has it');
+  assert.equal(events.filter((e) => e.reason === 'Resized').at(-1)?.message, 'Resized container side: cpu 0.4 → 0.8 cores, memory 128Mi → 256Mi');
+
+  // Changed by hand: the next reconcile puts the spec back.
+  await web.update({ NanoCpus: 0.3e9, Memory: 300 * 1024 ** 2, MemorySwap: 300 * 1024 ** 2 });
+  const back = await reconciler.reconcile(sized(2, '512Mi'), hooks);
+  assert.deepEqual(back.actions, ['update web']);
+  const restored = await web.inspect();
+  assert.deepEqual([restored.HostConfig.NanoCpus, restored.HostConfig.Memory], [1.2e9, 256 * 1024 ** 2]);
+  assert.equal(restored.State.Pid, before.State.Pid);
+
+  // Below what it uses (30 MB held by a shell, no swap): Docker refuses, the limit stays, the set keeps running.
+  // Engine.exec gives up waiting after 2 s; the shell goes on holding its memory.
+  const hog = await engine.exec(webId, ['sh', '-c', 'x=$(head -c 30000000 /dev/zero | tr "\\0" a); touch /tmp/held; sleep 60; echo ${#x}'], 2_000);
+  assert.deepEqual(hog, { exitCode: -1, output: '', timedOut: true });
+  for (let i = 0; i < 100 && (await exec(webId, ['sh', '-c', 'test -f /tmp/held && echo yes'])) !== 'yes'; i++) await new Promise((res) => setTimeout(res, 100));
+  const refused = await reconciler.reconcile(sized(2, '20Mi'), hooks);
+  assert.equal(refused.ok, false);
+  const warning = events.filter((e) => e.reason === 'ResizeFailed').at(-1);
+  console.log(`# ${warning?.message}`);
+  assert.match(warning?.message ?? '', /^cannot resize container web \(memory 256Mi → 10Mi\): .+/);
+  assert.equal(statusOf(refused).phase, 'running');
+  assert.equal((await web.inspect()).HostConfig.Memory, 256 * 1024 ** 2);
+  assert.equal((await engine.docker.getContainer(st.containers[2]!.containerId!).inspect()).HostConfig.Memory, 10 * 1024 ** 2, 'side was resized');
+  await reconciler.reconcile({ ...sized(2, '20Mi'), deleting: true }, hooks);
+});
+
+test('real docker: exec gives exit code and output, gives up after its timeout, and says when a command is missing', { skip: !enabled && 'set WHARF_DOCKER_TESTS=1' }, async () => {
+  const c = await engine.docker.createContainer({ Image: IMAGE, Cmd: serve('true'), Entrypoint: ['sh'], Labels: { 'wharf.tenant': 'wharftest' } });
+  await c.start();
+  try {
+    const r = await engine.exec(c.id, ['sh', '-c', 'echo out; echo err >&2; exit 3'], 5_000);
+    assert.equal(r.exitCode, 3);
+    // stdout and stderr come through separate copies: their order is not kept.
+    assert.deepEqual(r.output.split('\n').sort(), ['', 'err', 'out']);
+    const t0 = performance.now();
+    assert.deepEqual(await engine.exec(c.id, ['sleep', '5'], 500), { exitCode: -1, output: '', timedOut: true });
+    assert.ok(performance.now() - t0 < 2_000);
+    const missing = await engine.exec(c.id, ['no-such-command'], 5_000);
+    console.log(`# a missing command: exit code ${missing.exitCode}, ${missing.output.trim()}`);
+    assert.notEqual(missing.exitCode, 0);
+  } finally {
+    await c.remove({ force: true });
+  }
+});
+
+describe('real docker: health (the whole agent against a fake server)', { skip: !enabled && 'set WHARF_DOCKER_TESTS=1' }, () => {
+  let server: FakeServer;
+  let agent: RunningAgent;
+  let agentDir = '';
+  const set = (id: number, name: string, args: string[], options: Partial<SetSpec['containers'][number]['options']>): SetObject => {
+    const s = fixture({ appkey: 'health', id, resources: { cpu: 1, memory: '128Mi' }, containers: [{ index: 0, image: IMAGE, options: { name, command: { cmd: 'sh', args }, ...options } }] }, { tenant: 'wharftest' });
+    return s;
+  };
+  const of = (r: StatusReport, id: string) => r.sets.find((s) => s.id === id);
+  const container = (r: StatusReport, id: string) => of(r, id)?.status?.containers.find((c) => c.role === 'business');
+
+  before(async () => {
+    if (!enabled) return;
+    agentDir = await mkdtemp(join(tmpdir(), 'wharf-agent-health-'));
+    server = await new FakeServer().start();
+    server.sets = [
+      set(10, 'job', ['-c', 'exit 1'], { restartPolicy: 'never' }),
+      set(11, 'crash', ['-c', 'exit 1'], { restartPolicy: 'always' }),
+      set(12, 'web', ['-c', "mkdir -p /www && echo ok > /www/index.html && sleep 2 && exec httpd -f -p 8080 -h /www"], {
+        readiness: { http: { port: 8080, path: '/' }, periodSeconds: 1 },
+        liveness: { tcp: { port: 8080 }, initialDelaySeconds: 4, periodSeconds: 1, failureThreshold: 2 },
+      }),
+      set(13, 'app', serve('touch /tmp/ok'), { liveness: { exec: { command: ['test', '-f', '/tmp/ok'] }, periodSeconds: 1, failureThreshold: 2 } }),
+    ];
+    agent = await startAgent({ server: server.url, name: 'local', dataDir: agentDir, listen: '127.0.0.1:0', engine, logger: pino({ level: process.env.TEST_LOG ?? 'silent' }), heartbeatIntervalSeconds: 1, volumes: new DirDriver(agentDir) });
+  });
+
+  after(async () => {
+    if (!enabled) return;
+    await agent.stop();
+    await server.close();
+    await cleanup();
+    await rm(agentDir, { recursive: true, force: true });
+  });
+
+  test('restart policy never: a container that exits 1 stays exited, the set degraded', async () => {
+    const r = await server.waitForReport((x) => container(x, '10')?.state === 'exited' && of(x, '10')?.status?.phase === 'degraded', 10_000);
+    assert.equal(of(r, '10')?.status?.message, 'job failed (exit code 1; restart policy never)');
+    const id = container(r, '10')!.containerId!;
+    const first = await engine.docker.getContainer(id).inspect();
+    await new Promise((res) => setTimeout(res, 3_000));
+    const later = await engine.docker.getContainer(id).inspect();
+    assert.equal(later.State.Status, 'exited');
+    assert.equal(later.State.StartedAt, first.State.StartedAt, 'never started again');
+    assert.equal(later.HostConfig.RestartPolicy?.Name, 'no');
+  });
+
+  test('restart policy always: the agent restarts a crashing container with growing delays; restartCount grows; one BackOff event', async () => {
+    const starts = new Set<string>();
+    const r = await server.waitForReport((x) => {
+      const c = container(x, '11');
+      if (c?.startedAt) starts.add(c.startedAt);
+      return (c?.restartCount ?? 0) >= 3;
+    }, 30_000);
+    const c = container(r, '11')!;
+    assert.equal(c.lastTermination?.reason, 'Error');
+    assert.equal(c.lastTermination?.exitCode, 1);
+    const info = await engine.docker.getContainer(c.containerId!).inspect();
+    const times = [...starts].map((t) => Date.parse(t)).sort((a, b) => a - b);
+    const gaps = times.slice(1).map((t, i) => t - times[i]!);
+    console.log(`# restarts of a crashing container after ${gaps.map((g) => `${(g / 1000).toFixed(1)} s`).join(', ')}; Docker's own RestartCount ${info.RestartCount}`);
+    assert.ok(gaps.length >= 2, `saw ${starts.size} starts`);
+    assert.ok(gaps[0]! >= 900, 'the first restart waits 1 s');
+    for (let i = 1; i < gaps.length; i++) assert.ok(gaps[i]! > gaps[i - 1]! * 1.4, `growing: ${gaps.join(', ')}`);
+    const backOffs = server.reports.flatMap((x) => of(x, '11')?.events ?? []).filter((e) => e.reason === 'BackOff');
+    assert.equal(new Set(backOffs.map((e) => e.time)).size, 1, 'one BackOff event for the streak');
+  });
+
+  test('an http readiness probe flips ready when httpd answers; a tcp liveness probe keeps it healthy', async () => {
+    const notReady = await server.waitForReport((x) => container(x, '12')?.state === 'running', 10_000);
+    assert.equal(container(notReady, '12')?.ready, false);
+    assert.equal(of(notReady, '12')?.status?.ready, false);
+    const ready = await server.waitForReport((x) => of(x, '12')?.status?.ready === true, 10_000);
+    assert.equal(container(ready, '12')?.ready, true);
+    assert.ok(server.reports.indexOf(ready) > server.reports.indexOf(notReady));
+    await new Promise((res) => setTimeout(res, 4_000));
+    const latest = [...server.reports].reverse().find((x) => container(x, '12'));
+    assert.equal(container(latest!, '12')?.healthy, true);
+    assert.equal(container(latest!, '12')?.restartCount, 0, 'the tcp probe passes');
+  });
+
+  test('a failing liveness exec probe restarts the same container: restartCount 1, lastTermination Unhealthy', async () => {
+    const running = await server.waitForReport((x) => container(x, '13')?.state === 'running' && container(x, '13')?.healthy === true, 10_000);
+    const id = container(running, '13')!.containerId!;
+    await exec(id, ['rm', '/tmp/ok']);
+    const restarted = await server.waitForReport((x) => container(x, '13')?.restartCount === 1 && container(x, '13')?.state === 'running', 15_000);
+    const c = container(restarted, '13')!;
+    assert.equal(c.containerId, id, 'not recreated');
+    assert.equal(c.lastTermination?.reason, 'Unhealthy');
+    assert.match(c.lastTermination?.message ?? '', /^liveness probe failed 2 times: exit code 1$/);
+    const events = server.reports.flatMap((x) => of(x, '13')?.events ?? []);
+    assert.ok(events.some((e) => e.reason === 'Unhealthy' && e.message === 'container app: liveness probe failed 2 times: exit code 1'));
+    await server.waitForReport((x) => container(x, '13')?.healthy === true && container(x, '13')?.restartCount === 1, 10_000);
+  });
 });

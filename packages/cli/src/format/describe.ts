@@ -1,10 +1,10 @@
 /** The human-readable page of one set (`wharf describe set`). */
-import { formatBytes, type ContainerStatus, type SetEvent, type SetView } from '@wharf/types';
+import { formatBytes, type ContainerSpec, type ContainerStatus, type ProbeSpec, type SetEvent, type SetView } from '@wharf/types';
 import { age } from './age.js';
 import { fields, when } from './fields.js';
 import { renderTable } from './table.js';
 import { describeBandwidth, formatCores, nanoCpusToCores } from './units.js';
-import { readiness } from './sets.js';
+import { isContainerReady, readiness } from './sets.js';
 
 /** How many of the most recent events describe shows. */
 export const DESCRIBE_EVENTS = 20;
@@ -30,6 +30,47 @@ function exit(c: ContainerStatus): string {
   return c.oomKilled ? `${c.exitCode} (OOMKilled)` : String(c.exitCode);
 }
 
+/** The last time it stopped running and why: `Error (exit 1) 2m ago`. */
+function lastTermination(c: ContainerStatus, now: number): string {
+  const t = c.lastTermination;
+  if (!t) return '-';
+  const code = t.oomKilled && t.reason !== 'OOMKilled' ? `exit ${t.exitCode}, OOMKilled` : `exit ${t.exitCode}`;
+  return `${t.reason} (${code})${t.finishedAt ? ` ${age(t.finishedAt, now)} ago` : ''}`;
+}
+
+function ready(c: ContainerStatus): string {
+  if (c.role === 'infra') return '-';
+  return isContainerReady(c) ? 'yes' : 'no';
+}
+
+/** `http :8080/healthz every 10s, timeout 1s, after 5s, 3 failures`. */
+export function describeProbe(p: ProbeSpec): string {
+  const check = p.exec ? `exec ${p.exec.command.join(' ')}` : p.http ? `http :${p.http.port}${p.http.path ?? '/'}` : p.tcp ? `tcp :${p.tcp.port}` : '?';
+  const parts = [`every ${p.periodSeconds ?? 10}s`, `timeout ${p.timeoutSeconds ?? 1}s`];
+  if (p.initialDelaySeconds) parts.push(`after ${p.initialDelaySeconds}s`);
+  parts.push(`${p.failureThreshold ?? 3} failure(s)`);
+  if ((p.successThreshold ?? 1) > 1) parts.push(`${p.successThreshold} success(es)`);
+  return `${check} ${parts.join(', ')}`;
+}
+
+/** One line per business container with probes or a restart policy other than the default. */
+function healthLines(specs: ContainerSpec[], statuses: ContainerStatus[]): string[] {
+  const lines: string[] = [];
+  for (const spec of [...specs].sort((a, b) => a.index - b.index)) {
+    const o = spec.options;
+    if (!o.liveness && !o.readiness && (o.restartPolicy ?? 'always') === 'always') continue;
+    const status = statuses.find((c) => c.name === o.name);
+    const parts = [`restart ${o.restartPolicy ?? 'always'}`];
+    if (o.liveness) parts.push(`liveness ${describeProbe(o.liveness)}${status?.healthy === false ? ' (failing)' : ''}`);
+    if (o.readiness) parts.push(`readiness ${describeProbe(o.readiness)}`);
+    if (status?.backOffUntil) parts.push(`back-off until ${status.backOffUntil}`);
+    lines.push(`    ${o.name}: ${parts.join('; ')}`);
+  }
+  return lines;
+}
+
+export const CONTAINER_COLUMNS = ['INDEX', 'NAME', 'ROLE', 'IMAGE', 'STATE', 'READY', 'RESTARTS', 'EXIT', 'LAST TERMINATION', 'STARTED', 'CPU', 'MEMORY', 'ID'];
+
 export function containerRows(containers: ContainerStatus[], now: number): string[][] {
   return [...containers]
     .sort((a, b) => (a.role === b.role ? a.index - b.index : a.role === 'infra' ? -1 : 1))
@@ -39,8 +80,10 @@ export function containerRows(containers: ContainerStatus[], now: number): strin
       c.role,
       c.image,
       c.state,
+      ready(c),
       String(c.restartCount),
       exit(c),
+      lastTermination(c, now),
       c.startedAt ? age(c.startedAt, now) : '-',
       c.nanoCpus !== undefined ? nanoCpusToCores(c.nanoCpus) : '-',
       c.memory !== undefined ? formatBytes(c.memory) : '-',
@@ -57,13 +100,13 @@ export function eventRows(events: SetEvent[], now: number, limit = DESCRIBE_EVEN
 
 /** `events` is the events list, or an Error when it could not be fetched (the page is still useful without it). */
 export function describeSet(view: SetView, events: SetEvent[] | Error, now: number): string {
-  const { running, total } = readiness(view);
+  const { running, ready: readyCount, total } = readiness(view);
   const out: string[] = [];
   out.push(
     fields([
       ['Name', `${view.appkey}/${view.id}`],
       ['Tenant', view.tenant],
-      ['Status', `${view.status} (${running}/${total} containers running)`],
+      ['Status', `${view.status} (${running}/${total} containers running, ${readyCount}/${total} ready${view.ready ? '' : '; the set is not ready'})`],
       ['Message', view.message],
       ['Host', view.host ?? '<not scheduled>'],
       ['Desired', view.desired],
@@ -82,8 +125,10 @@ export function describeSet(view: SetView, events: SetEvent[] | Error, now: numb
   } else {
     out.push('Containers:');
     out.push(
-      renderTable(['INDEX', 'NAME', 'ROLE', 'IMAGE', 'STATE', 'RESTARTS', 'EXIT', 'STARTED', 'CPU', 'MEMORY', 'ID'], containerRows(view.containers, now), { indent: '  ' }),
+      renderTable(CONTAINER_COLUMNS, containerRows(view.containers, now), { indent: '  ' }),
     );
+    const health = healthLines(view.spec?.containers ?? [], view.containers);
+    if (health.length > 0) out.push('  Health:', ...health);
     const messages = view.containers.filter((c) => c.message);
     if (messages.length > 0) {
       out.push('  Messages:');

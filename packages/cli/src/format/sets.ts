@@ -1,20 +1,26 @@
 /** Table views of sets (`wharf get sets`). */
-import { formatBytes, type SetView } from '@wharf/types';
+import { formatBytes, type ContainerStatus, type SetView } from '@wharf/types';
 import { age } from './age.js';
 import { cell, renderTable } from './table.js';
 import { formatCores } from './units.js';
 
+/** Running and passing its readiness probe (an agent that reports no readiness: running). */
+export function isContainerReady(c: ContainerStatus): boolean {
+  return c.ready ?? c.state === 'running';
+}
+
 /**
- * Business containers running / business containers in the spec. The infra
- * container is an implementation detail (like a Kubernetes pause container) and
- * is not counted.
+ * Business containers running and ready / business containers in the spec. The
+ * infra container is an implementation detail (like a Kubernetes pause container)
+ * and is not counted.
  */
-export function readiness(view: SetView): { running: number; total: number } {
+export function readiness(view: SetView): { running: number; ready: number; total: number } {
   const specNames = new Set((view.spec?.containers ?? []).map((c) => c.options.name));
   const business = view.containers.filter((c) => c.role === 'business');
   const counted = specNames.size > 0 ? business.filter((c) => specNames.has(c.name)) : business;
   return {
     running: counted.filter((c) => c.state === 'running').length,
+    ready: counted.filter(isContainerReady).length,
     total: specNames.size > 0 ? specNames.size : business.length,
   };
 }
@@ -42,8 +48,8 @@ export function ipCell(view: SetView): string {
 }
 
 export function setRow(view: SetView, wide: boolean, now: number): string[] {
-  const { running, total } = readiness(view);
-  const row = [cell(view.appkey), cell(String(view.id)), cell(view.status), `${running}/${total}`, cell(view.host), age(view.createdAt, now)];
+  const { ready, total } = readiness(view);
+  const row = [cell(view.appkey), cell(String(view.id)), cell(view.status), `${ready}/${total}`, cell(view.host), age(view.createdAt, now)];
   if (!wide) return row;
   return [
     ...row,

@@ -31,8 +31,11 @@ test('get sets -o wide: adds IP, CPU, MEMORY, DISK, IMAGES, GEN', () => {
 });
 
 test('readiness counts business containers of the spec, not infra', () => {
-  assert.deepEqual(readiness(makeSet()), { running: 2, total: 2 });
-  assert.deepEqual(readiness(makeSet({ containers: [] })), { running: 0, total: 2 });
+  assert.deepEqual(readiness(makeSet()), { running: 2, ready: 2, total: 2 });
+  assert.deepEqual(readiness(makeSet({ containers: [] })), { running: 0, ready: 0, total: 2 });
+  const [infra, web, log] = makeSet().containers;
+  // a running container that fails its readiness probe is running but not ready
+  assert.deepEqual(readiness(makeSet({ containers: [infra!, web!, { ...log!, ready: false }] })), { running: 2, ready: 1, total: 2 });
 });
 
 test('get hosts: columns, allocated/capacity and cordon', () => {
@@ -155,11 +158,21 @@ test('policies: one row each, rules as "peers → ports"', () => {
 test('describe set: fields, containers table and events', () => {
   const set = makeSet({
     status: 'degraded',
+    ready: false,
     message: 'container log exited',
     containers: [
       ...makeSet().containers.slice(0, 2),
-      container({ name: 'log', index: 2, image: 'fluent:2', state: 'exited', exitCode: 137, oomKilled: true, restartCount: 4, containerId: 'cccccccccccccccccccc', message: 'OOM' }),
+      container({
+        name: 'log', index: 2, image: 'fluent:2', state: 'exited', exitCode: 137, oomKilled: true, restartCount: 4, containerId: 'cccccccccccccccccccc', message: 'OOM',
+        ready: false, lastTermination: { reason: 'OOMKilled', exitCode: 137, oomKilled: true, finishedAt: iso(T0 - 30_000) },
+      }),
     ],
+    spec: {
+      ...makeSet().spec,
+      containers: makeSet().spec.containers.map((c) => c.options.name === 'log'
+        ? { ...c, options: { ...c.options, restartPolicy: 'on-failure' as const, readiness: { tcp: { port: 24224 }, periodSeconds: 5 } } }
+        : c),
+    },
   });
   const text = describeSet(
     set,
@@ -170,21 +183,23 @@ test('describe set: fields, containers table and events', () => {
     T0,
   );
   assert.match(text, /^Name: +com\.x\/1$/m);
-  assert.match(text, /^Status: +degraded \(1\/2 containers running\)$/m);
+  assert.match(text, /^Status: +degraded \(1\/2 containers running, 1\/2 ready; the set is not ready\)$/m);
   assert.match(text, /^Message: +container log exited$/m);
   assert.match(text, /^Generation: +1 \(observed 1\)$/m);
   assert.match(text, /^Resources: +cpu 2, memory 1Gi, disk 10Gi$/m);
   assert.match(text, /^Volume: +10Gi, mounted at \/data \(web\)$/m);
   const lines = text.split('\n');
   const header = lines.find((l) => l.includes('INDEX')) ?? '';
-  assert.deepEqual(columns(header), ['INDEX', 'NAME', 'ROLE', 'IMAGE', 'STATE', 'RESTARTS', 'EXIT', 'STARTED', 'CPU', 'MEMORY', 'ID']);
+  assert.deepEqual(columns(header), ['INDEX', 'NAME', 'ROLE', 'IMAGE', 'STATE', 'READY', 'RESTARTS', 'EXIT', 'LAST TERMINATION', 'STARTED', 'CPU', 'MEMORY', 'ID']);
   const infra = lines[lines.indexOf(header) + 1] ?? '';
-  assert.deepEqual(columns(infra), ['0', 'infra', 'infra', 'wharf/busybox:latest', 'running', '0', '-', '60s', '-', '-', 'aaaaaaaaaaaa']);
+  assert.deepEqual(columns(infra), ['0', 'infra', 'infra', 'wharf/busybox:latest', 'running', '-', '0', '-', '-', '60s', '-', '-', 'aaaaaaaaaaaa']);
   const web = lines[lines.indexOf(header) + 2] ?? '';
-  assert.deepEqual(columns(web), ['1', 'web', 'business', 'nginx:1', 'running', '0', '-', '60s', '1.6', '512Mi', 'bbbbbbbbbbbb']);
+  assert.deepEqual(columns(web), ['1', 'web', 'business', 'nginx:1', 'running', 'yes', '0', '-', '-', '60s', '1.6', '512Mi', 'bbbbbbbbbbbb']);
   const log = lines[lines.indexOf(header) + 3] ?? '';
-  assert.deepEqual(columns(log), ['2', 'log', 'business', 'fluent:2', 'exited', '4', '137 (OOMKilled)', '-', '-', '-', 'cccccccccccc']);
+  assert.deepEqual(columns(log), ['2', 'log', 'business', 'fluent:2', 'exited', 'no', '4', '137 (OOMKilled)', 'OOMKilled (exit 137) 30s ago', '-', '-', '-', 'cccccccccccc']);
   assert.match(text, /^ {4}log: OOM$/m);
+  assert.match(text, /^ {4}log: restart on-failure; readiness tcp :24224 every 5s, timeout 1s, 3 failure\(s\)$/m);
+  assert.doesNotMatch(text, /^ {4}web: restart/m);
   // events oldest first
   const ev = lines.slice(lines.indexOf('Events:') + 1);
   assert.deepEqual(columns(ev[0] ?? ''), ['AGE', 'TYPE', 'REASON', 'MESSAGE']);

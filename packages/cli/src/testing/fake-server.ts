@@ -32,7 +32,9 @@ import {
   type VolumeSnapshot,
   type VolumeView,
   parseBytes,
+  type ResizeRequest,
 } from '@wharf/types';
+import { fakeResize, limitsOf } from './fake-resize.js';
 
 export interface RecordedRequest {
   method: string;
@@ -122,6 +124,7 @@ function step(v: SetView): void {
   if (v.observedGeneration < v.generation) {
     v.observedGeneration = v.generation;
     v.status = 'starting';
+    v.ready = false;
     v.host ??= 'h1';
     v.containers = [
       { name: 'infra', role: 'infra', index: 0, image: 'wharf/busybox:latest', state: 'running', restartCount: 0, containerId: 'f'.repeat(64), startedAt: new Date().toISOString() },
@@ -133,11 +136,16 @@ function step(v: SetView): void {
         state: i === 0 ? ('running' as const) : ('created' as const),
         restartCount: 0,
         containerId: String(i + 1).repeat(64),
+        ...limitsOf(v.spec, c.options.name),
       })),
     ];
   } else if (v.status === 'starting') {
     v.status = 'running';
-    for (const c of v.containers) c.state = 'running';
+    v.ready = true;
+    for (const c of v.containers) {
+      c.state = 'running';
+      if (c.role === 'business') c.ready = true;
+    }
   }
 }
 
@@ -539,6 +547,10 @@ export async function startFakeServer(): Promise<FakeServer> {
         return send(res, 202, existing);
       }
       if (req.method === 'POST' && sub === 'move') return move(res, existing, body);
+      if (req.method === 'POST' && sub === 'resize') {
+        const r = fakeResize(existing, JSON.parse(body) as ResizeRequest);
+        return send(res, r.status, r.body);
+      }
       if (req.method === 'GET' && sub === 'events') return send(res, 200, events.get(key) ?? []);
       if (req.method === 'GET' && sub === 'logs') {
         res.writeHead(200, { 'content-type': 'text/plain' });

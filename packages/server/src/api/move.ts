@@ -14,7 +14,8 @@ import { Keys, setKeys } from '../state/keys.js';
 import { isReady, listAllSets, listHostRecords } from '../state/hosts.js';
 import { loadNetworks, networksOf, wantedIps } from '../state/ipam.js';
 import { appendEvents, event, getSet, setView, type SetRef } from '../state/sets.js';
-import { hostRecord, reservationRevision, setName, volumePath, volumeSize } from '../state/volumes.js';
+import { hostRecord, setName, volumePath, volumeSize } from '../state/volumes.js';
+import { reservationRevision } from '../state/reservations.js';
 import type { App, ApiContext } from './context.js';
 import { SetParams, TenantQuery, errors, tenantOf } from './schemas.js';
 

@@ -17,7 +17,8 @@ import type { App, ApiContext } from './context.js';
 import { SetParams, TenantQuery, errors, tenantOf } from './schemas.js';
 import { admitIps, releaseOps } from '../state/ipam.js';
 
-async function viewOf(store: Store, s: SetObject): Promise<SetView> {
+/** A set as the API serves it: with its status and whether its host is ready. */
+export async function viewOf(store: Store, s: SetObject): Promise<SetView> {
   const k = setKeys(s);
   const [status, host] = await Promise.all([
     store.get<SetStatus>(k.status),

@@ -19,13 +19,14 @@ import {
 import type { Store } from '@wharf/store';
 import { Agents, agentPath } from '../agents.js';
 import { Keys } from '../state/keys.js';
-import { allocations, isReady, listAllSets, listHostRecords, type EffectiveHost, type HostRecord } from '../state/hosts.js';
+import { isReady, listHostRecords, setReservation, type EffectiveHost, type HostRecord } from '../state/hosts.js';
+import { hostFit, updateReserving } from '../state/reservations.js';
 import { appendEvents, event, getSet, type SetRef } from '../state/sets.js';
 import {
   hostRecord,
   placedSet,
   reportedUsage,
-  reservationRevision,
+  resizeVolumeThenRecord,
   setName,
   sizeQuantity,
   volumePath,
@@ -66,48 +67,34 @@ function sizeOf(size: string | number): number {
 
 /** Growing a volume needs the growth unreserved on its host (capacity.disk less what every set there reserves). */
 async function checkGrowth(store: Store, set: SetObject, host: EffectiveHost, bytes: number): Promise<void> {
-  const growth = bytes - volumeSize(set);
-  if (growth <= 0) return;
-  const allocated = allocations(await listAllSets(store)).get(host.name)?.allocated.disk ?? 0;
-  const unreserved = Math.max(0, host.capacity.disk - allocated);
-  if (growth > unreserved) {
-    throw new WharfError('INSUFFICIENT_DISK', `host ${host.name} has ${formatBytes(unreserved)} of disk unreserved; growing by ${formatBytes(growth)} needs more`, {
-      host: host.name,
-      unreserved,
-      growth,
-    });
-  }
+  const fit = await hostFit(store, set, host, { ...setReservation(set), disk: bytes });
+  if (fit.fits) return;
+  const current = volumeSize(set);
+  const unreserved = Math.max(0, fit.unreserved.disk - current);
+  const growth = bytes - current;
+  throw new WharfError('INSUFFICIENT_DISK', `host ${host.name} has ${formatBytes(unreserved)} of disk unreserved; growing by ${formatBytes(growth)} needs more`, {
+    host: host.name,
+    unreserved,
+    growth,
+  });
 }
 
 /**
  * Records `bytes` as the set's desired volume size (`resources.disk`, with a new
- * generation), comparing the host's reservation key like a placement does, so two
- * writes that reserve on one host never both pass the fit check.
+ * generation), reserving on its host like a placement (see updateReserving).
  */
-async function recordSize(store: Store, ref: SetRef, hostName: string, bytes: number): Promise<{ before: number; set: SetObject }> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const kv = await getSet(store, ref);
-    const set = kv.value;
+async function recordSize(store: Store, ref: SetRef, hostName: string, bytes: number): Promise<{ before: SetObject; after: SetObject }> {
+  return updateReserving(store, ref, async (set) => {
     if (set.host !== hostName || set.deleting) throw new WharfError('CONFLICT', `set ${setName(ref)} moved or is being deleted while its volume was resized; look at it and try again`);
-    const before = volumeSize(set);
-    if (before === bytes) return { before, set };
-    const host = await hostRecord(store, hostName);
-    const reservation = await reservationRevision(store, hostName);
-    await checkGrowth(store, set, host, bytes);
-    const now = new Date().toISOString();
-    const next: SetObject = {
+    if (volumeSize(set) === bytes) return undefined;
+    await checkGrowth(store, set, await hostRecord(store, hostName), bytes);
+    return {
       ...set,
       spec: { ...set.spec, resources: { ...set.spec.resources, disk: sizeQuantity(bytes) } },
       generation: set.generation + 1,
-      updatedAt: now,
+      updatedAt: new Date().toISOString(),
     };
-    const r = await store.txn(
-      [{ key: kv.key, modRevision: kv.modRevision }, { key: reservation.key, modRevision: reservation.modRevision }],
-      [{ type: 'put', key: kv.key, value: next }, { type: 'put', key: reservation.key, value: { lastSet: `${ref.tenant}/${ref.appkey}/${ref.id}` } }],
-    );
-    if (r.succeeded) return { before, set: next };
-  }
-  throw new WharfError('CONFLICT', `set ${setName(ref)} is changing too often; try again`);
+  });
 }
 
 /** The host's recycle bin entry `trashId`, when it belongs to `tenant`. */
@@ -182,24 +169,13 @@ export function volumeRoutes(app: App, { store, joinToken }: ApiContext): void {
     const bytes = sizeOf(req.body.size);
     const { set, host } = await placedSet(store, ref, 'resize');
     await checkGrowth(store, set, host, bytes);
-    const usage = await agents.call<VolumeUsage>(host, 'POST', volumePath(ref, 'resize'), { bytes });
-    let recorded: { before: number; set: SetObject };
-    try {
-      recorded = await recordSize(store, ref, host.name, bytes);
-    } catch (err) {
-      // Not recorded: give the volume its recorded size back rather than leave it reserved by nobody.
-      const before = volumeSize(set);
-      if (before !== bytes) {
-        await agents.call(host, 'POST', volumePath(ref, 'resize'), { bytes: before }).catch((e: unknown) => {
-          req.log.warn({ set: ref, err: (e as Error).message }, 'could not undo a volume resize');
-        });
-      }
-      throw err;
+    const size = { from: volumeSize(set), to: bytes };
+    const { usage, recorded } = await resizeVolumeThenRecord(agents, host, ref, size, () => recordSize(store, ref, host.name, bytes), req.log);
+    const before = volumeSize(recorded.before);
+    if (before !== bytes) {
+      await appendEvents(store, ref, [{ ...event('Normal', 'VolumeResized', `volume resized from ${formatBytes(before)} to ${formatBytes(bytes)} (resources.disk is now ${formatBytes(bytes)})`), host: host.name }]);
     }
-    if (recorded.before !== bytes) {
-      await appendEvents(store, ref, [{ ...event('Normal', 'VolumeResized', `volume resized from ${formatBytes(recorded.before)} to ${formatBytes(bytes)} (resources.disk is now ${formatBytes(bytes)})`), host: host.name }]);
-    }
-    return volumeView(recorded.set, usage, new Date().toISOString());
+    return volumeView(recorded.after, usage, new Date().toISOString());
   });
 
   // ---- snapshots ----

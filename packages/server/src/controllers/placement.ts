@@ -16,12 +16,12 @@ import { Keys, setKeys } from '../state/keys.js';
 import { allocations, isReady, listHostRecords, reachableNetworks, setReservation, type EffectiveHost } from '../state/hosts.js';
 import { assignIps, ipamTxn, listUsedIps, loadNetworks, networksOf, wantedIps, type IpWant, type NetworkIndex, type UsedIps } from '../state/ipam.js';
 import { appendEvents, event } from '../state/sets.js';
+import { PassRunner } from './coalesce.js';
 
 export class PlacementController {
   private watchers: Watcher[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private running = false;
-  private again = false;
+  private readonly runner = new PassRunner(() => this.pass(), (err: unknown) => this.log.error({ err }, 'placement pass failed'));
   /** Last unschedulable message per set, so a repeated failure is recorded once. */
   private readonly lastFailure = new Map<string, string>();
 
@@ -50,20 +50,7 @@ export class PlacementController {
 
   /** Runs a pass now, or once more after the current one. */
   kick(): void {
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = true;
-    void this.pass()
-      .catch((err: unknown) => this.log.error({ err }, 'placement pass failed'))
-      .finally(() => {
-        this.running = false;
-        if (this.again) {
-          this.again = false;
-          this.kick();
-        }
-      });
+    this.runner.kick();
   }
 
   private async pass(): Promise<void> {
@@ -111,7 +98,7 @@ export class PlacementController {
       );
       if (!r.succeeded) {
         // Someone else changed the set, the host's reservations or took an address: look again next pass.
-        this.again = true;
+        this.runner.requestAgain();
         return;
       }
       reservationRev.set(rKey, r.revision);
@@ -139,7 +126,7 @@ export class PlacementController {
     const next: SetObject = { ...set, ips, updatedAt: new Date().toISOString() };
     const r = await this.store.txn([{ key: kv.key, modRevision: kv.modRevision }, ...ipam.compares], [{ type: 'put', key: kv.key, value: next }, ...ipam.ops]);
     if (!r.succeeded) {
-      this.again = true;
+      this.runner.requestAgain();
       return;
     }
     claim(used, next, set.ips);

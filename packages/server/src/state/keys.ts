@@ -25,6 +25,10 @@ export const Keys = {
   /** Touched by every placement on a host: the compare target that serialises reservations. */
   reservationsPrefix: '/reservations/',
   reservation: (host: string) => `/reservations/${host}`,
+  /** Gray image updates: `/rollouts/<tenant>/<appkey>/<number, 6 digits>`, so keys sort by number. */
+  rolloutsPrefix: '/rollouts/',
+  appRollouts: (tenant: string, appkey: string) => `/rollouts/${tenant}/${appkey}/`,
+  rollout: (tenant: string, appkey: string, n: number) => `/rollouts/${tenant}/${appkey}/${String(n).padStart(6, '0')}`,
 };
 
 /** The three keys of one set. */

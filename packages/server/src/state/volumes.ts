@@ -5,8 +5,8 @@
  */
 import { WharfError, formatBytes, parseBytes, setRef, type SetObject, type VolumeUsage, type VolumeView } from '@wharf/types';
 import type { Store } from '@wharf/store';
-import { agentPath } from '../agents.js';
-import { Keys } from './keys.js';
+import type { FastifyBaseLogger } from 'fastify';
+import { agentPath, type Agents, type AgentHost } from '../agents.js';
 import { getEffectiveHost, setReservation, type EffectiveHost, type HostRecord } from './hosts.js';
 import { getSet, type SetRef } from './sets.js';
 
@@ -65,8 +65,29 @@ export async function hostRecord(store: Store, name: string): Promise<EffectiveH
   return h;
 }
 
-/** The reservation key of a host and its revision (0: never written), compared by writes that reserve there. */
-export async function reservationRevision(store: Store, host: string): Promise<{ key: string; modRevision: number }> {
-  const key = Keys.reservation(host);
-  return { key, modRevision: (await store.get(key))?.modRevision ?? 0 };
+/**
+ * Resizes the set's volume on its host's agent, then runs `record` (the write of the
+ * new size). The agent goes first because only it knows what the volume holds
+ * (VOLUME_TOO_SMALL); when the write fails, the volume gets its old size back rather
+ * than stay at a size nobody reserved.
+ */
+export async function resizeVolumeThenRecord<T>(
+  agents: Agents,
+  host: AgentHost,
+  ref: SetRef,
+  size: { from: number; to: number },
+  record: () => Promise<T>,
+  log: Pick<FastifyBaseLogger, 'warn'>,
+): Promise<{ usage: VolumeUsage; recorded: T }> {
+  const usage = await agents.call<VolumeUsage>(host, 'POST', volumePath(ref, 'resize'), { bytes: size.to });
+  try {
+    return { usage, recorded: await record() };
+  } catch (err) {
+    if (size.from !== size.to) {
+      await agents.call(host, 'POST', volumePath(ref, 'resize'), { bytes: size.from }).catch((e: unknown) => {
+        log.warn({ set: ref, err: (e as Error).message }, 'could not undo a volume resize');
+      });
+    }
+    throw err;
+  }
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { SqliteStore } from '@wharf/store';
+import type { HostRegistration, SetView } from '@wharf/types';
 import { buildApp } from '../app.js';
 import { bootstrapTokens } from '../auth/tokens.js';
 import { HostChanges } from '../state/host-changes.js';
@@ -44,3 +45,24 @@ export async function startTestServer(): Promise<TestServer> {
 }
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+/** `inject` as the admin, with a JSON body when one is given. */
+export function adminApi(t: TestServer) {
+  return (method: 'GET' | 'PUT' | 'POST' | 'DELETE' | 'PATCH', url: string, payload?: unknown) =>
+    t.app.inject({ method, url, headers: bearer(t.admin), ...(payload !== undefined ? { payload: payload as object } : {}) });
+}
+
+/** A host's registration, which is also its heartbeat, as its agent sends it. */
+export function heartbeat(t: TestServer, reg: HostRegistration) {
+  return t.app.inject({ method: 'PUT', url: `/v1/hosts/${reg.name}`, headers: bearer(t.join), payload: reg });
+}
+
+/** Polls the set (`APPKEY/ID`) until the placement controller has put it on a host, one other than `not` when given. */
+export async function placedOn(t: TestServer, set: string, not?: string): Promise<SetView> {
+  for (let i = 0; i < 300; i++) {
+    const s = (await adminApi(t)('GET', `/v1/sets/${set}`)).json() as SetView;
+    if (s.host && s.host !== not) return s;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`${set} was not placed${not ? ` on a host other than ${not}` : ''}`);
+}
