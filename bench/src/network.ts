@@ -29,7 +29,7 @@ import { Cluster } from '../../e2e/dist/harness/cluster.js';
 import { waitFor } from '../../e2e/dist/harness/exec.js';
 import { containerNetns, iperf } from '../../e2e/dist/harness/iperf.js';
 import { netnsPath } from '../../e2e/dist/harness/network.js';
-import { percentile, round } from './stats.js';
+import { percentile, round, positiveInt } from './stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -38,12 +38,9 @@ const { values } = parseArgs({
     sets: { type: 'string', default: '2000' },
   },
 });
-const runs = Number(values.runs);
-const seconds = Number(values.seconds);
-const sets = Number(values.sets);
-for (const [flag, v] of [['--runs', runs], ['--seconds', seconds], ['--sets', sets]] as const) {
-  if (!Number.isInteger(v) || v < 1) throw new Error(`${flag} must be a positive integer, not "${String(v)}"`);
-}
+const runs = positiveInt('runs', values.runs);
+const seconds = positiveInt('seconds', values.seconds);
+const sets = positiveInt('sets', values.sets);
 
 const median = (xs: number[]) => percentile(xs, 50);
 

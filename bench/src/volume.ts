@@ -21,7 +21,7 @@ import { BtrfsDriver } from '../../packages/agent/dist/volumes/btrfs.js';
 import { Commands } from '../../packages/agent/dist/volumes/commands.js';
 import { DockerHost } from '../../e2e/dist/harness/docker-host.js';
 import { quiet } from '../../e2e/dist/harness/exec.js';
-import { percentile, round } from './stats.js';
+import { percentile, round, positiveInt } from './stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -30,12 +30,9 @@ const { values } = parseArgs({
     mb: { type: 'string', default: '256' },
   },
 });
-const volumes = Number(values.volumes);
-const runs = Number(values.runs);
-const mb = Number(values.mb);
-for (const [flag, v] of [['--volumes', volumes], ['--runs', runs], ['--mb', mb]] as const) {
-  if (!Number.isInteger(v) || v < 1) throw new Error(`${flag} must be a positive integer, not "${String(v)}"`);
-}
+const volumes = positiveInt('volumes', values.volumes);
+const runs = positiveInt('runs', values.runs);
+const mb = positiveInt('mb', values.mb);
 const GiB = 1024 ** 3;
 const median = (xs: number[]) => percentile(xs, 50);
 const ms = (t0: number) => performance.now() - t0;
