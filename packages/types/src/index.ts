@@ -8,6 +8,7 @@ export * from './resize.js';
 export * from './rollout.js';
 export * from './network.js';
 export * from './volume.js';
+export * from './metrics.js';
 export * from './ipv4.js';
 export * from './resolve.js';
 export * from './objects.js';

@@ -7,6 +7,7 @@ import { SetSpec } from './set-spec.js';
 import { HostNetwork, NetworkAttachment, SetFirewall, SetIp } from './network.js';
 import { VolumePool, VolumeUsage } from './volume.js';
 import { LastTermination } from './probe.js';
+import { MetricsReport } from './metrics.js';
 
 export const DEFAULT_TENANT = 'default';
 
@@ -150,6 +151,8 @@ export const HostRegistration = Type.Object({
   pool: Type.Optional(VolumePool),
   /** Usage of every set volume on the host. */
   volumes: Type.Optional(Type.Array(VolumeUsage)),
+  /** The collector's newest figures, when they are new since the last heartbeat. */
+  metrics: Type.Optional(MetricsReport),
 });
 export type HostRegistration = Static<typeof HostRegistration>;
 
