@@ -155,7 +155,8 @@ test('agent: probe verdicts reach the server at once; a failing liveness probe r
     const t0 = Date.now();
     const ready = await server.waitForReport((r) => r.sets[0]?.status?.ready === true);
     assert.equal(web(ready)?.ready, true);
-    assert.ok(Date.now() - t0 < 2_500, `readiness reported after ${Date.now() - t0} ms`);
+    // Pushed on the change, not left for the 30 s resync.
+    assert.ok(Date.now() - t0 < 10_000, `readiness reported after ${Date.now() - t0} ms`);
 
     const id = web(ready)?.containerId;
     state.alive = false;
