@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh
+bash scripts/install-test-deps.sh
 bash scripts/ensure-node-modules.sh
 npm run --silent build
 npm run --silent lint

@@ -5,26 +5,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { WharfClient } from '@wharf/client';
 import type { SetView } from '@wharf/types';
 import { OWNER_FILE, releaseBelow, type DockerHost } from './docker-host.js';
-import { run, waitFor, type RunResult } from './exec.js';
+import { freePort, run, waitFor, type RunResult } from './exec.js';
 
 const ROOT = new URL('../../..', import.meta.url).pathname;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export class Platform {
   readonly dir = mkdtempSync('/tmp/wharf-e2e-');

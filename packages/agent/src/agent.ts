@@ -8,6 +8,8 @@
  *   liveness failure ──┘                          ▼
  *                                              prober ── ready/healthy changed ──▶ status reporter
  *
+ *   metrics collector (cgroups, /proc) ─▶ next heartbeat · GET /metrics · reporters (metrics/pipeline.ts)
+ *
  * What runs is found by labels every time; the only memory of its own is each
  * container's restart record (health/book.ts).
  */
@@ -16,6 +18,7 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { pino, type Logger } from 'pino';
 import { WharfClient } from '@wharf/client';
 import { Labels, setRef, type DesiredSets, type NetworkAttachment, type SetFirewall, type SetObject } from '@wharf/types';
@@ -33,6 +36,7 @@ import { desiredLoop } from './loops/desired.js';
 import { NetworkPlane } from './network/plane.js';
 import { dockerEventsLoop } from './loops/docker-events.js';
 import { registerLoop } from './loops/register.js';
+import { MetricsPipeline } from './metrics/pipeline.js';
 import { resolvePrivilege } from './privilege.js';
 import { KeyedQueue } from './queue.js';
 import { SetReconciler, type ReconcileHooks, type ReconcileResult } from './reconciler.js';
@@ -115,6 +119,7 @@ class Agent {
     private readonly network: NetworkPlane,
     private readonly bandwidth: number,
     private readonly volumes: VolumeManager,
+    private readonly metrics: MetricsPipeline,
   ) {
     this.client = new WharfClient({ server: config.server, ...(config.joinToken ? { token: config.joinToken } : {}) });
     this.reporter = new StatusReporter((report) => this.client.reportStatus(config.name, report), log);
@@ -128,6 +133,7 @@ class Agent {
       engine, host: config.name, dataDir: config.dataDir, infraImage: config.infraImage, infraPrivilege, log, exits: this.exits, network, volumes, health: this.book, prober: this.prober,
     });
     this.queue = new KeyedQueue((ref) => this.work(ref), config.concurrency, (ref, err) => log.error({ set: ref, err }, 'reconcile crashed'));
+    metrics.prometheus.queueDepth = () => this.queue.size;
   }
 
   /** `volumes`: the volume manager's retry and purge loop (started with it). */
@@ -145,7 +151,8 @@ class Agent {
         networks: config.networks,
         bandwidth: this.bandwidth,
         dataDir: config.dataDir,
-        volumes: this.volumes,
+        volumes: this.metrics.volumes ?? this.volumes,
+        metrics: this.metrics.outbox,
         advertise: this.advertise,
         intervalMs: config.heartbeatIntervalSeconds * 1000,
         log,
@@ -156,7 +163,14 @@ class Agent {
           );
         },
       }),
-      dockerEventsLoop({ engine: this.engine, log, signal, onEvent: (e) => this.onDockerEvent(e), onResubscribed: () => this.resync() }),
+      dockerEventsLoop({
+        engine: this.engine, log, signal, onEvent: (e) => this.onDockerEvent(e),
+        onResubscribed: () => {
+          this.metrics.eventsResubscribed();
+          this.resync();
+        },
+      }),
+      this.metrics.run(signal),
     );
     this.resyncTimer = setInterval(() => this.resync(), config.resyncIntervalSeconds * 1000);
   }
@@ -178,6 +192,7 @@ class Agent {
     await atMost(this.book.flushed(), 1_000);
     this.reporter.close();
     await Promise.allSettled(this.loops);
+    await atMost(this.metrics.close(), 2_000);
   }
 
   private onDesired(answer: DesiredSets): void {
@@ -249,6 +264,7 @@ class Agent {
   }
 
   private onDockerEvent(e: EngineEvent): void {
+    this.metrics.containerChanged(e.containerId);
     const ref = e.labels[Labels.set];
     if (!ref) return;
     const set = this.desired.get(ref);
@@ -346,13 +362,16 @@ class Agent {
       onProgress: (status) => this.report(ref, id, { status }),
     };
     let ok = false;
+    const started = performance.now();
     try {
       const result = await this.reconciler.reconcile(set, hooks, { attachments: this.net.attachments, ...(this.net.firewall[ref] ? { firewall: this.net.firewall[ref] } : {}) });
       ok = result.ok;
+      this.metrics.prometheus.reconciled((performance.now() - started) / 1000, ok ? 'ok' : 'failed');
       if (result.report) this.report(ref, id, result.report, this.forceReport.delete(ref));
       if (result.wakeAt !== undefined) this.wakeAt(ref, result.wakeAt);
     } catch (err) {
       // Docker did not answer at all: nothing true to report; try again later.
+      this.metrics.prometheus.reconciled((performance.now() - started) / 1000, 'error');
       this.log.warn({ set: ref, kind: failureKind(err), err: err instanceof Error ? err.message : String(err) }, 'reconcile failed');
     }
     if (first) {
@@ -442,9 +461,20 @@ export async function startAgent(input: AgentConfig = {}): Promise<RunningAgent>
     inUse: async (set) => (await engine.listSet(setRef(set))).some((c) => c.state === 'running' || c.state === 'restarting' || c.state === 'paused'),
     ...(config.joinToken ? { token: config.joinToken } : {}),
   });
-  const http = createHttpServer({ engine, log, volumes, ...(config.joinToken ? { token: config.joinToken } : {}) });
+  const metrics = new MetricsPipeline({
+    engine, host: { name: config.name, zone: config.zone }, uplinks: config.networks.map((n) => n.uplink), volumes,
+    intervalSeconds: config.metricsIntervalSeconds, reporters: config.reporters, tags: config.metricsTags, include: config.metricsInclude, log,
+    ...(config.netns ? { netns: config.netns } : {}),
+  });
+  const http = createHttpServer({
+    engine, log, volumes, ...(config.joinToken ? { token: config.joinToken } : {}),
+    metrics: { render: () => metrics.prometheus.render(), contentType: metrics.prometheus.contentType, public: config.metricsPublic },
+  });
   const { host, port } = parseListen(config.listen);
-  const addr = await listen(http, host, port);
+  const addr = await listen(http, host, port).catch(async (err: unknown) => {
+    await metrics.close();
+    throw err;
+  });
   const url = `http://${urlHost(addr.address)}:${addr.port}`;
   const advertise = config.advertise ?? defaultAdvertise(addr);
 
@@ -452,7 +482,7 @@ export async function startAgent(input: AgentConfig = {}): Promise<RunningAgent>
   const uplink = config.networks[0]?.uplink;
   const bandwidth = config.bandwidth ?? (uplink ? await network.host.uplinkSpeed(uplink) : undefined) ?? DEFAULTS.bandwidth;
 
-  const agent = new Agent(config, engine, log, advertise, network, bandwidth, volumes);
+  const agent = new Agent(config, engine, log, advertise, network, bandwidth, volumes, metrics);
   // The pool is set up before the first heartbeat (a failure is logged and retried, never fatal).
   agent.start((await volumes.start(agent.signal)).loop);
   log.info(

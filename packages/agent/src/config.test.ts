@@ -130,3 +130,39 @@ test('config: volume driver, pool size and device, recycle-bin retention', () =>
   for (const [argv, msg] of cases) assert.throws(() => parseCli(argv, {}), (x: unknown) => x instanceof ConfigError && msg.test(x.message), argv.join(' '));
   assert.throws(() => parseCli([], { WHARF_POOL_SIZE: '1' }), /WHARF_POOL_SIZE must be a size/);
 });
+
+test('config: metrics interval, /metrics access, reporters, their tags and selection', () => {
+  const d = parseCli([], {});
+  assert.ok(d.kind === 'run');
+  const c = resolveConfig(d.config);
+  assert.deepEqual([c.metricsIntervalSeconds, c.metricsPublic, c.reporters, c.metricsTags, c.metricsInclude], [10, false, [], {}, []]);
+
+  const influx = 'influx=http://127.0.0.1:8086/write?db=wharf';
+  const graphite = 'graphite=tcp://127.0.0.1:2003?prefix=dc1';
+  const r = parseCli(
+    ['--metrics-interval', '30s', '--metrics-public', '--reporter', influx, '--reporter', graphite, '--metrics-tag', 'dc=bj', '--metrics-tag', 'team=infra', '--metrics-include', 'wharf.set,wharf.host.cpu', '--metrics-include', 'wharf.container.'],
+    { WHARF_METRICS_INTERVAL: '5', WHARF_REPORTERS: 'zabbix=tcp://127.0.0.1:10051', WHARF_METRICS_TAGS: 'x=y', WHARF_METRICS_INCLUDE: 'wharf.host' },
+  );
+  assert.ok(r.kind === 'run');
+  assert.deepEqual(
+    [r.config.metricsIntervalSeconds, r.config.metricsPublic, r.config.reporters, r.config.metricsTags, r.config.metricsInclude],
+    [30, true, [influx, graphite], { dc: 'bj', team: 'infra' }, ['wharf.set', 'wharf.host.cpu', 'wharf.container.']],
+  );
+  const e = parseCli([], { WHARF_METRICS_INTERVAL: '1m', WHARF_METRICS_PUBLIC: 'true', WHARF_REPORTERS: `${influx}, ${graphite}`, WHARF_METRICS_TAGS: 'dc=bj,team=infra', WHARF_METRICS_INCLUDE: 'wharf.set, wharf.host' });
+  assert.ok(e.kind === 'run');
+  assert.deepEqual(
+    [e.config.metricsIntervalSeconds, e.config.metricsPublic, e.config.reporters, e.config.metricsTags, e.config.metricsInclude],
+    [60, true, [influx, graphite], { dc: 'bj', team: 'infra' }, ['wharf.set', 'wharf.host']],
+  );
+
+  const cases: [string[], RegExp][] = [
+    [['--metrics-interval', 'often'], /--metrics-interval must be a positive duration/],
+    [['--metrics-interval', '0.5'], /--metrics-interval must be at least 1s/],
+    [['--reporter', 'statsd=udp://127.0.0.1:8125'], /--reporter: reporter "statsd=udp:\/\/127.0.0.1:8125"/],
+    [['--reporter', influx, '--reporter', influx], /given twice/],
+    [['--metrics-tag', 'novalue'], /--metrics-tag must be KEY=VALUE/],
+    [['--metrics-tag', 'bad-key=1'], /--metrics-tag: "bad-key" is not a tag name/],
+  ];
+  for (const [argv, msg] of cases) assert.throws(() => parseCli(argv, {}), (x: unknown) => x instanceof ConfigError && msg.test(x.message), argv.join(' '));
+  assert.throws(() => parseCli([], { WHARF_METRICS_PUBLIC: 'yes' }), /WHARF_METRICS_PUBLIC must be true or false/);
+});

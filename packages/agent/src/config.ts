@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
 import { formatBytes, IFACE_PATTERN, NETWORK_NAME_PATTERN, parseBytes, type HostNetwork, type VolumeDriverName } from '@wharf/types';
 import type { Engine } from './docker/engine.js';
+import { parseReporterSpecs, ReporterSpecError } from './metrics/reporters/index.js';
 import type { CommandRunner } from './network/netns.js';
 import type { VolumeDriver } from './volumes/driver.js';
 
@@ -59,6 +60,16 @@ export interface AgentConfig {
   poolDevice?: string;
   /** How long a deleted set's volume stays in the recycle bin. Default 7 days */
   trashRetentionSeconds?: number;
+  /** Seconds between metrics collections. Default 10 */
+  metricsIntervalSeconds?: number;
+  /** Serve GET /metrics without the join token. Default false */
+  metricsPublic?: boolean;
+  /** Where metrics are pushed besides the heartbeat (reporter specs, see metrics/reporters). Default none */
+  reporters?: string[];
+  /** Tags every reporter adds to its points (besides host and zone). */
+  metricsTags?: Record<string, string>;
+  /** Only these metric names and the names below them go to the reporters (see metrics/reporters/points.ts). Default all */
+  metricsInclude?: string[];
   logger?: Logger;
   /** For tests: use this engine instead of Docker on dockerSocket. */
   engine?: Engine;
@@ -91,16 +102,22 @@ export const DEFAULTS = {
   volumeDriver: 'btrfs' as VolumeDriverName,
   poolSize: 20 * 1024 ** 3,
   trashRetentionSeconds: 7 * 24 * 3600,
+  metricsIntervalSeconds: 10,
+  metricsPublic: false,
 } as const;
 
 /** mkfs.btrfs needs a little over 100 MiB. */
 export const MIN_POOL_SIZE = 256 * 1024 ** 2;
 
+/** Shorter intervals make rates noisy and cost the host more than they tell. */
+export const MIN_METRICS_INTERVAL = 1;
+const TAG_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
 const HOST_NAME = /^[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$/;
 
 export function resolveConfig(c: AgentConfig): ResolvedConfig {
   const { bandwidth: _detected, ...defaults } = DEFAULTS;
-  const r: ResolvedConfig = { ...defaults, name: hostname(), labels: {}, networks: [], ...stripUndefined(c) };
+  const r: ResolvedConfig = { ...defaults, name: hostname(), labels: {}, networks: [], reporters: [], metricsTags: {}, metricsInclude: [], ...stripUndefined(c) };
   if (!HOST_NAME.test(r.name)) throw new ConfigError(`host name "${r.name}" is not valid (letters, digits, '.', '_', '-'; at most 63)`);
   parseListen(r.listen);
   if (!(r.heartbeatIntervalSeconds > 0)) throw new ConfigError('the heartbeat interval must be a positive number of seconds');
@@ -114,6 +131,14 @@ export function resolveConfig(c: AgentConfig): ResolvedConfig {
   if (r.poolDevice !== undefined && !isAbsolute(r.poolDevice)) throw new ConfigError(`--pool-device must be a device path like /dev/vdb, not "${r.poolDevice}"`);
   if (r.poolDevice !== undefined && r.volumeDriver === 'xfs') throw new ConfigError('--pool-device is for the btrfs pool: the xfs driver keeps one image per volume under --data-dir');
   if (!(r.trashRetentionSeconds > 0 && Number.isFinite(r.trashRetentionSeconds))) throw new ConfigError(`--trash-retention must be a positive duration, not "${r.trashRetentionSeconds}"`);
+  if (!(r.metricsIntervalSeconds >= MIN_METRICS_INTERVAL && Number.isFinite(r.metricsIntervalSeconds))) throw new ConfigError(`--metrics-interval must be at least ${MIN_METRICS_INTERVAL}s, not "${r.metricsIntervalSeconds}"`);
+  try {
+    parseReporterSpecs(r.reporters);
+  } catch (err) {
+    if (err instanceof ReporterSpecError) throw new ConfigError(`--reporter: ${err.message}`);
+    throw err;
+  }
+  for (const key of Object.keys(r.metricsTags)) if (!TAG_KEY.test(key)) throw new ConfigError(`--metrics-tag: "${key}" is not a tag name (letters, digits and '_', not starting with a digit)`);
   return r;
 }
 
@@ -229,6 +254,18 @@ environment (shown in brackets); flags win.
                             holds no filesystem) [WHARF_POOL_DEVICE]
   --trash-retention TIME    how long deleted volumes stay in the recycle bin, e.g. 7d, 12h
                             [WHARF_TRASH_RETENTION] (default 7d)
+  --metrics-interval TIME   how often the collector measures containers, sets and the host, e.g. 10s
+                            [WHARF_METRICS_INTERVAL] (default ${DEFAULTS.metricsIntervalSeconds}s; at least ${MIN_METRICS_INTERVAL}s)
+  --metrics-public          serve GET /metrics (Prometheus) without the join token [WHARF_METRICS_PUBLIC=true]
+                            (default: it needs the join token as a bearer token, like the rest of the API)
+  --reporter KIND=URL       also push every collection to a reporter; repeatable [WHARF_REPORTERS=spec,spec]:
+                            influx=http://HOST:8086/write?db=wharf, graphite=tcp://HOST:2003?prefix=P,
+                            zabbix=tcp://HOST:10051?host=NAME
+  --metrics-tag KEY=VALUE   tag the reporters add to every point, besides host and zone; repeatable
+                            [WHARF_METRICS_TAGS=k=v,k=v]
+  --metrics-include NAME,…  send reporters only these metrics and those below them, e.g.
+                            wharf.set,wharf.host.cpu (an entry ending in '.' selects what is below it)
+                            [WHARF_METRICS_INCLUDE] (default: all)
   --log-level LEVEL         trace|debug|info|warn|error [WHARF_LOG_LEVEL] (default info)
   -h, --help                show this help
   -v, --version             print the version
@@ -250,6 +287,29 @@ function parseLabels(items: string[]): Record<string, string> {
     labels[item.slice(0, eq).trim()] = item.slice(eq + 1).trim();
   }
   return labels;
+}
+
+/** "a,b, c" → ["a", "b", "c"] (empty items dropped). */
+function list(value: string | undefined): string[] {
+  return (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+/** "k=v" items → a record. */
+function parsePairs(items: string[], flag: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of items) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new ConfigError(`${flag} must be KEY=VALUE, not "${item}"`);
+    out[item.slice(0, eq).trim()] = item.slice(eq + 1).trim();
+  }
+  return out;
+}
+
+function envBool(value: string | undefined, name: string): boolean | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new ConfigError(`${name} must be true or false, not "${value}"`);
 }
 
 function seconds(value: string | undefined, flag: string): number | undefined {
@@ -312,6 +372,11 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliResult {
         'pool-size': { type: 'string' },
         'pool-device': { type: 'string' },
         'trash-retention': { type: 'string' },
+        'metrics-interval': { type: 'string' },
+        'metrics-public': { type: 'boolean' },
+        reporter: { type: 'string', multiple: true },
+        'metrics-tag': { type: 'string', multiple: true },
+        'metrics-include': { type: 'string', multiple: true },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
@@ -356,6 +421,11 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliResult {
     poolSize: poolSize(values['pool-size'] ?? (env.WHARF_POOL_SIZE || undefined), values['pool-size'] !== undefined ? '--pool-size' : 'WHARF_POOL_SIZE'),
     poolDevice: values['pool-device'] ?? (env.WHARF_POOL_DEVICE || undefined),
     trashRetentionSeconds: parseDuration(values['trash-retention'] ?? (env.WHARF_TRASH_RETENTION || undefined), values['trash-retention'] !== undefined ? '--trash-retention' : 'WHARF_TRASH_RETENTION'),
+    metricsIntervalSeconds: parseDuration(values['metrics-interval'] ?? (env.WHARF_METRICS_INTERVAL || undefined), values['metrics-interval'] !== undefined ? '--metrics-interval' : 'WHARF_METRICS_INTERVAL'),
+    metricsPublic: values['metrics-public'] ?? envBool(env.WHARF_METRICS_PUBLIC, 'WHARF_METRICS_PUBLIC'),
+    reporters: values.reporter ?? list(env.WHARF_REPORTERS),
+    metricsTags: parsePairs(values['metrics-tag'] ?? list(env.WHARF_METRICS_TAGS), values['metrics-tag'] !== undefined ? '--metrics-tag' : 'WHARF_METRICS_TAGS'),
+    metricsInclude: (values['metrics-include'] ?? [env.WHARF_METRICS_INCLUDE ?? '']).flatMap(list),
   };
   resolveConfig(config);
   return { kind: 'run', config, logLevel: values['log-level'] ?? env.WHARF_LOG_LEVEL ?? 'info' };

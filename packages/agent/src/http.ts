@@ -1,7 +1,8 @@
 /**
- * The agent's HTTP API, reached by wharf-server (logs, volumes; exec later) and by
- * other agents (volume exports). Bearer auth with the join token. Only containers
- * labelled wharf.managed=true are served.
+ * The agent's HTTP API, reached by wharf-server (logs, volumes; exec later), by
+ * other agents (volume exports) and by Prometheus (GET /metrics). Bearer auth with
+ * the join token (/metrics without it when the agent runs with --metrics-public).
+ * Only containers labelled wharf.managed=true are served.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -18,6 +19,14 @@ export interface HttpOptions {
   log: Logger;
   /** Serves /v1/volumes and /v1/trash (see volumes/routes.ts). */
   volumes?: VolumeManager;
+  /** Serves GET /metrics in the Prometheus text format; `public`: without the token. */
+  metrics?: { render(): Promise<string>; contentType: string; public: boolean };
+}
+
+async function serveMetrics(metrics: NonNullable<HttpOptions['metrics']>, res: ServerResponse): Promise<void> {
+  const body = await metrics.render();
+  res.writeHead(200, { 'content-type': metrics.contentType, 'cache-control': 'no-store' });
+  res.end(body);
 }
 
 function sendError(res: ServerResponse, err: WharfError): void {
@@ -66,7 +75,7 @@ async function serveLogs(engine: Engine, id: string, url: URL, req: IncomingMess
 }
 
 export function createHttpServer(opts: HttpOptions): Server {
-  const { engine, token, log, volumes } = opts;
+  const { engine, token, log, volumes, metrics } = opts;
   return createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://agent');
     const handle = async (): Promise<void> => {
@@ -75,9 +84,12 @@ export function createHttpServer(opts: HttpOptions): Server {
         res.end(JSON.stringify({ status: 'ok', version: WHARF_VERSION }));
         return;
       }
+      const metricsRequest = metrics !== undefined && req.method === 'GET' && url.pathname === '/metrics';
+      if (metricsRequest && metrics.public) return serveMetrics(metrics, res);
       if (token !== undefined && !tokenMatches(req.headers.authorization, token)) {
         throw new WharfError('UNAUTHORIZED', 'a valid bearer token (the join token) is required');
       }
+      if (metricsRequest) return serveMetrics(metrics, res);
       const logs = /^\/v1\/containers\/([^/]+)\/logs$/.exec(url.pathname);
       if (logs?.[1] && req.method === 'GET') {
         await serveLogs(engine, decodeURIComponent(logs[1]), url, req, res);

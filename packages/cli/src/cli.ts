@@ -7,10 +7,12 @@
  */
 import { Command, CommanderError } from 'commander';
 import { WHARF_VERSION } from '@wharf/types';
+import { registerApp } from './commands/app.js';
 import { registerApply } from './commands/apply.js';
 import { examples } from './commands/common.js';
 import { registerDelete } from './commands/delete.js';
 import { registerDescribe } from './commands/describe.js';
+import { registerEndpoints } from './commands/endpoints.js';
 import { registerGet } from './commands/get.js';
 import { registerLifecycle } from './commands/lifecycle.js';
 import { registerLogs } from './commands/logs.js';
@@ -20,7 +22,9 @@ import { registerNetwork } from './commands/network.js';
 import { registerPolicy } from './commands/policy.js';
 import { registerRollout } from './commands/rollout.js';
 import { registerResize } from './commands/resize.js';
+import { registerScale } from './commands/scale.js';
 import { registerSet } from './commands/set.js';
+import { registerTop } from './commands/top.js';
 import { registerVolume } from './commands/volume.js';
 import { createContext, type Context, type GlobalFlags, type Io } from './context.js';
 import { describeError } from './errors.js';
@@ -61,6 +65,10 @@ export function createProgram(makeContext: (flags: () => GlobalFlags) => Context
           ['wharf volume ls', 'set volumes with usage and quota'],
           ['wharf resize com.example.web/1 --cpu 4 --memory 8Gi --wait', 'resize a running set without a restart'],
           ['wharf rollout start com.example.web --container web --image web:2 --wait', 'gray update of one container, batch by batch'],
+          ['wharf app create -f app.yaml', 'an app: a set template kept at a replica count'],
+          ['wharf scale com.example.web --replicas 10 --wait', 'scale an app, with a progress bar to all ready'],
+          ['wharf endpoints com.example.web --watch', "an app's ready sets with IP:PORT, on every change"],
+          ['wharf top sets -w', 'CPU, memory, network and disk of every set, refreshed every 2 s'],
         ]),
     );
 
@@ -78,6 +86,10 @@ export function createProgram(makeContext: (flags: () => GlobalFlags) => Context
   registerSet(program, ctx);
   registerResize(program, ctx);
   registerRollout(program, ctx);
+  registerApp(program, ctx);
+  registerScale(program, ctx);
+  registerEndpoints(program, ctx);
+  registerTop(program, ctx);
   registerVersion(program, ctx);
   return { program, ctx };
 }

@@ -5,8 +5,14 @@
 import {
   WharfError,
   isErrorCode,
+  type AppEvent,
+  type AppSpec,
+  type AppView,
   type DesiredSets,
+  type Endpoints,
   type Host,
+  type HostMetrics,
+  type HostMetricsHistory,
   type HostRegistration,
   type HostSettingsPatch,
   type NetworkPolicy,
@@ -17,6 +23,8 @@ import {
   type Rollout,
   type RolloutRequest,
   type SetEvent,
+  type SetMetricsHistory,
+  type SetTop,
   type SetView,
   type StatusReport,
   type TrashEntry,
@@ -81,6 +89,22 @@ export interface VolumeExport {
   chunks: AsyncIterable<Uint8Array>;
 }
 
+/** The newest figures of a host, with its name (`wharf top hosts`). */
+export type HostTop = HostMetrics & { host: string };
+
+/** Which points of a history: `since` an ISO 8601 time or a duration back from now (`-10m`); at most one per `step` (`1m`). */
+export interface MetricsRange {
+  since?: string;
+  step?: string;
+}
+
+/** `wharf top sets`: highest first by CPU cores, memory bytes or network bytes/s (rx + tx). */
+export interface TopSetsOptions {
+  appkey?: string;
+  sort?: 'cpu' | 'memory' | 'net';
+  limit?: number;
+}
+
 /** How long a move may take by default: the volume is copied between hosts before the answer. */
 export const MOVE_TIMEOUT_MS = 24 * 3600_000;
 /** Longest timer Node accepts: "no timeout" for streams. */
@@ -92,6 +116,10 @@ function setPath(appkey: string, id: string | number): string {
 
 function volumePath(appkey: string, id: string | number): string {
   return `/v1/volumes/${encodeURIComponent(appkey)}/${encodeURIComponent(String(id))}`;
+}
+
+function appPath(appkey: string): string {
+  return `/v1/apps/${encodeURIComponent(appkey)}`;
 }
 
 /** `/v1/apps/{appkey}/rollouts`, optionally followed by more path. */
@@ -141,8 +169,8 @@ export class WharfClient {
   }
 
   /** Sends a request and returns the raw response; throws WharfError for API errors. */
-  async raw(method: string, path: string, init: { body?: unknown; rawBody?: string; contentType?: string; signal?: AbortSignal; timeoutMs?: number } = {}): Promise<Response> {
-    const headers: Record<string, string> = {};
+  async raw(method: string, path: string, init: { body?: unknown; rawBody?: string; contentType?: string; signal?: AbortSignal; timeoutMs?: number; headers?: Record<string, string> } = {}): Promise<Response> {
+    const headers: Record<string, string> = { ...init.headers };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     let body: string | undefined;
     if (init.rawBody !== undefined) {
@@ -413,6 +441,87 @@ export class WharfClient {
   /** Pauses, resumes or rolls back the newest rollout; CONFLICT when its state does not allow it. */
   rolloutAction(appkey: string, action: RolloutAction, opts: { tenant?: string } = {}): Promise<Rollout> {
     return this.request('POST', this.inTenant(rolloutPath(appkey, `/current/${action}`), opts));
+  }
+
+  // ---- apps: a set template kept at a replica count, and its endpoints (tenant-scoped) ----
+
+  /** Creates the app; APP_EXISTS when it exists. Accepts a parsed spec or raw JSON/YAML text (`yaml`). */
+  createApp(spec: unknown, opts: { yaml?: string } = {}): Promise<{ created: boolean; app: AppView }> {
+    return this.putApp(spec, opts, true);
+  }
+
+  /** Creates the app or updates its spec (template, replicas, policies). */
+  applyApp(spec: unknown, opts: { yaml?: string } = {}): Promise<{ created: boolean; app: AppView }> {
+    return this.putApp(spec, opts, false);
+  }
+
+  private async putApp(spec: unknown, opts: { yaml?: string }, createOnly: boolean): Promise<{ created: boolean; app: AppView }> {
+    const appkey = (spec as Partial<AppSpec> | null)?.appkey;
+    if (typeof appkey !== 'string') throw new WharfError('VALIDATION_FAILED', 'appkey: is required', { errors: [{ path: 'appkey', message: 'is required' }] });
+    const res = await this.raw('PUT', this.scoped(appPath(appkey)), {
+      ...(opts.yaml !== undefined ? { rawBody: opts.yaml, contentType: 'application/yaml' } : { body: spec }),
+      ...(createOnly ? { headers: { 'if-none-match': '*' } } : {}),
+    });
+    return { created: res.status === 201, app: (await res.json()) as AppView };
+  }
+
+  listApps(): Promise<AppView[]> {
+    return this.request('GET', this.scoped('/v1/apps'));
+  }
+
+  getApp(appkey: string): Promise<AppView> {
+    return this.request('GET', this.scoped(appPath(appkey)));
+  }
+
+  /** Marks the app and its sets for deletion; the app is gone (APP_NOT_FOUND) once its sets are. */
+  deleteApp(appkey: string): Promise<AppView> {
+    return this.request('DELETE', this.scoped(appPath(appkey)));
+  }
+
+  /** Sets the replica count; answers at once, the server creates or drains sets. */
+  scaleApp(appkey: string, replicas: number): Promise<AppView> {
+    return this.request('POST', this.scoped(`${appPath(appkey)}/scale`), { replicas });
+  }
+
+  appEvents(appkey: string): Promise<AppEvent[]> {
+    return this.request('GET', this.scoped(`${appPath(appkey)}/events`));
+  }
+
+  /**
+   * The app's endpoints (ready sets not draining; with `all`, every placed set with its flags).
+   * With `watch`, a long poll: answers when the revision differs from `revision`, or after `timeoutSeconds` (default 30).
+   */
+  endpoints(appkey: string, opts: { watch?: boolean; revision?: number; timeoutSeconds?: number; all?: boolean; signal?: AbortSignal } = {}): Promise<Endpoints> {
+    const wait = opts.timeoutSeconds ?? 30;
+    const path = this.scoped(`${appPath(appkey)}/endpoints`, {
+      watch: opts.watch ? 'true' : undefined,
+      revision: opts.watch ? String(opts.revision ?? 0) : undefined,
+      timeoutSeconds: opts.watch ? String(wait) : undefined,
+      all: opts.all ? 'true' : undefined,
+    });
+    return this.request('GET', path, undefined, { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.watch ? { timeoutMs: (wait + 10) * 1000 } : {}) });
+  }
+
+  // ---- metrics: kept in the memory of the server that received them (default 1 h) ----
+
+  /** A set's recent metrics, oldest first (tenant-scoped); SET_NOT_FOUND. */
+  setMetrics(appkey: string, id: string | number, range: MetricsRange = {}): Promise<SetMetricsHistory> {
+    return this.request('GET', this.scoped(`${setPath(appkey, id)}/metrics`, { since: range.since, step: range.step }));
+  }
+
+  /** A host's recent metrics, oldest first; HOST_NOT_FOUND. */
+  hostMetrics(name: string, range: MetricsRange = {}): Promise<HostMetricsHistory> {
+    return this.request('GET', withQuery(`/v1/hosts/${encodeURIComponent(name)}/metrics`, { since: range.since, step: range.step }));
+  }
+
+  /** The newest metrics of every set of the tenant that reported lately. */
+  topSets(opts: TopSetsOptions = {}): Promise<SetTop[]> {
+    return this.request('GET', this.scoped('/v1/metrics/sets', { appkey: opts.appkey || undefined, sort: opts.sort, limit: opts.limit !== undefined ? String(opts.limit) : undefined }));
+  }
+
+  /** The newest metrics of every host that reported lately, by name. */
+  topHosts(): Promise<HostTop[]> {
+    return this.request('GET', '/v1/metrics/hosts');
   }
 
   // ---- agent protocol (join token) ----

@@ -21,8 +21,14 @@ import { volumeRoutes } from './api/volumes.js';
 import { moveRoutes } from './api/move.js';
 import { resizeRoutes } from './api/resize.js';
 import { rolloutRoutes } from './api/rollouts.js';
+import { appRoutes } from './api/apps.js';
+import { endpointRoutes } from './api/endpoints.js';
+import { metricsRoutes } from './api/metrics.js';
+import { Monitoring } from './metrics/monitoring.js';
 
-export async function buildApp(ctx: ApiContext, logger: Logger): Promise<App> {
+export async function buildApp(given: ApiContext, logger: Logger): Promise<App> {
+  const monitoring = given.monitoring ?? (await Monitoring.start(given.store));
+  const ctx: ApiContext = { ...given, monitoring };
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
@@ -52,6 +58,7 @@ export async function buildApp(ctx: ApiContext, logger: Logger): Promise<App> {
 
   // Failures and people's changes are logged; agents' heartbeats and reports only when they fail.
   app.addHook('onResponse', async (req, reply) => {
+    monitoring.telemetry.observeRequest(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
     const routine = req.method === 'GET' || req.routeOptions.config?.access === 'agent';
     if (reply.statusCode >= 400 || !routine) {
       req.log.info({ method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
@@ -68,5 +75,9 @@ export async function buildApp(ctx: ApiContext, logger: Logger): Promise<App> {
   moveRoutes(app, ctx);
   resizeRoutes(app, ctx);
   rolloutRoutes(app, ctx);
+  appRoutes(app, ctx);
+  endpointRoutes(app, ctx);
+  metricsRoutes(app, ctx, monitoring);
+  if (!given.monitoring) app.addHook('onClose', async () => monitoring.stop());
   return app;
 }

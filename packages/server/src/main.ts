@@ -3,6 +3,10 @@
 import { parseArgs } from 'node:util';
 import { WHARF_VERSION } from '@wharf/types';
 import { startServer } from './server.js';
+import { parseDuration } from './metrics/time.js';
+
+const MIN_RETENTION_MS = 60_000;
+const MAX_RETENTION_MS = 24 * 3_600_000;
 
 const HELP = `Usage: wharf-server [options]
 
@@ -17,6 +21,11 @@ Options:
   --failover-seconds N
                      a host silent this long after its 20 s heartbeat grace
                      gives up its sets without a volume (WHARF_FAILOVER_SECONDS, default 30)
+  --metrics-retention DURATION
+                     how long the metrics agents send are kept, in this
+                     server's memory (WHARF_METRICS_RETENTION, default 1h; 1m..24h)
+  --metrics-public   serve Wharf's own metrics at /metrics without a token
+                     (WHARF_METRICS_PUBLIC=1; default: admin token)
   -h, --help         show this help
   --version          print the version
 
@@ -32,6 +41,8 @@ async function main(): Promise<void> {
       store: { type: 'string' },
       'log-level': { type: 'string' },
       'failover-seconds': { type: 'string' },
+      'metrics-retention': { type: 'string' },
+      'metrics-public': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean' },
     },
@@ -45,6 +56,12 @@ async function main(): Promise<void> {
   const store = values.store ?? env.WHARF_STORE;
   const failoverSeconds = Number(values['failover-seconds'] ?? env.WHARF_FAILOVER_SECONDS ?? 30);
   if (!(failoverSeconds >= 0)) throw new Error(`--failover-seconds: "${values['failover-seconds'] ?? env.WHARF_FAILOVER_SECONDS}" is not a number of seconds`);
+  const retentionText = values['metrics-retention'] ?? env.WHARF_METRICS_RETENTION ?? '1h';
+  const metricsRetentionMs = parseDuration(retentionText);
+  if (metricsRetentionMs === undefined || metricsRetentionMs < MIN_RETENTION_MS || metricsRetentionMs > MAX_RETENTION_MS) {
+    throw new Error(`--metrics-retention: "${retentionText}" is not a duration from 1m to 24h (e.g. 30m, 1h, 6h)`);
+  }
+  const metricsPublic = values['metrics-public'] === true || ['1', 'true'].includes(env.WHARF_METRICS_PUBLIC ?? '');
   const server = await startServer({
     host: values.host ?? env.WHARF_HOST ?? '127.0.0.1',
     port,
@@ -52,6 +69,8 @@ async function main(): Promise<void> {
     ...(store ? { store } : {}),
     logLevel: values['log-level'] ?? env.WHARF_LOG_LEVEL ?? 'info',
     failoverSeconds,
+    metricsRetentionMs,
+    metricsPublic,
   });
   let closing = false;
   const stop = () => {

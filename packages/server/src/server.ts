@@ -9,7 +9,10 @@ import { bootstrapTokens } from './auth/tokens.js';
 import { HostChanges } from './state/host-changes.js';
 import { PlacementController } from './controllers/placement.js';
 import { RolloutController } from './controllers/rollout.js';
+import { AppsController } from './controllers/apps.js';
+import { loadFromHistory } from './controllers/app-scale.js';
 import { HostLifecycleController } from './controllers/host-lifecycle.js';
+import { Monitoring } from './metrics/monitoring.js';
 import type { App } from './api/context.js';
 
 export interface ServerConfig {
@@ -22,6 +25,10 @@ export interface ServerConfig {
   logger?: Logger;
   /** Seconds a host stays not-ready before its relocatable sets move elsewhere. Default 30. */
   failoverSeconds?: number;
+  /** How long the in-memory metrics history keeps points. Default 1 h. */
+  metricsRetentionMs?: number;
+  /** Serve `GET /metrics` without a token. */
+  metricsPublic?: boolean;
 }
 
 export interface RunningServer {
@@ -45,12 +52,19 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const tokens = await bootstrapTokens(store, config.dataDir);
   const hostChanges = new HostChanges(store);
   await hostChanges.start();
-  const placement = new PlacementController(store, logger.child({ component: 'placement' }));
-  const rollouts = new RolloutController(store, logger.child({ component: 'rollouts' }));
-  const app = await buildApp({ store, hostChanges, joinToken: tokens.join }, logger);
+  const monitoring = await Monitoring.start(store, {
+    ...(config.metricsRetentionMs !== undefined ? { retentionMs: config.metricsRetentionMs } : {}),
+    metricsPublic: config.metricsPublic ?? false,
+  });
+  const { telemetry } = monitoring;
+  const placement = new PlacementController(store, logger.child({ component: 'placement' }), undefined, telemetry.observePlacementPass);
+  const rollouts = new RolloutController(store, logger.child({ component: 'rollouts' }), undefined, telemetry.observeRolloutPass);
+  const app = await buildApp({ store, hostChanges, joinToken: tokens.join, monitoring }, logger);
   await app.listen({ host: config.host, port: config.port });
   await placement.start();
   await rollouts.start();
+  const apps = new AppsController(store, logger.child({ component: 'apps' }), { loadOf: loadFromHistory(monitoring.history) });
+  await apps.start();
   const lifecycle = new HostLifecycleController(store, logger.child({ component: 'host-lifecycle' }), {
     failoverMs: (config.failoverSeconds ?? 30) * 1000,
   });
@@ -66,8 +80,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     async close() {
       placement.stop();
       rollouts.stop();
+      apps.stop();
       lifecycle.stop();
       hostChanges.stop();
+      monitoring.stop();
       await app.close();
       await store.close();
     },

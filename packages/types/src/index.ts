@@ -12,4 +12,5 @@ export * from './metrics.js';
 export * from './ipv4.js';
 export * from './resolve.js';
 export * from './objects.js';
+export * from './app.js';
 export const WHARF_VERSION = '0.1.0';

@@ -31,6 +31,8 @@ export const SetObject = Type.Object({
   movedFrom: Type.Optional(Type.String()),
   /** Set by delete: the agent removes the containers, then the server forgets the set. */
   deleting: Type.Optional(Type.Boolean()),
+  /** Set by the apps controller on scale-in: out of the endpoints now, deleted after the app's drainSeconds. */
+  draining: Type.Optional(Type.String({ description: 'ISO time the set started draining' })),
   /** Platform IPs the IPAM gave the set (primary first); they stay with it across restarts and moves. */
   ips: Type.Optional(Type.Array(SetIp)),
   createdAt: Type.String(),

@@ -3,7 +3,7 @@ import { statfs } from 'node:fs/promises';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import type { Logger } from 'pino';
 import type { WharfClient } from '@wharf/client';
-import { WHARF_VERSION, type HostNetwork, type HostRegistration } from '@wharf/types';
+import { WHARF_VERSION, type HostNetwork, type HostRegistration, type MetricsReport } from '@wharf/types';
 import { Backoff, sleep } from '../backoff.js';
 import type { Engine } from '../docker/engine.js';
 import { FailureLog } from '../failure-log.js';
@@ -29,6 +29,8 @@ export interface RegisterDeps {
   log: Logger;
   signal: AbortSignal;
   onRegistered: () => void;
+  /** The collector's newest report not sent yet: it goes with the next heartbeat, once. */
+  metrics?: { take(): MetricsReport | undefined; giveBack(report: MetricsReport): void };
 }
 
 /** Total and used bytes of the filesystem holding `dir`. */
@@ -69,9 +71,13 @@ export async function registerLoop(d: RegisterDeps): Promise<void> {
   const failures = new FailureLog(d.log, 'registration');
   let registered = false;
   while (!d.signal.aborted) {
+    let metrics: MetricsReport | undefined;
     try {
       const reg = await hostRegistration(d);
+      metrics = d.metrics?.take();
+      if (metrics) reg.metrics = metrics;
       await d.client.registerHost(reg);
+      metrics = undefined;
       failures.ok();
       backoff.reset();
       if (!registered) {
@@ -81,6 +87,7 @@ export async function registerLoop(d: RegisterDeps): Promise<void> {
       }
       await sleep(d.intervalMs, d.signal);
     } catch (err) {
+      if (metrics) d.metrics?.giveBack(metrics);
       if (d.signal.aborted) return;
       failures.fail(err);
       await sleep(backoff.next(), d.signal);

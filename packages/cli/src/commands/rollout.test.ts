@@ -7,8 +7,7 @@
 import { after, before, describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Rollout, RolloutRequest } from '@wharf/types';
@@ -17,6 +16,7 @@ import { recordingProgress } from '../progress.js';
 import { iso, T0 } from '../testing/fixtures.js';
 import { runCli, type CliResult } from '../testing/run-cli.js';
 import { followRollout, parseBatch, parseBatchTimeout, parsePositive, rolloutRequest } from './rollout.js';
+import { sendError, sendJson, startRouteServer, type RecordedRequest } from '../testing/route-server.js';
 
 function rollout(over: Partial<Rollout> = {}): Rollout {
   return {
@@ -107,12 +107,8 @@ test('following a rollout: progress on every change, until it ends', async () =>
 async function startFakeRolloutServer() {
   const rollouts: Rollout[] = [];
   const pausedOnce = new Set<number>();
-  const requests: { method: string; url: string; body: string }[] = [];
-  const send = (res: ServerResponse, status: number, body: unknown) => {
-    res.writeHead(status, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(body));
-  };
-  const error = (res: ServerResponse, status: number, code: string, message: string) => send(res, status, { error: { code, message } });
+  const send = sendJson;
+  const error = sendError;
   const active = (r: Rollout | undefined) => r !== undefined && ['running', 'paused', 'rolling-back'].includes(r.state);
 
   /** The pretend controller: one step. */
@@ -190,25 +186,8 @@ async function startFakeRolloutServer() {
     return error(res, 404, 'NOT_FOUND', `no route ${req.method} ${url.pathname}`);
   }
 
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      requests.push({ method: req.method ?? '', url: req.url ?? '', body });
-      handle(req, res, body);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    rollouts,
-    requests,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-  };
+  const server = await startRouteServer(handle);
+  return { ...server, rollouts };
 }
 
 describe('wharf rollout (built CLI, fake server)', () => {
@@ -216,6 +195,7 @@ describe('wharf rollout (built CLI, fake server)', () => {
   let home: string;
   const wharf = (...args: string[]): Promise<CliResult> => runCli(args, { server: server.url, home });
   const lastPost = () => server.requests.filter((r) => r.method === 'POST').at(-1);
+  const pick = (r: RecordedRequest | undefined) => r && { method: r.method, url: r.url, body: r.body };
 
   before(async () => {
     server = await startFakeRolloutServer();
@@ -280,7 +260,7 @@ describe('wharf rollout (built CLI, fake server)', () => {
 
     assert.equal((await wharf('rollout', 'resume', 'com.x')).stdout, 'rollout 3 of com.x resumed (running)\n');
     assert.equal((await wharf('rollout', 'pause', 'com.x')).stdout, 'rollout 3 of com.x paused (1/4 batches started)\n');
-    assert.deepEqual(lastPost(), { method: 'POST', url: '/v1/apps/com.x/rollouts/current/pause', body: '' });
+    assert.deepEqual(pick(lastPost()), { method: 'POST', url: '/v1/apps/com.x/rollouts/current/pause', body: '' });
     const back = await wharf('rollout', 'rollback', 'com.x');
     assert.equal(back.code, 0, back.stderr);
     assert.equal(back.stdout, 'rollout 3 of com.x rolling back (4 batches of up to 1)\n');

@@ -33,7 +33,9 @@ import {
   type VolumeView,
   parseBytes,
   type ResizeRequest,
+  type SetTop,
 } from '@wharf/types';
+import type { HostTop } from '@wharf/client';
 import { fakeResize, limitsOf } from './fake-resize.js';
 
 export interface RecordedRequest {
@@ -83,6 +85,9 @@ export interface FakeServer {
    * client that gave up waiting), `drop-and-fail` cuts it and records a MoveFailed event instead.
    */
   moveBehaviour: 'normal' | 'drop' | 'drop-and-fail';
+  /** What `GET /v1/metrics/sets` (sorted, filtered, limited here) and `/v1/metrics/hosts` answer. */
+  topSets: SetTop[];
+  topHosts: HostTop[];
   close(): Promise<void>;
 }
 
@@ -491,6 +496,19 @@ export async function startFakeServer(): Promise<FakeServer> {
     return send(res, 200, set);
   }
 
+  const topSets: SetTop[] = [];
+  const topHosts: HostTop[] = [];
+
+  function metricsRoute(res: ServerResponse, tenant: string, url: URL, what: string | undefined): void {
+    if (what === 'hosts') return send(res, 200, topHosts);
+    if (what !== 'sets') return error(res, 404, 'NOT_FOUND', `no route GET ${url.pathname}`);
+    const appkey = url.searchParams.get('appkey');
+    const sort = url.searchParams.get('sort') ?? 'cpu';
+    const by = (s: SetTop) => (sort === 'memory' ? s.set.memory : sort === 'net' ? (s.set.rxBytes ?? 0) + (s.set.txBytes ?? 0) : s.set.cpu);
+    const rows = topSets.filter((s) => s.tenant === tenant && (!appkey || s.appkey === appkey)).sort((a, b) => by(b) - by(a));
+    return send(res, 200, rows.slice(0, Number(url.searchParams.get('limit') ?? rows.length)));
+  }
+
   const server = createServer((req, res) => {
     void (async () => {
       const body = await readBody(req);
@@ -506,6 +524,7 @@ export async function startFakeServer(): Promise<FakeServer> {
       if (resource === 'policies') return policyRoute(req, res, tenant, url, appkey, id, body);
       if (resource === 'volumes') return volumeRoute(req, res, tenant, url, parts, body);
       if (resource === 'trash') return trashRoute(req, res, tenant, url, parts, body);
+      if (resource === 'metrics') return metricsRoute(res, tenant, url, appkey);
       if (resource !== 'sets') return error(res, 404, 'NOT_FOUND', `no route ${url.pathname}`);
       if (appkey === undefined) {
         const want = url.searchParams.get('appkey');
@@ -596,6 +615,8 @@ export async function startFakeServer(): Promise<FakeServer> {
     set exportData(v: Buffer) {
       fake.exportData = v;
     },
+    topSets,
+    topHosts,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -2,6 +2,7 @@ import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, Raw
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Store } from '@wharf/store';
 import type { HostChanges } from '../state/host-changes.js';
+import type { Monitoring } from '../metrics/monitoring.js';
 
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
 
@@ -11,4 +12,6 @@ export interface ApiContext {
   hostChanges: HostChanges;
   /** The join token, which the server also presents to agents (logs). */
   joinToken: string;
+  /** The metrics history and Wharf's own metrics; buildApp makes one when not given. */
+  monitoring?: Monitoring;
 }

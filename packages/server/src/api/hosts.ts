@@ -12,7 +12,7 @@ const HostParams = Type.Object({ name: Type.String() });
 /** Longest a desired-state long poll is held. */
 const MAX_WAIT_SECONDS = 60;
 
-export function hostRoutes(app: App, { store, hostChanges }: ApiContext): void {
+export function hostRoutes(app: App, { store, hostChanges, monitoring }: ApiContext): void {
   app.get('/v1/hosts', {
     schema: { tags: ['hosts'], summary: 'List hosts', response: { 200: Type.Array(Host), ...errors(401) } },
   }, async () => {
@@ -92,6 +92,10 @@ export function hostRoutes(app: App, { store, hostChanges }: ApiContext): void {
 
   app.put('/v1/hosts/:name', {
     config: { access: 'agent' },
+    preValidation: async (req) => {
+      const problem = monitoring?.screen(req.body);
+      if (problem) req.log.warn({ host: (req.params as { name: string }).name, problem }, 'heartbeat metrics ignored: not a valid report');
+    },
     schema: {
       tags: ['agent'],
       summary: 'Register a host or heartbeat (agents)',
@@ -101,12 +105,15 @@ export function hostRoutes(app: App, { store, hostChanges }: ApiContext): void {
     },
   }, async (req) => {
     if (req.body.name !== req.params.name) throw WharfError.validation([{ path: 'name', message: `"${req.body.name}" does not match the URL's "${req.params.name}"` }]);
+    // Metrics go to the in-memory history only: the host record is rewritten on every heartbeat.
+    const { metrics, ...registration } = req.body;
+    monitoring?.heartbeat(req.params.name, metrics);
     const key = Keys.host(req.params.name);
     const now = new Date().toISOString();
     for (let attempt = 0; attempt < 10; attempt++) {
       const kv = await store.get<HostRecord>(key);
       const rec: HostRecord = {
-        ...req.body,
+        ...registration,
         registeredAt: kv?.value.registeredAt ?? now,
         cordoned: kv?.value.cordoned ?? false,
         draining: kv?.value.draining ?? false,

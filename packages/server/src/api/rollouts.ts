@@ -6,6 +6,7 @@
 import { Type } from '@sinclair/typebox';
 import { Rollout, RolloutRequest } from '@wharf/types';
 import { changeRollout, createRollout, getRollout, listRollouts, type RolloutAction } from '../state/rollouts.js';
+import { rolloutDefaults } from '../state/apps.js';
 import type { App, ApiContext } from './context.js';
 import { TenantQuery, errors, tenantOf } from './schemas.js';
 
@@ -44,7 +45,10 @@ export function rolloutRoutes(app: App, { store }: ApiContext): void {
       response: { 201: Rollout, ...errors(400, 401, 404, 409) },
     },
   }, async (req, reply) => {
-    const rollout = await createRollout(store, tenantOf(req.query), req.params.appkey, req.body);
+    const tenant = tenantOf(req.query);
+    // An app's update policy gives the batch and maxUnavailable the request leaves out.
+    const defaults = await rolloutDefaults(store, tenant, req.params.appkey);
+    const rollout = await createRollout(store, tenant, req.params.appkey, { ...defaults, ...req.body });
     return reply.status(201).send(rollout);
   });
 

@@ -9,6 +9,8 @@ export class PassRunner {
   constructor(
     private readonly pass: () => Promise<unknown>,
     private readonly onError: (err: unknown) => void,
+    /** Told how long each pass took, in seconds. */
+    private readonly onPassEnd?: (seconds: number) => void,
   ) {}
 
   /** Runs a pass now, or once more after the current one. */
@@ -18,9 +20,11 @@ export class PassRunner {
       return;
     }
     this.running = true;
+    const started = performance.now();
     void this.pass()
       .catch(this.onError)
       .finally(() => {
+        this.onPassEnd?.((performance.now() - started) / 1000);
         this.running = false;
         if (this.again) {
           this.again = false;

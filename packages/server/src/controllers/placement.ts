@@ -21,7 +21,7 @@ import { PassRunner } from './coalesce.js';
 export class PlacementController {
   private watchers: Watcher[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private readonly runner = new PassRunner(() => this.pass(), (err: unknown) => this.log.error({ err }, 'placement pass failed'));
+  private readonly runner = new PassRunner(() => this.pass(), (err: unknown) => this.log.error({ err }, 'placement pass failed'), (seconds) => this.observePass?.(seconds));
   /** Last unschedulable message per set, so a repeated failure is recorded once. */
   private readonly lastFailure = new Map<string, string>();
 
@@ -29,6 +29,8 @@ export class PlacementController {
     private readonly store: Store,
     private readonly log: Logger,
     private readonly resyncMs = 5000,
+    /** Told how long each pass took, in seconds (the server's /metrics). */
+    private readonly observePass?: (seconds: number) => void,
   ) {}
 
   async start(): Promise<void> {

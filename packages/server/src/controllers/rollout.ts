@@ -25,7 +25,7 @@ export function needsWork(r: StoredRollout): boolean {
 export class RolloutController {
   private watchers: Watcher[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private readonly runner = new PassRunner(() => this.pass(), (err: unknown) => this.log.error({ err }, 'rollout pass failed'));
+  private readonly runner = new PassRunner(() => this.pass(), (err: unknown) => this.log.error({ err }, 'rollout pass failed'), (seconds) => this.observePass?.(seconds));
   /** The last pass found rollouts with work: only then do set and status changes matter. */
   private busy = true;
 
@@ -33,6 +33,8 @@ export class RolloutController {
     private readonly store: Store,
     private readonly log: Logger,
     private readonly resyncMs = 2000,
+    /** Told how long each pass took, in seconds (the server's /metrics). */
+    private readonly observePass?: (seconds: number) => void,
   ) {}
 
   async start(): Promise<void> {

@@ -29,6 +29,14 @@ export const Keys = {
   rolloutsPrefix: '/rollouts/',
   appRollouts: (tenant: string, appkey: string) => `/rollouts/${tenant}/${appkey}/`,
   rollout: (tenant: string, appkey: string, n: number) => `/rollouts/${tenant}/${appkey}/${String(n).padStart(6, '0')}`,
+  /** Apps (`/apps/<tenant>/<appkey>`) and their capped event logs. */
+  appsPrefix: '/apps/',
+  tenantApps: (tenant: string) => `/apps/${tenant}/`,
+  app: (tenant: string, appkey: string) => `/apps/${tenant}/${appkey}`,
+  appEvents: (tenant: string, appkey: string) => `/app-events/${tenant}/${appkey}`,
+  /** Every set (or status) of one app: `/sets/<tenant>/<appkey>/`. */
+  appSets: (tenant: string, appkey: string) => `/sets/${tenant}/${appkey}/`,
+  appStatuses: (tenant: string, appkey: string) => `/status/${tenant}/${appkey}/`,
 };
 
 /** The three keys of one set. */

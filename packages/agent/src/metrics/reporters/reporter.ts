@@ -18,7 +18,26 @@ export interface MetricPoint {
 export interface Reporter {
   /** For logs and the drop counter, e.g. "influx http://127.0.0.1:8086". */
   readonly name: string;
-  /** Delivers the points or rejects; the hub retries later with what its buffer still holds. */
-  send(points: MetricPoint[]): Promise<void>;
+  /**
+   * Delivers the points or rejects; the hub retries later with what its buffer still
+   * holds, except after a RejectedPointsError (the points are dropped).
+   */
+  send(points: MetricPoint[]): Promise<void | SendResult>;
   close(): Promise<void>;
+}
+
+/** What a send may tell besides success: points the peer accepted the message for but refused one by one. */
+export interface SendResult {
+  /** Points the peer refused (e.g. Zabbix items that do not exist); sending them again would not help. */
+  refused: number;
+  /** The peer's own words, for the log. */
+  detail?: string;
+}
+
+/**
+ * Thrown by send() when the peer refused the points themselves (malformed, too large):
+ * the hub drops them and counts them as dropped instead of retrying forever.
+ */
+export class RejectedPointsError extends Error {
+  override readonly name = 'RejectedPointsError';
 }

@@ -1,0 +1,227 @@
+/**
+ * The apps controller: level-triggered, like the placement controller. Whenever an
+ * app or a set changes (and every few seconds, and at each drain deadline), every
+ * app's sets are made to match it:
+ * - fewer sets counting toward replicas than wanted: draining sets are kept
+ *   (their drain cancelled), then new sets are created from the template with the
+ *   next free ids (1, 2, 3 … filling gaps), all in one pass; the placement
+ *   controller and the agents do the rest;
+ * - more: the sets chosen by the scale-in policy are marked draining (out of the
+ *   endpoints at once) in one transaction; a set never placed is deleted at once;
+ * - a draining set past the app's drainSeconds is deleted (its agent stops the
+ *   containers in reverse index order);
+ * - an app being deleted has its sets deleted, and is forgotten once none is left.
+ * Existing sets keep their spec when the template changes: new sets get the new one.
+ * Writes compare the app's revision, so a pass never acts on a replica count or
+ * template that changed meanwhile: it loses the race and looks again.
+ */
+import type { Logger } from 'pino';
+import type { KeyValue, Op, Store, Watcher } from '@wharf/store';
+import { setSpecFromTemplate, type AppEvent, type AppObject, type SetObject } from '@wharf/types';
+import { Keys, setKeys } from '../state/keys.js';
+import { appendAppEvents, appEvent, countsTowardReplicas, loadMembers, requestSetDeletion } from '../state/apps.js';
+import { appendEvents, event } from '../state/sets.js';
+import { chooseLeaving, drainMs, idRanges, nextFreeIds, plural, policyOf, type SetLoad } from './app-scale.js';
+import { PassRunner } from './coalesce.js';
+
+/** Sets created per transaction: a scale-out to thousands is a few writes, each of bounded size. */
+const CREATE_CHUNK = 500;
+
+export interface AppsControllerOptions {
+  resyncMs?: number;
+  /** CPU use per set, for the least-loaded scale-in policy (the server's metrics history). */
+  loadOf?: SetLoad;
+  now?: () => number;
+  /** Told how long each pass took, in seconds. */
+  observePass?: (seconds: number) => void;
+}
+
+export class AppsController {
+  private watchers: Watcher[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private deadline: { at: number; timer: NodeJS.Timeout } | undefined;
+  private readonly runner: PassRunner;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly store: Store,
+    private readonly log: Logger,
+    private readonly opts: AppsControllerOptions = {},
+  ) {
+    this.now = opts.now ?? Date.now;
+    this.runner = new PassRunner(() => this.pass(), (err: unknown) => this.log.error({ err }, 'apps pass failed'), opts.observePass);
+  }
+
+  async start(): Promise<void> {
+    const rev = await this.store.revision();
+    // Statuses change nothing the controller decides (only the order in which sets
+    // leave, read at that moment), so only apps and sets wake it.
+    for (const prefix of [Keys.appsPrefix, Keys.setsPrefix]) {
+      this.watchers.push(await this.store.watch(prefix, () => this.kick(), { fromRevision: rev + 1 }));
+    }
+    this.timer = setInterval(() => this.kick(), this.opts.resyncMs ?? 2000);
+    this.kick();
+  }
+
+  stop(): void {
+    for (const w of this.watchers) w.cancel();
+    this.watchers = [];
+    if (this.timer) clearInterval(this.timer);
+    if (this.deadline) clearTimeout(this.deadline.timer);
+    this.timer = undefined;
+    this.deadline = undefined;
+  }
+
+  kick(): void {
+    this.runner.kick();
+  }
+
+  /** One look at every app. Returns false when a write lost a race (the next pass decides again). */
+  async pass(now = this.now()): Promise<boolean> {
+    const [apps, sets] = await Promise.all([this.store.list<AppObject>(Keys.appsPrefix), this.store.list<SetObject>(Keys.setsPrefix)]);
+    const byApp = new Map<string, KeyValue<SetObject>[]>();
+    for (const kv of sets.items) {
+      const key = `${kv.value.tenant}/${kv.value.appkey}`;
+      const list = byApp.get(key);
+      if (list) list.push(kv);
+      else byApp.set(key, [kv]);
+    }
+    let clean = true;
+    let nextDeadline = Infinity;
+    for (const kv of apps.items) {
+      const app = kv.value;
+      const members = byApp.get(`${app.tenant}/${app.appkey}`) ?? [];
+      const ok = app.deleting ? await this.finishDeletion(kv, members) : await this.reconcile(kv, members, now);
+      if (!ok) clean = false;
+      for (const m of members) {
+        if (m.value.draining && !m.value.deleting) nextDeadline = Math.min(nextDeadline, Date.parse(m.value.draining) + drainMs(app.spec));
+      }
+    }
+    if (!clean) this.runner.requestAgain();
+    this.wakeAt(nextDeadline, now);
+    return clean;
+  }
+
+  /** Runs a pass when the earliest drain ends (the resync would too, a little later). */
+  private wakeAt(at: number, now: number): void {
+    if (!Number.isFinite(at) || !this.timer) return;
+    if (this.deadline && this.deadline.at <= at && this.deadline.at > now) return;
+    if (this.deadline) clearTimeout(this.deadline.timer);
+    const timer = setTimeout(() => {
+      this.deadline = undefined;
+      this.kick();
+    }, Math.max(0, at - now) + 5);
+    this.deadline = { at, timer };
+  }
+
+  private async reconcile(kv: KeyValue<AppObject>, sets: KeyValue<SetObject>[], now: number): Promise<boolean> {
+    const app = kv.value;
+    const replicas = app.spec.replicas;
+    const active = sets.filter((s) => countsTowardReplicas(s.value));
+    const draining = sets.filter((s) => s.value.draining && !s.value.deleting);
+    if (active.length < replicas) {
+      // Newest drain first: it has been out of rotation the shortest time.
+      const kept = [...draining].sort((a, b) => Date.parse(b.value.draining ?? '') - Date.parse(a.value.draining ?? '')).slice(0, replicas - active.length);
+      const out = await this.scaleOut(kv, sets, kept, replicas - active.length - kept.length, active.length, now);
+      const keptIds = new Set(kept.map((s) => s.value.id));
+      const drained = await this.deleteDrained(app, draining.filter((s) => !keptIds.has(s.value.id)), now);
+      return out && drained;
+    }
+    // Which sets leave depends on their readiness: read it (statuses, hosts) only now.
+    const scaledIn = active.length > replicas ? await this.scaleIn(kv, now) : true;
+    return (await this.deleteDrained(app, draining, now)) && scaledIn;
+  }
+
+  private async scaleOut(kv: KeyValue<AppObject>, sets: KeyValue<SetObject>[], kept: KeyValue<SetObject>[], create: number, before: number, now: number): Promise<boolean> {
+    const app = kv.value;
+    const when = new Date(now);
+    const appCompare = { key: kv.key, modRevision: kv.modRevision };
+    if (kept.length > 0) {
+      const ops: Op[] = kept.map((s) => {
+        const { draining: _cancelled, ...rest } = s.value;
+        return { type: 'put', key: s.key, value: { ...rest, updatedAt: when.toISOString() } };
+      });
+      const r = await this.store.txn([appCompare, ...kept.map((s) => ({ key: s.key, modRevision: s.modRevision }))], ops);
+      if (!r.succeeded) return false;
+      for (const s of kept) await appendEvents(this.store, s.value, [event('Normal', 'DrainCancelled', `app ${app.appkey} scaled out to ${app.spec.replicas}: back in the endpoints`)]);
+    }
+    const ids = nextFreeIds(sets.map((s) => s.value.id), create);
+    const created: string[] = [];
+    for (let i = 0; i < ids.length; i += CREATE_CHUNK) {
+      const chunk = ids.slice(i, i + CREATE_CHUNK).map((n) => newSet(app, n, when));
+      const r = await this.store.txn(
+        [appCompare, ...chunk.map((s) => ({ key: setKeys(s).set, absent: true as const }))],
+        chunk.map((s) => ({ type: 'put' as const, key: setKeys(s).set, value: s })),
+      );
+      if (!r.succeeded) break;
+      created.push(...chunk.map((s) => s.id));
+    }
+    const parts = [
+      ...(kept.length > 0 ? [`kept ${plural(kept.length, 'draining set')} (${idRanges(kept.map((s) => s.value.id))})`] : []),
+      ...(created.length > 0 ? [`created ${plural(created.length, 'set')} (${idRanges(created)})`] : []),
+    ];
+    if (parts.length > 0) {
+      this.log.info({ tenant: app.tenant, appkey: app.appkey, replicas: app.spec.replicas, created: created.length, kept: kept.length }, 'app scaled out');
+      await appendAppEvents(this.store, app.tenant, app.appkey, [appEvent('Normal', 'ScaledOut', `replicas ${before} → ${app.spec.replicas}: ${parts.join(', ')}`, when)]);
+    }
+    return created.length === ids.length;
+  }
+
+  private async scaleIn(kv: KeyValue<AppObject>, now: number): Promise<boolean> {
+    const app = kv.value;
+    const when = new Date(now);
+    const active = (await loadMembers(this.store, app.tenant, app.appkey, now)).filter((m) => countsTowardReplicas(m.kv.value));
+    if (active.length <= app.spec.replicas) return true;
+    const { leaving, how } = chooseLeaving(active, active.length - app.spec.replicas, policyOf(app.spec), this.opts.loadOf);
+    const unplaced = leaving.filter((m) => !m.kv.value.host);
+    const placed = leaving.filter((m) => m.kv.value.host);
+    const seconds = drainMs(app.spec) / 1000;
+    if (placed.length > 0) {
+      const r = await this.store.txn(
+        [{ key: kv.key, modRevision: kv.modRevision }, ...placed.map((m) => ({ key: m.kv.key, modRevision: m.kv.modRevision }))],
+        placed.map((m) => ({ type: 'put' as const, key: m.kv.key, value: { ...m.kv.value, draining: when.toISOString(), updatedAt: when.toISOString() } })),
+      );
+      if (!r.succeeded) return false;
+      for (const m of placed) {
+        await appendEvents(this.store, m.kv.value, [event('Normal', 'Draining', `app ${app.appkey} scaled in to ${app.spec.replicas}: out of the endpoints, stopped in ${seconds}s`)]);
+      }
+    }
+    let ok = true;
+    for (const m of unplaced) ok = (await requestSetDeletion(this.store, m.kv, `app ${app.appkey} scaled in to ${app.spec.replicas}`, when)) && ok;
+    const events: AppEvent[] = [];
+    if (placed.length > 0) events.push(appEvent('Normal', 'ScaledIn', `replicas ${active.length} → ${app.spec.replicas}: draining ${plural(placed.length, 'set')} (${idRanges(placed.map((m) => m.kv.value.id))}) for ${seconds}s, ${how}`, when));
+    if (unplaced.length > 0) events.push(appEvent('Normal', 'ScaledIn', `replicas ${active.length} → ${app.spec.replicas}: deleted ${plural(unplaced.length, 'unplaced set')} (${idRanges(unplaced.map((m) => m.kv.value.id))})`, when));
+    this.log.info({ tenant: app.tenant, appkey: app.appkey, replicas: app.spec.replicas, draining: placed.length, deleted: unplaced.length }, 'app scaled in');
+    await appendAppEvents(this.store, app.tenant, app.appkey, events);
+    return ok;
+  }
+
+  /** Deletes the draining sets whose drain time is over. */
+  private async deleteDrained(app: AppObject, draining: KeyValue<SetObject>[], now: number): Promise<boolean> {
+    const due = draining.filter((s) => Date.parse(s.value.draining ?? '') + drainMs(app.spec) <= now);
+    if (due.length === 0) return true;
+    const seconds = drainMs(app.spec) / 1000;
+    const done: string[] = [];
+    for (const s of due) if (await requestSetDeletion(this.store, s, `drained for ${seconds}s: deleting`, new Date(now))) done.push(s.value.id);
+    if (done.length > 0) await appendAppEvents(this.store, app.tenant, app.appkey, [appEvent('Normal', 'Drained', `${plural(done.length, 'set')} (${idRanges(done)}) drained: deleting`, new Date(now))]);
+    return done.length === due.length;
+  }
+
+  /** Deletes what is left of an app being deleted; forgets the app once it has no set. */
+  private async finishDeletion(kv: KeyValue<AppObject>, sets: KeyValue<SetObject>[]): Promise<boolean> {
+    const app = kv.value;
+    if (sets.length > 0) {
+      let ok = true;
+      for (const s of sets) if (!s.value.deleting) ok = (await requestSetDeletion(this.store, s, 'app deleted')) && ok;
+      return ok;
+    }
+    const r = await this.store.txn([{ key: kv.key, modRevision: kv.modRevision }], [{ type: 'delete', key: kv.key }, { type: 'delete', key: Keys.appEvents(app.tenant, app.appkey) }]);
+    if (r.succeeded) this.log.info({ tenant: app.tenant, appkey: app.appkey }, 'app deleted');
+    return r.succeeded;
+  }
+}
+
+function newSet(app: AppObject, n: number, when: Date): SetObject {
+  const at = when.toISOString();
+  return { tenant: app.tenant, appkey: app.appkey, id: String(n), spec: setSpecFromTemplate(app.spec, n), generation: 1, desired: 'running', createdAt: at, updatedAt: at };
+}

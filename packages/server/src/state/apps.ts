@@ -1,0 +1,214 @@
+/**
+ * Apps in the store (`/apps/<tenant>/<appkey>`): create or update, scale, the
+ * deletion mark, the app's event log, and its view (the app with its sets). The
+ * apps controller (controllers/apps.ts) makes the sets match.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import { WharfError, type AppEvent, type AppObject, type AppSet, type AppSpec, type AppView, type SetObject, type SetStatus, type SetView } from '@wharf/types';
+import type { KeyValue, Store } from '@wharf/store';
+import { Keys, setKeys } from './keys.js';
+import { isReady, type HostRecord } from './hosts.js';
+import { releaseOps } from './ipam.js';
+import { appendEvents, event, MAX_EVENTS, setView } from './sets.js';
+import { compareSetIds } from './rollouts.js';
+
+/** A set of an app with the view the API would serve for it. */
+export interface AppMember {
+  kv: KeyValue<SetObject>;
+  view: SetView;
+}
+
+export function appNotFound(tenant: string, appkey: string): WharfError {
+  return new WharfError('APP_NOT_FOUND', `app ${appkey} not found in tenant ${tenant}`, { appkey });
+}
+
+export async function getApp(store: Store, tenant: string, appkey: string): Promise<KeyValue<AppObject>> {
+  const kv = await store.get<AppObject>(Keys.app(tenant, appkey));
+  if (!kv) throw appNotFound(tenant, appkey);
+  return kv;
+}
+
+export async function listApps(store: Store, tenant: string): Promise<KeyValue<AppObject>[]> {
+  return (await store.list<AppObject>(Keys.tenantApps(tenant))).items;
+}
+
+/**
+ * Creates the app or, when it exists, updates its spec (bumping the generation if it
+ * changed). With `createOnly`, an existing app is an APP_EXISTS error.
+ */
+export async function applyApp(store: Store, tenant: string, spec: AppSpec, opts: { createOnly?: boolean; now?: Date } = {}): Promise<{ created: boolean; app: AppObject }> {
+  const key = Keys.app(tenant, spec.appkey);
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const now = (opts.now ?? new Date()).toISOString();
+    const kv = await store.get<AppObject>(key);
+    if (!kv) {
+      const app: AppObject = { tenant, appkey: spec.appkey, spec, generation: 1, createdAt: now, updatedAt: now };
+      if ((await store.txn([{ key, absent: true }], [{ type: 'put', key, value: app }])).succeeded) return { created: true, app };
+      continue;
+    }
+    if (kv.value.deleting) throw beingDeleted(spec.appkey);
+    if (opts.createOnly) throw new WharfError('APP_EXISTS', `app ${spec.appkey} exists in tenant ${tenant}; change it with apply, or scale it`, { appkey: spec.appkey });
+    if (isDeepStrictEqual(kv.value.spec, spec)) return { created: false, app: kv.value };
+    const app: AppObject = { ...kv.value, spec, generation: kv.value.generation + 1, updatedAt: now };
+    if ((await store.txn([{ key, modRevision: kv.modRevision }], [{ type: 'put', key, value: app }])).succeeded) return { created: false, app };
+  }
+  throw new WharfError('CONFLICT', `app ${spec.appkey} is changing too often; try again`);
+}
+
+function beingDeleted(appkey: string): WharfError {
+  return new WharfError('CONFLICT', `app ${appkey} is being deleted; create it again once it is gone`, { appkey });
+}
+
+/** Read-modify-write of the app (compare-and-swap, retried); `change` returns undefined to leave it. */
+export async function updateApp(store: Store, tenant: string, appkey: string, change: (a: AppObject) => AppObject | undefined): Promise<AppObject> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const kv = await getApp(store, tenant, appkey);
+    const next = change(kv.value);
+    if (!next) return kv.value;
+    if ((await store.txn([{ key: kv.key, modRevision: kv.modRevision }], [{ type: 'put', key: kv.key, value: next }])).succeeded) return next;
+  }
+  throw new WharfError('CONFLICT', `app ${appkey} is changing too often; try again`);
+}
+
+/** Sets the replica count; concurrent requests serialise on the app's revision and the last one wins. */
+export function scaleApp(store: Store, tenant: string, appkey: string, replicas: number, now = new Date()): Promise<AppObject> {
+  return updateApp(store, tenant, appkey, (a) => {
+    if (a.deleting) throw beingDeleted(appkey);
+    if (a.spec.replicas === replicas) return undefined;
+    return { ...a, spec: { ...a.spec, replicas }, generation: a.generation + 1, updatedAt: now.toISOString() };
+  });
+}
+
+/** Marks the app deleting (so it scales no more) and asks for the deletion of each of its sets. */
+export async function deleteApp(store: Store, tenant: string, appkey: string, now = new Date()): Promise<AppObject> {
+  let first = false;
+  const app = await updateApp(store, tenant, appkey, (a) => {
+    first = !a.deleting;
+    return first ? { ...a, deleting: true, updatedAt: now.toISOString() } : undefined;
+  });
+  const { items } = await store.list<SetObject>(Keys.appSets(tenant, appkey));
+  for (const kv of items) await requestSetDeletion(store, kv, 'app deleted');
+  if (first) await appendAppEvents(store, tenant, appkey, [appEvent('Normal', 'Deleting', `deleting the app and its ${items.length} set${items.length === 1 ? '' : 's'}`, now)]);
+  return app;
+}
+
+/**
+ * The delete path of a set: marked deleting, its host's agent stops the containers
+ * (in reverse index order) and confirms; a set never placed is forgotten at once.
+ * False when the set changed meanwhile (the caller looks again).
+ */
+export async function requestSetDeletion(store: Store, kv: KeyValue<SetObject>, why: string, now = new Date()): Promise<boolean> {
+  const s = kv.value;
+  if (s.deleting) return true;
+  const k = setKeys(s);
+  if (!s.host) {
+    return (await store.txn([{ key: k.set, modRevision: kv.modRevision }], [
+      { type: 'delete', key: k.set }, { type: 'delete', key: k.status }, { type: 'delete', key: k.events }, ...releaseOps(s),
+    ])).succeeded;
+  }
+  const next: SetObject = { ...s, deleting: true, updatedAt: now.toISOString() };
+  if (!(await store.txn([{ key: k.set, modRevision: kv.modRevision }], [{ type: 'put', key: k.set, value: next }])).succeeded) return false;
+  await appendEvents(store, s, [event('Normal', 'Deleting', why)]);
+  return true;
+}
+
+export function appEvent(type: AppEvent['type'], reason: string, message: string, now = new Date()): AppEvent {
+  return { time: now.toISOString(), type, reason, message };
+}
+
+/** Appends events to the app's capped log (compare-and-swap, retried). */
+export async function appendAppEvents(store: Store, tenant: string, appkey: string, events: AppEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const key = Keys.appEvents(tenant, appkey);
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const kv = await store.get<{ items: AppEvent[] }>(key);
+    const items = [...(kv?.value.items ?? []), ...events].slice(-MAX_EVENTS);
+    const cmp = kv ? { key, modRevision: kv.modRevision } : { key, absent: true as const };
+    if ((await store.txn([cmp], [{ type: 'put', key, value: { items } }])).succeeded) return;
+  }
+}
+
+export async function readAppEvents(store: Store, tenant: string, appkey: string): Promise<AppEvent[]> {
+  return (await store.get<{ items: AppEvent[] }>(Keys.appEvents(tenant, appkey)))?.value.items ?? [];
+}
+
+/** Every set of the app with its view (status, and whether its host is ready), by id. */
+export async function loadMembers(store: Store, tenant: string, appkey: string, now = Date.now()): Promise<AppMember[]> {
+  const statusPrefix = Keys.appStatuses(tenant, appkey);
+  const [sets, statuses] = await Promise.all([store.list<SetObject>(Keys.appSets(tenant, appkey)), store.list<SetStatus>(statusPrefix)]);
+  const statusOf = new Map(statuses.items.map((kv) => [kv.key.slice(statusPrefix.length), kv.value]));
+  const hostNames = [...new Set(sets.items.flatMap((kv) => (kv.value.host ? [kv.value.host] : [])))];
+  const hosts = await Promise.all(hostNames.map((h) => store.get<HostRecord>(Keys.host(h))));
+  const hostReady = new Map(hostNames.map((h, i) => [h, hosts[i] ? isReady(hosts[i].value, now) : false]));
+  return sets.items
+    .map((kv) => ({ kv, view: setView(kv.value, statusOf.get(kv.value.id), kv.value.host ? hostReady.get(kv.value.host) : undefined) }))
+    .sort((a, b) => compareSetIds(a.kv.value.id, b.kv.value.id));
+}
+
+/** Neither draining nor being deleted: the sets that count toward replicas. */
+export function countsTowardReplicas(s: SetObject): boolean {
+  return !s.deleting && !s.draining;
+}
+
+function memberSummary(m: AppMember): AppSet {
+  const s = m.kv.value;
+  const ip = s.ips?.[0]?.ip;
+  return {
+    id: s.id,
+    status: m.view.status,
+    ready: m.view.ready,
+    ...(s.host ? { host: s.host } : {}),
+    ...(ip ? { ip } : {}),
+    ...(s.draining && !s.deleting ? { draining: s.draining } : {}),
+    ...(m.view.message ? { message: m.view.message } : {}),
+    createdAt: s.createdAt,
+  };
+}
+
+/** `7/10 ready`, and what is under way: sets to create, sets leaving, failed sets. */
+export function appMessage(app: AppObject, current: number, ready: number, leaving: number, failed: number): string {
+  if (app.deleting) return `being deleted: ${current + leaving} set${current + leaving === 1 ? '' : 's'} left`;
+  const replicas = app.spec.replicas;
+  const parts = [`${ready}/${replicas} ready`];
+  if (current < replicas) parts.push(`scaling out: ${replicas - current} to create`);
+  if (current > replicas) parts.push(`scaling in: ${current - replicas} to leave`);
+  if (leaving > 0) parts.push(`${leaving} leaving`);
+  if (failed > 0) parts.push(`${failed} failed`);
+  return parts.join('; ');
+}
+
+export function appView(app: AppObject, members: AppMember[]): AppView {
+  const active = members.filter((m) => countsTowardReplicas(m.kv.value));
+  const ready = active.filter((m) => m.view.ready).length;
+  const leaving = members.length - active.length;
+  const phases: Record<string, number> = {};
+  for (const m of members) {
+    const phase = m.kv.value.draining && !m.kv.value.deleting ? 'draining' : m.view.status;
+    phases[phase] = (phases[phase] ?? 0) + 1;
+  }
+  return {
+    tenant: app.tenant,
+    appkey: app.appkey,
+    spec: app.spec,
+    generation: app.generation,
+    ...(app.deleting ? { deleting: true } : {}),
+    replicas: app.spec.replicas,
+    current: active.length,
+    ready,
+    leaving,
+    phases,
+    message: appMessage(app, active.length, ready, leaving, active.filter((m) => m.view.status === 'failed').length),
+    sets: members.map(memberSummary),
+    createdAt: app.createdAt,
+    updatedAt: app.updatedAt,
+  };
+}
+
+export async function viewApp(store: Store, app: AppObject): Promise<AppView> {
+  return appView(app, await loadMembers(store, app.tenant, app.appkey));
+}
+
+/** The app's update policy, as defaults for its rollouts; empty without an app. */
+export async function rolloutDefaults(store: Store, tenant: string, appkey: string): Promise<{ batch?: number | string; maxUnavailable?: number }> {
+  return (await store.get<AppObject>(Keys.app(tenant, appkey)))?.value.spec.update ?? {};
+}

@@ -1,0 +1,235 @@
+/**
+ * Apps: all sets of one appkey, kept at a replica count from a set template, and
+ * their endpoints (the naming service). The apps controller creates and drains
+ * sets; the autoscaler (later) changes `replicas` within its bounds and adds an
+ * `autoscale` field here.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value';
+import type { FieldError } from './errors.js';
+import { APPKEY_PATTERN } from './patterns.js';
+import { BatchSize } from './rollout.js';
+import { ContainerSpec, PlacementSpec, ResourcesSpec, SetNetworkSpec, type SetSpec } from './set-spec.js';
+import { SetPhase } from './objects.js';
+import { resolveSetSpec } from './resolve.js';
+
+export const MAX_REPLICAS = 10_000;
+export const DEFAULT_DRAIN_SECONDS = 5;
+
+/** The set spec without `id` and `appkey`: the app gives each set its own id. */
+export const SetTemplate = Type.Object(
+  {
+    version: Type.Optional(Type.String()),
+    resources: Type.Optional(ResourcesSpec),
+    placement: Type.Optional(PlacementSpec),
+    network: Type.Optional(SetNetworkSpec),
+    containers: Type.Array(ContainerSpec, { minItems: 1, maxItems: 32 }),
+  },
+  { additionalProperties: false, description: 'A set spec without id and appkey' },
+);
+export type SetTemplate = Static<typeof SetTemplate>;
+
+export const ScaleInPolicy = Type.Union([Type.Literal('newest-first'), Type.Literal('least-loaded')], {
+  description: 'Which sets leave first: the newest, or those using the least CPU (default newest-first)',
+});
+export type ScaleInPolicy = Static<typeof ScaleInPolicy>;
+
+export const ScaleInSpec = Type.Object(
+  {
+    policy: Type.Optional(ScaleInPolicy),
+    drainSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600, description: 'Seconds a leaving set stays out of the endpoints before it is stopped (default 5)' })),
+  },
+  { additionalProperties: false },
+);
+
+export const AppUpdateSpec = Type.Object(
+  {
+    batch: Type.Optional(BatchSize),
+    maxUnavailable: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_REPLICAS, description: 'Default maxUnavailable of the app\'s rollouts' })),
+  },
+  { additionalProperties: false, description: 'Defaults for the app\'s rollouts' },
+);
+
+export const AppSpec = Type.Object(
+  {
+    appkey: Type.String({ pattern: APPKEY_PATTERN }),
+    template: SetTemplate,
+    replicas: Type.Integer({ minimum: 0, maximum: MAX_REPLICAS, description: 'How many sets the app keeps (not counting sets that are leaving)' }),
+    scaleIn: Type.Optional(ScaleInSpec),
+    update: Type.Optional(AppUpdateSpec),
+  },
+  { additionalProperties: false, $id: 'AppSpec' },
+);
+export type AppSpec = Static<typeof AppSpec>;
+
+/** An app as stored. */
+export const AppObject = Type.Object({
+  tenant: Type.String(),
+  appkey: Type.String(),
+  spec: AppSpec,
+  /** Increases whenever the spec changes (replicas included). */
+  generation: Type.Integer(),
+  /** Set by delete: its sets are deleted, then the app is forgotten. */
+  deleting: Type.Optional(Type.Boolean()),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+});
+export type AppObject = Static<typeof AppObject>;
+
+/** One set of an app, as the app's view lists it. */
+export const AppSet = Type.Object({
+  id: Type.String(),
+  status: SetPhase,
+  ready: Type.Boolean(),
+  host: Type.Optional(Type.String()),
+  /** The primary platform IP. */
+  ip: Type.Optional(Type.String()),
+  /** ISO time the set started draining (it is leaving). */
+  draining: Type.Optional(Type.String()),
+  message: Type.Optional(Type.String()),
+  createdAt: Type.String(),
+});
+export type AppSet = Static<typeof AppSet>;
+
+export const AppView = Type.Object({
+  tenant: Type.String(),
+  appkey: Type.String(),
+  spec: AppSpec,
+  generation: Type.Integer(),
+  deleting: Type.Optional(Type.Boolean()),
+  /** Wanted sets. */
+  replicas: Type.Integer(),
+  /** Sets that count toward replicas: neither draining nor being deleted. */
+  current: Type.Integer(),
+  /** Of those, the ready ones. */
+  ready: Type.Integer(),
+  /** Sets leaving: draining or being deleted. */
+  leaving: Type.Integer(),
+  /** Every set of the app by phase (`draining` for sets draining). */
+  phases: Type.Record(Type.String(), Type.Integer()),
+  message: Type.String(),
+  sets: Type.Array(AppSet),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+});
+export type AppView = Static<typeof AppView>;
+
+export const ScaleRequest = Type.Object(
+  { replicas: Type.Integer({ minimum: 0, maximum: MAX_REPLICAS }) },
+  { additionalProperties: false },
+);
+export type ScaleRequest = Static<typeof ScaleRequest>;
+
+export const EndpointPort = Type.Object({
+  containerPort: Type.Integer(),
+  protocol: Type.Union([Type.Literal('tcp'), Type.Literal('udp')]),
+  /** The container that declares the port. */
+  container: Type.String(),
+});
+export type EndpointPort = Static<typeof EndpointPort>;
+
+/** One set of an app as a load balancer sees it. */
+export const Endpoint = Type.Object({
+  set: Type.String({ description: 'Set id' }),
+  host: Type.Optional(Type.String()),
+  /** The set's primary platform IP; absent for a set without platform IPs (on Docker's own bridge, not reachable from outside its host). */
+  ip: Type.Optional(Type.String()),
+  ports: Type.Array(EndpointPort),
+  /** Running at its current generation with every container ready. */
+  ready: Type.Boolean(),
+  /** Leaving: take it out of rotation now; it stops after the app's drainSeconds. */
+  draining: Type.Boolean(),
+});
+export type Endpoint = Static<typeof Endpoint>;
+
+export const Endpoints = Type.Object({
+  tenant: Type.String(),
+  appkey: Type.String(),
+  /** Identifies the content: equal revisions mean equal endpoints (not ordered; pass it back to watch). */
+  revision: Type.Integer(),
+  endpoints: Type.Array(Endpoint),
+});
+export type Endpoints = Static<typeof Endpoints>;
+
+export const AppEvent = Type.Object({
+  time: Type.String(),
+  type: Type.Union([Type.Literal('Normal'), Type.Literal('Warning')]),
+  reason: Type.String(),
+  message: Type.String(),
+});
+export type AppEvent = Static<typeof AppEvent>;
+
+/** The spec without its template: its fields are checked here, the template by resolveSetSpec. */
+const AppShape = Type.Object(
+  { ...AppSpec.properties, template: Type.Unknown() },
+  { additionalProperties: false },
+);
+
+function jsonPath(pointer: string): string {
+  return pointer.split('/').slice(1).join('.');
+}
+
+function message(e: ValueError): string {
+  const s = e.schema as Record<string, unknown>;
+  switch (e.type) {
+    case ValueErrorType.Integer:
+      return 'must be a whole number';
+    case ValueErrorType.IntegerMinimum:
+    case ValueErrorType.IntegerMaximum:
+      return `must be ${String(s.minimum)}..${String(s.maximum)}`;
+    case ValueErrorType.StringPattern:
+      return `"${String(e.value)}" is not valid (lowercase letters, digits, '.', '_' and '-')`;
+    case ValueErrorType.ObjectRequiredProperty:
+      return 'is required';
+    case ValueErrorType.ObjectAdditionalProperties:
+      return 'unknown field';
+    case ValueErrorType.Union: {
+      const kinds = ((s.anyOf ?? []) as { const?: unknown; type?: string; pattern?: string }[]).map((b) => (b.const !== undefined ? JSON.stringify(b.const) : b.pattern ? 'a percentage such as "25%"' : (b.type ?? '?')));
+      return `must be ${kinds.join(' or ')}`;
+    }
+    default:
+      return e.message.toLowerCase();
+  }
+}
+
+function shapeErrors(input: unknown): FieldError[] {
+  const seen = new Map<string, FieldError>();
+  for (const e of Value.Errors(AppShape, input)) {
+    const path = jsonPath(e.path) || '(root)';
+    if (!seen.has(path)) seen.set(path, { path, message: message(e) });
+  }
+  const all = [...seen.values()];
+  return all.filter((a) => !all.some((b) => b !== a && b.path.startsWith(`${a.path}.`)));
+}
+
+function templateErrors(template: unknown, appkey: string): FieldError[] {
+  if (typeof template !== 'object' || template === null || Array.isArray(template)) return [{ path: 'template', message: 'must be an object (a set spec without id and appkey)' }];
+  const t = template as Record<string, unknown>;
+  const errors: FieldError[] = [];
+  if ('id' in t) errors.push({ path: 'template.id', message: 'the app numbers its sets itself (1, 2, 3 …); leave it out' });
+  if ('appkey' in t) errors.push({ path: 'template.appkey', message: "the app's appkey is used; leave it out" });
+  const r = resolveSetSpec({ ...t, id: 1, appkey });
+  if (!r.ok) errors.push(...r.errors.filter((e) => e.path !== 'id' && e.path !== 'appkey').map((e) => ({ path: `template.${e.path}`, message: e.message })));
+  const net = (t.network ?? {}) as { ip?: unknown; extra?: { ip?: unknown }[] };
+  const shared = 'a fixed IP cannot be shared by the app\'s sets; leave it out (each set gets its own)';
+  if (net.ip !== undefined) errors.push({ path: 'template.network.ip', message: shared });
+  if (Array.isArray(net.extra)) net.extra.forEach((x, i) => x?.ip !== undefined && errors.push({ path: `template.network.extra[${i}].ip`, message: shared }));
+  return errors;
+}
+
+export type AppResolveResult = { ok: true; spec: AppSpec } | { ok: false; errors: FieldError[] };
+
+/** Validates an app spec; field errors are named as written (`template.containers[0].image`). Never throws. */
+export function resolveAppSpec(input: unknown): AppResolveResult {
+  const errors = shapeErrors(input);
+  if (typeof input === 'object' && input !== null && !Array.isArray(input)) {
+    const doc = input as Record<string, unknown>;
+    if ('template' in doc) errors.push(...templateErrors(doc.template, typeof doc.appkey === 'string' ? doc.appkey : 'app'));
+  }
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, spec: input as AppSpec };
+}
+
+/** The spec of the app's set `id`, from its template. */
+export function setSpecFromTemplate(spec: AppSpec, id: number): SetSpec {
+  return { ...structuredClone(spec.template), appkey: spec.appkey, id };
+}
