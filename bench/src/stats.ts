@@ -14,3 +14,11 @@ export function positiveInt(flag: string, raw: string | undefined): number {
   if (!Number.isInteger(v) || v < 1) throw new Error(`--${flag} must be a positive integer, not "${String(raw)}"`);
   return v;
 }
+
+/** A flag that is a duration: `90`, `90s`, `500ms`, `2m`; in ms. Throws naming the flag otherwise. */
+export function durationMs(flag: string, raw: string | undefined): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(raw ?? '');
+  const v = m ? Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000 }[m[2] ?? 's'] as number) : NaN;
+  if (!(v > 0)) throw new Error(`--${flag} must be a duration such as 60s, 2m or 500ms, not "${String(raw)}"`);
+  return v;
+}
