@@ -9,7 +9,8 @@ have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok
 
 # iperf3 measures set-to-set throughput in the network tests and benchmark.
 # btrfs-progs: the agent's volume pool (default); xfsprogs: its --volume-driver xfs.
-for pkg in docker.io busybox-static btrfs-progs xfsprogs iptables iproute2 util-linux iperf3; do
+# haproxy: the load balancer wharf-server runs for apps with `lb`.
+for pkg in docker.io busybox-static btrfs-progs xfsprogs iptables iproute2 util-linux iperf3 haproxy; do
   have_pkg "$pkg" || need+=("$pkg")
 done
 

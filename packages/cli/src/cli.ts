@@ -9,6 +9,7 @@ import { Command, CommanderError } from 'commander';
 import { WHARF_VERSION } from '@wharf/types';
 import { registerApp } from './commands/app.js';
 import { registerApply } from './commands/apply.js';
+import { registerAutoscale } from './commands/autoscale.js';
 import { examples } from './commands/common.js';
 import { registerDelete } from './commands/delete.js';
 import { registerDescribe } from './commands/describe.js';
@@ -67,6 +68,7 @@ export function createProgram(makeContext: (flags: () => GlobalFlags) => Context
           ['wharf rollout start com.example.web --container web --image web:2 --wait', 'gray update of one container, batch by batch'],
           ['wharf app create -f app.yaml', 'an app: a set template kept at a replica count'],
           ['wharf scale com.example.web --replicas 10 --wait', 'scale an app, with a progress bar to all ready'],
+          ['wharf autoscale com.example.web --min 2 --max 40 --cpu 60%', 'scale an app by its CPU use'],
           ['wharf endpoints com.example.web --watch', "an app's ready sets with IP:PORT, on every change"],
           ['wharf top sets -w', 'CPU, memory, network and disk of every set, refreshed every 2 s'],
         ]),
@@ -88,6 +90,7 @@ export function createProgram(makeContext: (flags: () => GlobalFlags) => Context
   registerRollout(program, ctx);
   registerApp(program, ctx);
   registerScale(program, ctx);
+  registerAutoscale(program, ctx);
   registerEndpoints(program, ctx);
   registerTop(program, ctx);
   registerVersion(program, ctx);

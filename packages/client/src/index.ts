@@ -6,10 +6,14 @@ import {
   WharfError,
   isErrorCode,
   type AppEvent,
+  type AutoscaleSpec,
+  type AutoscaleStatus,
+  type MetricSample,
   type AppSpec,
   type AppView,
   type DesiredSets,
   type Endpoints,
+  type LbView,
   type Host,
   type HostMetrics,
   type HostMetricsHistory,
@@ -487,6 +491,26 @@ export class WharfClient {
     return this.request('GET', this.scoped(`${appPath(appkey)}/events`));
   }
 
+  /** Sets the app's autoscaling (bounds, targets, pacing, schedules); the autoscaler owns its replicas from then on. */
+  setAutoscale(appkey: string, spec: AutoscaleSpec): Promise<AutoscaleStatus> {
+    return this.request('PUT', this.scoped(`${appPath(appkey)}/autoscale`), spec);
+  }
+
+  /** Turns the app's autoscaling off; its replicas stay where they are. */
+  disableAutoscale(appkey: string): Promise<AppView> {
+    return this.request('DELETE', this.scoped(`${appPath(appkey)}/autoscale`));
+  }
+
+  /** Effective bounds, open and upcoming schedule windows, signals and recent decisions. */
+  autoscaleStatus(appkey: string): Promise<AutoscaleStatus> {
+    return this.request('GET', this.scoped(`${appPath(appkey)}/autoscale`));
+  }
+
+  /** Pushes a custom metric: `value` is the app's total, the autoscaler divides it by the ready sets. */
+  async pushMetric(appkey: string, sample: MetricSample): Promise<void> {
+    await this.raw('POST', this.scoped(`${appPath(appkey)}/metrics`), { body: sample });
+  }
+
   /**
    * The app's endpoints (ready sets not draining; with `all`, every placed set with its flags).
    * With `watch`, a long poll: answers when the revision differs from `revision`, or after `timeoutSeconds` (default 30).
@@ -500,6 +524,11 @@ export class WharfClient {
       all: opts.all ? 'true' : undefined,
     });
     return this.request('GET', path, undefined, { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.watch ? { timeoutMs: (wait + 10) * 1000 } : {}) });
+  }
+
+  /** The app's load balancer: frontend and backend slots as HAProxy reports them; APP_NOT_FOUND, LB_NOT_FOUND. */
+  appLb(appkey: string): Promise<LbView> {
+    return this.request('GET', this.scoped(`${appPath(appkey)}/lb`));
   }
 
   // ---- metrics: kept in the memory of the server that received them (default 1 h) ----

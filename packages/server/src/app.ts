@@ -23,8 +23,11 @@ import { resizeRoutes } from './api/resize.js';
 import { rolloutRoutes } from './api/rollouts.js';
 import { appRoutes } from './api/apps.js';
 import { endpointRoutes } from './api/endpoints.js';
+import { lbRoutes } from './api/lb.js';
 import { metricsRoutes } from './api/metrics.js';
 import { Monitoring } from './metrics/monitoring.js';
+import { CustomMetrics } from './metrics/custom.js';
+import { autoscaleRoutes } from './api/autoscale.js';
 
 export async function buildApp(given: ApiContext, logger: Logger): Promise<App> {
   const monitoring = given.monitoring ?? (await Monitoring.start(given.store));
@@ -77,7 +80,9 @@ export async function buildApp(given: ApiContext, logger: Logger): Promise<App> 
   rolloutRoutes(app, ctx);
   appRoutes(app, ctx);
   endpointRoutes(app, ctx);
+  lbRoutes(app, ctx);
   metricsRoutes(app, ctx, monitoring);
+  autoscaleRoutes(app, ctx.store, { history: monitoring.history, custom: given.customMetrics ?? new CustomMetrics() });
   if (!given.monitoring) app.addHook('onClose', async () => monitoring.stop());
   return app;
 }

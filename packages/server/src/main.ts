@@ -26,6 +26,10 @@ Options:
                      server's memory (WHARF_METRICS_RETENTION, default 1h; 1m..24h)
   --metrics-public   serve Wharf's own metrics at /metrics without a token
                      (WHARF_METRICS_PUBLIC=1; default: admin token)
+  --lb haproxy|off   run HAProxy for apps that ask for a load balancer
+                     (WHARF_LB, default haproxy)
+  --lb-dir DIR       HAProxy's config and sockets (WHARF_LB_DIR, default <data-dir>/lb)
+  --haproxy PATH     the haproxy binary (WHARF_HAPROXY, default haproxy on the PATH)
   -h, --help         show this help
   --version          print the version
 
@@ -43,6 +47,9 @@ async function main(): Promise<void> {
       'failover-seconds': { type: 'string' },
       'metrics-retention': { type: 'string' },
       'metrics-public': { type: 'boolean' },
+      lb: { type: 'string' },
+      'lb-dir': { type: 'string' },
+      haproxy: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean' },
     },
@@ -62,6 +69,10 @@ async function main(): Promise<void> {
     throw new Error(`--metrics-retention: "${retentionText}" is not a duration from 1m to 24h (e.g. 30m, 1h, 6h)`);
   }
   const metricsPublic = values['metrics-public'] === true || ['1', 'true'].includes(env.WHARF_METRICS_PUBLIC ?? '');
+  const lb = values.lb ?? env.WHARF_LB ?? 'haproxy';
+  if (lb !== 'haproxy' && lb !== 'off') throw new Error(`--lb: "${lb}" is not haproxy or off`);
+  const lbDir = values['lb-dir'] ?? env.WHARF_LB_DIR;
+  const haproxyPath = values.haproxy ?? env.WHARF_HAPROXY;
   const server = await startServer({
     host: values.host ?? env.WHARF_HOST ?? '127.0.0.1',
     port,
@@ -71,6 +82,9 @@ async function main(): Promise<void> {
     failoverSeconds,
     metricsRetentionMs,
     metricsPublic,
+    lb,
+    ...(lbDir ? { lbDir } : {}),
+    ...(haproxyPath ? { haproxyPath } : {}),
   });
   let closing = false;
   const stop = () => {

@@ -2,6 +2,7 @@
  * Wires a running wharf-server: store, tokens, watchers, controllers, HTTP.
  */
 import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { SqliteStore, type Store } from '@wharf/store';
 import { buildApp } from './app.js';
@@ -13,7 +14,11 @@ import { AppsController } from './controllers/apps.js';
 import { loadFromHistory } from './controllers/app-scale.js';
 import { HostLifecycleController } from './controllers/host-lifecycle.js';
 import { Monitoring } from './metrics/monitoring.js';
+import { CustomMetrics } from './metrics/custom.js';
+import { AutoscaleController } from './controllers/autoscale.js';
 import type { App } from './api/context.js';
+import { Haproxy } from './lb/haproxy.js';
+import { LbController } from './lb/controller.js';
 
 export interface ServerConfig {
   host: string;
@@ -29,6 +34,12 @@ export interface ServerConfig {
   metricsRetentionMs?: number;
   /** Serve `GET /metrics` without a token. */
   metricsPublic?: boolean;
+  /** Run HAProxy for apps with `lb` (default), or not. */
+  lb?: 'haproxy' | 'off';
+  /** HAProxy's config and sockets. Default <dataDir>/lb. */
+  lbDir?: string;
+  /** The haproxy binary. Default `haproxy` on the PATH. */
+  haproxyPath?: string;
 }
 
 export interface RunningServer {
@@ -59,12 +70,19 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const { telemetry } = monitoring;
   const placement = new PlacementController(store, logger.child({ component: 'placement' }), undefined, telemetry.observePlacementPass);
   const rollouts = new RolloutController(store, logger.child({ component: 'rollouts' }), undefined, telemetry.observeRolloutPass);
-  const app = await buildApp({ store, hostChanges, joinToken: tokens.join, monitoring }, logger);
+  const customMetrics = new CustomMetrics();
+  const lb = config.lb === 'off'
+    ? undefined
+    : new LbController(store, new Haproxy({ binary: config.haproxyPath ?? 'haproxy', dir: config.lbDir ?? join(config.dataDir, 'lb') }, logger.child({ component: 'haproxy' })), logger.child({ component: 'lb' }));
+  const app = await buildApp({ store, hostChanges, joinToken: tokens.join, monitoring, customMetrics, ...(lb ? { lb } : {}) }, logger);
   await app.listen({ host: config.host, port: config.port });
   await placement.start();
   await rollouts.start();
   const apps = new AppsController(store, logger.child({ component: 'apps' }), { loadOf: loadFromHistory(monitoring.history) });
   await apps.start();
+  const autoscaler = new AutoscaleController(store, logger.child({ component: 'autoscale' }), { history: monitoring.history, custom: customMetrics });
+  await autoscaler.start();
+  await lb?.start();
   const lifecycle = new HostLifecycleController(store, logger.child({ component: 'host-lifecycle' }), {
     failoverMs: (config.failoverSeconds ?? 30) * 1000,
   });
@@ -81,6 +99,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       placement.stop();
       rollouts.stop();
       apps.stop();
+      autoscaler.stop();
+      await lb?.stop();
       lifecycle.stop();
       hostChanges.stop();
       monitoring.stop();

@@ -1,8 +1,8 @@
 /**
  * Apps: all sets of one appkey, kept at a replica count from a set template, and
  * their endpoints (the naming service). The apps controller creates and drains
- * sets; the autoscaler (later) changes `replicas` within its bounds and adds an
- * `autoscale` field here.
+ * sets; the autoscaler changes `replicas` within the bounds of the `autoscale`
+ * field (autoscale.ts).
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value';
@@ -12,6 +12,7 @@ import { BatchSize } from './rollout.js';
 import { ContainerSpec, PlacementSpec, ResourcesSpec, SetNetworkSpec, type SetSpec } from './set-spec.js';
 import { SetPhase } from './objects.js';
 import { resolveSetSpec } from './resolve.js';
+import { AutoscaleSpec, autoscaleErrors } from './autoscale.js';
 
 export const MAX_REPLICAS = 10_000;
 export const DEFAULT_DRAIN_SECONDS = 5;
@@ -50,6 +51,19 @@ export const AppUpdateSpec = Type.Object(
   { additionalProperties: false, description: 'Defaults for the app\'s rollouts' },
 );
 
+export const DEFAULT_LB_SLOTS = 64;
+
+export const LbSpec = Type.Object(
+  {
+    port: Type.Integer({ minimum: 1, maximum: 65535, description: 'The port HAProxy listens on for the app' }),
+    targetPort: Type.Integer({ minimum: 1, maximum: 65535, description: 'A containerPort of the template that receives the traffic' }),
+    bind: Type.Optional(Type.String({ description: 'The address HAProxy binds (default 0.0.0.0)' })),
+    maxSets: Type.Optional(Type.Integer({ minimum: 1, maximum: 4096, description: 'Backend slots, the most sets that take traffic at once (default 64)' })),
+  },
+  { additionalProperties: false, description: 'A load balancer frontend for the app, kept equal to its ready endpoints' },
+);
+export type LbSpec = Static<typeof LbSpec>;
+
 export const AppSpec = Type.Object(
   {
     appkey: Type.String({ pattern: APPKEY_PATTERN }),
@@ -57,6 +71,8 @@ export const AppSpec = Type.Object(
     replicas: Type.Integer({ minimum: 0, maximum: MAX_REPLICAS, description: 'How many sets the app keeps (not counting sets that are leaving)' }),
     scaleIn: Type.Optional(ScaleInSpec),
     update: Type.Optional(AppUpdateSpec),
+    lb: Type.Optional(LbSpec),
+    autoscale: Type.Optional(AutoscaleSpec),
   },
   { additionalProperties: false, $id: 'AppSpec' },
 );
@@ -151,6 +167,26 @@ export const Endpoints = Type.Object({
 });
 export type Endpoints = Static<typeof Endpoints>;
 
+export const LbSlot = Type.Object({
+  server: Type.String({ description: 'The slot, s1 … sN' }),
+  set: Type.Optional(Type.String({ description: 'The set the slot serves' })),
+  addr: Type.String(),
+  port: Type.Integer(),
+  state: Type.Union([Type.Literal('ready'), Type.Literal('drain'), Type.Literal('maint')], { description: 'ready: takes new connections; drain: finishes its connections, takes none; maint: free' }),
+});
+export type LbSlot = Static<typeof LbSlot>;
+
+/** An app's load balancer as HAProxy reports it. */
+export const LbView = Type.Object({
+  appkey: Type.String(),
+  frontend: LbSpec,
+  backend: Type.String({ description: "HAProxy's backend name" }),
+  /** False while HAProxy is not running (the load balancer is off, or starting). */
+  running: Type.Boolean(),
+  slots: Type.Array(LbSlot),
+});
+export type LbView = Static<typeof LbView>;
+
 export const AppEvent = Type.Object({
   time: Type.String(),
   type: Type.Union([Type.Literal('Normal'), Type.Literal('Warning')]),
@@ -217,6 +253,14 @@ function templateErrors(template: unknown, appkey: string): FieldError[] {
   return errors;
 }
 
+function lbErrors(doc: Record<string, unknown>): FieldError[] {
+  const lb = doc.lb as { targetPort?: unknown } | undefined;
+  const t = doc.template as { containers?: { options?: { ports?: { containerPort?: unknown }[] } }[] } | undefined;
+  if (typeof lb !== 'object' || lb === null || typeof lb.targetPort !== 'number' || !Array.isArray(t?.containers)) return [];
+  const declared = t.containers.some((c) => c?.options?.ports?.some((p) => p?.containerPort === lb.targetPort));
+  return declared ? [] : [{ path: 'lb.targetPort', message: `${lb.targetPort} is not a containerPort of the template` }];
+}
+
 export type AppResolveResult = { ok: true; spec: AppSpec } | { ok: false; errors: FieldError[] };
 
 /** Validates an app spec; field errors are named as written (`template.containers[0].image`). Never throws. */
@@ -225,6 +269,8 @@ export function resolveAppSpec(input: unknown): AppResolveResult {
   if (typeof input === 'object' && input !== null && !Array.isArray(input)) {
     const doc = input as Record<string, unknown>;
     if ('template' in doc) errors.push(...templateErrors(doc.template, typeof doc.appkey === 'string' ? doc.appkey : 'app'));
+    if (errors.length === 0 && doc.autoscale !== undefined) errors.push(...autoscaleErrors(doc.autoscale as AutoscaleSpec).map((e) => ({ ...e, path: `autoscale.${e.path}` })));
+    errors.push(...lbErrors(doc));
   }
   return errors.length > 0 ? { ok: false, errors } : { ok: true, spec: input as AppSpec };
 }

@@ -19,6 +19,7 @@ export const ErrorCatalog = {
   SNAPSHOT_NOT_FOUND: { status: 404, title: 'No such snapshot' },
   APP_NOT_FOUND: { status: 404, title: 'No set has this appkey' },
   APP_EXISTS: { status: 409, title: 'An app with this appkey exists' },
+  LB_NOT_FOUND: { status: 404, title: 'The app has no load balancer' },
   ROLLOUT_NOT_FOUND: { status: 404, title: 'No such rollout' },
   ROLLOUT_IN_PROGRESS: { status: 409, title: 'The app already has a rollout under way' },
   INSUFFICIENT_RESOURCES: { status: 409, title: 'The host has not enough CPU, memory, disk or bandwidth for this' },

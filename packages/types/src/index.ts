@@ -13,4 +13,5 @@ export * from './ipv4.js';
 export * from './resolve.js';
 export * from './objects.js';
 export * from './app.js';
+export * from './autoscale.js';
 export const WHARF_VERSION = '0.1.0';

@@ -1,5 +1,5 @@
 /** Views of apps and endpoints: `wharf app get|describe`, the scale progress line, `wharf endpoints`. */
-import { formatBytes, parseBytes, type AppEvent, type AppView, type Endpoint, type Endpoints, type EndpointPort, type SetTemplate } from '@wharf/types';
+import { formatBytes, parseBytes, type AppEvent, type AppView, DEFAULT_LB_SLOTS, type LbSpec, type Endpoint, type Endpoints, type EndpointPort, type SetTemplate } from '@wharf/types';
 import { age } from './age.js';
 import { describeProbe, eventRows } from './describe.js';
 import { fields, when } from './fields.js';
@@ -79,6 +79,11 @@ function updateText(view: AppView): string | undefined {
 }
 
 /** The page of `wharf app describe`; `events` is an Error when they could not be fetched. */
+/** `0.0.0.0:8081 → 8080 (64 slots)`: the frontend and the port it sends to. */
+export function lbText(lb: LbSpec): string {
+  return `${lb.bind ?? '0.0.0.0'}:${lb.port} → ${lb.targetPort} (${lb.maxSets ?? DEFAULT_LB_SLOTS} slots)`;
+}
+
 export function describeApp(view: AppView, events: AppEvent[] | Error, now: number): string {
   const t = view.spec.template;
   const out: string[] = [
@@ -91,6 +96,7 @@ export function describeApp(view: AppView, events: AppEvent[] | Error, now: numb
       ['Containers', containerLines(t)],
       ['Scale-in', scaleInText(view)],
       ['Update', updateText(view)],
+      ...(view.spec.lb ? [['Load balancer', lbText(view.spec.lb)] as [string, string]] : []),
       ['Generation', String(view.generation)],
       ['Created', when(view.createdAt, now)],
       ['Updated', when(view.updatedAt, now)],

@@ -85,7 +85,7 @@ describe('app and endpoint routes (inject)', () => {
       [{ ...app('web', 1), template: { network: { ip: '10.0.0.5' }, containers: [{ index: 1, image: 'x', options: { name: 'web' } }] } }, /^template\.network\.ip: a fixed IP cannot be shared/],
       [{ ...app('web', 1), template: 'nginx' }, /^template: must be an object/],
       [app('web', 1, { scaleIn: { policy: 'oldest' } }), /^scaleIn\.policy: must be "newest-first" or "least-loaded"$/],
-      [app('web', 1, { autoscale: { min: 1 } }), /^autoscale: unknown field$/],
+      [app('web', 1, { autoscale: { min: 1 } }), /^autoscale.max: is required$/],
       [app('other', 1), /^appkey: "other" does not match the URL's "web"$/],
     ];
     for (const [body, message] of cases) {

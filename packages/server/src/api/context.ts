@@ -3,6 +3,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Store } from '@wharf/store';
 import type { HostChanges } from '../state/host-changes.js';
 import type { Monitoring } from '../metrics/monitoring.js';
+import type { CustomMetrics } from '../metrics/custom.js';
+import type { LbSlot } from '@wharf/types';
 
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
 
@@ -14,4 +16,13 @@ export interface ApiContext {
   joinToken: string;
   /** The metrics history and Wharf's own metrics; buildApp makes one when not given. */
   monitoring?: Monitoring;
+  /** Custom app metrics pushed for the autoscaler; buildApp makes one when not given. */
+  customMetrics?: CustomMetrics;
+  /** The load balancer's view of HAProxy; absent when it is off. */
+  lb?: LbSource;
+}
+
+/** What the load balancer reports for an app (served by GET /v1/apps/{appkey}/lb). */
+export interface LbSource {
+  describe(tenant: string, appkey: string): Promise<{ backend: string; slots: LbSlot[] } | undefined>;
 }
