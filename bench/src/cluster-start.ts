@@ -22,8 +22,9 @@ import { parseArgs } from 'node:util';
 import type { SetView } from '@wharf/types';
 import { Cluster } from '../../e2e/dist/harness/cluster.js';
 import type { DockerHost } from '../../e2e/dist/harness/docker-host.js';
-import { percentile, round, positiveInt } from './stats.js';
-import { LOOP, containersLeft, docker, dropLiveRestore, engine, filters, pool, ramp, swarmLeave, swarmUp, tally, until, type PollOptions } from './swarm.js';
+import { LOOP } from '../../e2e/dist/harness/images.js';
+import { median, positiveInt, round } from './stats.js';
+import { containersLeft, docker, dropLiveRestore, engine, filters, pool, ramp, swarmLeave, swarmUp, tally, until, type PollOptions } from './swarm.js';
 
 const IMAGE = 'wharf/busybox:latest';
 const APPKEY = 'bench.clusterstart';
@@ -111,7 +112,6 @@ async function swarmOnce(cluster: Cluster, n: number): Promise<Sample> {
 
 // ---- main ----
 
-const median = (xs: number[]) => percentile(xs, 50);
 const col = (v: number, w = 13) => String(Math.round(v)).padStart(w);
 
 function medianSample(xs: Sample[]): Sample {

@@ -56,11 +56,12 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { HostMetrics, HostMetricsHistory } from '@wharf/types';
-import { DockerHost, cmdline } from '../../e2e/dist/harness/docker-host.js';
-import { quiet, waitFor } from '../../e2e/dist/harness/exec.js';
+import { cmdline, type DockerHost } from '../../e2e/dist/harness/docker-host.js';
+import { quiet, sleep, waitFor } from '../../e2e/dist/harness/exec.js';
+import { LOOP } from '../../e2e/dist/harness/images.js';
 import { Platform } from '../../e2e/dist/harness/platform.js';
-import { durationMs, percentile, positiveInt, round } from './stats.js';
-import { LOOP, engine, filters, pool, ramp, sleep } from './swarm.js';
+import { durationMs, median, percentile, positiveInt, round } from './stats.js';
+import { engine, filters, pool, ramp } from './swarm.js';
 
 const HOST = 'bench';
 const APPKEY = 'bench.metrics';
@@ -104,7 +105,6 @@ function spec(id: number) {
   };
 }
 
-const p50 = (xs: number[]) => percentile(xs, 50);
 const p99 = (xs: number[]) => percentile(xs, 99);
 
 // ---- CPU time of processes, from /proc ----
@@ -228,14 +228,7 @@ async function statsPass(host: DockerHost, procs: EngineProcs, ids: string[], mo
 
 /** Restarts the host's agent with these extra flags; resolves with its pid once it has reported again. */
 async function restartAgent(platform: Platform, args: string[]): Promise<number> {
-  platform.setAgentArgs(HOST, args);
-  await platform.stopAgent(HOST);
-  const since = Date.now();
-  await platform.startAgent(HOST);
-  await waitFor('the agent ready again', async () => {
-    const h = await platform.client.getHost(HOST);
-    return h.state === 'ready' && Date.parse(h.lastHeartbeat) > since;
-  }, 60_000, 200);
+  await platform.restartAgent(HOST, args);
   const pid = platform.agentPid(HOST);
   if (pid === undefined) throw new Error(`the agent of ${HOST} exited; see ${join(platform.dir, `agent-${HOST}.log`)}`);
   return pid;
@@ -299,7 +292,7 @@ async function steadyShare(agentPid: number, host: DockerHost, ms: number): Prom
 /** Median spacing of the points, in seconds. */
 function spacingS(points: HostMetrics[]): number {
   const t = points.map((p) => Date.parse(p.time)).sort((a, b) => a - b);
-  return p50(t.slice(1).map((x, i) => (x - (t[i] as number)) / 1000));
+  return median(t.slice(1).map((x, i) => (x - (t[i] as number)) / 1000));
 }
 
 // ---- main ----
@@ -307,14 +300,12 @@ function spacingS(points: HostMetrics[]): number {
 const num = (v: number, w = 9, digits = 1) => (Number.isNaN(v) ? '' : String(round(v, digits))).padStart(w);
 
 async function main(): Promise<void> {
-  let host: DockerHost | undefined;
   let platform: Platform | undefined;
   try {
     log('starting a host, a wharf-server and an agent …');
-    host = await DockerHost.start(HOST);
-    platform = await Platform.start([host]);
+    platform = await Platform.onOwnHost(HOST);
     const client = platform.client;
-    const h = host;
+    const h = platform.host(HOST);
 
     log(`${sets} sets (${containers} containers) …`);
     await pool(sets, 8, (i) => client.applySet(spec(i)));
@@ -381,25 +372,25 @@ async function main(): Promise<void> {
 
     // ---- report ----
     const of = (m: StatsMode, k: keyof PassSample) => (samples.get(m) ?? []).map((s) => s[k]);
-    const med = (m: StatsMode, k: keyof PassSample) => p50(of(m, k));
+    const med = (m: StatsMode, k: keyof PassSample) => median(of(m, k));
     const best = (ms: StatsMode[], k: keyof PassSample) => ms.reduce((a, b) => (med(b, k) < med(a, k) ? b : a));
     const stream = best(modes.filter((m) => m.query === query.stream), 'wallMs');
     const oneShot = best(modes.filter((m) => m.query === query.oneShot), 'wallMs');
     // Sequential passes last 100–200 s, so their CPU is mostly the idle rate taken off again: not a basis for the ratio.
     const cheapest = best(modes.filter((m) => m.width > 1), 'total');
-    const wharfMs = p50(wWall);
-    const wharfCpuMs = p50(wCpu);
+    const wharfMs = median(wWall);
+    const wharfCpuMs = median(wCpu);
     const ratio = Math.min(med(stream, 'wallMs'), med(oneShot, 'wallMs')) / wharfMs;
     const ratioCpu = med(cheapest, 'total') / wharfCpuMs;
 
     console.log(`metrics: ${containers} running containers (${sets} sets × infra + 1 business) on one host; load average ${load.join(' ')} at the start`);
     console.log('');
     console.log(`per cycle / pass, ms                        ${['wall p50', 'wall p99', 'CPU p50', 'CPU p99', 'dockerd', 'ctrd+shim', 'client'].map((x) => x.padStart(9)).join(' ')}`);
-    console.log(`  Wharf collector (${cycles} cycles)`.padEnd(44) + [p50(wWall), p99(wWall), wharfCpuMs, p99(wCpu)].map((v) => num(v)).join(' '));
+    console.log(`  Wharf collector (${cycles} cycles)`.padEnd(44) + [median(wWall), p99(wWall), wharfCpuMs, p99(wCpu)].map((v) => num(v)).join(' '));
     for (const m of modes) {
       const n = samples.get(m)?.length ?? 0;
       console.log(`  ${m.label} (${n})`.padEnd(44)
-        + [med(m, 'wallMs'), p99(of(m, 'wallMs')), med(m, 'total'), p99(of(m, 'total')), med(m, 'dockerd'), p50((samples.get(m) ?? []).map((s) => s.containerd + s.shims)), med(m, 'client')].map((v) => num(v)).join(' '));
+        + [med(m, 'wallMs'), p99(of(m, 'wallMs')), med(m, 'total'), p99(of(m, 'total')), med(m, 'dockerd'), median((samples.get(m) ?? []).map((s) => s.containerd + s.shims)), med(m, 'client')].map((v) => num(v)).join(' '));
     }
     console.log('  (p99 of fewer than 100 samples is the slowest one)');
     console.log(`  Wharf: containers measured per cycle ${measured.join(', ')}; CPU = the agent process during the cycle (collectCpuMs).`);
@@ -443,8 +434,7 @@ async function main(): Promise<void> {
     };
     console.log(JSON.stringify(result));
   } finally {
-    await platform?.stop().catch((err: unknown) => log(`stopping the platform: ${String(err)}`));
-    await host?.stop();
+    await platform?.stop();
   }
 }
 

@@ -27,9 +27,10 @@ import { Keys, PlacementController } from '@wharf/server';
 import type { SetObject, SetView } from '@wharf/types';
 import { Cluster } from '../../e2e/dist/harness/cluster.js';
 import { waitFor } from '../../e2e/dist/harness/exec.js';
+import { LOOP } from '../../e2e/dist/harness/images.js';
 import { containerNetns, iperf } from '../../e2e/dist/harness/iperf.js';
 import { netnsPath } from '../../e2e/dist/harness/network.js';
-import { percentile, round, positiveInt } from './stats.js';
+import { median, positiveInt, round } from './stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -42,18 +43,14 @@ const runs = positiveInt('runs', values.runs);
 const seconds = positiveInt('seconds', values.seconds);
 const sets = positiveInt('sets', values.sets);
 
-const median = (xs: number[]) => percentile(xs, 50);
 
 async function throughput(): Promise<{ set: number[]; host: number[] }> {
   const cluster = await Cluster.start({ hosts: [{ name: 'h1', zone: 'z1', rack: 'r1' }, { name: 'h2', zone: 'z2', rack: 'r2' }] });
   try {
     const c = cluster.platform.client;
-    const prefix = cluster.gateway.replace(/\.1$/, '');
-    await c.request('PUT', '/v1/networks/lan', { name: 'lan', subnet: cluster.subnet, gateway: cluster.gateway, range: `${prefix}.100-${prefix}.200`, default: true });
-    for (const h of ['h1', 'h2']) await c.request('PATCH', `/v1/hosts/${h}`, { networks: [{ name: 'lan', uplink: 'eth0' }] });
-    const loop = "trap 'exit 0' TERM; while :; do sleep 1; done";
+    await cluster.addLan(200);
     for (const [id, zone] of [[1, 'z1'], [2, 'z2']] as const) {
-      await c.applySet({ appkey: 'bench.net', id, resources: { cpu: 1, memory: '64Mi' }, placement: { zones: [zone] }, containers: [{ index: 0, image: 'wharf/busybox:latest', options: { name: 'main', command: { cmd: '/bin/sh', args: ['-c', loop] } } }] });
+      await c.applySet({ appkey: 'bench.net', id, resources: { cpu: 1, memory: '64Mi' }, placement: { zones: [zone] }, containers: [{ index: 0, image: 'wharf/busybox:latest', options: { name: 'main', command: { cmd: '/bin/sh', args: ['-c', LOOP] } } }] });
     }
     const placed = await waitFor('both sets running', async () => {
       const list = await c.listSets({ appkey: 'bench.net' });

@@ -36,9 +36,9 @@ import { parseArgs } from 'node:util';
 import type { RolloutRequest, SetView } from '@wharf/types';
 import { Cluster } from '../../e2e/dist/harness/cluster.js';
 import type { DockerHost } from '../../e2e/dist/harness/docker-host.js';
-import { buildImage } from '../../e2e/dist/harness/images.js';
-import { percentile, round, positiveInt } from './stats.js';
-import { LOOP, docker, dropLiveRestore, engine, filters, pool, ramp, swarmLeave, swarmUp, until, type PollOptions } from './swarm.js';
+import { LOOP, buildImage } from '../../e2e/dist/harness/images.js';
+import { median, percentile, positiveInt, round } from './stats.js';
+import { docker, dropLiveRestore, engine, filters, pool, ramp, swarmLeave, swarmUp, until, type PollOptions } from './swarm.js';
 
 const OLD = 'wharf/busybox:latest';
 const NEW = 'wharf/bench-app:v2';
@@ -210,7 +210,6 @@ async function dockerResize(host: DockerHost, cpu: number): Promise<number> {
 
 // ---- main ----
 
-const median = (xs: number[]) => percentile(xs, 50);
 const cell = (v: number | undefined, w = 14) => (v === undefined || Number.isNaN(v) ? '' : String(Math.round(v))).padStart(w);
 
 async function main(): Promise<void> {

@@ -10,9 +10,9 @@ import { parseArgs } from 'node:util';
 import { DockerHost } from '../../e2e/dist/harness/docker-host.js';
 import { Platform } from '../../e2e/dist/harness/platform.js';
 import { waitFor } from '../../e2e/dist/harness/exec.js';
+import { LOOP } from '../../e2e/dist/harness/images.js';
 import { percentile, round } from './stats.js';
 
-const LOOP = "trap 'exit 0' TERM; while :; do sleep 1; done";
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '30' } } });
 const runs = Number(values.runs);
 

@@ -6,6 +6,8 @@ export function percentile(values: number[], p: number): number {
   return sorted[rank] as number;
 }
 
+export const median = (values: number[]) => percentile(values, 50);
+
 export const round = (v: number, digits = 1) => Math.round(v * 10 ** digits) / 10 ** digits;
 
 /** A flag that must be a whole number ≥ 1; throws naming the flag otherwise. */

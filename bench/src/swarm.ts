@@ -17,12 +17,7 @@ import { closeSync, openSync } from 'node:fs';
 import { request } from 'node:http';
 import type { Cluster } from '../../e2e/dist/harness/cluster.js';
 import type { DockerHost } from '../../e2e/dist/harness/docker-host.js';
-import { waitFor } from '../../e2e/dist/harness/exec.js';
-
-/** A busybox main process that sleeps and exits at once on SIGTERM. */
-export const LOOP = "trap 'exit 0' TERM; while :; do sleep 1; done";
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep, waitFor } from '../../e2e/dist/harness/exec.js';
 
 /** Runs `fn` over 0 … n-1 with at most `width` calls in flight. */
 export async function pool(n: number, width: number, fn: (i: number) => Promise<unknown>): Promise<void> {
@@ -123,7 +118,7 @@ export async function docker(host: DockerHost, args: string[]): Promise<string> 
 // ---- dockerd without live-restore ----
 
 /** See the header: the harness's dockerd command line minus --live-restore. */
-export async function restartWithoutLiveRestore(host: DockerHost): Promise<void> {
+async function restartWithoutLiveRestore(host: DockerHost): Promise<void> {
   await host.stopDockerd();
   const log = openSync(host.logFile, 'a');
   // Same pidfile and socket as before, so host.stop() (and cleanupStale() after a crash) find and stop it.

@@ -21,7 +21,7 @@ import { BtrfsDriver } from '../../packages/agent/dist/volumes/btrfs.js';
 import { Commands } from '../../packages/agent/dist/volumes/commands.js';
 import { DockerHost } from '../../e2e/dist/harness/docker-host.js';
 import { quiet } from '../../e2e/dist/harness/exec.js';
-import { percentile, round, positiveInt } from './stats.js';
+import { median, percentile, positiveInt, round } from './stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -34,9 +34,7 @@ const volumes = positiveInt('volumes', values.volumes);
 const runs = positiveInt('runs', values.runs);
 const mb = positiveInt('mb', values.mb);
 const GiB = 1024 ** 3;
-const median = (xs: number[]) => percentile(xs, 50);
 const ms = (t0: number) => performance.now() - t0;
-
 
 // On the disk (not tmpfs): the pool's loop file and the unlimited directory share it.
 const base = mkdtempSync('/var/tmp/wharf-bench-volume-');

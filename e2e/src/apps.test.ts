@@ -47,9 +47,7 @@ describe('apps: scale out and in with endpoints, on a real Docker engine', () =>
   before(async () => {
     cluster = await Cluster.start(1);
     c = cluster.platform.client;
-    const prefix = cluster.gateway.replace(/\.1$/, '');
-    await c.request('PUT', '/v1/networks/lan', { name: 'lan', subnet: cluster.subnet, gateway: cluster.gateway, range: `${prefix}.100-${prefix}.140`, default: true });
-    await c.request('PATCH', '/v1/hosts/h1', { networks: [{ name: 'lan', uplink: 'eth0' }] });
+    await cluster.addLan();
     // Sets accept only their own tenant by default: let the switch (a stand-in for a load balancer) in on 8080.
     await c.applyPolicy({ appkey: APP, name: 'lb', ingress: [{ from: [{ cidr: `${cluster.gateway}/32` }], ports: [{ port: 8080 }] }] });
   });

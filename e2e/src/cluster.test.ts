@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import type { SetView } from '@wharf/types';
 import { Cluster } from './harness/cluster.js';
 import { waitFor } from './harness/exec.js';
+import { LOOP } from './harness/images.js';
 
-const LOOP = "trap 'exit 0' TERM; while :; do sleep 1; done";
 
 function spec(appkey: string, id: number, extra: Record<string, unknown> = {}, volume = false) {
   return {

@@ -8,11 +8,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SetView } from '@wharf/types';
-import { DockerHost } from './harness/docker-host.js';
+import type { DockerHost } from './harness/docker-host.js';
 import { Platform } from './harness/platform.js';
 import { waitFor } from './harness/exec.js';
+import { LOOP } from './harness/images.js';
 
-const LOOP = "trap 'exit 0' TERM; while :; do sleep 1; done";
 const MiB = 1024 ** 2;
 
 function sh(name: string, index: number, script: string, options: Record<string, unknown> = {}) {
@@ -34,14 +34,11 @@ describe('online resize and health on a real Docker engine', () => {
   let wharf: Platform;
 
   before(async () => {
-    host = await DockerHost.start('h1');
-    wharf = await Platform.start([host]);
+    wharf = await Platform.onOwnHost('h1');
+    host = wharf.host('h1');
   });
 
-  after(async () => {
-    await wharf?.stop().catch(() => undefined);
-    await host?.stop();
-  });
+  after(() => wharf?.stop());
 
   /** NanoCpus, Memory, ID and main PID of a container, from Docker itself. */
   async function limits(s: { appkey: string; id: string | number }, name: string) {

@@ -18,7 +18,7 @@ import type { WharfClient } from '@wharf/client';
 import type { LbView } from '@wharf/types';
 import { Cluster } from './harness/cluster.js';
 import { waitFor } from './harness/exec.js';
-import { buildImage } from './harness/images.js';
+import { VERSION_WEB as WEB, buildImage } from './harness/images.js';
 import { netnsPath } from './harness/network.js';
 import { startHttpLoad, type HttpLoad } from './harness/http-load.js';
 
@@ -26,8 +26,6 @@ const APP = 'com.example.lb';
 const V2 = 'wharf/lb:v2';
 const LB_PORT = 8081;
 const RPS = 20;
-const LOOP = "trap 'exit 0' TERM; while :; do sleep 1; done";
-const WEB = `mkdir -p /www && (cat /version 2>/dev/null || echo v1) > /www/index.html && httpd -p 8080 -h /www && ${LOOP}`;
 
 function haproxyBinary(): string | undefined {
   try {
@@ -90,9 +88,7 @@ describe('load balancer: zero failed requests through scaling and a gray update'
     cluster = await Cluster.start(1);
     assert.equal(cluster.switch.netns, `wharf-e2e-tor-${process.pid}`);
     c = cluster.platform.client;
-    const prefix = cluster.gateway.replace(/\.1$/, '');
-    await c.request('PUT', '/v1/networks/lan', { name: 'lan', subnet: cluster.subnet, gateway: cluster.gateway, range: `${prefix}.100-${prefix}.140`, default: true });
-    await c.request('PATCH', '/v1/hosts/h1', { networks: [{ name: 'lan', uplink: 'eth0' }] });
+    await cluster.addLan();
     await c.applyPolicy({ appkey: APP, name: 'lb', ingress: [{ from: [{ cidr: `${cluster.gateway}/32` }], ports: [{ port: 8080 }] }] });
     await buildImage(cluster.host('h1'), V2, ['RUN echo v2 > /version']);
   });
@@ -102,7 +98,7 @@ describe('load balancer: zero failed requests through scaling and a gray update'
     await cluster?.stop();
     if (previousHaproxy === undefined) delete process.env.WHARF_HAPROXY;
     else process.env.WHARF_HAPROXY = previousHaproxy;
-    await rm(dir, { recursive: true, force: true });
+    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it('GET /v1/apps/APP/lb: 2 ready slots once the 2 sets are ready', async () => {

@@ -18,12 +18,11 @@ import { join } from 'node:path';
 import type { MetricsReport } from '@wharf/types';
 // The hub is not part of @wharf/agent's public API; the test drives it from the agent's build.
 import { createReporterHub, type ReporterHub, type ReporterLog } from '../../packages/agent/dist/metrics/reporters/index.js';
-import { DockerHost } from './harness/docker-host.js';
 import { run, waitFor } from './harness/exec.js';
+import { LOOP } from './harness/images.js';
 import { CarbonServer, InfluxServer, PrometheusServer, ZabbixServer } from './harness/metrics-servers.js';
 import { Platform } from './harness/platform.js';
 
-const LOOP = "trap 'exit 0' TERM; while :; do sleep 1; done";
 /** The Zabbix host the hub tests report as, and the agent's own name (its default Zabbix host). */
 const ZBX_HOST = 'wharf-e2e';
 const AGENT = 'h1';
@@ -53,18 +52,12 @@ describe('metrics reporters against real InfluxDB, Graphite, Zabbix and Promethe
   let zabbix: ZabbixServer | undefined;
   const hubs: ReporterHub[] = [];
   // The Docker host and the platform come up meanwhile, for the agent's tests at the end.
-  let host: DockerHost | undefined;
   let wharf: Platform | undefined;
   let prometheus: PrometheusServer | undefined;
   let platformStarted: Promise<void> | undefined;
 
-  async function startPlatform(): Promise<void> {
-    host = await DockerHost.start(AGENT);
-    wharf = await Platform.start([host]);
-  }
-
   before(async () => {
-    platformStarted = startPlatform();
+    platformStarted = Platform.onOwnHost(AGENT).then((p) => void (wharf = p));
     platformStarted.catch(() => undefined);
     const started = await Promise.allSettled([
       InfluxServer.start('wharf'),
@@ -87,8 +80,7 @@ describe('metrics reporters against real InfluxDB, Graphite, Zabbix and Promethe
     await Promise.allSettled(hubs.map((h) => h.close()));
     await platformStarted?.catch(() => undefined);
     await Promise.allSettled([influx?.stop(), carbon?.stop(), zabbix?.stop(), prometheus?.stop()]);
-    await wharf?.stop().catch(() => undefined);
-    await host?.stop();
+    await wharf?.stop();
   });
 
   function hub(specs: string[], o: { tags?: Record<string, string>; include?: string[]; log?: ReporterLog } = {}): ReporterHub {
@@ -177,15 +169,13 @@ describe('metrics reporters against real InfluxDB, Graphite, Zabbix and Promethe
       await platformStarted;
       assert.ok(influx && carbon && zabbix && wharf);
       // Collect every second and push to the three servers.
-      wharf.setAgentArgs(AGENT, [
+      await wharf.restartAgent(AGENT, [
         '--metrics-interval', '1s',
         '--reporter', `influx=${influx.url}/write?db=wharf`,
         '--reporter', `graphite=tcp://127.0.0.1:${carbon.port}`,
         '--reporter', `zabbix=tcp://127.0.0.1:${zabbix.port}`,
         '--metrics-include', 'wharf.set.,wharf.host.load1',
       ]);
-      await wharf.stopAgent(AGENT);
-      await wharf.startAgent(AGENT);
       await wharf.client.applySet({
         appkey: 'mr', id: 1, resources: { cpu: 0.5, memory: '64Mi' },
         containers: [{ index: 1, image: 'wharf/busybox:latest', options: { name: 'web', command: { cmd: '/bin/sh', args: ['-c', LOOP] } } }],

@@ -35,8 +35,7 @@ describe('platform networks on a 3-host cluster', () => {
     c = cluster.platform.client;
     prefix = cluster.gateway.replace(/\.1$/, '');
     // The harness subnet is the hosts' own; sets take .100-.140.
-    await c.request('PUT', '/v1/networks/lan', { name: 'lan', subnet: cluster.subnet, gateway: cluster.gateway, range: `${prefix}.100-${prefix}.140`, default: true });
-    for (const h of ['h1', 'h2', 'h3']) await c.request('PATCH', `/v1/hosts/${h}`, { networks: [{ name: 'lan', uplink: 'eth0' }] });
+    await cluster.addLan();
   });
 
   after(async () => {

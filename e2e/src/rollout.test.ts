@@ -10,8 +10,8 @@ import assert from 'node:assert/strict';
 import type { WharfClient } from '@wharf/client';
 import type { Rollout, SetView } from '@wharf/types';
 import { Cluster } from './harness/cluster.js';
-import { waitFor } from './harness/exec.js';
-import { buildImage } from './harness/images.js';
+import { sleep, waitFor } from './harness/exec.js';
+import { LOOP, VERSION_WEB as WEB, buildImage } from './harness/images.js';
 
 const APP = 'gray';
 const SETS = [1, 2, 3, 4, 5, 6];
@@ -19,9 +19,6 @@ const V1 = 'wharf/busybox:latest';
 const V2 = 'wharf/gray:v2';
 const V3 = 'wharf/gray:v3';
 const MISSING = 'wharf/gray:missing';
-const LOOP = "trap 'exit 0' TERM; while :; do sleep 1; done";
-// httpd as PID 1 would ignore SIGTERM (10 s per stop): the shell keeps PID 1 and exits on TERM.
-const WEB = `mkdir -p /www && (cat /version 2>/dev/null || echo v1) > /www/index.html && httpd -p 8080 -h /www && ${LOOP}`;
 
 function spec(id: number) {
   return {
@@ -50,9 +47,7 @@ describe('gray updates on a 2-host cluster', () => {
   before(async () => {
     cluster = await Cluster.start(2);
     c = cluster.platform.client;
-    const prefix = cluster.gateway.replace(/\.1$/, '');
-    await c.request('PUT', '/v1/networks/lan', { name: 'lan', subnet: cluster.subnet, gateway: cluster.gateway, range: `${prefix}.100-${prefix}.140`, default: true });
-    for (const h of ['h1', 'h2']) await c.request('PATCH', `/v1/hosts/${h}`, { networks: [{ name: 'lan', uplink: 'eth0' }] });
+    await cluster.addLan();
     for (const h of cluster.hosts) {
       await buildImage(h, V2, ['RUN echo v2 > /version']);
       await buildImage(h, V3, ['RUN echo v3 > /version']);
@@ -103,12 +98,16 @@ describe('gray updates on a 2-host cluster', () => {
       while (watching) {
         const sets = await c.listSets({ appkey: APP });
         worst = Math.max(worst, sets.filter((s) => !s.ready).length);
-        await new Promise((r) => setTimeout(r, 100));
+        await sleep(100);
       }
     })();
-    const r = await cluster.platform.cli(['rollout', 'start', APP, '--container', 'side', '--image', V2, '--batch', '25%', '--wait', '--timeout', '3m']);
-    watching = false;
-    await watcher;
+    let r;
+    try {
+      r = await cluster.platform.cli(['rollout', 'start', APP, '--container', 'side', '--image', V2, '--batch', '25%', '--wait', '--timeout', '3m']);
+    } finally {
+      watching = false;
+      await watcher;
+    }
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const rollout = await c.getRollout(APP, 'current');
     assert.equal(rollout.state, 'succeeded');
@@ -141,7 +140,8 @@ describe('gray updates on a 2-host cluster', () => {
       return r.state === 'paused' ? r : undefined;
     }, 120_000, 250);
     assert.equal(paused.targets.filter((t) => t.state === 'updated').length, 2);
-    await new Promise((r) => setTimeout(r, 2000));
+    // Paused means it stays so: nothing moves in the next 2 s.
+    await sleep(2000);
     const still = await c.getRollout(APP, paused.number);
     assert.equal(still.state, 'paused');
     assert.equal((await c.listSets({ appkey: APP })).filter((s) => s.spec.containers.some((x) => x.options.name === 'web' && x.image === V3)).length, 2);

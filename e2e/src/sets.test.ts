@@ -7,13 +7,13 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { WharfError, type SetView } from '@wharf/types';
-import { DockerHost } from './harness/docker-host.js';
+import type { DockerHost } from './harness/docker-host.js';
 import { Platform } from './harness/platform.js';
 import { waitFor } from './harness/exec.js';
+import { LOOP } from './harness/images.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const SEED = JSON.parse(readFileSync(join(ROOT, 'docs/examples/seed-set.json'), 'utf8')) as { appkey: string; id: number };
-const LOOP = "trap 'exit 0' TERM; while :; do sleep 1; done";
 
 function container(index: number, name: string, extra: Record<string, unknown> = {}) {
   return { index, image: 'wharf/busybox:latest', options: { name, command: { cmd: '/bin/sh', args: ['-c', LOOP] }, ...extra } };
@@ -30,14 +30,11 @@ describe('sets on a real Docker engine', () => {
   let wharf: Platform;
 
   before(async () => {
-    host = await DockerHost.start('h1');
-    wharf = await Platform.start([host]);
+    wharf = await Platform.onOwnHost('h1');
+    host = wharf.host('h1');
   });
 
-  after(async () => {
-    await wharf?.stop().catch(() => undefined);
-    await host?.stop();
-  });
+  after(() => wharf?.stop());
 
   it('runs the seed example set from `wharf apply -f` and lists it as JSON', async () => {
     const r = await wharf.cli(['apply', '-f', join(ROOT, 'docs/examples/seed-set.json'), '--wait', '--timeout', '60s']);

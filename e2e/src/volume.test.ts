@@ -10,8 +10,8 @@ import assert from 'node:assert/strict';
 import type { Host, SetView, TrashEntry, VolumeView } from '@wharf/types';
 import { Cluster } from './harness/cluster.js';
 import { waitFor } from './harness/exec.js';
+import { LOOP } from './harness/images.js';
 
-const LOOP = "trap 'exit 0' TERM; while :; do sleep 1; done";
 const MiB = 1024 * 1024;
 
 function spec(appkey: string, id: number, disk: string, extra: Record<string, unknown> = {}) {

@@ -99,6 +99,17 @@ export class Cluster {
     return this.platformOrUndefined;
   }
 
+  /**
+   * Platform IPs: network `lan` on this cluster's subnet (set IPs .100 to .`last`), the
+   * default network, on every host's uplink eth0.
+   */
+  async addLan(last = 140): Promise<void> {
+    const c = this.platform.client;
+    const prefix = this.gateway.replace(/\.1$/, '');
+    await c.request('PUT', '/v1/networks/lan', { name: 'lan', subnet: this.subnet, gateway: this.gateway, range: `${prefix}.100-${prefix}.${last}`, default: true });
+    for (const h of this.hosts) await c.request('PATCH', `/v1/hosts/${h.name}`, { networks: [{ name: 'lan', uplink: 'eth0' }] });
+  }
+
   /** The address of the i-th host (0-based) in this cluster's subnet. */
   addressOf(i: number): string {
     return this.gateway.replace(/\.1$/, `.${11 + i}`);

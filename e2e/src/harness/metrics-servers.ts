@@ -11,10 +11,10 @@ import { chmodSync, chownSync, closeSync, mkdirSync, mkdtempSync, openSync, read
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { freePort, must, run, sleep, tail } from './exec.js';
+import { freePort, must, run, sleep, stopChild, tail } from './exec.js';
 
 /** Whether something accepts TCP connections on 127.0.0.1:port. */
-export function listening(port: number): Promise<boolean> {
+function listening(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const c = connect({ host: '127.0.0.1', port });
     c.once('connect', () => {
@@ -29,7 +29,7 @@ export function listening(port: number): Promise<boolean> {
  * A free port below 32768, for servers that refuse the kernel's ephemeral range
  * (zabbix_server's ListenPort is 1024–32767).
  */
-export async function freeLowPort(): Promise<number> {
+async function freeLowPort(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const port = 20_000 + Math.floor(Math.random() * 12_000);
     const free = await new Promise<boolean>((resolve) => {
@@ -76,14 +76,8 @@ class ServerProcess {
     }
   }
 
-  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    const c = this.child;
-    if (!this.running) return;
-    const exited = new Promise((r) => c.once('exit', r));
-    c.kill(signal);
-    const timer = setTimeout(() => c.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
+  stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    return stopChild(this.child, signal);
   }
 }
 
@@ -334,10 +328,6 @@ export class ZabbixServer {
     const r = await run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', String(this.pgPort), '-U', 'postgres', '-d', db, ...args], input !== undefined ? { input } : {});
     if (r.code !== 0) throw new Error(`psql ${args.join(' ')} exited ${r.code}: ${r.stderr.trim().slice(0, 2000)}`);
     return r.stdout;
-  }
-
-  get logFile(): string {
-    return join(this.dir, 'zabbix_server.log');
   }
 
   async stop(): Promise<void> {

@@ -8,8 +8,8 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writ
 import { join } from 'node:path';
 import { WharfClient } from '@wharf/client';
 import type { SetView } from '@wharf/types';
-import { OWNER_FILE, releaseBelow, type DockerHost } from './docker-host.js';
-import { freePort, run, waitFor, type RunResult } from './exec.js';
+import { DockerHost, OWNER_FILE, releaseBelow } from './docker-host.js';
+import { freePort, run, stopChild, waitFor, type RunResult } from './exec.js';
 
 const ROOT = new URL('../../..', import.meta.url).pathname;
 
@@ -20,6 +20,8 @@ export class Platform {
   /** More wharf-agent flags per host, used from the next startAgent on (see setAgentArgs). */
   private readonly extraAgentArgs = new Map<string, string[]>();
   private port = 0;
+  /** Set by onOwnHost: stop() stops the hosts too. */
+  private ownsHosts = false;
   client!: WharfClient;
 
   private constructor(readonly hosts: DockerHost[]) {
@@ -56,6 +58,23 @@ export class Platform {
     return p;
   }
 
+  /**
+   * A Platform on a DockerHost of its own (in the root namespace) named `name`, for a
+   * one-host test or benchmark: stop() stops the host as well. If the platform fails
+   * to start, the host is stopped before the error is thrown.
+   */
+  static async onOwnHost(name = 'h1'): Promise<Platform> {
+    const host = await DockerHost.start(name);
+    try {
+      const p = await Platform.start([host]);
+      p.ownsHosts = true;
+      return p;
+    } catch (err) {
+      await host.stop();
+      throw err;
+    }
+  }
+
   private spawnLogged(name: string, args: string[]): ChildProcess {
     const log = openSync(join(this.dir, `${name}.log`), 'a');
     const child = spawn(process.execPath, args, { stdio: ['ignore', log, log] });
@@ -70,7 +89,7 @@ export class Platform {
   }
 
   async stopServer(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    await stopProcess(this.server, signal);
+    await stopChild(this.server, signal);
   }
 
   host(name: string): DockerHost {
@@ -101,6 +120,21 @@ export class Platform {
     })));
   }
 
+  /**
+   * Stops a host's agent and starts it again, with `args` as its extra flags from now
+   * on when given (see setAgentArgs); resolves once it has reported to the server again.
+   */
+  async restartAgent(name: string, args?: string[]): Promise<void> {
+    if (args) this.setAgentArgs(name, args);
+    await this.stopAgent(name);
+    const since = Date.now();
+    await this.startAgent(name);
+    await waitFor(`the agent of ${name} ready again`, async () => {
+      const h = await this.client.getHost(name);
+      return h.state === 'ready' && Date.parse(h.lastHeartbeat) > since;
+    }, 60_000, 200);
+  }
+
   /** The pid of a host's agent while it runs. */
   agentPid(name: string): number | undefined {
     const a = this.agents.get(name);
@@ -108,7 +142,7 @@ export class Platform {
   }
 
   async stopAgent(name: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    await stopProcess(this.agents.get(name), signal);
+    await stopChild(this.agents.get(name), signal);
   }
 
   agentDataDir(name: string): string {
@@ -148,13 +182,18 @@ export class Platform {
   /**
    * Stops agents and server, unmounts the agents' volume pools (and XFS volumes) and
    * detaches their loop devices (containers still using a volume keep it until their
-   * DockerHost stops), and removes the directory unless WHARF_E2E_KEEP is set.
+   * DockerHost stops), and removes the directory unless WHARF_E2E_KEEP is set. A
+   * platform from onOwnHost stops its host last, even when the rest failed.
    */
   async stop(): Promise<void> {
-    for (const name of this.agents.keys()) await this.stopAgent(name);
-    await this.stopServer();
-    releaseBelow(this.dir);
-    if (!process.env.WHARF_E2E_KEEP) rmSync(this.dir, { recursive: true, force: true });
+    try {
+      for (const name of this.agents.keys()) await this.stopAgent(name);
+      await this.stopServer();
+      releaseBelow(this.dir);
+      if (!process.env.WHARF_E2E_KEEP) rmSync(this.dir, { recursive: true, force: true });
+    } finally {
+      if (this.ownsHosts) for (const h of this.hosts) await h.stop();
+    }
   }
 }
 
@@ -197,13 +236,4 @@ export function agentArgs(o: {
     ...(o.networks ?? []).flatMap((n) => ['--network', n]),
     ...(o.extraArgs ?? []),
   ];
-}
-
-async function stopProcess(p: ChildProcess | undefined, signal: NodeJS.Signals): Promise<void> {
-  if (!p || p.exitCode !== null || p.signalCode !== null) return;
-  const exited = new Promise((r) => p.once('exit', r));
-  p.kill(signal);
-  const timer = setTimeout(() => p.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
 }

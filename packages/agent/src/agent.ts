@@ -22,7 +22,7 @@ import { performance } from 'node:perf_hooks';
 import { pino, type Logger } from 'pino';
 import { WharfClient } from '@wharf/client';
 import { Labels, setRef, type DesiredSets, type NetworkAttachment, type SetFirewall, type SetObject } from '@wharf/types';
-import { atMost } from './backoff.js';
+import { atMost, backoffDelay } from './backoff.js';
 import { DEFAULTS, parseListen, resolveConfig, type AgentConfig, type ResolvedConfig } from './config.js';
 import type { SetIdentity } from './containers.js';
 import { DockerodeEngine } from './docker/dockerode-engine.js';
@@ -389,7 +389,7 @@ class Agent {
   /** Back-off per set: 1 s, 2 s, 4 s … at most 10 s; a changed desired state skips it. */
   private retryLater(ref: string, key: string | undefined): void {
     const count = (this.failures.get(ref)?.count ?? 0) + 1;
-    const delay = Math.min(MAX_SET_BACKOFF_MS, 1_000 * 2 ** (count - 1));
+    const delay = backoffDelay(count, 1_000, MAX_SET_BACKOFF_MS);
     this.failures.set(ref, { count, until: Date.now() + delay, key: key ?? '' });
     this.schedule(ref, delay);
   }
@@ -397,19 +397,13 @@ class Agent {
   /** A container's restart back-off ends then: reconcile the set (the earliest such time wins). */
   private wakeAt(ref: string, at: number): void {
     const name = `wake:${ref}`;
-    if (this.abort.signal.aborted) return;
     clearTimeout(this.timers.get(name));
-    this.timers.set(
-      name,
-      setTimeout(() => {
-        this.timers.delete(name);
-        this.queue.request(ref);
-      }, Math.max(0, at - Date.now())),
-    );
+    this.timers.delete(name);
+    this.schedule(ref, Math.max(0, at - Date.now()), name);
   }
 
-  private schedule(ref: string, ms: number): void {
-    const name = `retry:${ref}`;
+  /** Reconciles the set in `ms`, unless the timer `name` is set already. */
+  private schedule(ref: string, ms: number, name = `retry:${ref}`): void {
     if (this.timers.has(name) || this.abort.signal.aborted) return;
     this.timers.set(
       name,

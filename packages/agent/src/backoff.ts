@@ -1,4 +1,10 @@
 /** Exponential back-off and an abortable sleep. */
+
+/** The delay after the n-th failure in a row (n ≥ 1): firstMs, ×2 each further one, capped at maxMs. */
+export function backoffDelay(n: number, firstMs: number, maxMs: number): number {
+  return Math.min(maxMs, firstMs * 2 ** Math.min(Math.max(n - 1, 0), 30));
+}
+
 export class Backoff {
   private attempt = 0;
 
@@ -9,9 +15,8 @@ export class Backoff {
 
   /** The next delay: initial, ×2 each failure, capped at max. */
   next(): number {
-    const ms = Math.min(this.maxMs, this.initialMs * 2 ** this.attempt);
     this.attempt = Math.min(this.attempt + 1, 30);
-    return ms;
+    return backoffDelay(this.attempt, this.initialMs, this.maxMs);
   }
 
   reset(): void {

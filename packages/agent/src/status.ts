@@ -53,6 +53,17 @@ export interface ContainerHealth {
   backOffUntil?: string;
 }
 
+/**
+ * `ready` and `healthy` of a container: only a running one is ready, once its readiness
+ * probe (if any) passes; `healthy` only for a running one with a liveness probe (true until it fails).
+ */
+function probeVerdict(running: boolean, probes: Pick<ContainerHealth, 'liveness' | 'readiness'>, v: HealthVerdict | undefined): Pick<ContainerStatus, 'ready' | 'healthy'> {
+  return {
+    ready: running && (!probes.readiness || v?.ready === true),
+    ...(running && probes.liveness ? { healthy: v?.healthy ?? true } : {}),
+  };
+}
+
 export function containerStatus(d: Pick<PlannedContainer, 'name' | 'role' | 'index' | 'image'>, o: ObservedContainer | undefined, message?: string, health: ContainerHealth = {}): ContainerStatus {
   const msg = message ?? o?.error;
   const extra = {
@@ -70,8 +81,7 @@ export function containerStatus(d: Pick<PlannedContainer, 'name' | 'role' | 'ind
     containerId: o.id,
     oomKilled: o.oomKilled,
     restartCount: o.restartCount + (health.restarts ?? 0),
-    ready: running && (!health.readiness || health.verdict?.ready === true),
-    ...(running && health.liveness ? { healthy: health.verdict?.healthy ?? true } : {}),
+    ...probeVerdict(running, health, health.verdict),
     ...extra,
   };
   // A running container's exit code is the previous run's (or 0): only show it once it has exited.
@@ -97,10 +107,8 @@ export function withVerdicts<S extends { containers: ContainerStatus[]; ready?: 
   const containers = status.containers.map((c) => {
     const v = c.containerId ? verdict(c.containerId, c.startedAt) : undefined;
     if (!v) return c;
-    const running = c.state === 'running';
-    const next: ContainerStatus = { ...c, ready: running && (v.ready ?? true) };
-    if (running && v.healthy !== undefined) next.healthy = v.healthy;
-    return next;
+    // The verdict has a field for each probe the container has.
+    return { ...c, ...probeVerdict(c.state === 'running', { readiness: v.ready !== undefined, liveness: v.healthy !== undefined }, v) };
   });
   return { ...status, containers, ready: setReady(containers) };
 }

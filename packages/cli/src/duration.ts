@@ -16,6 +16,13 @@ export function parseDuration(text: string): number {
   return positive(total, hint);
 }
 
+/** A duration in whole seconds (rounded up) within `min`..`max` (`0` is accepted when `min` is 0); `hint` says the range. */
+export function parseSeconds(text: string, range: { min: number; max: number; hint: string }): number {
+  const seconds = /^0+(ms|s|m|h)?$/.test(text.trim()) ? 0 : Math.ceil(parseDuration(text) / 1000);
+  if (seconds < range.min || seconds > range.max) throw new InvalidArgumentError(range.hint);
+  return seconds;
+}
+
 function positive(ms: number, hint: string): number {
   if (!Number.isFinite(ms) || ms <= 0) throw new InvalidArgumentError(hint.replace('not a duration', 'not a positive duration'));
   return Math.round(ms);

@@ -53,3 +53,25 @@ test('app routes are tenant-scoped; create asks for a new app only; endpoints wa
   assert.deepEqual(JSON.parse(seen[4]?.body ?? ''), { replicas: 5 });
   await assert.rejects(c.createApp({ replicas: 1 }), (e: WharfError) => e.code === 'VALIDATION_FAILED' && e.message === 'appkey: is required');
 });
+
+test('resize, rollout and autoscale routes carry the tenant of the client (forTenant for another)', async () => {
+  seen.length = 0;
+  const c = new WharfClient({ server: url, tenant: 'team-a' });
+  await c.resizeSet('web', 1, { cpu: 2 });
+  await c.startRollout('web', { container: 'main', image: 'web:2' });
+  await c.getRollout('web', 'current');
+  await c.listRollouts('web');
+  await c.rolloutAction('web', 'pause');
+  await c.forTenant('team-b').getRollout('web', 3);
+  await c.autoscaleStatus('web');
+  assert.deepEqual(seen.map((s) => s.line), [
+    'POST /v1/sets/web/1/resize?tenant=team-a',
+    'POST /v1/apps/web/rollouts?tenant=team-a',
+    'GET /v1/apps/web/rollouts/current?tenant=team-a',
+    'GET /v1/apps/web/rollouts?tenant=team-a',
+    'POST /v1/apps/web/rollouts/current/pause?tenant=team-a',
+    'GET /v1/apps/web/rollouts/3?tenant=team-b',
+    'GET /v1/apps/web/autoscale?tenant=team-a',
+  ]);
+  assert.deepEqual(JSON.parse(seen[1]?.body ?? ''), { container: 'main', image: 'web:2' });
+});

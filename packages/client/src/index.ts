@@ -128,7 +128,7 @@ function appPath(appkey: string): string {
 
 /** `/v1/apps/{appkey}/rollouts`, optionally followed by more path. */
 function rolloutPath(appkey: string, rest = ''): string {
-  return `/v1/apps/${encodeURIComponent(appkey)}/rollouts${rest}`;
+  return `${appPath(appkey)}/rollouts${rest}`;
 }
 
 function policyPath(appkey: string, name: string): string {
@@ -274,8 +274,8 @@ export class WharfClient {
    * its host cannot fit the new size (unless `moveIfNeeded` lets it move),
    * CONTAINER_NOT_FOUND, VOLUME_TOO_SMALL.
    */
-  resizeSet(appkey: string, id: string | number, request: ResizeRequest, opts: { tenant?: string } = {}): Promise<SetView> {
-    return this.request('POST', this.inTenant(`${setPath(appkey, id)}/resize`, opts), request);
+  resizeSet(appkey: string, id: string | number, request: ResizeRequest): Promise<SetView> {
+    return this.request('POST', this.scoped(`${setPath(appkey, id)}/resize`), request);
   }
 
   // ---- volumes (tenant-scoped) ----
@@ -422,29 +422,24 @@ export class WharfClient {
 
   // ---- rollouts: gray image updates of one container of an app's sets (tenant-scoped) ----
 
-  /** `tenant=` from the call, else the client's. */
-  private inTenant(path: string, opts: { tenant?: string }): string {
-    return withQuery(path, { tenant: opts.tenant ?? this.tenant });
-  }
-
   /** Starts a rollout. APP_NOT_FOUND, SET_NOT_FOUND, CONTAINER_NOT_FOUND; ROLLOUT_IN_PROGRESS while another is under way. */
-  startRollout(appkey: string, req: RolloutRequest, opts: { tenant?: string } = {}): Promise<Rollout> {
-    return this.request('POST', this.inTenant(rolloutPath(appkey), opts), req);
+  startRollout(appkey: string, req: RolloutRequest): Promise<Rollout> {
+    return this.request('POST', this.scoped(rolloutPath(appkey)), req);
   }
 
   /** One rollout by number, or the newest (`'current'`); ROLLOUT_NOT_FOUND when there is none. */
-  getRollout(appkey: string, which: number | 'current', opts: { tenant?: string } = {}): Promise<Rollout> {
-    return this.request('GET', this.inTenant(rolloutPath(appkey, `/${which}`), opts));
+  getRollout(appkey: string, which: number | 'current'): Promise<Rollout> {
+    return this.request('GET', this.scoped(rolloutPath(appkey, `/${which}`)));
   }
 
   /** The app's rollouts, newest first. */
-  listRollouts(appkey: string, opts: { tenant?: string } = {}): Promise<Rollout[]> {
-    return this.request('GET', this.inTenant(rolloutPath(appkey), opts));
+  listRollouts(appkey: string): Promise<Rollout[]> {
+    return this.request('GET', this.scoped(rolloutPath(appkey)));
   }
 
   /** Pauses, resumes or rolls back the newest rollout; CONFLICT when its state does not allow it. */
-  rolloutAction(appkey: string, action: RolloutAction, opts: { tenant?: string } = {}): Promise<Rollout> {
-    return this.request('POST', this.inTenant(rolloutPath(appkey, `/current/${action}`), opts));
+  rolloutAction(appkey: string, action: RolloutAction): Promise<Rollout> {
+    return this.request('POST', this.scoped(rolloutPath(appkey, `/current/${action}`)));
   }
 
   // ---- apps: a set template kept at a replica count, and its endpoints (tenant-scoped) ----

@@ -10,7 +10,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { WHARF_VERSION, WharfError } from '@wharf/types';
 import { installErrorHandling } from './errors.js';
 import { installAuth } from './auth/hook.js';
-import type { App, ApiContext } from './api/context.js';
+import type { App, ApiContext, RouteContext } from './api/context.js';
 import { metaRoutes } from './api/meta.js';
 import { setRoutes } from './api/sets.js';
 import { hostRoutes } from './api/hosts.js';
@@ -31,7 +31,7 @@ import { autoscaleRoutes } from './api/autoscale.js';
 
 export async function buildApp(given: ApiContext, logger: Logger): Promise<App> {
   const monitoring = given.monitoring ?? (await Monitoring.start(given.store));
-  const ctx: ApiContext = { ...given, monitoring };
+  const ctx: RouteContext = { ...given, monitoring, customMetrics: given.customMetrics ?? new CustomMetrics() };
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
@@ -81,8 +81,8 @@ export async function buildApp(given: ApiContext, logger: Logger): Promise<App> 
   appRoutes(app, ctx);
   endpointRoutes(app, ctx);
   lbRoutes(app, ctx);
-  metricsRoutes(app, ctx, monitoring);
-  autoscaleRoutes(app, ctx.store, { history: monitoring.history, custom: given.customMetrics ?? new CustomMetrics() });
+  metricsRoutes(app, ctx);
+  autoscaleRoutes(app, ctx);
   if (!given.monitoring) app.addHook('onClose', async () => monitoring.stop());
   return app;
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { Host, HostRegistration, SetEvent, SetView, TrashEntry, VolumeSnapshot, VolumeView } from '@wharf/types';
 import type { App } from './api/context.js';
 import { adminApi, bearer, heartbeat as sendHeartbeat, placedOn, startTestServer, type TestServer } from './testing/test-server.js';
-import { startFakeAgent, type FakeAgent } from './testing/fake-agent.js';
+import type { FakeAgent } from './testing/fake-agent.js';
 
 const GiB = 1024 ** 3;
 
@@ -38,11 +38,10 @@ describe('volumes, recycle bin, snapshots and moves (inject, fake agents)', () =
   const events = async (appkey: string, id: number) => ((await api('GET', `/v1/sets/${appkey}/${id}/events`)).json() as SetEvent[]).map((e) => e.reason);
 
   before(async () => {
-    t = await startTestServer();
+    t = await startTestServer({ agents: ['h1', 'h2'] });
+    [a1, a2] = t.agents as [FakeAgent, FakeAgent];
     app = t.app;
     api = adminApi(t);
-    a1 = await startFakeAgent('h1', t.join);
-    a2 = await startFakeAgent('h2', t.join);
     // web/1 is created while h1 is the only host, so it lands there.
     assert.equal((await heartbeat(host('h1', a1.url))).statusCode, 200);
     assert.equal((await api('PUT', '/v1/sets/web/1', spec('web', 1))).statusCode, 201);
@@ -56,11 +55,7 @@ describe('volumes, recycle bin, snapshots and moves (inject, fake agents)', () =
     assert.equal((await placed('db', 1)).host, 'h3');
   });
 
-  after(async () => {
-    await t.stop();
-    await a1.close();
-    await a2.close();
-  });
+  after(() => t.stop());
 
   it('documents the routes under the volumes tag; they need the admin token', async () => {
     const doc = (await app.inject({ url: '/v1/openapi.json' })).json() as { paths: Record<string, Record<string, { tags?: string[] }>> };

@@ -5,13 +5,12 @@
  * field (autoscale.ts).
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value';
 import type { FieldError } from './errors.js';
 import { APPKEY_PATTERN } from './patterns.js';
 import { BatchSize } from './rollout.js';
 import { ContainerSpec, PlacementSpec, ResourcesSpec, SetNetworkSpec, type SetSpec } from './set-spec.js';
 import { SetPhase } from './objects.js';
-import { resolveSetSpec } from './resolve.js';
+import { resolveSetSpec, schemaFieldErrors } from './resolve.js';
 import { AutoscaleSpec, autoscaleErrors } from './autoscale.js';
 
 export const MAX_REPLICAS = 10_000;
@@ -201,43 +200,6 @@ const AppShape = Type.Object(
   { additionalProperties: false },
 );
 
-function jsonPath(pointer: string): string {
-  return pointer.split('/').slice(1).join('.');
-}
-
-function message(e: ValueError): string {
-  const s = e.schema as Record<string, unknown>;
-  switch (e.type) {
-    case ValueErrorType.Integer:
-      return 'must be a whole number';
-    case ValueErrorType.IntegerMinimum:
-    case ValueErrorType.IntegerMaximum:
-      return `must be ${String(s.minimum)}..${String(s.maximum)}`;
-    case ValueErrorType.StringPattern:
-      return `"${String(e.value)}" is not valid (lowercase letters, digits, '.', '_' and '-')`;
-    case ValueErrorType.ObjectRequiredProperty:
-      return 'is required';
-    case ValueErrorType.ObjectAdditionalProperties:
-      return 'unknown field';
-    case ValueErrorType.Union: {
-      const kinds = ((s.anyOf ?? []) as { const?: unknown; type?: string; pattern?: string }[]).map((b) => (b.const !== undefined ? JSON.stringify(b.const) : b.pattern ? 'a percentage such as "25%"' : (b.type ?? '?')));
-      return `must be ${kinds.join(' or ')}`;
-    }
-    default:
-      return e.message.toLowerCase();
-  }
-}
-
-function shapeErrors(input: unknown): FieldError[] {
-  const seen = new Map<string, FieldError>();
-  for (const e of Value.Errors(AppShape, input)) {
-    const path = jsonPath(e.path) || '(root)';
-    if (!seen.has(path)) seen.set(path, { path, message: message(e) });
-  }
-  const all = [...seen.values()];
-  return all.filter((a) => !all.some((b) => b !== a && b.path.startsWith(`${a.path}.`)));
-}
-
 function templateErrors(template: unknown, appkey: string): FieldError[] {
   if (typeof template !== 'object' || template === null || Array.isArray(template)) return [{ path: 'template', message: 'must be an object (a set spec without id and appkey)' }];
   const t = template as Record<string, unknown>;
@@ -265,7 +227,7 @@ export type AppResolveResult = { ok: true; spec: AppSpec } | { ok: false; errors
 
 /** Validates an app spec; field errors are named as written (`template.containers[0].image`). Never throws. */
 export function resolveAppSpec(input: unknown): AppResolveResult {
-  const errors = shapeErrors(input);
+  const errors = schemaFieldErrors(AppShape, input);
   if (typeof input === 'object' && input !== null && !Array.isArray(input)) {
     const doc = input as Record<string, unknown>;
     if ('template' in doc) errors.push(...templateErrors(doc.template, typeof doc.appkey === 'string' ? doc.appkey : 'app'));

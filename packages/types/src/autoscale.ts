@@ -149,7 +149,7 @@ const WEEKDAYS: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
 /** The wall-clock fields of `ms` in time zone `tz`. */
-export function zonedFields(ms: number, tz: string): { minute: number; hour: number; day: number; month: number; weekday: number } {
+function zonedFields(ms: number, tz: string): { minute: number; hour: number; day: number; month: number; weekday: number } {
   let f = formatters.get(tz);
   if (!f) {
     f = new Intl.DateTimeFormat('en-US', { timeZone: tz, hourCycle: 'h23', minute: 'numeric', hour: 'numeric', day: 'numeric', month: 'numeric', weekday: 'short' });

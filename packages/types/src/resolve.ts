@@ -3,6 +3,7 @@
  * enforces. Server (admission) and agent (runtime) call the same function, so what
  * is accepted is exactly what runs.
  */
+import type { TSchema } from '@sinclair/typebox';
 import { Value, type ValueError, ValueErrorType } from '@sinclair/typebox/value';
 import type { FieldError } from './errors.js';
 import { parseBytes } from './quantity.js';
@@ -89,7 +90,8 @@ function describeSchemaError(e: ValueError): string {
     case ValueErrorType.ArrayMaxItems:
       return `allows at most ${String(s.maxItems)} items`;
     case ValueErrorType.Union: {
-      const kinds = ((s.anyOf ?? []) as { type?: string; const?: unknown }[]).map((b) => b.const !== undefined ? JSON.stringify(b.const) : (b.type ?? '?'));
+      const kinds = ((s.anyOf ?? []) as { type?: string; const?: unknown; pattern?: string }[]).map((b) =>
+        b.const !== undefined ? JSON.stringify(b.const) : b.pattern?.endsWith('%$') ? 'a percentage such as "25%"' : (b.type ?? '?'));
       return `must be ${[...new Set(kinds)].join(' or ')}`;
     }
     case ValueErrorType.ObjectRequiredProperty:
@@ -101,10 +103,10 @@ function describeSchemaError(e: ValueError): string {
   }
 }
 
-/** Structural errors from the schema, one per path, most specific first. */
-function schemaErrors(input: unknown): FieldError[] {
+/** Structural errors of `input` against `schema`, one per path (named as written: `containers[0].image`), most specific first. */
+export function schemaFieldErrors(schema: TSchema, input: unknown): FieldError[] {
   const seen = new Map<string, FieldError>();
-  for (const e of Value.Errors(SetSpec, input)) {
+  for (const e of Value.Errors(schema, input)) {
     // A union reports the union itself and each branch; keep the first message per path.
     // TypeBox reports an unknown field at the field's own path.
     const path = jsonPointerToPath(e.path);
@@ -136,7 +138,7 @@ function quantity(value: string | number | undefined, fallback: string, path: st
 
 /** Validates `input` (a parsed JSON/YAML document) and computes limits. Never throws. */
 export function resolveSetSpec(input: unknown): ResolveResult {
-  const structural = schemaErrors(input);
+  const structural = schemaFieldErrors(SetSpec, input);
   if (structural.length > 0) return { ok: false, errors: structural };
   const spec = input as SetSpec;
   const errors: FieldError[] = [];

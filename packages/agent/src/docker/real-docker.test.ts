@@ -268,7 +268,8 @@ test('real docker: exec gives exit code and output, gives up after its timeout, 
     assert.deepEqual(r.output.split('\n').sort(), ['', 'err', 'out']);
     const t0 = performance.now();
     assert.deepEqual(await engine.exec(c.id, ['sleep', '5'], 500), { exitCode: -1, output: '', timedOut: true });
-    assert.ok(performance.now() - t0 < 2_000);
+    // Given up on after its 500 ms, not the 5 s the command runs (room for a loaded host).
+    assert.ok(performance.now() - t0 < 4_000, `exec returned after ${performance.now() - t0} ms`);
     const missing = await engine.exec(c.id, ['no-such-command'], 5_000);
     console.log(`# a missing command: exit code ${missing.exitCode}, ${missing.output.trim()}`);
     assert.notEqual(missing.exitCode, 0);

@@ -3,15 +3,16 @@
  * the policy starts the container again, and the back-off between restarts.
  */
 import type { LastTermination, RestartPolicy, TerminationReason } from '@wharf/types';
+import { backoffDelay } from '../backoff.js';
 
-export const BACKOFF_INITIAL_MS = 1_000;
-export const BACKOFF_MAX_MS = 5 * 60_000;
+const BACKOFF_INITIAL_MS = 1_000;
+const BACKOFF_MAX_MS = 5 * 60_000;
 /** A container that ran this long before it exited starts a new streak (back-off from 1 s again). */
 export const BACKOFF_RESET_AFTER_MS = 10 * 60_000;
 
 /** The delay before the n-th restart of a streak (n ≥ 1): 1 s, 2 s, 4 s … at most 5 min. */
 export function restartDelay(streak: number): number {
-  return Math.min(BACKOFF_MAX_MS, BACKOFF_INITIAL_MS * 2 ** Math.min(Math.max(streak - 1, 0), 20));
+  return backoffDelay(streak, BACKOFF_INITIAL_MS, BACKOFF_MAX_MS);
 }
 
 /** Why a container that exited by itself stopped: its exit code and Docker's OOM flag. */

@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { MetricsReport } from '@wharf/types';
 import type { ManagedContainer, ObservedContainer } from '../docker/engine.js';
 import { Collector, type VolumeFigures } from './collector.js';
-import type { Clock } from './rates.js';
+import type { Instant } from './rates.js';
 import { MemoryFiles } from './testing.js';
 
 const T0 = Date.parse('2025-01-01T00:00:00Z');
@@ -67,7 +67,7 @@ class World {
     },
   };
 
-  clock = (): Clock => ({ mono: this.seconds * 1000, wall: T0 + this.seconds * 1000 });
+  clock = (): Instant => ({ mono: this.seconds * 1000, wall: T0 + this.seconds * 1000 });
 }
 
 const volumes: VolumeFigures = {

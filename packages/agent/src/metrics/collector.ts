@@ -20,7 +20,7 @@ import { readHost } from './host.js';
 import { ContainerInventory, type MeasuredContainer } from './inventory.js';
 import { NetnsLocator } from './netns-locator.js';
 import { isSetInterface, parseNetDev, sumNet, type CpuTimes } from './procfs.js';
-import { RateKeeper, type Clock, type Counters } from './rates.js';
+import { RateKeeper, type Instant, type Counters } from './rates.js';
 import { containerSample, networkSample, round, setSample } from './samples.js';
 
 export interface VolumeFigures {
@@ -38,10 +38,10 @@ export interface CollectorOptions {
   volumes?: () => VolumeFigures | undefined;
   intervalMs: number;
   log: Logger;
-  /** For tests: where /proc is, how files are read, what time it is. */
+  /** For tests: where /proc is, how files are read, what time it is (both clocks). */
   procRoot?: string;
   read?: ReadText;
-  clock?: () => Clock;
+  clock?: () => Instant;
 }
 
 export interface CycleStats {
@@ -57,7 +57,7 @@ export interface CycleStats {
  */
 const readText: ReadText = (path) => readFileSync(path, 'utf8');
 const yieldToEvents = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-const systemClock = (): Clock => ({ mono: performance.now(), wall: Date.now() });
+const nowInstant = (): Instant => ({ mono: performance.now(), wall: Date.now() });
 
 export class Collector {
   readonly inventory: ContainerInventory;
@@ -112,7 +112,7 @@ export class Collector {
     }
     // After Docker answered (its time varies), right before the files are read.
     const since = this.since;
-    const now = (this.o.clock ?? systemClock)();
+    const now = (this.o.clock ?? nowInstant)();
     this.since = now.wall;
     const [hostReading, sets] = await Promise.all([
       readHost({ read: this.read, procRoot: this.proc, uplinks: [...new Set(this.o.uplinks)], netns: this.netns }),
@@ -150,9 +150,13 @@ export class Collector {
     return { host, sets: sets?.sets ?? [] };
   }
 
-  private async measureSets(containers: MeasuredContainer[], now: Clock, since: number | undefined): Promise<{ sets: SetMetrics[]; keys: string[]; measured: number }> {
+  private async measureSets(containers: MeasuredContainer[], now: Instant, since: number | undefined): Promise<{ sets: SetMetrics[]; keys: string[]; measured: number }> {
     const bySet = new Map<string, MeasuredContainer[]>();
-    for (const c of containers) bySet.set(c.setRef, [...(bySet.get(c.setRef) ?? []), c]);
+    for (const c of containers) {
+      const members = bySet.get(c.setRef);
+      if (members) members.push(c);
+      else bySet.set(c.setRef, [c]);
+    }
     const volumes = new Map((this.o.volumes?.()?.volumes ?? []).map((v) => [`${v.tenant}/${v.appkey}/${v.id}`, v]));
     const out = { sets: [] as SetMetrics[], keys: [] as string[], measured: 0 };
     const time = new Date(now.wall).toISOString();
@@ -181,7 +185,7 @@ export class Collector {
     return out;
   }
 
-  private measureContainer(c: MeasuredContainer, now: Clock, since: number | undefined): ResourceSample | undefined {
+  private measureContainer(c: MeasuredContainer, now: Instant, since: number | undefined): ResourceSample | undefined {
     let sample: CgroupSample;
     try {
       sample = c.cgroup.version === 1 ? readCgroupV1(this.read, c.cgroup.dirs) : readCgroupV2(this.read, c.cgroup.dir);
@@ -199,7 +203,7 @@ export class Collector {
   }
 
   /** The set's namespace is its infra container's: all interfaces but lo (and the ingress ifb). */
-  private measureNetwork(ref: string, infra: MeasuredContainer, now: Clock, since: number | undefined): Partial<ResourceSample> {
+  private measureNetwork(ref: string, infra: MeasuredContainer, now: Instant, since: number | undefined): Partial<ResourceSample> {
     let text: string;
     try {
       text = this.read(`${this.proc}/${infra.pid}/net/dev`);

@@ -7,25 +7,15 @@
  * come from /proc/<pid>/cgroup and are kept until then.
  */
 import type { Logger } from 'pino';
-import type { ContainerRole } from '@wharf/types';
 import type { Engine, ObservedContainer } from '../docker/engine.js';
 import { cgroupPath, parseMountinfo, parseProcCgroup, resolveCgroup, type CgroupMounts, type ContainerCgroup } from './cgroup-paths.js';
 import type { ReadText } from './cgroup-sample.js';
 
-export interface MeasuredContainer {
-  id: string;
-  setRef: string;
-  tenant: string;
-  appkey: string;
-  setId: string;
-  name: string;
-  role: ContainerRole;
+export interface MeasuredContainer extends Pick<ObservedContainer, 'id' | 'setRef' | 'tenant' | 'appkey' | 'setId' | 'name' | 'role' | 'nanoCpus' | 'memory'> {
   pid: number;
   /** Docker's StartedAt: with the ID, what changes when the container restarts. */
   startedAt: string;
   startedAtMs?: number;
-  nanoCpus?: number;
-  memory?: number;
   cgroup: ContainerCgroup;
 }
 

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RateKeeper, type Clock } from './rates.js';
+import { RateKeeper, type Instant } from './rates.js';
 
 const T0 = Date.parse('2025-01-01T00:00:00Z');
 /** `s` seconds into the test, on both clocks. */
-const at = (s: number): Clock => ({ mono: s * 1000, wall: T0 + s * 1000 });
+const at = (s: number): Instant => ({ mono: s * 1000, wall: T0 + s * 1000 });
 
 test('rates: the difference over the interval; the first sample has none', () => {
   const k = new RateKeeper();

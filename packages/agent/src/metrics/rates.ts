@@ -8,7 +8,8 @@
 
 export type Counters = Record<string, number>;
 
-export interface Clock {
+/** One reading of both clocks (not the timers of health/clock.ts). */
+export interface Instant {
   /** Monotonic milliseconds (performance.now), for intervals. */
   mono: number;
   /** Milliseconds since the epoch, to compare with start times. */
@@ -49,7 +50,7 @@ export class RateKeeper {
    * `since`: wall-clock time of the previous collection (undefined on the first,
    * when no start can be told to be recent).
    */
-  rate(key: string, sample: CounterSample, now: Clock, since: number | undefined): RateResult {
+  rate(key: string, sample: CounterSample, now: Instant, since: number | undefined): RateResult {
     const p = this.prev.get(key);
     this.prev.set(key, { incarnation: sample.incarnation, mono: now.mono, values: sample.values });
     let wentBackwards = false;

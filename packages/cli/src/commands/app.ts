@@ -3,6 +3,7 @@
  * kept at a replica count from a set template by the server.
  */
 import { InvalidArgumentError, type Command } from 'commander';
+import type { WharfClient } from '@wharf/client';
 import { WharfError, type AppEvent, type AppSpec } from '@wharf/types';
 import type { Context } from '../context.js';
 import { CliError, fieldErrors, fieldLines, plural } from '../errors.js';
@@ -10,7 +11,7 @@ import { describeApp, renderApps } from '../format/apps.js';
 import { outputOption, serialize, type OutputFormat } from '../format/output.js';
 import { addWaitOptions, examples, waitSettings, type WaitFlags } from './common.js';
 import { parseCores } from './resize.js';
-import { followScale, replicasOption } from './scale.js';
+import { SCALE_POLL_MS, followScale, replicasOption } from './scale.js';
 import { parseSize } from './volume.js';
 
 export interface QuickAppFlags {
@@ -44,7 +45,7 @@ export function quickAppSpec(appkey: string, f: QuickAppFlags): AppSpec {
 }
 
 /** Rewords a VALIDATION_FAILED answer so every field error gets its own line. */
-export function explainAppError(err: unknown, where: string): unknown {
+function explainAppError(err: unknown, where: string): unknown {
   if (err instanceof WharfError && err.code === 'APP_EXISTS') {
     const appkey = String(err.details?.appkey ?? 'APPKEY');
     return new CliError(err.message, [`  change it with: wharf app apply -f FILE, or: wharf scale ${appkey} --replicas N`]);
@@ -62,6 +63,22 @@ async function readAppSpec(ctx: Context, file: string): Promise<{ spec: Record<s
   const docs = parseDocuments(await readSource(file, ctx.io.stdin), name, { what: 'app spec', shape: 'an app spec (an object with appkey, template and replicas)' });
   if (docs.length > 1) throw new CliError(`${name} holds ${docs.length} documents; an app file holds one app`);
   return docs[0] as { spec: Record<string, unknown>; where: string };
+}
+
+type PutResult = Awaited<ReturnType<WharfClient['applyApp']>>;
+
+/** Sends an app spec (a refusal reworded for `where`), prints `said` of the answer, and with --wait follows the app to its replicas. */
+async function putApp(ctx: Context, flags: WaitFlags, where: string, put: (client: WharfClient) => Promise<PutResult>, said: (r: PutResult) => string): Promise<void> {
+  const { wait, timeoutMs } = waitSettings(flags);
+  const client = ctx.client();
+  let result: PutResult;
+  try {
+    result = await put(client);
+  } catch (err) {
+    throw explainAppError(err, where);
+  }
+  ctx.out(said(result));
+  if (wait) await followScale({ client, clock: ctx.clock, progress: await ctx.progress(), appkey: result.app.appkey, replicas: result.app.replicas, timeoutMs });
 }
 
 interface CreateFlags extends QuickAppFlags, WaitFlags {
@@ -115,17 +132,8 @@ export function registerApp(program: Command, ctx: Context): void {
       const usage = (m: string): never => command.error(`error: ${m}`, { exitCode: 2, code: 'wharf.appUsage' });
       if (opts.filename && (appkey !== undefined || opts.image)) usage('give either -f FILE or APPKEY --image IMG, not both');
       if (!opts.filename && appkey === undefined) usage('give -f FILE, or APPKEY --image IMG');
-      const { wait, timeoutMs } = waitSettings(opts);
       const { spec, where } = opts.filename ? await readAppSpec(ctx, opts.filename) : { spec: quickAppSpec(appkey as string, opts), where: 'the flags' };
-      const client = ctx.client();
-      let created;
-      try {
-        created = await client.createApp(spec);
-      } catch (err) {
-        throw explainAppError(err, where);
-      }
-      ctx.out(`app ${created.app.appkey} created (${plural(created.app.replicas, 'replica')})`);
-      if (wait) await followScale({ client, clock: ctx.clock, progress: await ctx.progress(), appkey: created.app.appkey, replicas: created.app.replicas, timeoutMs });
+      await putApp(ctx, opts, where, (client) => client.createApp(spec), ({ app }) => `app ${app.appkey} created (${plural(app.replicas, 'replica')})`);
     });
 
   const apply = app
@@ -136,17 +144,8 @@ export function registerApp(program: Command, ctx: Context): void {
   addWaitOptions(apply, 'the app has its replicas ready')
     .addHelpText('after', examples([['wharf app apply -f app.yaml', 'create or update'], ['wharf app apply -f app.yaml --wait', 'and wait until its sets are ready']]))
     .action(async (opts: { filename: string } & WaitFlags) => {
-      const { wait, timeoutMs } = waitSettings(opts);
       const { spec, where } = await readAppSpec(ctx, opts.filename);
-      const client = ctx.client();
-      let result;
-      try {
-        result = await client.applyApp(spec);
-      } catch (err) {
-        throw explainAppError(err, where);
-      }
-      ctx.out(`app ${result.app.appkey} ${result.created ? 'created' : 'configured'}`);
-      if (wait) await followScale({ client, clock: ctx.clock, progress: await ctx.progress(), appkey: result.app.appkey, replicas: result.app.replicas, timeoutMs });
+      await putApp(ctx, opts, where, (client) => client.applyApp(spec), ({ app, created }) => `app ${app.appkey} ${created ? 'created' : 'configured'}`);
     });
 
   app
@@ -209,7 +208,7 @@ export function registerApp(program: Command, ctx: Context): void {
           throw new CliError(`timed out waiting for app ${appkey} to be deleted; ${plural(left, 'set')} left`);
         }
         progress.update(line);
-        await ctx.clock.sleep(500);
+        await ctx.clock.sleep(SCALE_POLL_MS);
       }
       progress.succeed(`${appkey}: deleted`);
       ctx.out(`app ${appkey} deleted`);

@@ -3,23 +3,19 @@
  * [--schedule 'CRON@TZ for 3h min=20'] [--off]` and `wharf autoscale status APPKEY`.
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { MAX_REPLICAS, type AutoscaleSpec, type ScheduleRule } from '@wharf/types';
+import type { AutoscaleSpec, ScheduleRule } from '@wharf/types';
 import type { Context } from '../context.js';
-import { CliError } from '../errors.js';
+import { parseSeconds } from '../duration.js';
+import { CliError, plural } from '../errors.js';
 import { describeAutoscale, targetsText } from '../format/autoscale.js';
-import { outputOption, serialize, type OutputFormat } from '../format/output.js';
-import { examples } from './common.js';
+import { TABLE_FORMATS, outputOption, serialize, type TableFormat } from '../format/output.js';
+import { examples, parsePositiveInt } from './common.js';
+import { parseReplicas } from './scale.js';
 
 export function parsePercent(text: string): number {
   const m = /^(\d+(?:\.\d+)?)%?$/.exec(text.trim());
   const n = m ? Number(m[1]) : NaN;
   if (!(n > 0 && n <= 1000)) throw new InvalidArgumentError('expected a percentage of the limit, e.g. 60%');
-  return n;
-}
-
-function parseBound(text: string): number {
-  const n = Number(text.trim());
-  if (!/^\d+$/.test(text.trim()) || n > MAX_REPLICAS) throw new InvalidArgumentError(`expected a whole number of sets, 0 to ${MAX_REPLICAS}`);
   return n;
 }
 
@@ -29,10 +25,8 @@ function parsePositive(text: string): number {
   return n;
 }
 
-function parseSeconds(text: string): number {
-  const m = /^(\d+)(s|m|h)?$/.exec(text.trim());
-  if (!m) throw new InvalidArgumentError('expected a duration such as 300s, 5m or 1h');
-  return Number(m[1]) * ({ s: 1, m: 60, h: 3600 }[m[2] ?? 's'] as number);
+function parseWindow(text: string): number {
+  return parseSeconds(text, { min: 0, max: 86_400, hint: 'a window is from 0s to 24h, e.g. 300s, 5m or 1h' });
 }
 
 /** `0 11 * * *@Asia/Shanghai for 3h min=20 max=60` (the zone is optional: UTC). */
@@ -97,16 +91,16 @@ export function registerAutoscale(program: Command, ctx: Context): void {
     .command('set', { isDefault: true })
     .description("Set the app's autoscaling (`wharf autoscale APPKEY …` is short for it)")
     .argument('<appkey>', 'the app')
-    .addOption(new Option('--min <n>', 'fewest sets').argParser(parseBound))
-    .addOption(new Option('--max <n>', 'most sets').argParser(parseBound))
+    .addOption(new Option('--min <n>', 'fewest sets').argParser(parseReplicas))
+    .addOption(new Option('--max <n>', 'most sets').argParser(parseReplicas))
     .addOption(new Option('--cpu <percent>', "target CPU use, percent of the sets' CPU limit, e.g. 60%").argParser(parsePercent))
     .addOption(new Option('--memory <percent>', "target memory use, percent of the sets' memory limit").argParser(parsePercent))
     .option('--metric <name>', 'a custom metric pushed to POST /v1/apps/APPKEY/metrics (the app total)')
     .addOption(new Option('--target <n>', 'target of --metric per set').argParser(parsePositive))
     .addOption(new Option('--schedule <rule>', "'CRON[@ZONE] for DURATION min=N [max=N]'; repeatable").argParser((v: string, prev: ScheduleRule[] = []) => [...prev, parseSchedule(v)]))
-    .addOption(new Option('--scale-down-window <duration>', 'scale-down stabilization window (default 300s)').argParser(parseSeconds))
-    .addOption(new Option('--max-step-up <n>', 'most sets added per change (default: double, at least 4)').argParser(parsePositive))
-    .addOption(new Option('--max-step-down <n>', 'most sets removed per change (default 1)').argParser(parsePositive))
+    .addOption(new Option('--scale-down-window <duration>', 'scale-down stabilization window (default 300s)').argParser(parseWindow))
+    .addOption(new Option('--max-step-up <n>', 'most sets added per change (default: double, at least 4)').argParser(parsePositiveInt))
+    .addOption(new Option('--max-step-down <n>', 'most sets removed per change (default 1)').argParser(parsePositiveInt))
     .option('--off', 'turn autoscaling off (replicas stay where they are)')
     .addHelpText(
       'after',
@@ -127,15 +121,15 @@ export function registerAutoscale(program: Command, ctx: Context): void {
       }
       const spec = autoscaleSpecFromFlags(flags);
       const status = await client.setAutoscale(appkey, spec);
-      ctx.out(`app ${appkey} autoscaled: ${spec.min}..${spec.max} sets, targets ${targetsText(spec)}${spec.schedules ? `, ${spec.schedules.length} schedule${spec.schedules.length === 1 ? '' : 's'}` : ''} (now ${status.current})`);
+      ctx.out(`app ${appkey} autoscaled: ${spec.min}..${spec.max} sets, targets ${targetsText(spec)}${spec.schedules ? `, ${plural(spec.schedules.length, 'schedule')}` : ''} (now ${status.current})`);
     });
 
   cmd
     .command('status')
     .description("Show an app's autoscaling: effective bounds, signals, schedule windows of the next 24 h, recent decisions")
     .argument('<appkey>', 'the app')
-    .addOption(outputOption())
-    .action(async (appkey: string, opts: { output: OutputFormat }) => {
+    .addOption(outputOption(TABLE_FORMATS))
+    .action(async (appkey: string, opts: { output: TableFormat }) => {
       const status = await ctx.client().autoscaleStatus(appkey);
       if (opts.output === 'json' || opts.output === 'yaml') return ctx.out(await serialize(status, opts.output));
       ctx.out(describeAutoscale(status, ctx.clock.now()));

@@ -36,3 +36,18 @@ export function parseCount(text: string): number {
   if (!/^\d+$/.test(text.trim())) throw new InvalidArgumentError("expected a whole number ≥ 0");
   return Number(text);
 }
+
+/** A whole number ≥ 1 (--limit, --max-unavailable). */
+export function parsePositiveInt(text: string): number {
+  if (!/^\d+$/.test(text.trim()) || Number(text) < 1) throw new InvalidArgumentError('expected a whole number ≥ 1');
+  return Number(text);
+}
+
+/** --batch: a number of sets, or `25%` of them; as the API takes it (`BatchSize`). */
+export function parseBatch(text: string): number | string {
+  const s = text.trim();
+  const percent = /^(\d+)%$/.exec(s);
+  if (percent && Number(percent[1]) >= 1 && Number(percent[1]) <= 100) return `${Number(percent[1])}%`;
+  if (/^\d+$/.test(s) && Number(s) >= 1) return Number(s);
+  throw new InvalidArgumentError('expected a number of sets (e.g. 2) or a percentage of them from 1% to 100% (e.g. 25%)');
+}

@@ -2,17 +2,15 @@
  * `wharf endpoints APPKEY [--watch]`: where an app serves: its ready sets with
  * IP:PORT. --watch long-polls the server and prints every change.
  */
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { ConnectionError, type WharfClient } from '@wharf/client';
 import type { Endpoints } from '@wharf/types';
 import type { Context } from '../context.js';
+import { plural } from '../errors.js';
 import { renderEndpoints } from '../format/apps.js';
-import { serialize } from '../format/output.js';
+import { TABLE_FORMATS, outputOption, serialize, type TableFormat } from '../format/output.js';
 import type { Clock } from '../wait.js';
 import { examples } from './common.js';
-
-const FORMATS = ['table', 'json', 'yaml'] as const;
-type Format = (typeof FORMATS)[number];
 
 export interface WatchOptions {
   client: Pick<WharfClient, 'endpoints'>;
@@ -60,7 +58,7 @@ export function registerEndpoints(program: Command, ctx: Context): void {
     .argument('<appkey>', 'the app')
     .option('-w, --watch', 'print every change until interrupted')
     .option('--all', 'also sets that are not ready or are draining')
-    .addOption(new Option('-o, --output <format>', 'output format').choices(FORMATS).default('table'))
+    .addOption(outputOption(TABLE_FORMATS))
     .addHelpText(
       'after',
       examples([
@@ -69,13 +67,13 @@ export function registerEndpoints(program: Command, ctx: Context): void {
         ['wharf endpoints com.example.web -o json --watch', 'one JSON document per change, for scripts'],
       ]),
     )
-    .action(async (appkey: string, opts: { watch?: boolean; all?: boolean; output: Format }) => {
+    .action(async (appkey: string, opts: { watch?: boolean; all?: boolean; output: TableFormat }) => {
       const client = ctx.client();
       const all = opts.all === true;
       const print = async (e: Endpoints, first: boolean) => {
         if (opts.output === 'json') return ctx.out(opts.watch ? JSON.stringify(e) : await serialize(e, 'json'));
         if (opts.output === 'yaml') return ctx.out(`${opts.watch && !first ? '---\n' : ''}${await serialize(e, 'yaml')}`);
-        if (opts.watch) ctx.out(`${first ? '' : '\n'}# ${new Date(ctx.clock.now()).toISOString()} · ${e.endpoints.length} endpoint${e.endpoints.length === 1 ? '' : 's'} · revision ${e.revision}`);
+        if (opts.watch) ctx.out(`${first ? '' : '\n'}# ${new Date(ctx.clock.now()).toISOString()} · ${plural(e.endpoints.length, 'endpoint')} · revision ${e.revision}`);
         ctx.out(renderEndpoints(e, all));
       };
       if (!opts.watch) return print(await client.endpoints(appkey, { all }), true);

@@ -11,7 +11,8 @@ import { container, makeSet } from '../testing/fixtures.js';
 import { startFakeServer, type FakeServer } from '../testing/fake-server.js';
 import { runCli, type CliResult } from '../testing/run-cli.js';
 import { assess } from '../wait.js';
-import { ContainerFlags, batches, describeChange, parseBatch, parseCores, parsePercent, resizedGoal } from './resize.js';
+import { parseBatch } from './common.js';
+import { ContainerFlags, batches, describeChange, parseCores, parsePercent, resizedGoal } from './resize.js';
 
 const GiB = 1024 ** 3;
 let server: FakeServer;
@@ -67,13 +68,13 @@ test('flag parsers: cores, percentages, batches', () => {
   assert.equal(parsePercent('60'), 60);
   assert.equal(parsePercent('60%'), 60);
   for (const bad of ['0', '101', 'half']) assert.throws(() => parsePercent(bad), /1 to 100/);
-  assert.deepEqual(parseBatch('2'), { sets: 2 });
-  assert.deepEqual(parseBatch('25%'), { percent: 25 });
+  assert.equal(parseBatch('2'), 2);
+  assert.equal(parseBatch('25%'), '25%');
   for (const bad of ['0', '0%', '150%', 'x']) assert.throws(() => parseBatch(bad), /number of sets/);
   const seven = [1, 2, 3, 4, 5, 6, 7];
-  assert.deepEqual(batches(seven, { sets: 3 }), [[1, 2, 3], [4, 5, 6], [7]]);
-  assert.deepEqual(batches(seven, { percent: 25 }), [[1, 2], [3, 4], [5, 6], [7]]);
-  assert.deepEqual(batches([1, 2, 3], { percent: 10 }), [[1], [2], [3]]);
+  assert.deepEqual(batches(seven, 3), [[1, 2, 3], [4, 5, 6], [7]]);
+  assert.deepEqual(batches(seven, '25%'), [[1, 2], [3, 4], [5, 6], [7]]);
+  assert.deepEqual(batches([1, 2, 3], '10%'), [[1], [2], [3]]);
 });
 
 test('container flags: each percentage belongs to the --container before it', () => {

@@ -14,7 +14,7 @@ import { formatCores } from '../format/units.js';
 import type { Progress } from '../progress.js';
 import { formatRef, parseSetRef, type SetRef } from '../ref.js';
 import { waitForSet, type Clock, type ContainerLimits, type WaitGoal } from '../wait.js';
-import { addWaitOptions, examples, waitSettings, type WaitFlags } from './common.js';
+import { addWaitOptions, examples, parseBatch, waitSettings, type WaitFlags } from './common.js';
 import { parseSize } from './volume.js';
 
 export function parseCores(text: string): number {
@@ -29,20 +29,9 @@ export function parsePercent(text: string): number {
   return pct;
 }
 
-export type BatchSize = { sets: number } | { percent: number };
-
-/** `--batch 2` (sets) or `--batch 25%` (of the app's sets). */
-export function parseBatch(text: string): BatchSize {
-  const t = text.trim();
-  if (/^[1-9]\d*$/.test(t)) return { sets: Number(t) };
-  const pct = /^([1-9]\d?|100)%$/.exec(t);
-  if (pct) return { percent: Number(pct[1]) };
-  throw new InvalidArgumentError("expected a number of sets (e.g. 2) or a share of the app's sets (e.g. 25%)");
-}
-
-/** `items` in batches of `size` (a percentage rounds up: at least one per batch). */
-export function batches<T>(items: T[], size: BatchSize): T[][] {
-  const n = 'sets' in size ? size.sets : Math.max(1, Math.ceil((items.length * size.percent) / 100));
+/** `items` in batches of `size`, a number or `25%` of them (a percentage rounds up: at least one per batch). */
+export function batches<T>(items: T[], size: number | string): T[][] {
+  const n = typeof size === 'number' ? size : Math.max(1, Math.ceil((items.length * Number.parseInt(size, 10)) / 100));
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += n) out.push(items.slice(i, i + n));
   return out;
@@ -94,12 +83,12 @@ interface ResizeFlags extends WaitFlags {
   memory?: number;
   disk?: number;
   moveIfNeeded?: boolean;
-  batch?: BatchSize;
+  batch?: number | string;
   tenant?: string;
 }
 
 /** The request the flags ask for; undefined when they ask for nothing. */
-export function resizeRequest(flags: ResizeFlags, containers: ContainerResize[]): ResizeRequest | undefined {
+function resizeRequest(flags: ResizeFlags, containers: ContainerResize[]): ResizeRequest | undefined {
   const request: ResizeRequest = {
     ...(flags.cpu !== undefined ? { cpu: flags.cpu } : {}),
     ...(flags.memory !== undefined ? { memory: flags.memory } : {}),
@@ -200,19 +189,15 @@ async function confirm(run: Runner, r: Requested): Promise<string> {
   return `resized ${formatRef(r.ref)}: ${describeChange(r.before, r.after)}${moved}`;
 }
 
-function batchWord(n: number): string {
-  return n === 1 ? 'batch' : 'batches';
-}
-
 /**
  * Every set of the app, batch by batch: the batch's requests first, then a wait for
  * each of its sets. The first failure stops it, saying where every set stands.
  */
-async function resizeApp(ctx: Context, run: Runner, appkey: string, request: ResizeRequest, size: BatchSize): Promise<void> {
+async function resizeApp(ctx: Context, run: Runner, appkey: string, request: ResizeRequest, size: number | string): Promise<void> {
   const sets = (await run.client.listSets({ appkey })).sort(compareSets);
   if (sets.length === 0) throw new CliError(`app ${appkey} has no sets${run.client.tenant ? ` in tenant ${run.client.tenant}` : ''}`);
   const groups = batches(sets, size);
-  ctx.note(`resizing ${plural(sets.length, 'set')} of app ${appkey} in ${groups.length} ${batchWord(groups.length)}`);
+  ctx.note(`resizing ${plural(sets.length, 'set')} of app ${appkey} in ${plural(groups.length, 'batch', 'batches')}`);
   const done: string[] = [];
   let requested: Requested[] = [];
   const stop = (label: string, name: string, err: unknown): CliError => {
@@ -246,7 +231,7 @@ async function resizeApp(ctx: Context, run: Runner, appkey: string, request: Res
       done.push(formatRef(r.ref));
     }
   }
-  ctx.out(`app ${appkey} resized: ${plural(done.length, 'set')} in ${groups.length} ${batchWord(groups.length)}`);
+  ctx.out(`app ${appkey} resized: ${plural(done.length, 'set')} in ${plural(groups.length, 'batch', 'batches')}`);
 }
 
 export function registerResize(program: Command, ctx: Context): void {
@@ -315,7 +300,7 @@ export function registerResize(program: Command, ctx: Context): void {
       const client = opts.tenant !== undefined ? ctx.client().forTenant(opts.tenant) : ctx.client();
       const { wait, timeoutMs } = waitSettings(opts);
       const run: Runner = { client, clock: ctx.clock, progress: await ctx.progress(), timeoutMs };
-      if (forApp) return resizeApp(ctx, run, appkey as string, request, opts.batch ?? { sets: 1 });
+      if (forApp) return resizeApp(ctx, run, appkey as string, request, opts.batch ?? 1);
       const r = await requestResize(client, ref as SetRef, request);
       ctx.out(wait ? await confirm(run, r) : requestedLine(r));
     });

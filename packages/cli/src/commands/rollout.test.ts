@@ -15,7 +15,8 @@ import { progressLine, renderHistory, renderRollout } from '../format/rollouts.j
 import { recordingProgress } from '../progress.js';
 import { iso, T0 } from '../testing/fixtures.js';
 import { runCli, type CliResult } from '../testing/run-cli.js';
-import { followRollout, parseBatch, parseBatchTimeout, parsePositive, rolloutRequest } from './rollout.js';
+import { parseBatch, parsePositiveInt } from './common.js';
+import { followRollout, parseBatchTimeout, rolloutRequest } from './rollout.js';
 import { sendError, sendJson, startRouteServer, type RecordedRequest } from '../testing/route-server.js';
 
 function rollout(over: Partial<Rollout> = {}): Rollout {
@@ -42,8 +43,8 @@ test('--batch, --timeout and the request built from the flags', () => {
   assert.equal(parseBatchTimeout('90'), 90);
   assert.throws(() => parseBatchTimeout('2s'), /from 5s to 24h/);
   assert.throws(() => parseBatchTimeout('soon'), /not a duration/);
-  assert.equal(parsePositive('2'), 2);
-  assert.throws(() => parsePositive('0'), /whole number ≥ 1/);
+  assert.equal(parsePositiveInt('2'), 2);
+  assert.throws(() => parsePositiveInt('0'), /whole number ≥ 1/);
   assert.deepEqual(rolloutRequest({ container: 'web', image: 'img:2' }), { container: 'web', image: 'img:2' });
   assert.deepEqual(
     rolloutRequest({ container: 'web', image: 'img:2', set: '3', batch: '50%', pauseAfterFirst: true, maxUnavailable: 1, autoRollbackOnFailure: true, timeout: 120 }),

@@ -3,37 +3,21 @@
  * (canary) image updates. One container of the app's sets gets a new image,
  * batch by batch; the server runs the batches, the CLI starts and follows them.
  */
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { RolloutAction, WharfClient } from '@wharf/client';
 import type { Rollout, RolloutRequest } from '@wharf/types';
 import type { Context } from '../context.js';
-import { parseDuration } from '../duration.js';
-import { CliError } from '../errors.js';
-import { serialize } from '../format/output.js';
+import { parseSeconds } from '../duration.js';
+import { CliError, plural } from '../errors.js';
+import { TABLE_FORMATS, outputOption, serialize, type TableFormat } from '../format/output.js';
 import { isSettled, progressLine, renderHistory, renderRollout, rolloutName, rolloutSummary } from '../format/rollouts.js';
 import type { Progress } from '../progress.js';
 import { POLL_INTERVAL_MS, type Clock } from '../wait.js';
-import { examples } from './common.js';
-
-/** --batch: `25%` (of the sets) or a number of sets. */
-export function parseBatch(text: string): number | string {
-  const s = text.trim();
-  const percent = /^(\d+)%$/.exec(s);
-  if (percent && Number(percent[1]) >= 1 && Number(percent[1]) <= 100) return `${Number(percent[1])}%`;
-  if (/^\d+$/.test(s) && Number(s) >= 1) return Number(s);
-  throw new InvalidArgumentError('expected a number of sets (e.g. 2) or a percentage of them from 1% to 100% (e.g. 25%)');
-}
+import { examples, parseBatch, parsePositiveInt } from './common.js';
 
 /** --timeout of a batch: a duration, 5s to 24h, in whole seconds. */
 export function parseBatchTimeout(text: string): number {
-  const seconds = Math.ceil(parseDuration(text) / 1000);
-  if (seconds < 5 || seconds > 86_400) throw new InvalidArgumentError('a batch timeout is from 5s to 24h, e.g. 300s or 5m');
-  return seconds;
-}
-
-export function parsePositive(text: string): number {
-  if (!/^\d+$/.test(text.trim()) || Number(text) < 1) throw new InvalidArgumentError('expected a whole number ≥ 1');
-  return Number(text);
+  return parseSeconds(text, { min: 5, max: 86_400, hint: 'a batch timeout is from 5s to 24h, e.g. 300s or 5m' });
 }
 
 export interface StartFlags {
@@ -102,10 +86,6 @@ function conclude(ctx: Context, r: Rollout): void {
 const FORMATS = ['text', 'json', 'yaml'] as const;
 type Format = (typeof FORMATS)[number];
 
-function formatOption(): Option {
-  return new Option('-o, --output <format>', 'output format').choices(FORMATS).default('text');
-}
-
 async function show(ctx: Context, data: unknown, format: Format, text: () => string): Promise<void> {
   ctx.out(format === 'text' ? text() : await serialize(data, format));
 }
@@ -126,7 +106,7 @@ const ACTION_WORDS: Record<RolloutAction, { summary: string; detail: string; don
     detail:
       'Roll back the app\'s current rollout: every set it changed gets its previous image back, in batches of the same size, each ready before the next. ' +
       'Works while it runs or is paused, after it failed, and after it succeeded (an undo). Sets whose image someone else changed meanwhile are left alone.',
-    done: (r) => `${rolloutName(r)} rolling back (${r.batches} batch${r.batches === 1 ? '' : 'es'} of up to ${r.batchSize})`,
+    done: (r) => `${rolloutName(r)} rolling back (${plural(r.batches, 'batch', 'batches')} of up to ${r.batchSize})`,
   },
 };
 
@@ -163,7 +143,7 @@ export function registerRollout(program: Command, ctx: Context): void {
     .option('--set <id>', 'only this set of the app')
     .addOption(new Option('--batch <size>', 'sets per batch: a number, or a percentage of the sets (default 25%)').argParser(parseBatch))
     .option('--pause-after-first', 'pause once the first batch is ready (check it, then: wharf rollout resume)')
-    .addOption(new Option('--max-unavailable <n>', 'at most this many sets of the app not ready at a time (default: the batch size)').argParser(parsePositive))
+    .addOption(new Option('--max-unavailable <n>', 'at most this many sets of the app not ready at a time (default: the batch size)').argParser(parsePositiveInt))
     .option('--auto-rollback-on-failure', 'when a batch fails, put the previous image back on every set already changed')
     .addOption(new Option('--timeout <duration>', 'a batch not ready within this fails the rollout, e.g. 300s or 5m (default 5m)').argParser(parseBatchTimeout))
     .option('--wait', 'follow the rollout with a progress bar until it ends or pauses; exit 1 if it fails or is rolled back')
@@ -194,7 +174,7 @@ export function registerRollout(program: Command, ctx: Context): void {
     .description('Show the app\'s current (newest) rollout: its state, batch n/m, progress and a table of its sets (set, previous image, state, batch, message). --watch follows it until it ends or pauses, then shows it; it exits 1 if the rollout failed or was rolled back.')
     .argument('<appkey>', 'the app')
     .option('--watch', 'follow the rollout with a progress bar until it ends or pauses')
-    .addOption(formatOption())
+    .addOption(outputOption(FORMATS))
     .addHelpText('after', examples([['wharf rollout status com.x', 'where the rollout is'], ['wharf rollout status com.x --watch', 'follow it to the end'], ['wharf rollout status com.x -o json', 'the API object']]))
     .action(async (appkey: string, opts: { watch?: boolean; output: Format }) => {
       const client = ctx.client();
@@ -208,9 +188,9 @@ export function registerRollout(program: Command, ctx: Context): void {
     .command('history')
     .summary("list the app's rollouts, newest first")
     .argument('<appkey>', 'the app')
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']).default('table'))
+    .addOption(outputOption(TABLE_FORMATS))
     .addHelpText('after', examples([['wharf rollout history com.x', 'NUMBER CONTAINER IMAGE STATE SETS CREATED FINISHED']]))
-    .action(async (appkey: string, opts: { output: 'table' | 'json' | 'yaml' }) => {
+    .action(async (appkey: string, opts: { output: TableFormat }) => {
       const list = await ctx.client().listRollouts(appkey);
       if (opts.output !== 'table') return ctx.out(await serialize(list, opts.output));
       if (list.length === 0) return ctx.note(`app ${appkey} has had no rollout`);

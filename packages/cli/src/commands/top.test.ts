@@ -10,7 +10,7 @@ import { parse as parseYaml } from 'yaml';
 import { startFakeServer, type FakeServer } from '../testing/fake-server.js';
 import { runCli, type CliResult } from '../testing/run-cli.js';
 import { topHost, topSet } from '../testing/top-fixtures.js';
-import { parseLimit } from './top.js';
+import { parsePositiveInt } from './common.js';
 
 let server: FakeServer;
 let dir: string;
@@ -73,8 +73,8 @@ test('usage errors exit 2', async () => {
     const r = await wharf(args);
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
   }
-  assert.throws(() => parseLimit('x'), /whole number/);
-  assert.equal(parseLimit('20'), 20);
+  assert.throws(() => parsePositiveInt('x'), /whole number/);
+  assert.equal(parsePositiveInt('20'), 20);
 });
 
 test('--help shows the columns and examples', async () => {
@@ -93,7 +93,8 @@ test('--watch refreshes every 2 s until Ctrl-C, then exits 0', async () => {
   const frames = () => stdout.split('Every 2s: wharf top hosts').length - 1;
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no second frame in 6 s: ${stdout}`)), 6000);
+    // Generous: two frames take ~2 s, but a loaded machine may be slow to start the child.
+    const timer = setTimeout(() => reject(new Error(`no second frame in 30 s: ${stdout}`)), 30_000);
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
       stdout += d;
       if (frames() >= 2) {

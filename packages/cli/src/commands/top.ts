@@ -1,18 +1,16 @@
 /** `wharf top sets|hosts`: the newest CPU, memory, network and disk figures, once or every 2 s. */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { Context } from '../context.js';
-import { serialize } from '../format/output.js';
+import { TABLE_FORMATS, outputOption, serialize, type TableFormat } from '../format/output.js';
 import { renderTopHosts, renderTopSets, sortHosts, type HostSort } from '../format/top.js';
-import { examples } from './common.js';
+import { examples, parsePositiveInt } from './common.js';
 
 export const WATCH_INTERVAL_MS = 2000;
 const CLEAR_SCREEN = '\x1b[H\x1b[2J';
-const TOP_FORMATS = ['table', 'json', 'yaml'] as const;
-type TopFormat = (typeof TOP_FORMATS)[number];
 
 interface TopFlags {
-  output: TopFormat;
+  output: TableFormat;
   watch?: boolean;
 }
 
@@ -24,12 +22,7 @@ interface Frame {
 
 const NOTHING_YET = 'No metrics yet: agents send them with their heartbeats every 10 s.';
 
-export function parseLimit(text: string): number {
-  if (!/^\d+$/.test(text.trim()) || Number(text) < 1) throw new InvalidArgumentError('expected a whole number ≥ 1');
-  return Number(text);
-}
-
-async function render(frame: Frame, format: TopFormat): Promise<string> {
+async function render(frame: Frame, format: TableFormat): Promise<string> {
   return format === 'table' ? (frame.table ?? NOTHING_YET) : serialize(frame.data, format);
 }
 
@@ -60,10 +53,6 @@ async function show(ctx: Context, title: string, flags: TopFlags, next: () => Pr
   }
 }
 
-function outputOption(): Option {
-  return new Option('-o, --output <format>', 'output format').choices(TOP_FORMATS).default('table');
-}
-
 export function registerTop(program: Command, ctx: Context): void {
   const top = program
     .command('top')
@@ -90,9 +79,9 @@ export function registerTop(program: Command, ctx: Context): void {
     )
     .option('--appkey <appkey>', 'only the sets of this app')
     .addOption(new Option('--sort <what>', 'highest first: cpu (cores), mem (bytes) or net (rx + tx per second)').choices(['cpu', 'mem', 'net']).default('cpu'))
-    .addOption(new Option('--limit <n>', 'show at most N sets').argParser(parseLimit))
+    .addOption(new Option('--limit <n>', 'show at most N sets').argParser(parsePositiveInt))
     .option('-w, --watch', `refresh every ${WATCH_INTERVAL_MS / 1000} s until Ctrl-C`)
-    .addOption(outputOption())
+    .addOption(outputOption(TABLE_FORMATS))
     .addHelpText(
       'after',
       examples([
@@ -121,7 +110,7 @@ export function registerTop(program: Command, ctx: Context): void {
     )
     .addOption(new Option('--sort <what>', 'highest share first: cpu or mem').choices(['cpu', 'mem']).default('cpu'))
     .option('-w, --watch', `refresh every ${WATCH_INTERVAL_MS / 1000} s until Ctrl-C`)
-    .addOption(outputOption())
+    .addOption(outputOption(TABLE_FORMATS))
     .addHelpText(
       'after',
       examples([

@@ -16,9 +16,13 @@ function images(t: SetTemplate): string {
   return [...t.containers].sort((a, b) => a.index - b.index).map((c) => c.image).join(',');
 }
 
+/** The ports a container of the template declares: `8080`, `53/udp`. */
+function containerPorts(c: SetTemplate['containers'][number]): string[] {
+  return (c.options.ports ?? []).map((p) => portText({ containerPort: p.containerPort, protocol: p.protocol ?? 'tcp', container: c.options.name }));
+}
+
 function templatePorts(t: SetTemplate): string {
-  const ports = t.containers.flatMap((c) => (c.options.ports ?? []).map((p) => portText({ containerPort: p.containerPort, protocol: p.protocol ?? 'tcp', container: c.options.name })));
-  return ports.join(',');
+  return t.containers.flatMap(containerPorts).join(',');
 }
 
 function memoryText(m: string | number | undefined): string {
@@ -27,11 +31,11 @@ function memoryText(m: string | number | undefined): string {
 }
 
 /** `newest-first, drain 5s` */
-export function scaleInText(view: AppView): string {
+function scaleInText(view: AppView): string {
   return `${view.spec.scaleIn?.policy ?? 'newest-first'}, drain ${view.spec.scaleIn?.drainSeconds ?? 5}s`;
 }
 
-export function appRow(view: AppView, wide: boolean, now: number): string[] {
+function appRow(view: AppView, wide: boolean, now: number): string[] {
   const row = [view.appkey, String(view.replicas), `${view.ready}/${view.replicas}`, String(view.current), String(view.leaving), age(view.createdAt, now)];
   if (!wide) return row;
   const t = view.spec.template;
@@ -64,7 +68,7 @@ function containerLines(t: SetTemplate): string {
     .map((c) => {
       const o = c.options;
       const parts = [`${o.name}: ${c.image}`];
-      const ports = (o.ports ?? []).map((p) => portText({ containerPort: p.containerPort, protocol: p.protocol ?? 'tcp', container: o.name }));
+      const ports = containerPorts(c);
       if (ports.length > 0) parts.push(`ports ${ports.join(', ')}`);
       if (o.readiness) parts.push(`readiness ${describeProbe(o.readiness)}`);
       return parts.join('; ');
@@ -78,12 +82,12 @@ function updateText(view: AppView): string | undefined {
   return [u.batch !== undefined ? `batch ${u.batch}` : undefined, u.maxUnavailable !== undefined ? `at most ${u.maxUnavailable} not ready` : undefined].filter(Boolean).join(', ');
 }
 
-/** The page of `wharf app describe`; `events` is an Error when they could not be fetched. */
 /** `0.0.0.0:8081 → 8080 (64 slots)`: the frontend and the port it sends to. */
-export function lbText(lb: LbSpec): string {
+function lbText(lb: LbSpec): string {
   return `${lb.bind ?? '0.0.0.0'}:${lb.port} → ${lb.targetPort} (${lb.maxSets ?? DEFAULT_LB_SLOTS} slots)`;
 }
 
+/** The page of `wharf app describe`; `events` is an Error when they could not be fetched. */
 export function describeApp(view: AppView, events: AppEvent[] | Error, now: number): string {
   const t = view.spec.template;
   const out: string[] = [
@@ -123,7 +127,7 @@ export function describeApp(view: AppView, events: AppEvent[] | Error, now: numb
 }
 
 /** `8080`, `53/udp`, with the IP when there is one: `10.0.0.5:8080`. */
-export function portText(p: EndpointPort, ip?: string): string {
+function portText(p: EndpointPort, ip?: string): string {
   const port = `${p.containerPort}${p.protocol === 'udp' ? '/udp' : ''}`;
   return ip ? `${ip}:${port}` : port;
 }

@@ -1,6 +1,7 @@
 /** Views of rollouts: the status page, the history table and the progress line of `--wait`/`--watch`. */
 import type { Rollout } from '@wharf/types';
 import { formatDuration } from '../duration.js';
+import { plural } from '../errors.js';
 import { age } from './age.js';
 import { fields, when } from './fields.js';
 import { bar } from './hosts.js';
@@ -21,7 +22,7 @@ export function isSettled(r: Pick<Rollout, 'state'>): boolean {
  * How far it got: sets updated of all targets, or while rolling back, sets
  * rolled back of those the rollout had reached (the ones with a batch).
  */
-export function rolloutProgress(r: Rollout): { done: number; total: number; what: string } {
+function rolloutProgress(r: Rollout): { done: number; total: number; what: string } {
   if (r.state === 'rolling-back' || r.state === 'rolled-back') {
     return { done: r.targets.filter((t) => t.state === 'rolled-back').length, total: r.targets.filter((t) => t.batch !== undefined).length, what: 'rolled back' };
   }
@@ -29,12 +30,12 @@ export function rolloutProgress(r: Rollout): { done: number; total: number; what
 }
 
 /** `[████░░░░] 2/6 updated` */
-export function progressBar(r: Rollout): string {
+function progressBar(r: Rollout): string {
   const p = rolloutProgress(r);
   return `[${bar(p.done, p.total, BAR_WIDTH)}] ${p.done}/${p.total} ${p.what}`;
 }
 
-export function batchText(r: Rollout): string {
+function batchText(r: Rollout): string {
   if (r.batch === 0) return r.state === 'rolling-back' ? 'rollback not started' : 'no batch started';
   return `${r.state === 'rolling-back' || r.state === 'rolled-back' ? 'rollback ' : ''}batch ${r.batch}/${r.batches}`;
 }
@@ -46,8 +47,8 @@ export function progressLine(r: Rollout): string {
 
 /** `web → img:2 on 6 sets, 3 batches of 2` */
 export function rolloutSummary(r: Rollout): string {
-  const sets = r.set !== undefined ? `set ${r.set}` : `${r.targets.length} set${r.targets.length === 1 ? '' : 's'}`;
-  const batches = r.batches > 0 ? `, ${r.batches} batch${r.batches === 1 ? '' : 'es'} of ${r.batchSize}` : '';
+  const sets = r.set !== undefined ? `set ${r.set}` : plural(r.targets.length, 'set');
+  const batches = r.batches > 0 ? `, ${plural(r.batches, 'batch', 'batches')} of ${r.batchSize}` : '';
   return `${r.container} → ${r.image} on ${sets}${batches}`;
 }
 
@@ -64,7 +65,7 @@ export function renderRollout(r: Rollout, now: number): string {
     ['State', `${r.state}, ${batchText(r)}`],
     ['Progress', progressBar(r)],
     ['Message', r.message],
-    ['Batches', `${r.batchSize} set${r.batchSize === 1 ? '' : 's'} each, at most ${r.maxUnavailable} not ready, timeout ${formatDuration(r.timeoutSeconds * 1000)}`],
+    ['Batches', `${plural(r.batchSize, 'set')} each, at most ${r.maxUnavailable} not ready, timeout ${formatDuration(r.timeoutSeconds * 1000)}`],
     ['Options', options(r)],
     ['Created', when(r.createdAt, now)],
     ['Finished', when(r.finishedAt, now)],

@@ -19,7 +19,7 @@ export function rate(bytesPerSecond: number | undefined): string {
 }
 
 /** " (40%)" of a limit, or nothing when there is none. */
-export function percentOf(used: number, limit: number | undefined): string {
+function percentOf(used: number, limit: number | undefined): string {
   return limit !== undefined && limit > 0 ? ` (${Math.round((used / limit) * 100)}%)` : '';
 }
 
@@ -43,7 +43,7 @@ export function ratePair(a: number | undefined, b: number | undefined): string {
   return a === undefined && b === undefined ? '-' : `${rate(a)} / ${rate(b)}`;
 }
 
-export function topSetRow(s: SetTop): string[] {
+function topSetRow(s: SetTop): string[] {
   const r = s.set;
   return [
     cell(s.appkey),
@@ -63,7 +63,7 @@ export function renderTopSets(rows: SetTop[]): string {
   return renderTable(TOP_SET_COLUMNS, rows.map(topSetRow));
 }
 
-export function topHostRow(h: HostTop): string[] {
+function topHostRow(h: HostTop): string[] {
   const uplinks = h.uplinks.map((u) => `${u.name} ${ratePair(u.rxBytes, u.txBytes)}`).join(', ');
   return [
     cell(h.host),

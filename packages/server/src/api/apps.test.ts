@@ -163,7 +163,7 @@ describe('app and endpoint routes (inject)', () => {
     const answer = (await watching).json() as Endpoints;
     assert.notEqual(answer.revision, now.revision);
     assert.deepEqual(answer.endpoints.map((x) => x.set), ['1', '2', '3'], 'the draining set is out at once');
-    assert.ok(Date.now() - changed < 5000);
+    assert.ok(Date.now() - changed < 15_000, 'answered on the change, well before the 20 s timeout');
     const all = (await call('GET', '/v1/apps/web/endpoints?all=true')).json() as Endpoints;
     assert.deepEqual(all.endpoints.map((x) => [x.set, x.draining]), [['1', false], ['2', false], ['3', false], ['4', true]]);
     assert.notEqual(all.revision, answer.revision);

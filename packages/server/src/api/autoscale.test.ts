@@ -4,43 +4,27 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pino } from 'pino';
-import { SqliteStore } from '@wharf/store';
 import type { AppView, AutoscaleStatus } from '@wharf/types';
-import { buildApp } from '../app.js';
-import { bootstrapTokens } from '../auth/tokens.js';
-import { HostChanges } from '../state/host-changes.js';
 import { CustomMetrics } from '../metrics/custom.js';
 import { AutoscaleController } from '../controllers/autoscale.js';
-import { bearer } from '../testing/test-server.js';
-import type { App } from './context.js';
+import { adminApi, startTestServer, type TestServer } from '../testing/test-server.js';
 
 const spec = { appkey: 'web', replicas: 2, template: { resources: { cpu: 0.5, memory: '64Mi' }, containers: [{ index: 1, image: 'web:1', options: { name: 'web' } }] } };
 
 describe('autoscale routes', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'wharf-autoscale-test-'));
-  const store = SqliteStore.open(':memory:');
-  const hostChanges = new HostChanges(store);
   const custom = new CustomMetrics();
-  let app: App;
-  let admin: string;
-  const api = (method: 'GET' | 'PUT' | 'POST' | 'DELETE', url: string, payload?: object) => app.inject({ method, url, headers: bearer(admin), ...(payload ? { payload } : {}) });
+  let t: TestServer;
+  let store: TestServer['store'];
+  let api: ReturnType<typeof adminApi>;
 
   before(async () => {
-    admin = (await bootstrapTokens(store, dir)).admin;
-    await hostChanges.start();
-    app = await buildApp({ store, hostChanges, joinToken: 'j', customMetrics: custom }, pino({ level: 'silent' }));
+    t = await startTestServer({ context: { customMetrics: custom } });
+    store = t.store;
+    api = adminApi(t);
     assert.equal((await api('PUT', '/v1/apps/web', spec)).statusCode, 201);
   });
-  after(async () => {
-    hostChanges.stop();
-    await app.close();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => t.stop());
 
   it('rejects bad specs with field names', async () => {
     const bad = await api('PUT', '/v1/apps/web/autoscale', { min: 5, max: 2, schedules: [{ cron: '0 11 * *', timezone: 'Nowhere/Land', duration: '3h', min: 20 }] });

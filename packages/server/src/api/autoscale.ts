@@ -6,11 +6,10 @@
 import { Type } from '@sinclair/typebox';
 import { AutoscaleSpec, AutoscaleStatus, AppView, MetricSample, WharfError, autoscaleErrors, type AppObject, type AutoscaleSpec as Spec, type ScheduleWindow } from '@wharf/types';
 import type { Store } from '@wharf/store';
-import { getApp, readAppEvents, updateApp, viewApp } from '../state/apps.js';
+import { getApp, readAppEvents, updateApp, updateAppSpec, viewApp } from '../state/apps.js';
 import { AUTOSCALE_EVENT_REASON, gatherSignals, type MetricSources } from '../controllers/autoscale.js';
 import { decide, scheduleWindows, type ActiveSchedule } from '../controllers/autoscale-decide.js';
-import type { CustomMetrics } from '../metrics/custom.js';
-import type { App } from './context.js';
+import type { App, RouteContext } from './context.js';
 import { AppParams } from './apps.js';
 import { TenantQuery, errors, tenantOf } from './schemas.js';
 
@@ -45,7 +44,8 @@ export async function autoscaleStatus(store: Store, app: AppObject, sources: Met
   };
 }
 
-export function autoscaleRoutes(app: App, store: Store, sources: MetricSources & { custom: CustomMetrics }): void {
+export function autoscaleRoutes(app: App, { store, monitoring, customMetrics }: RouteContext): void {
+  const sources: MetricSources = { history: monitoring.history, custom: customMetrics };
   app.put('/v1/apps/:appkey/autoscale', {
     schema: {
       tags: ['apps'],
@@ -62,11 +62,7 @@ export function autoscaleRoutes(app: App, store: Store, sources: MetricSources &
     const tenant = tenantOf(req.query);
     const problems = autoscaleErrors(req.body);
     if (problems.length > 0) throw WharfError.validation(problems);
-    const now = new Date();
-    const stored = await updateApp(store, tenant, req.params.appkey, (a) => {
-      if (a.deleting) throw new WharfError('CONFLICT', `app ${a.appkey} is being deleted`, { appkey: a.appkey });
-      return { ...a, spec: { ...a.spec, autoscale: req.body }, generation: a.generation + 1, updatedAt: now.toISOString() };
-    });
+    const stored = await updateAppSpec(store, tenant, req.params.appkey, (spec) => ({ ...spec, autoscale: req.body }));
     return autoscaleStatus(store, stored, sources);
   });
 
@@ -106,7 +102,7 @@ export function autoscaleRoutes(app: App, store: Store, sources: MetricSources &
     await getApp(store, tenant, req.params.appkey);
     const at = req.body.time !== undefined ? Date.parse(req.body.time) : undefined;
     if (at !== undefined && Number.isNaN(at)) throw WharfError.validation([{ path: 'time', message: 'must be an ISO date-time' }]);
-    sources.custom.push(tenant, req.params.appkey, req.body.name, req.body.value, at);
+    customMetrics.push(tenant, req.params.appkey, req.body.name, req.body.value, at);
     return reply.status(204).send(null);
   });
 }

@@ -22,6 +22,9 @@ export interface ApiContext {
   lb?: LbSource;
 }
 
+/** The context the routes get: buildApp fills in what the caller left out. */
+export type RouteContext = ApiContext & Required<Pick<ApiContext, 'monitoring' | 'customMetrics'>>;
+
 /** What the load balancer reports for an app (served by GET /v1/apps/{appkey}/lb). */
 export interface LbSource {
   describe(tenant: string, appkey: string): Promise<{ backend: string; slots: LbSlot[] } | undefined>;

@@ -1,47 +1,24 @@
 /** `GET /v1/apps/APP/lb` through `inject()`, with a stand-in for HAProxy's view. */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
-import { SqliteStore } from '@wharf/store';
-import { buildApp } from '../app.js';
-import { bootstrapTokens } from '../auth/tokens.js';
-import { HostChanges } from '../state/host-changes.js';
-import type { App } from './context.js';
 import type { LbSource } from './context.js';
+import { adminApi, startTestServer, type TestServer } from '../testing/test-server.js';
 
 const template = { containers: [{ index: 1, image: 'web:1', options: { name: 'web', ports: [{ containerPort: 8080 }] } }] };
 
 describe('GET /v1/apps/APP/lb (inject)', () => {
-  let dir: string;
-  let store: SqliteStore;
-  let hostChanges: HostChanges;
-  let app: App;
-  let admin: string;
+  let t: TestServer;
   let running = true;
   const lb: LbSource = {
     describe: async (tenant, appkey) => (running ? { backend: `app:${tenant}:${appkey}`, slots: [{ server: 's1', set: '1', addr: '10.0.0.5', port: 8080, state: 'ready' }, { server: 's2', addr: '0.0.0.0', port: 8080, state: 'maint' }] } : undefined),
   };
-  const get = (url: string) => app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${admin}` } });
-  const put = (spec: unknown) => app.inject({ method: 'PUT', url: `/v1/apps/${(spec as { appkey: string }).appkey}`, headers: { authorization: `Bearer ${admin}` }, payload: spec as object });
+  const get = (url: string) => adminApi(t)('GET', url);
+  const put = (spec: unknown) => adminApi(t)('PUT', `/v1/apps/${(spec as { appkey: string }).appkey}`, spec);
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'wharf-lb-api-'));
-    store = SqliteStore.open(':memory:');
-    hostChanges = new HostChanges(store);
-    await hostChanges.start();
-    admin = (await bootstrapTokens(store, dir)).admin;
-    app = await buildApp({ store, hostChanges, joinToken: 'j', lb }, pino({ level: 'silent' }));
+    t = await startTestServer({ context: { lb } });
   });
-
-  after(async () => {
-    hostChanges.stop();
-    await app.close();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => t.stop());
 
   it('shows the frontend and the slots as HAProxy reports them', async () => {
     const r = await put({ appkey: 'web', replicas: 0, template, lb: { port: 8081, targetPort: 8080 } });

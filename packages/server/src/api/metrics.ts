@@ -7,10 +7,9 @@ import { Type } from '@sinclair/typebox';
 import { HostMetrics, HostMetricsHistory, SetMetricsHistory, SetTop, WharfError } from '@wharf/types';
 import { Keys } from '../state/keys.js';
 import { getSet } from '../state/sets.js';
-import type { Monitoring } from '../metrics/monitoring.js';
 import { parseSince, parseStep } from '../metrics/time.js';
 import type { Range } from '../metrics/history.js';
-import type { App, ApiContext } from './context.js';
+import type { App, RouteContext } from './context.js';
 import { SetParams, TenantQuery, errors, tenantOf } from './schemas.js';
 
 const RangeQuery = Type.Object({
@@ -36,7 +35,7 @@ export function spacingSeconds(points: { time: string }[]): number | undefined {
   return Number((valid[Math.floor(valid.length / 2)] ?? 0).toFixed(1));
 }
 
-export function metricsRoutes(app: App, { store }: ApiContext, monitoring: Monitoring): void {
+export function metricsRoutes(app: App, { store, monitoring }: RouteContext): void {
   const { history, telemetry } = monitoring;
 
   app.get('/v1/sets/:appkey/:id/metrics', {

@@ -4,7 +4,7 @@ import type { HostRegistration, SetEvent, SetObject, SetView } from '@wharf/type
 import type { App } from './context.js';
 import { Keys } from '../state/keys.js';
 import { adminApi, heartbeat as sendHeartbeat, placedOn, startTestServer, type TestServer } from '../testing/test-server.js';
-import { startFakeAgent, type FakeAgent } from '../testing/fake-agent.js';
+import type { FakeAgent } from '../testing/fake-agent.js';
 
 const GiB = 1024 ** 3;
 
@@ -43,11 +43,10 @@ describe('POST /v1/sets/{appkey}/{id}/resize (inject, fake agents)', () => {
   const h2 = () => host('h2', a2.url, { cpu: 16, memory: 64 * GiB, disk: 100 * GiB });
 
   before(async () => {
-    t = await startTestServer();
+    t = await startTestServer({ agents: ['h1', 'h2'] });
+    [a1, a2] = t.agents as [FakeAgent, FakeAgent];
     app = t.app;
     api = adminApi(t);
-    a1 = await startFakeAgent('h1', t.join);
-    a2 = await startFakeAgent('h2', t.join);
     // web/1 and db/1 are created while h1 is the only host, so they land there.
     assert.equal((await heartbeat(h1())).statusCode, 200);
     assert.equal((await api('PUT', '/v1/sets/web/1', spec('web', 1))).statusCode, 201);
@@ -58,11 +57,7 @@ describe('POST /v1/sets/{appkey}/{id}/resize (inject, fake agents)', () => {
     assert.equal((await heartbeat(h2())).statusCode, 200);
   });
 
-  after(async () => {
-    await t.stop();
-    await a1.close();
-    await a2.close();
-  });
+  after(() => t.stop());
 
   it('fits: writes the new size into the spec with a new generation and an event', async () => {
     const doc = (await app.inject({ url: '/v1/openapi.json' })).json() as { paths: Record<string, { post?: { summary?: string } }> };

@@ -8,9 +8,9 @@ import { Rollout, RolloutRequest } from '@wharf/types';
 import { changeRollout, createRollout, getRollout, listRollouts, type RolloutAction } from '../state/rollouts.js';
 import { rolloutDefaults } from '../state/apps.js';
 import type { App, ApiContext } from './context.js';
+import { AppParams } from './apps.js';
 import { TenantQuery, errors, tenantOf } from './schemas.js';
 
-const AppParams = Type.Object({ appkey: Type.String({ description: 'The app (the appkey of its sets)' }) });
 const NumberParams = Type.Composite([AppParams, Type.Object({ number: Type.Integer({ minimum: 1, description: 'The rollout number (1, 2, 3 … per app)' }) })]);
 
 const ACTIONS: Record<RolloutAction, { summary: string; description: string }> = {

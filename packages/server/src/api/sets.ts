@@ -12,7 +12,7 @@ import {
 import type { Store } from '@wharf/store';
 import { Keys, setKeys } from '../state/keys.js';
 import { isReady, type HostRecord } from '../state/hosts.js';
-import { appendEvents, event, getSet, readEvents, setView, updateSet, type SetRef } from '../state/sets.js';
+import { appendEvents, event, getSet, listSetViews, readEvents, setView, updateSet, type SetRef } from '../state/sets.js';
 import type { App, ApiContext } from './context.js';
 import { SetParams, TenantQuery, errors, tenantOf } from './schemas.js';
 import { admitIps, releaseOps } from '../state/ipam.js';
@@ -85,17 +85,7 @@ export function setRoutes(app: App, { store }: ApiContext): void {
       response: { 200: Type.Array(SetView), ...errors(401) },
     },
   }, async (req) => {
-    const prefix = Keys.tenantSets(tenantOf(req.query)) + (req.query.appkey ? `${req.query.appkey}/` : '');
-    const [sets, statuses, hosts] = await Promise.all([
-      store.list<SetObject>(prefix),
-      store.list<SetStatus>(Keys.statusPrefix + prefix.slice(Keys.setsPrefix.length)),
-      store.list<HostRecord>(Keys.hostsPrefix),
-    ]);
-    const statusByKey = new Map(statuses.items.map((kv) => [kv.key.slice(Keys.statusPrefix.length), kv.value]));
-    const ready = new Map(hosts.items.map((kv) => [kv.value.name, isReady(kv.value)]));
-    return sets.items.map((kv) =>
-      setView(kv.value, statusByKey.get(kv.key.slice(Keys.setsPrefix.length)), kv.value.host ? ready.get(kv.value.host) ?? false : undefined),
-    );
+    return listSetViews(store, Keys.tenantSets(tenantOf(req.query)) + (req.query.appkey ? `${req.query.appkey}/` : ''));
   });
 
   app.get('/v1/sets/:appkey/:id', {

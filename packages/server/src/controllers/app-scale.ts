@@ -3,7 +3,7 @@
  * leave on scale-in, and how ids read in events.
  */
 import { DEFAULT_DRAIN_SECONDS, type AppSpec, type ScaleInPolicy } from '@wharf/types';
-import { compareSetIds } from '../state/rollouts.js';
+import { compareSetIds } from '../state/sets.js';
 import type { AppMember } from '../state/apps.js';
 import type { MetricsHistory } from '../metrics/history.js';
 

@@ -59,9 +59,15 @@ async function setup(opts: { loadOf?: SetLoad } = {}) {
   const confirmDeletions = async () => {
     for (const s of await sets()) if (s.deleting) for (const key of Object.values(setKeys(s))) await store.delete(key);
   };
+  /** The app applied, and its sets created, placed and ready. */
+  const running = async (app: AppSpec) => {
+    await applyApp(store, 'default', app);
+    await c.pass(at(0));
+    await runAll();
+  };
   const endpointIds = async () => (await readEndpoints(store, 'default', 'web')).endpoints.map((e) => e.set);
   const reasons = async () => (await readAppEvents(store, 'default', 'web')).map((e) => `${e.reason}: ${e.message}`);
-  return { store, c, sets, ids, runAll, confirmDeletions, endpointIds, reasons };
+  return { store, c, sets, ids, runAll, running, confirmDeletions, endpointIds, reasons };
 }
 
 test('pure helpers: next free ids fill gaps, ids read as ranges', () => {
@@ -128,18 +134,14 @@ test('scale 10 → 2 drains the newest 8 at once (out of the endpoints), deletes
 test('least-loaded: the sets using the least CPU leave; without figures, newest first and the event says so', async () => {
   const cpu: Record<string, number> = { 1: 0.9, 2: 0.1, 3: 0.5, 4: 0.2 };
   const loaded = await setup({ loadOf: (s) => cpu[s.id] });
-  await applyApp(loaded.store, 'default', spec(4, { scaleIn: { policy: 'least-loaded' } }));
-  await loaded.c.pass(at(0));
-  await loaded.runAll();
+  await loaded.running(spec(4, { scaleIn: { policy: 'least-loaded' } }));
   await scaleApp(loaded.store, 'default', 'web', 2);
   await loaded.c.pass(at(1));
   assert.deepEqual(await loaded.ids((s) => s.draining !== undefined), ['2', '4']);
   assert.match((await loaded.reasons()).at(-1) ?? '', /draining 2 sets \(2, 4\) for 5s, least loaded first$/);
 
   const blind = await setup({ loadOf: () => undefined });
-  await applyApp(blind.store, 'default', spec(3, { scaleIn: { policy: 'least-loaded' } }));
-  await blind.c.pass(at(0));
-  await blind.runAll();
+  await blind.running(spec(3, { scaleIn: { policy: 'least-loaded' } }));
   await scaleApp(blind.store, 'default', 'web', 2);
   await blind.c.pass(at(1));
   assert.deepEqual(await blind.ids((s) => s.draining !== undefined), ['3']);
@@ -147,10 +149,8 @@ test('least-loaded: the sets using the least CPU leave; without figures, newest 
 });
 
 test('sets that do nothing leave first: a set never placed is deleted at once, a not-ready one drains before ready ones', async () => {
-  const { store, c, ids, runAll, reasons } = await setup();
-  await applyApp(store, 'default', spec(3));
-  await c.pass(at(0));
-  await runAll();
+  const { store, c, ids, running, reasons } = await setup();
+  await running(spec(3));
   await scaleApp(store, 'default', 'web', 5);
   await c.pass(at(1));
   // Set 4 is placed but not ready; set 5 was never placed.
@@ -180,10 +180,8 @@ test('gaps in ids are filled; a deleted set is replaced', async () => {
 });
 
 test('scaling out while sets drain keeps them instead of creating new ones', async () => {
-  const { store, c, ids, runAll, reasons, sets } = await setup();
-  await applyApp(store, 'default', spec(4));
-  await c.pass(at(0));
-  await runAll();
+  const { store, c, ids, running, reasons, sets } = await setup();
+  await running(spec(4));
   await scaleApp(store, 'default', 'web', 1);
   await c.pass(at(1));
   assert.deepEqual(await ids((s) => s.draining !== undefined), ['2', '3', '4']);
@@ -225,10 +223,8 @@ test('concurrent scale requests: each one applies in turn, the controller ends a
 });
 
 test('deleting an app deletes its sets, then the app', async () => {
-  const { store, c, ids, runAll, confirmDeletions } = await setup();
-  await applyApp(store, 'default', spec(3));
-  await c.pass(at(0));
-  await runAll();
+  const { store, c, ids, running, confirmDeletions } = await setup();
+  await running(spec(3));
   await scaleApp(store, 'default', 'web', 4);
   await c.pass(at(1));
   await deleteApp(store, 'default', 'web');

@@ -16,7 +16,7 @@
  * template that changed meanwhile: it loses the race and looks again.
  */
 import type { Logger } from 'pino';
-import type { KeyValue, Op, Store, Watcher } from '@wharf/store';
+import type { KeyValue, Op, Store } from '@wharf/store';
 import { setSpecFromTemplate, type AppEvent, type AppObject, type SetObject } from '@wharf/types';
 import { Keys, setKeys } from '../state/keys.js';
 import { appendAppEvents, appEvent, countsTowardReplicas, loadMembers, requestSetDeletion } from '../state/apps.js';
@@ -37,8 +37,6 @@ export interface AppsControllerOptions {
 }
 
 export class AppsController {
-  private watchers: Watcher[] = [];
-  private timer: NodeJS.Timeout | undefined;
   private deadline: { at: number; timer: NodeJS.Timeout } | undefined;
   private readonly runner: PassRunner;
   private readonly now: () => number;
@@ -52,23 +50,15 @@ export class AppsController {
     this.runner = new PassRunner(() => this.pass(), (err: unknown) => this.log.error({ err }, 'apps pass failed'), opts.observePass);
   }
 
-  async start(): Promise<void> {
-    const rev = await this.store.revision();
+  start(): Promise<void> {
     // Statuses change nothing the controller decides (only the order in which sets
     // leave, read at that moment), so only apps and sets wake it.
-    for (const prefix of [Keys.appsPrefix, Keys.setsPrefix]) {
-      this.watchers.push(await this.store.watch(prefix, () => this.kick(), { fromRevision: rev + 1 }));
-    }
-    this.timer = setInterval(() => this.kick(), this.opts.resyncMs ?? 2000);
-    this.kick();
+    return this.runner.start(this.store, { prefixes: [Keys.appsPrefix, Keys.setsPrefix], resyncMs: this.opts.resyncMs ?? 2000 });
   }
 
   stop(): void {
-    for (const w of this.watchers) w.cancel();
-    this.watchers = [];
-    if (this.timer) clearInterval(this.timer);
+    this.runner.stop();
     if (this.deadline) clearTimeout(this.deadline.timer);
-    this.timer = undefined;
     this.deadline = undefined;
   }
 
@@ -104,7 +94,7 @@ export class AppsController {
 
   /** Runs a pass when the earliest drain ends (the resync would too, a little later). */
   private wakeAt(at: number, now: number): void {
-    if (!Number.isFinite(at) || !this.timer) return;
+    if (!Number.isFinite(at) || !this.runner.started) return;
     if (this.deadline && this.deadline.at <= at && this.deadline.at > now) return;
     if (this.deadline) clearTimeout(this.deadline.timer);
     const timer = setTimeout(() => {

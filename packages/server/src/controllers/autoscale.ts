@@ -63,8 +63,6 @@ export class AutoscaleController {
   private readonly memory = new Map<string, AppMemory>();
   private readonly runner: PassRunner;
   private readonly now: () => number;
-  private timer: NodeJS.Timeout | undefined;
-  private cancelWatch: (() => void) | undefined;
 
   constructor(
     private readonly store: Store,
@@ -75,19 +73,12 @@ export class AutoscaleController {
     this.runner = new PassRunner(() => this.pass(), (err: unknown) => this.log.error({ err }, 'autoscale pass failed'));
   }
 
-  async start(): Promise<void> {
-    const rev = await this.store.revision();
-    const watcher = await this.store.watch(Keys.appsPrefix, () => this.runner.kick(), { fromRevision: rev + 1 });
-    this.cancelWatch = () => watcher.cancel();
-    this.timer = setInterval(() => this.runner.kick(), this.opts.intervalMs ?? AUTOSCALE_INTERVAL_MS);
-    this.runner.kick();
+  start(): Promise<void> {
+    return this.runner.start(this.store, { prefixes: [Keys.appsPrefix], resyncMs: this.opts.intervalMs ?? AUTOSCALE_INTERVAL_MS });
   }
 
   stop(): void {
-    this.cancelWatch?.();
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    this.cancelWatch = undefined;
+    this.runner.stop();
   }
 
   /** One decision per autoscaled app; returns them by `tenant/appkey`. */
@@ -97,7 +88,7 @@ export class AutoscaleController {
     const seen = new Set<string>();
     for (const kv of apps.items) {
       const app = kv.value;
-      if ( app.deleting || !app.spec.autoscale) continue;
+      if (app.deleting || !app.spec.autoscale) continue;
       const key = `${app.tenant}/${app.appkey}`;
       seen.add(key);
       decisions.set(key, await this.decideFor(app, app.spec.autoscale, now));

@@ -9,7 +9,7 @@
  * changed in place, on the same host.
  */
 import type { Logger } from 'pino';
-import type { Store, Watcher } from '@wharf/store';
+import type { Store } from '@wharf/store';
 import { assume, schedule, type ClusterView, type HostView, type PlacementRequest } from '@wharf/scheduler';
 import { WharfError, setRef, type SetIp, type SetObject } from '@wharf/types';
 import { Keys, setKeys } from '../state/keys.js';
@@ -19,8 +19,6 @@ import { appendEvents, event } from '../state/sets.js';
 import { PassRunner } from './coalesce.js';
 
 export class PlacementController {
-  private watchers: Watcher[] = [];
-  private timer: NodeJS.Timeout | undefined;
   private readonly runner = new PassRunner(() => this.pass(), (err: unknown) => this.log.error({ err }, 'placement pass failed'), (seconds) => this.observePass?.(seconds));
   /** Last unschedulable message per set, so a repeated failure is recorded once. */
   private readonly lastFailure = new Map<string, string>();
@@ -33,21 +31,17 @@ export class PlacementController {
     private readonly observePass?: (seconds: number) => void,
   ) {}
 
-  async start(): Promise<void> {
-    const rev = await this.store.revision();
-    for (const prefix of [Keys.setsPrefix, Keys.hostsPrefix]) {
+  start(): Promise<void> {
+    return this.runner.start(this.store, {
+      prefixes: [Keys.setsPrefix, Keys.hostsPrefix],
       // Heartbeats rewrite host keys every few seconds; only new hosts matter here, and resync covers the rest.
-      this.watchers.push(await this.store.watch(prefix, (ev) => {
-        if (prefix === Keys.setsPrefix || ev.kv.version === 1) this.kick();
-      }, { fromRevision: rev + 1 }));
-    }
-    this.timer = setInterval(() => this.kick(), this.resyncMs);
-    this.kick();
+      wakes: (prefix, ev) => prefix === Keys.setsPrefix || ev.kv.version === 1,
+      resyncMs: this.resyncMs,
+    });
   }
 
   stop(): void {
-    for (const w of this.watchers) w.cancel();
-    if (this.timer) clearInterval(this.timer);
+    this.runner.stop();
   }
 
   /** Runs a pass now, or once more after the current one. */

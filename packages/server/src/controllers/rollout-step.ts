@@ -6,13 +6,8 @@
  */
 import type { KeyValue } from '@wharf/store';
 import type { SetEvent, SetObject, SetView } from '@wharf/types';
+import type { AppMember } from '../state/apps.js';
 import { beginRollback, containerImage, withContainerImage, type StoredRollout, type StoredTarget } from '../state/rollouts.js';
-
-/** A set of the app: its stored object and the view the API would serve. */
-export interface AppSet {
-  kv: KeyValue<SetObject>;
-  view: SetView;
-}
 
 export interface Step {
   rollout: StoredRollout;
@@ -28,7 +23,7 @@ type Verdict =
   | { kind: 'failed'; message: string }
   | { kind: 'foreign'; image: string | undefined };
 
-export function stepRollout(current: StoredRollout, sets: ReadonlyMap<string, AppSet>, now: number): Step {
+export function stepRollout(current: StoredRollout, sets: ReadonlyMap<string, AppMember>, now: number): Step {
   const rollout = structuredClone(current);
   const stepper = new Stepper(rollout, sets, now);
   stepper.run();
@@ -38,7 +33,7 @@ export function stepRollout(current: StoredRollout, sets: ReadonlyMap<string, Ap
 }
 
 /** Has the target's set taken `want` and become ready with it (or failed)? */
-export function judge(s: AppSet, container: string, want: string, generation: number): Verdict {
+export function judge(s: AppMember, container: string, want: string, generation: number): Verdict {
   const set = s.kv.value;
   const view = s.view;
   const image = containerImage(set.spec, container);
@@ -72,7 +67,7 @@ class Stepper {
 
   constructor(
     private readonly r: StoredRollout,
-    private readonly sets: ReadonlyMap<string, AppSet>,
+    private readonly sets: ReadonlyMap<string, AppMember>,
     private readonly now: number,
   ) {
     this.time = new Date(now).toISOString();
@@ -202,7 +197,7 @@ class Stepper {
   }
 
   /** Too many sets of the app are not ready to start the next batch: wait, but not longer than the batch timeout. */
-  private blocked(notReady: AppSet[]): void {
+  private blocked(notReady: AppMember[]): void {
     const r = this.r;
     r.blockedSince ??= this.time;
     const ids = notReady.map((s) => s.kv.value.id).join(', ');

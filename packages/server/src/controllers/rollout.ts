@@ -8,13 +8,13 @@
  * the step fail and be decided again from fresh state.
  */
 import type { Logger } from 'pino';
-import type { Store, Watcher } from '@wharf/store';
-import type { SetObject, SetStatus } from '@wharf/types';
+import type { Store } from '@wharf/store';
 import { Keys } from '../state/keys.js';
 import { isReady, type HostRecord } from '../state/hosts.js';
 import { isActive, type StoredRollout } from '../state/rollouts.js';
-import { appendEvents, setView } from '../state/sets.js';
-import { stepRollout, type AppSet } from './rollout-step.js';
+import { appendEvents } from '../state/sets.js';
+import { loadMembers } from '../state/apps.js';
+import { stepRollout } from './rollout-step.js';
 import { PassRunner } from './coalesce.js';
 
 /** Active, or a failed rollout whose last batch is still settling. */
@@ -23,8 +23,6 @@ export function needsWork(r: StoredRollout): boolean {
 }
 
 export class RolloutController {
-  private watchers: Watcher[] = [];
-  private timer: NodeJS.Timeout | undefined;
   private readonly runner = new PassRunner(() => this.pass(), (err: unknown) => this.log.error({ err }, 'rollout pass failed'), (seconds) => this.observePass?.(seconds));
   /** The last pass found rollouts with work: only then do set and status changes matter. */
   private busy = true;
@@ -37,22 +35,16 @@ export class RolloutController {
     private readonly observePass?: (seconds: number) => void,
   ) {}
 
-  async start(): Promise<void> {
-    const rev = await this.store.revision();
-    for (const prefix of [Keys.rolloutsPrefix, Keys.setsPrefix, Keys.statusPrefix]) {
-      this.watchers.push(await this.store.watch(prefix, () => {
-        if (prefix === Keys.rolloutsPrefix || this.busy) this.kick();
-      }, { fromRevision: rev + 1 }));
-    }
-    this.timer = setInterval(() => this.kick(), this.resyncMs);
-    this.kick();
+  start(): Promise<void> {
+    return this.runner.start(this.store, {
+      prefixes: [Keys.rolloutsPrefix, Keys.setsPrefix, Keys.statusPrefix],
+      wakes: (prefix) => prefix === Keys.rolloutsPrefix || this.busy,
+      resyncMs: this.resyncMs,
+    });
   }
 
   stop(): void {
-    for (const w of this.watchers) w.cancel();
-    this.watchers = [];
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.runner.stop();
   }
 
   /** Runs a pass now, or once more after the current one. */
@@ -70,7 +62,8 @@ export class RolloutController {
     const hostReady = new Map(hosts.items.map((kv) => [kv.value.name, isReady(kv.value, now)]));
     let clean = true;
     for (const kv of work) {
-      const sets = await this.appSets(kv.value, hostReady);
+      const members = await loadMembers(this.store, kv.value.tenant, kv.value.appkey, now, hostReady);
+      const sets = new Map(members.map((m) => [m.kv.value.id, m]));
       const step = stepRollout(kv.value, sets, now);
       if (!step.changed && step.writes.length === 0) continue;
       const r = await this.store.txn(
@@ -86,18 +79,6 @@ export class RolloutController {
       this.logChange(kv.value, step.rollout);
     }
     return clean;
-  }
-
-  /** Every set of the rollout's app, by id, with the view the API would serve. */
-  private async appSets(r: StoredRollout, hostReady: Map<string, boolean>): Promise<Map<string, AppSet>> {
-    const setPrefix = `${Keys.tenantSets(r.tenant)}${r.appkey}/`;
-    const statusPrefix = Keys.status(r.tenant, r.appkey, '');
-    const [sets, statuses] = await Promise.all([this.store.list<SetObject>(setPrefix), this.store.list<SetStatus>(statusPrefix)]);
-    const statusOf = new Map(statuses.items.map((kv) => [kv.key.slice(statusPrefix.length), kv.value]));
-    return new Map(sets.items.map((kv) => {
-      const s = kv.value;
-      return [s.id, { kv, view: setView(s, statusOf.get(s.id), s.host ? hostReady.get(s.host) : undefined) }];
-    }));
   }
 
   private logChange(before: StoredRollout, after: StoredRollout): void {

@@ -5,7 +5,7 @@
  * (all of them, with their ready and draining flags) through the runtime API.
  */
 import type { Logger } from 'pino';
-import type { Store, Watcher } from '@wharf/store';
+import type { Store } from '@wharf/store';
 import type { AppObject } from '@wharf/types';
 import { Keys } from '../state/keys.js';
 import { readEndpoints } from '../state/endpoints.js';
@@ -20,8 +20,6 @@ export interface LbControllerOptions {
 }
 
 export class LbController {
-  private watchers: Watcher[] = [];
-  private timer: NodeJS.Timeout | undefined;
   private readonly runner: PassRunner;
   /** Per backend: set id → slot. */
   private readonly assigned = new Map<string, Map<string, string>>();
@@ -35,20 +33,12 @@ export class LbController {
     this.runner = new PassRunner(() => this.pass(), (err: unknown) => this.log.error({ err }, 'load-balancer pass failed'));
   }
 
-  async start(): Promise<void> {
-    const rev = await this.store.revision();
-    for (const prefix of [Keys.appsPrefix, Keys.setsPrefix, Keys.statusPrefix]) {
-      this.watchers.push(await this.store.watch(prefix, () => this.runner.kick(), { fromRevision: rev + 1 }));
-    }
-    this.timer = setInterval(() => this.runner.kick(), this.opts.resyncMs ?? 2000);
-    this.runner.kick();
+  start(): Promise<void> {
+    return this.runner.start(this.store, { prefixes: [Keys.appsPrefix, Keys.setsPrefix, Keys.statusPrefix], resyncMs: this.opts.resyncMs ?? 2000 });
   }
 
   async stop(): Promise<void> {
-    for (const w of this.watchers) w.cancel();
-    this.watchers = [];
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.runner.stop();
     await this.haproxy.stop();
   }
 

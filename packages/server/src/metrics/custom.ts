@@ -42,9 +42,4 @@ export class CustomMetrics {
     if (points.length === 0) return undefined;
     return points.reduce((sum, p) => sum + p.value, 0) / points.length;
   }
-
-  /** Forgets an app's metrics (deleted app). */
-  forget(tenant: string, appkey: string): void {
-    for (const key of this.series.keys()) if (key.startsWith(`${tenant}/${appkey}/`)) this.series.delete(key);
-  }
 }

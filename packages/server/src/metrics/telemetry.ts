@@ -5,10 +5,10 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Store } from '@wharf/store';
-import { HostState, SetPhase, type SetObject, type SetStatus } from '@wharf/types';
+import { HostState, SetPhase } from '@wharf/types';
 import { Keys } from '../state/keys.js';
-import { hostState, isReady, type HostRecord } from '../state/hosts.js';
-import { setView } from '../state/sets.js';
+import { hostState, type HostRecord } from '../state/hosts.js';
+import { listSetViews } from '../state/sets.js';
 import type { MetricsHistory } from './history.js';
 
 const PHASES = SetPhase.anyOf.map((l) => l.const);
@@ -123,18 +123,7 @@ export class Telemetry {
 }
 
 async function setsByPhase(store: Store): Promise<Map<string, number>> {
-  const [sets, statuses, hosts] = await Promise.all([
-    store.list<SetObject>(Keys.setsPrefix),
-    store.list<SetStatus>(Keys.statusPrefix),
-    store.list<HostRecord>(Keys.hostsPrefix),
-  ]);
-  const statusByKey = new Map(statuses.items.map((kv) => [kv.key.slice(Keys.statusPrefix.length), kv.value]));
-  const ready = new Map(hosts.items.map((kv) => [kv.value.name, isReady(kv.value)]));
   const counts = new Map<string, number>();
-  for (const kv of sets.items) {
-    const s = kv.value;
-    const { status } = setView(s, statusByKey.get(kv.key.slice(Keys.setsPrefix.length)), s.host ? ready.get(s.host) ?? false : undefined);
-    counts.set(status, (counts.get(status) ?? 0) + 1);
-  }
+  for (const { status } of await listSetViews(store)) counts.set(status, (counts.get(status) ?? 0) + 1);
   return counts;
 }

@@ -9,8 +9,7 @@ import type { KeyValue, Store } from '@wharf/store';
 import { Keys, setKeys } from './keys.js';
 import { isReady, type HostRecord } from './hosts.js';
 import { releaseOps } from './ipam.js';
-import { appendEvents, event, MAX_EVENTS, setView } from './sets.js';
-import { compareSetIds } from './rollouts.js';
+import { appendEvents, appendToLog, compareSetIds, event, setView, updateKey, type EventLog } from './sets.js';
 
 /** A set of an app with the view the API would serve for it. */
 export interface AppMember {
@@ -60,23 +59,25 @@ function beingDeleted(appkey: string): WharfError {
 }
 
 /** Read-modify-write of the app (compare-and-swap, retried); `change` returns undefined to leave it. */
-export async function updateApp(store: Store, tenant: string, appkey: string, change: (a: AppObject) => AppObject | undefined): Promise<AppObject> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const kv = await getApp(store, tenant, appkey);
-    const next = change(kv.value);
-    if (!next) return kv.value;
-    if ((await store.txn([{ key: kv.key, modRevision: kv.modRevision }], [{ type: 'put', key: kv.key, value: next }])).succeeded) return next;
-  }
-  throw new WharfError('CONFLICT', `app ${appkey} is changing too often; try again`);
+export function updateApp(store: Store, tenant: string, appkey: string, change: (a: AppObject) => AppObject | undefined): Promise<AppObject> {
+  return updateKey(store, () => getApp(store, tenant, appkey), change, `app ${appkey}`);
+}
+
+/**
+ * Changes the app's spec, as a new generation; `change` returns undefined to leave
+ * it. CONFLICT while the app is being deleted.
+ */
+export function updateAppSpec(store: Store, tenant: string, appkey: string, change: (spec: AppSpec) => AppSpec | undefined, now = new Date()): Promise<AppObject> {
+  return updateApp(store, tenant, appkey, (a) => {
+    if (a.deleting) throw beingDeleted(appkey);
+    const spec = change(a.spec);
+    return spec ? { ...a, spec, generation: a.generation + 1, updatedAt: now.toISOString() } : undefined;
+  });
 }
 
 /** Sets the replica count; concurrent requests serialise on the app's revision and the last one wins. */
 export function scaleApp(store: Store, tenant: string, appkey: string, replicas: number, now = new Date()): Promise<AppObject> {
-  return updateApp(store, tenant, appkey, (a) => {
-    if (a.deleting) throw beingDeleted(appkey);
-    if (a.spec.replicas === replicas) return undefined;
-    return { ...a, spec: { ...a.spec, replicas }, generation: a.generation + 1, updatedAt: now.toISOString() };
-  });
+  return updateAppSpec(store, tenant, appkey, (spec) => (spec.replicas === replicas ? undefined : { ...spec, replicas }), now);
 }
 
 /** Marks the app deleting (so it scales no more) and asks for the deletion of each of its sets. */
@@ -116,32 +117,33 @@ export function appEvent(type: AppEvent['type'], reason: string, message: string
   return { time: now.toISOString(), type, reason, message };
 }
 
-/** Appends events to the app's capped log (compare-and-swap, retried). */
-export async function appendAppEvents(store: Store, tenant: string, appkey: string, events: AppEvent[]): Promise<void> {
-  if (events.length === 0) return;
-  const key = Keys.appEvents(tenant, appkey);
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const kv = await store.get<{ items: AppEvent[] }>(key);
-    const items = [...(kv?.value.items ?? []), ...events].slice(-MAX_EVENTS);
-    const cmp = kv ? { key, modRevision: kv.modRevision } : { key, absent: true as const };
-    if ((await store.txn([cmp], [{ type: 'put', key, value: { items } }])).succeeded) return;
-  }
+/** Appends events to the app's capped log. */
+export function appendAppEvents(store: Store, tenant: string, appkey: string, events: AppEvent[]): Promise<void> {
+  return appendToLog(store, Keys.appEvents(tenant, appkey), events);
 }
 
 export async function readAppEvents(store: Store, tenant: string, appkey: string): Promise<AppEvent[]> {
-  return (await store.get<{ items: AppEvent[] }>(Keys.appEvents(tenant, appkey)))?.value.items ?? [];
+  return (await store.get<EventLog<AppEvent>>(Keys.appEvents(tenant, appkey)))?.value.items ?? [];
 }
 
-/** Every set of the app with its view (status, and whether its host is ready), by id. */
-export async function loadMembers(store: Store, tenant: string, appkey: string, now = Date.now()): Promise<AppMember[]> {
+/**
+ * Every set of the app with its view (status, and whether its host is ready), by id.
+ * `hostReady`, when the caller already has every host's readiness, saves reading
+ * the hosts (a host it does not name counts as unknown, as in setView); otherwise a
+ * host without a record is not ready.
+ */
+export async function loadMembers(store: Store, tenant: string, appkey: string, now = Date.now(), hostReady?: ReadonlyMap<string, boolean>): Promise<AppMember[]> {
   const statusPrefix = Keys.appStatuses(tenant, appkey);
   const [sets, statuses] = await Promise.all([store.list<SetObject>(Keys.appSets(tenant, appkey)), store.list<SetStatus>(statusPrefix)]);
   const statusOf = new Map(statuses.items.map((kv) => [kv.key.slice(statusPrefix.length), kv.value]));
-  const hostNames = [...new Set(sets.items.flatMap((kv) => (kv.value.host ? [kv.value.host] : [])))];
-  const hosts = await Promise.all(hostNames.map((h) => store.get<HostRecord>(Keys.host(h))));
-  const hostReady = new Map(hostNames.map((h, i) => [h, hosts[i] ? isReady(hosts[i].value, now) : false]));
+  let ready = hostReady;
+  if (!ready) {
+    const hostNames = [...new Set(sets.items.flatMap((kv) => (kv.value.host ? [kv.value.host] : [])))];
+    const hosts = await Promise.all(hostNames.map((h) => store.get<HostRecord>(Keys.host(h))));
+    ready = new Map(hostNames.map((h, i) => [h, hosts[i] ? isReady(hosts[i].value, now) : false]));
+  }
   return sets.items
-    .map((kv) => ({ kv, view: setView(kv.value, statusOf.get(kv.value.id), kv.value.host ? hostReady.get(kv.value.host) : undefined) }))
+    .map((kv) => ({ kv, view: setView(kv.value, statusOf.get(kv.value.id), kv.value.host ? ready.get(kv.value.host) : undefined) }))
     .sort((a, b) => compareSetIds(a.kv.value.id, b.kv.value.id));
 }
 

