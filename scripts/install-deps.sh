@@ -10,7 +10,9 @@ have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok
 # iperf3 measures set-to-set throughput in the network tests and benchmark.
 # btrfs-progs: the agent's volume pool (default); xfsprogs: its --volume-driver xfs.
 # haproxy: the load balancer wharf-server runs for apps with `lb`.
-for pkg in docker.io busybox-static btrfs-progs xfsprogs iptables iproute2 util-linux iperf3 haproxy; do
+# docker-registry (CNCF Distribution) and openssl: the platform registry and its CA, which
+# wharf-server runs and makes itself (never the package's own service).
+for pkg in docker.io busybox-static btrfs-progs xfsprogs iptables iproute2 util-linux iperf3 haproxy docker-registry openssl; do
   have_pkg "$pkg" || need+=("$pkg")
 done
 
@@ -18,6 +20,14 @@ if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "wharf: missing packages (${need[*]}); run as root to install them" >&2
     exit 1
+  fi
+  # Keep the packages from starting their services (the registry's would take port 5000
+  # with its own config): wharf-server and scripts/ensure-dockerd.sh start what is needed.
+  policy=/usr/sbin/policy-rc.d
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' > "$policy"
+    chmod +x "$policy"
+    trap 'rm -f "$policy"' EXIT
   fi
   echo "wharf: installing ${need[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive

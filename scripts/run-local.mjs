@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Runs Wharf on this machine in the foreground: wharf-server, then a local
-// wharf-agent joined to it, and writes ~/.wharf/config.json for the CLI.
+// Runs Wharf on this machine in the foreground: wharf-server (with its registry), then
+// a local wharf-agent joined to it, and writes ~/.wharf/config.json for the CLI.
 // Ctrl-C stops both; containers keep running (the next start re-adopts them).
 import { spawn } from 'node:child_process';
 import { mkdir, readFile, writeFile, chmod } from 'node:fs/promises';
@@ -85,3 +85,9 @@ run('wharf-agent', [
   '--data-dir', join(dataDir, 'agent'),
 ]);
 say(`running at ${url}; the CLI is configured (${configPath}). Try: ./bin/wharf get sets   — Ctrl-C to stop`);
+
+// The platform registry wharf-server runs (unless WHARF_REGISTRY=off or docker-registry is missing).
+const registry = await fetch(`${url}/v1/registry`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.json()).catch(() => undefined);
+if (registry?.enabled) {
+  say(`registry at ${registry.address}: docker login ${registry.address} (any user name; password: a Wharf token, e.g. ${join(dataDir, 'admin.token')}), then docker push ${registry.address}/default/NAME:TAG`);
+}

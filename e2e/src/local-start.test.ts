@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { SetView } from '@wharf/types';
 import { DockerHost, releaseBelow } from './harness/docker-host.js';
 import { run, waitFor } from './harness/exec.js';
+import { DOCKER_CERTS_DIR } from './harness/platform.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 
@@ -20,8 +21,10 @@ describe('local platform (npm start)', () => {
   const home = mkdtempSync('/tmp/wharf-home-');
   const dataDir = mkdtempSync('/tmp/wharf-data-');
   const port = String(17000 + (process.pid % 2000));
+  // The platform registry npm start runs, on a port of this run (the default 5000 may be taken).
+  const registryAddr = `127.0.0.1:${19000 + (process.pid % 2000)}`;
   let platform: ChildProcess | undefined;
-  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, WHARF_PORT: port, WHARF_DATA_DIR: dataDir, WHARF_AGENT_LISTEN: '127.0.0.1:0', WHARF_HOST_NAME: 'local' };
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, WHARF_PORT: port, WHARF_DATA_DIR: dataDir, WHARF_AGENT_LISTEN: '127.0.0.1:0', WHARF_HOST_NAME: 'local', WHARF_REGISTRY_ADDR: registryAddr };
   delete env.WHARF_SERVER;
   delete env.WHARF_TOKEN;
   delete env.WHARF_CONFIG;
@@ -55,6 +58,8 @@ describe('local platform (npm start)', () => {
     releaseBelow(dataDir);
     rmSync(home, { recursive: true, force: true });
     rmSync(dataDir, { recursive: true, force: true });
+    // The registry's CA the local agent installed for Docker.
+    rmSync(join(DOCKER_CERTS_DIR, registryAddr), { recursive: true, force: true });
   });
 
   it('writes a private CLI config so `wharf` works with no flags', async () => {

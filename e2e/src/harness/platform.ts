@@ -10,6 +10,20 @@ import { WharfClient } from '@wharf/client';
 import type { SetView } from '@wharf/types';
 import { DockerHost, OWNER_FILE, releaseBelow } from './docker-host.js';
 import { freePort, run, stopChild, waitFor, type RunResult } from './exec.js';
+import { NetnsPortal } from './netns-portal.js';
+
+export interface PlatformOptions {
+  /**
+   * Run the platform registry (wharf-server --registry local). Every host's dockerd
+   * reaches it, and the server's token URL, at `registryAddress` in its own namespace
+   * (a NetnsPortal), a non-loopback address, so Docker verifies the registry's TLS
+   * certificate (loopback registries are insecure to Docker by default).
+   */
+  registry?: boolean;
+}
+
+/** Docker reads registry CAs from here; agents install the platform registry's CA below it. */
+export const DOCKER_CERTS_DIR = '/etc/docker/certs.d';
 
 const ROOT = new URL('../../..', import.meta.url).pathname;
 
@@ -22,9 +36,11 @@ export class Platform {
   private port = 0;
   /** Set by onOwnHost: stop() stops the hosts too. */
   private ownsHosts = false;
+  private registryPort = 0;
+  private readonly portals: NetnsPortal[] = [];
   client!: WharfClient;
 
-  private constructor(readonly hosts: DockerHost[]) {
+  private constructor(readonly hosts: DockerHost[], readonly options: PlatformOptions) {
     // Lets a later run clean up after this one if it dies (cleanupScratch: agents' volume pools are mounts).
     writeFileSync(join(this.dir, OWNER_FILE), `${process.pid}\n`);
     if (process.env.WHARF_E2E_KEEP) writeFileSync(join(this.dir, 'keep'), '');
@@ -40,11 +56,21 @@ export class Platform {
     return readFileSync(join(this.serverDir, 'admin.token'), 'utf8').trim();
   }
 
-  static async start(hosts: DockerHost[]): Promise<Platform> {
-    const p = new Platform(hosts);
+  /** HOST:PORT of the platform registry as the hosts reach it (with `registry: true`). */
+  get registryAddress(): string | undefined {
+    return this.options.registry ? `10.214.${process.pid % 250}.1:${this.registryPort}` : undefined;
+  }
+
+  static async start(hosts: DockerHost[], options: PlatformOptions = {}): Promise<Platform> {
+    const p = new Platform(hosts, options);
     try {
       p.port = await freePort();
+      if (options.registry) p.registryPort = await freePort();
       await p.startServer();
+      const address = p.registryAddress?.split(':')[0];
+      if (address) {
+        for (const h of hosts) p.portals.push(await NetnsPortal.open({ netns: h.netns, address, ports: [p.registryPort, p.port], dir: p.dir }));
+      }
       for (const h of hosts) await p.startAgent(h.name);
       await waitFor('hosts ready', async () => {
         const list = await p.client.listHosts();
@@ -63,10 +89,10 @@ export class Platform {
    * one-host test or benchmark: stop() stops the host as well. If the platform fails
    * to start, the host is stopped before the error is thrown.
    */
-  static async onOwnHost(name = 'h1'): Promise<Platform> {
+  static async onOwnHost(name = 'h1', options: PlatformOptions = {}): Promise<Platform> {
     const host = await DockerHost.start(name);
     try {
-      const p = await Platform.start([host]);
+      const p = await Platform.start([host], options);
       p.ownsHosts = true;
       return p;
     } catch (err) {
@@ -83,8 +109,11 @@ export class Platform {
   }
 
   async startServer(): Promise<void> {
-    this.server = this.spawnLogged('server', [join(ROOT, 'packages/server/dist/main.js'), '--port', String(this.port), '--data-dir', this.serverDir, '--log-level', 'debug']);
-    await waitFor('wharf-server health', async () => (await fetch(`${this.url}/v1/health`)).ok, 20_000);
+    const registry = this.registryAddress
+      ? ['--registry', 'local', '--registry-addr', this.registryAddress, '--registry-listen', `127.0.0.1:${this.registryPort}`]
+      : ['--registry', 'off'];
+    this.server = this.spawnLogged('server', [join(ROOT, 'packages/server/dist/main.js'), '--port', String(this.port), '--data-dir', this.serverDir, '--log-level', 'debug', ...registry]);
+    await waitFor('wharf-server health', async () => (await fetch(`${this.url}/v1/health`)).ok, 60_000);
     this.client = new WharfClient({ server: this.url, token: this.adminToken });
   }
 
@@ -189,6 +218,9 @@ export class Platform {
     try {
       for (const name of this.agents.keys()) await this.stopAgent(name);
       await this.stopServer();
+      for (const portal of this.portals.splice(0)) await portal.close();
+      // What the agents installed for this run's registry address.
+      if (this.registryAddress) rmSync(join(DOCKER_CERTS_DIR, this.registryAddress), { recursive: true, force: true });
       releaseBelow(this.dir);
       if (!process.env.WHARF_E2E_KEEP) rmSync(this.dir, { recursive: true, force: true });
     } finally {

@@ -26,6 +26,7 @@ import { atMost, backoffDelay } from './backoff.js';
 import { DEFAULTS, parseListen, resolveConfig, type AgentConfig, type ResolvedConfig } from './config.js';
 import type { SetIdentity } from './containers.js';
 import { DockerodeEngine } from './docker/dockerode-engine.js';
+import { RegistryAccess } from './docker/registry-access.js';
 import type { Engine, EngineEvent } from './docker/engine.js';
 import { ExitTracker } from './exits.js';
 import { failureKind } from './failure-log.js';
@@ -441,7 +442,11 @@ async function listen(server: Server, host: string, port: number): Promise<Addre
 export async function startAgent(input: AgentConfig = {}): Promise<RunningAgent> {
   const config = resolveConfig(input);
   const log = config.logger ?? pino({ name: 'wharf-agent', level: 'info' }, pino.destination(2));
-  const engine = config.engine ?? new DockerodeEngine(config.dockerSocket);
+  const registry = new RegistryAccess({
+    fetchInfo: () => new WharfClient({ server: config.server, ...(config.joinToken ? { token: config.joinToken } : {}) }).request('GET', '/v1/registry'),
+    certsDir: config.dockerCertsDir, log, ...(config.joinToken ? { joinToken: config.joinToken } : {}),
+  });
+  const engine = config.engine ?? new DockerodeEngine(config.dockerSocket, registry.authFor);
   await mkdir(config.dataDir, { recursive: true });
   if (!config.joinToken) log.warn('no join token: the agent API accepts every request');
 
@@ -479,6 +484,7 @@ export async function startAgent(input: AgentConfig = {}): Promise<RunningAgent>
   const agent = new Agent(config, engine, log, advertise, network, bandwidth, volumes, metrics);
   // The pool is set up before the first heartbeat (a failure is logged and retried, never fatal).
   agent.start((await volumes.start(agent.signal)).loop);
+  const registryLoop = registry.run(agent.signal);
   log.info(
     {
       host: config.name, server: config.server, listen: url, advertise, dataDir: config.dataDir, docker: config.dockerSocket, networks: config.networks, netns: config.netns, bandwidth,
@@ -493,6 +499,7 @@ export async function startAgent(input: AgentConfig = {}): Promise<RunningAgent>
     stop: () =>
       (stopping ??= (async () => {
         await agent.stop();
+        await registryLoop;
         http.closeAllConnections();
         await new Promise<void>((resolve) => http.close(() => resolve()));
         log.info('wharf-agent stopped; containers left running');

@@ -24,6 +24,8 @@ export interface AgentConfig {
   labels?: Record<string, string>;
   /** Default /var/run/docker.sock */
   dockerSocket?: string;
+  /** Docker's certs.d, where the platform registry's CA is installed. Default /etc/docker/certs.d */
+  dockerCertsDir?: string;
   /** Volumes and the recycle bin live here. Default /var/lib/wharf/agent */
   dataDir?: string;
   /** HOST:PORT of the agent API; port 0 picks a free one. Default 127.0.0.1:7071 */
@@ -87,6 +89,7 @@ export const DEFAULTS = {
   zone: 'default',
   rack: 'default',
   dockerSocket: '/var/run/docker.sock',
+  dockerCertsDir: '/etc/docker/certs.d',
   dataDir: '/var/lib/wharf/agent',
   listen: '127.0.0.1:7071',
   heartbeatIntervalSeconds: 5,
@@ -224,6 +227,8 @@ environment (shown in brackets); flags win.
   --rack RACK               rack [WHARF_RACK] (default ${DEFAULTS.rack})
   --label KEY=VALUE         host label, repeatable [WHARF_HOST_LABELS=k=v,k=v]
   --docker-socket PATH      Docker Engine socket [DOCKER_HOST=unix://PATH] (default ${DEFAULTS.dockerSocket})
+  --docker-certs-dir DIR    Docker's certs.d: the platform registry's CA goes to DIR/<registry>/ca.crt
+                            [WHARF_DOCKER_CERTS_DIR] (default ${DEFAULTS.dockerCertsDir})
   --data-dir DIR            volume pool and recycle bin [WHARF_AGENT_DATA_DIR] (default ${DEFAULTS.dataDir})
   --listen HOST:PORT        agent API address, port 0 = any free port [WHARF_AGENT_LISTEN] (default ${DEFAULTS.listen})
   --advertise URL           URL the server uses to reach this agent [WHARF_AGENT_ADVERTISE]
@@ -357,6 +362,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliResult {
         rack: { type: 'string' },
         label: { type: 'string', multiple: true },
         'docker-socket': { type: 'string' },
+        'docker-certs-dir': { type: 'string' },
         'data-dir': { type: 'string' },
         listen: { type: 'string' },
         advertise: { type: 'string' },
@@ -406,6 +412,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliResult {
     rack: values.rack ?? env.WHARF_RACK,
     labels: parseLabels(values.label ?? envLabels),
     dockerSocket: dockerSocket(values['docker-socket'], env.DOCKER_HOST),
+    dockerCertsDir: values['docker-certs-dir'] ?? (env.WHARF_DOCKER_CERTS_DIR || undefined),
     dataDir: values['data-dir'] ?? env.WHARF_AGENT_DATA_DIR,
     listen: values.listen ?? env.WHARF_AGENT_LISTEN,
     advertise: values.advertise ?? env.WHARF_AGENT_ADVERTISE,

@@ -28,6 +28,7 @@ import { metricsRoutes } from './api/metrics.js';
 import { Monitoring } from './metrics/monitoring.js';
 import { CustomMetrics } from './metrics/custom.js';
 import { autoscaleRoutes } from './api/autoscale.js';
+import { registryRoutes } from './api/registry.js';
 
 export async function buildApp(given: ApiContext, logger: Logger): Promise<App> {
   const monitoring = given.monitoring ?? (await Monitoring.start(given.store));
@@ -83,6 +84,7 @@ export async function buildApp(given: ApiContext, logger: Logger): Promise<App> 
   lbRoutes(app, ctx);
   metricsRoutes(app, ctx);
   autoscaleRoutes(app, ctx);
+  registryRoutes(app, ctx);
   if (!given.monitoring) app.addHook('onClose', async () => monitoring.stop());
   return app;
 }

@@ -2,7 +2,10 @@
 /** `wharf-server`: the control plane. Flags > WHARF_* env > defaults. */
 import { parseArgs } from 'node:util';
 import { WHARF_VERSION } from '@wharf/types';
-import { startServer } from './server.js';
+import { existsSync } from 'node:fs';
+import { delimiter, isAbsolute, join } from 'node:path';
+import { DEFAULT_REGISTRY_ADDR, startServer } from './server.js';
+import { splitHostPort } from './registry/distribution.js';
 import { parseDuration } from './metrics/time.js';
 
 const MIN_RETENTION_MS = 60_000;
@@ -30,11 +33,38 @@ Options:
                      (WHARF_LB, default haproxy)
   --lb-dir DIR       HAProxy's config and sockets (WHARF_LB_DIR, default <data-dir>/lb)
   --haproxy PATH     the haproxy binary (WHARF_HAPROXY, default haproxy on the PATH)
+  --registry local|off
+                     run the platform registry (CNCF Distribution) beside the server,
+                     TLS with Wharf's CA and this server as its token issuer
+                     (WHARF_REGISTRY, default local when docker-registry is installed,
+                     else off)
+  --registry-addr HOST:PORT
+                     the registry in image names (HOST:PORT/<tenant>/<name>:<tag>) and
+                     in its certificate (WHARF_REGISTRY_ADDR, default ${DEFAULT_REGISTRY_ADDR})
+  --registry-listen HOST:PORT
+                     where the registry listens (WHARF_REGISTRY_LISTEN, default the
+                     --host address and the port of --registry-addr)
+  --registry-san NAME|IP
+                     another name or IP for the registry's certificate; repeatable
+                     (WHARF_REGISTRY_SANS, comma-separated)
+  --registry-realm URL
+                     the token URL Docker clients are sent to (WHARF_REGISTRY_REALM,
+                     default http://<host of --registry-addr>:<--port>/v1/registry/token)
+  --docker-registry PATH
+                     the docker-registry binary (WHARF_DOCKER_REGISTRY, default
+                     docker-registry on the PATH)
   -h, --help         show this help
   --version          print the version
 
 On first start it creates <data-dir>/admin.token (for the CLI) and
-<data-dir>/join.token (for agents), both mode 0600.`;
+<data-dir>/join.token (for agents), both mode 0600, and with the registry on,
+its CA and certificates in <data-dir>/registry (images in <data-dir>/registry/data).`;
+
+/** The path of a command: itself when it holds a '/', else the first match on the PATH. */
+function findCommand(cmd: string): string | undefined {
+  if (cmd.includes('/')) return existsSync(cmd) ? cmd : undefined;
+  return (process.env.PATH ?? '').split(delimiter).filter(isAbsolute).map((d) => join(d, cmd)).find((p) => existsSync(p));
+}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -50,6 +80,12 @@ async function main(): Promise<void> {
       lb: { type: 'string' },
       'lb-dir': { type: 'string' },
       haproxy: { type: 'string' },
+      registry: { type: 'string' },
+      'registry-addr': { type: 'string' },
+      'registry-listen': { type: 'string' },
+      'registry-san': { type: 'string', multiple: true },
+      'registry-realm': { type: 'string' },
+      'docker-registry': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean' },
     },
@@ -73,6 +109,18 @@ async function main(): Promise<void> {
   if (lb !== 'haproxy' && lb !== 'off') throw new Error(`--lb: "${lb}" is not haproxy or off`);
   const lbDir = values['lb-dir'] ?? env.WHARF_LB_DIR;
   const haproxyPath = values.haproxy ?? env.WHARF_HAPROXY;
+  const registryBinary = values['docker-registry'] ?? env.WHARF_DOCKER_REGISTRY ?? 'docker-registry';
+  const registryFound = findCommand(registryBinary);
+  const registry = values.registry ?? env.WHARF_REGISTRY ?? (registryFound ? 'local' : 'off');
+  if (registry !== 'local' && registry !== 'off') throw new Error(`--registry: "${registry}" is not local or off`);
+  if (registry === 'local' && !registryFound) throw new Error(`--registry local: ${registryBinary} is not installed (apt-get install docker-registry, or --docker-registry PATH)`);
+  const registryAddr = values['registry-addr'] ?? env.WHARF_REGISTRY_ADDR;
+  if (registryAddr) splitHostPort(registryAddr, '--registry-addr');
+  const registryListen = values['registry-listen'] ?? env.WHARF_REGISTRY_LISTEN;
+  if (registryListen) splitHostPort(registryListen, '--registry-listen');
+  const registrySans = values['registry-san'] ?? env.WHARF_REGISTRY_SANS?.split(',').map((s) => s.trim()).filter(Boolean);
+  const registryRealm = values['registry-realm'] ?? env.WHARF_REGISTRY_REALM;
+  if (registryRealm && !/^https?:\/\/[^/\s]+\/\S*$/.test(registryRealm)) throw new Error(`--registry-realm: "${registryRealm}" is not an http(s) URL`);
   const server = await startServer({
     host: values.host ?? env.WHARF_HOST ?? '127.0.0.1',
     port,
@@ -85,6 +133,12 @@ async function main(): Promise<void> {
     lb,
     ...(lbDir ? { lbDir } : {}),
     ...(haproxyPath ? { haproxyPath } : {}),
+    registry,
+    ...(registry === 'local' && registryFound ? { dockerRegistryPath: registryFound } : {}),
+    ...(registryAddr ? { registryAddr } : {}),
+    ...(registryListen ? { registryListen } : {}),
+    ...(registrySans?.length ? { registrySans } : {}),
+    ...(registryRealm ? { registryRealm } : {}),
   });
   let closing = false;
   const stop = () => {

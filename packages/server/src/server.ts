@@ -19,6 +19,7 @@ import { AutoscaleController } from './controllers/autoscale.js';
 import type { App } from './api/context.js';
 import { Haproxy } from './lb/haproxy.js';
 import { LbController } from './lb/controller.js';
+import { PlatformRegistry, defaultListen, defaultRealm } from './registry/service.js';
 
 export interface ServerConfig {
   host: string;
@@ -40,7 +41,21 @@ export interface ServerConfig {
   lbDir?: string;
   /** The haproxy binary. Default `haproxy` on the PATH. */
   haproxyPath?: string;
+  /** Run the platform registry (CNCF Distribution) beside the server. Default off. */
+  registry?: 'local' | 'off';
+  /** HOST:PORT of the registry in image names and its certificate. Default 127.0.0.1:5000. */
+  registryAddr?: string;
+  /** HOST:PORT the registry listens on. Default <host>:<port of registryAddr>. */
+  registryListen?: string;
+  /** The token URL clients are sent to. Default http://<host of registryAddr>:<port>/v1/registry/token. */
+  registryRealm?: string;
+  /** More host names and IPs for the registry's certificate. */
+  registrySans?: string[];
+  /** The docker-registry binary. Default `docker-registry` on the PATH. */
+  dockerRegistryPath?: string;
 }
+
+export const DEFAULT_REGISTRY_ADDR = '127.0.0.1:5000';
 
 export interface RunningServer {
   url: string;
@@ -74,8 +89,29 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const lb = config.lb === 'off'
     ? undefined
     : new LbController(store, new Haproxy({ binary: config.haproxyPath ?? 'haproxy', dir: config.lbDir ?? join(config.dataDir, 'lb') }, logger.child({ component: 'haproxy' })), logger.child({ component: 'lb' }));
-  const app = await buildApp({ store, hostChanges, joinToken: tokens.join, monitoring, customMetrics, ...(lb ? { lb } : {}) }, logger);
+  const registryAddr = config.registryAddr ?? DEFAULT_REGISTRY_ADDR;
+  const registry = config.registry === 'local'
+    ? await PlatformRegistry.prepare({
+      dir: join(config.dataDir, 'registry'),
+      address: registryAddr,
+      listen: config.registryListen ?? defaultListen(config.host, registryAddr),
+      binary: config.dockerRegistryPath ?? 'docker-registry',
+      ...(config.registrySans ? { sans: config.registrySans } : {}),
+    }, logger.child({ component: 'registry' }))
+    : undefined;
+  const app = await buildApp({ store, hostChanges, joinToken: tokens.join, monitoring, customMetrics, ...(lb ? { lb } : {}), ...(registry ? { registry } : {}) }, logger);
   await app.listen({ host: config.host, port: config.port });
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  // The registry sends clients to this server for tokens, so it starts once the server listens.
+  await registry?.start(config.registryRealm ?? defaultRealm(registryAddr, port)).catch(async (err: unknown) => {
+    await app.close();
+    hostChanges.stop();
+    monitoring.stop();
+    await store.close();
+    throw err;
+  });
+  if (!registry) logger.info('platform registry off (wharf-server --registry local runs it)');
   await placement.start();
   await rollouts.start();
   const apps = new AppsController(store, logger.child({ component: 'apps' }), { loadOf: loadFromHistory(monitoring.history) });
@@ -86,8 +122,6 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const lifecycle = new HostLifecycleController(store, logger.child({ component: 'host-lifecycle' }), {
     failoverMs: (config.failoverSeconds ?? 30) * 1000,
   });
-  const addr = app.server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   logger.info({ url, dataDir: config.dataDir }, 'wharf-server listening');
   return {
@@ -101,6 +135,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       apps.stop();
       autoscaler.stop();
       await lb?.stop();
+      await registry?.stop();
       lifecycle.stop();
       hostChanges.stop();
       monitoring.stop();

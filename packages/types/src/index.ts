@@ -14,4 +14,5 @@ export * from './resolve.js';
 export * from './objects.js';
 export * from './app.js';
 export * from './autoscale.js';
+export * from './registry.js';
 export const WHARF_VERSION = '0.1.0';

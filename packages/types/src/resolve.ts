@@ -4,6 +4,7 @@
  * is accepted is exactly what runs.
  */
 import type { TSchema } from '@sinclair/typebox';
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { Value, type ValueError, ValueErrorType } from '@sinclair/typebox/value';
 import type { FieldError } from './errors.js';
 import { parseBytes } from './quantity.js';
@@ -103,8 +104,25 @@ function describeSchemaError(e: ValueError): string {
   }
 }
 
+/**
+ * Compiled checkers by schema. Every reconcile of every set on an agent and every write
+ * on the server validates a spec; walking the schema for errors costs a hundred times a
+ * compiled check, so errors are looked for only when the check fails.
+ */
+const checkers = new WeakMap<TSchema, TypeCheck<TSchema>>();
+
+function passes(schema: TSchema, input: unknown): boolean {
+  let checker = checkers.get(schema);
+  if (!checker) {
+    checker = TypeCompiler.Compile(schema);
+    checkers.set(schema, checker);
+  }
+  return checker.Check(input);
+}
+
 /** Structural errors of `input` against `schema`, one per path (named as written: `containers[0].image`), most specific first. */
 export function schemaFieldErrors(schema: TSchema, input: unknown): FieldError[] {
+  if (passes(schema, input)) return [];
   const seen = new Map<string, FieldError>();
   for (const e of Value.Errors(schema, input)) {
     // A union reports the union itself and each branch; keep the first message per path.

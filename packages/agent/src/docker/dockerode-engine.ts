@@ -3,8 +3,10 @@ import { PassThrough, type Readable } from 'node:stream';
 import Dockerode from 'dockerode';
 import { sleep } from '../backoff.js';
 import { Labels } from '@wharf/types';
+import { ContainerCache } from './container-cache.js';
 import { EngineError, EXEC_OUTPUT_LIMIT, type ContainerConfig, type Engine, type EngineEvent, type ExecResult, type LimitsUpdate, type LogOptions, type ManagedContainer, type NetworkConfig, type ObservedContainer, type ObservedNetwork } from './engine.js';
 import { managedFromLabels, toCreateOptions, toEngineEvent, toNetworkCreateOptions, toObserved, toObservedNetwork } from './inspect.js';
+import type { RegistryAuth } from './registry-access.js';
 
 interface DockerodeError extends Error {
   statusCode?: number;
@@ -33,52 +35,77 @@ async function call<T>(fn: () => Promise<T>, ignore: number[] = []): Promise<T |
   }
 }
 
-/** Container events that can change a set's state (update: limits changed by hand are put back). */
-const WATCHED_EVENTS = ['create', 'start', 'restart', 'die', 'oom', 'stop', 'kill', 'pause', 'unpause', 'destroy', 'update'];
+/**
+ * Container events that can change a set's state (update: limits changed by hand are put
+ * back) or what an inspection says (rename).
+ */
+const WATCHED_EVENTS = ['create', 'start', 'restart', 'die', 'oom', 'stop', 'kill', 'pause', 'unpause', 'destroy', 'update', 'rename'];
 
 export class DockerodeEngine implements Engine {
   readonly docker: Dockerode;
+  /** Managed containers' list and inspections while watchEvents runs (see container-cache.ts). */
+  private readonly cache = new ContainerCache<ObservedContainer, ManagedContainer[]>();
 
-  constructor(socketPath: string) {
+  /** `registryAuth`: the credentials for pulling an image, if it needs any (registry-access.ts). */
+  constructor(
+    socketPath: string,
+    private readonly registryAuth: (image: string) => Promise<RegistryAuth | undefined> = async () => undefined,
+  ) {
     this.docker = new Dockerode({ socketPath });
   }
 
+  /** One list of all managed containers serves every set's lookup until a container changes. */
   async listSet(setRef: string): Promise<ObservedContainer[]> {
-    const list = (await call(() => this.docker.listContainers({ all: true, filters: { label: [`${Labels.set}=${setRef}`] } }))) ?? [];
-    const found = await Promise.all(list.map((c) => this.inspect(c.Id)));
+    const list = (await this.listManaged()).filter((c) => c.setRef === setRef);
+    const found = await Promise.all(list.map((c) => this.inspect(c.id)));
     return found.filter((o): o is ObservedContainer => o !== undefined && o.setRef === setRef);
   }
 
-  async listManaged(): Promise<ManagedContainer[]> {
-    const list = (await call(() => this.docker.listContainers({ all: true, filters: { label: [`${Labels.managed}=true`] } }))) ?? [];
-    return list.map((c) => managedFromLabels(c.Id, c.Labels)).filter((m): m is ManagedContainer => m !== undefined);
+  listManaged(): Promise<ManagedContainer[]> {
+    return this.cache.list(async () => {
+      const list = (await call(() => this.docker.listContainers({ all: true, filters: { label: [`${Labels.managed}=true`] } }))) ?? [];
+      return list.map((c) => managedFromLabels(c.Id, c.Labels)).filter((m): m is ManagedContainer => m !== undefined);
+    });
   }
 
-  async inspect(id: string): Promise<ObservedContainer | undefined> {
-    const info = await call(() => this.docker.getContainer(id).inspect(), [404]);
-    return info ? toObserved(info) : undefined;
+  /** What callers get may be shared with the next caller: read it, do not change it. */
+  inspect(id: string): Promise<ObservedContainer | undefined> {
+    return this.cache.inspect(id, async () => {
+      const info = await call(() => this.docker.getContainer(id).inspect(), [404]);
+      return info ? toObserved(info) : undefined;
+    });
+  }
+
+  /** Runs one of the agent's own changes to a container; the cache forgets it afterwards, whatever the outcome. */
+  private async changing<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } finally {
+      this.cache.invalidate(id);
+    }
   }
 
   async create(config: ContainerConfig): Promise<string> {
     const c = await call(() => this.docker.createContainer(toCreateOptions(config)));
     if (!c) throw new EngineError(`create ${config.dockerName}: no answer`);
+    this.cache.invalidate(c.id);
     return c.id;
   }
 
   async start(id: string): Promise<void> {
-    await call(() => this.docker.getContainer(id).start(), [304]);
+    await this.changing(id, () => call(() => this.docker.getContainer(id).start(), [304]));
   }
 
   async stop(id: string, timeoutSeconds: number): Promise<void> {
-    await call(() => this.docker.getContainer(id).stop({ t: timeoutSeconds }), [304]);
+    await this.changing(id, () => call(() => this.docker.getContainer(id).stop({ t: timeoutSeconds }), [304]));
   }
 
   async remove(id: string): Promise<void> {
-    await call(() => this.docker.getContainer(id).remove({ force: true, v: false }), [404]);
+    await this.changing(id, () => call(() => this.docker.getContainer(id).remove({ force: true, v: false }), [404]));
   }
 
   async update(id: string, limits: LimitsUpdate): Promise<void> {
-    await call(() => this.docker.getContainer(id).update({ NanoCpus: limits.nanoCpus, Memory: limits.memory, MemorySwap: limits.memorySwap }));
+    await this.changing(id, () => call(() => this.docker.getContainer(id).update({ NanoCpus: limits.nanoCpus, Memory: limits.memory, MemorySwap: limits.memorySwap })));
   }
 
   async exec(id: string, cmd: string[], timeoutMs: number): Promise<ExecResult> {
@@ -134,7 +161,8 @@ export class DockerodeEngine implements Engine {
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), timeoutMs);
     try {
-      const stream = await call(() => this.docker.pull(image, { abortSignal: abort.signal }) as Promise<NodeJS.ReadableStream>);
+      const authconfig = await this.registryAuth(image);
+      const stream = await call(() => this.docker.pull(image, { abortSignal: abort.signal, ...(authconfig ? { authconfig } : {}) }) as Promise<NodeJS.ReadableStream>);
       if (!stream) throw new EngineError(`pull ${image}: no answer`);
       await new Promise<void>((resolve, reject) => {
         const onAbort = (): void => {
@@ -173,9 +201,12 @@ export class DockerodeEngine implements Engine {
       this.docker.getEvents({ filters: { type: ['container'], label: [`${Labels.managed}=true`], event: WATCHED_EVENTS }, abortSignal: signal } as Dockerode.GetEventsOptions),
     )) as Readable | undefined;
     if (!stream) return;
+    // Subscribed: from here on an event tells of every change, so answers may be kept.
+    this.cache.setLive(true);
     await new Promise<void>((resolve) => {
       let buffered = '';
       const finish = (): void => {
+        this.cache.setLive(false);
         signal.removeEventListener('abort', finish);
         stream.destroy();
         resolve();
@@ -190,7 +221,10 @@ export class DockerodeEngine implements Engine {
           if (!line) continue;
           try {
             const e = toEngineEvent(JSON.parse(line) as object);
-            if (e) onEvent(e);
+            if (e) {
+              this.cache.invalidate(e.containerId);
+              onEvent(e);
+            }
           } catch {
             // a torn or foreign line: skip it
           }
@@ -254,6 +288,6 @@ export class DockerodeEngine implements Engine {
   }
 
   async connectNetwork(containerId: string, network: string, ip: string): Promise<void> {
-    await call(() => this.docker.getNetwork(network).connect({ Container: containerId, EndpointConfig: { IPAMConfig: { IPv4Address: ip } } }));
+    await this.changing(containerId, () => call(() => this.docker.getNetwork(network).connect({ Container: containerId, EndpointConfig: { IPAMConfig: { IPv4Address: ip } } })));
   }
 }

@@ -3,9 +3,10 @@
  * set (cgroup v1 or v2 files, found through /proc/<pid>/cgroup) summed per set, the
  * set's network (its infra container's namespace: /proc/<infra pid>/net/dev) and
  * volume, and the host (/proc, the uplinks in the Docker host's namespace). Counters
- * become rates over the interval (rates.ts). Never the Docker stats API: per
- * collection Docker sees one list call, plus an inspect of a container that is new
- * or changed (inventory.ts). Its own cost goes into the report (collectMs, collectCpuMs).
+ * become rates over the interval (rates.ts). Never the Docker stats API: Docker
+ * sees a list call and an inspect only when a container is new or changed (inventory.ts,
+ * and the engine's cache while its event stream runs); cgroup files stay open between
+ * collections (open-files.ts). Its own cost goes into the report (collectMs, collectCpuMs).
  */
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -19,6 +20,7 @@ import { readCgroupV2 } from './cgroup-v2.js';
 import { readHost } from './host.js';
 import { ContainerInventory, type MeasuredContainer } from './inventory.js';
 import { NetnsLocator } from './netns-locator.js';
+import { OpenFiles } from './open-files.js';
 import { isSetInterface, parseNetDev, sumNet, type CpuTimes } from './procfs.js';
 import { RateKeeper, type Instant, type Counters } from './rates.js';
 import { containerSample, networkSample, round, setSample } from './samples.js';
@@ -64,6 +66,9 @@ export class Collector {
   private readonly rates = new RateKeeper();
   private readonly netns: NetnsLocator;
   private readonly read: ReadText;
+  /** cgroup files: through descriptors kept open between collections, unless a test reads for us. */
+  private readonly files: OpenFiles | undefined;
+  private readonly readCgroup: ReadText;
   private readonly proc: string;
   private prevCpu: CpuTimes | undefined;
   /** Wall clock of the previous collection. */
@@ -71,6 +76,8 @@ export class Collector {
 
   constructor(private readonly o: CollectorOptions) {
     this.read = o.read ?? readText;
+    this.files = o.read ? undefined : new OpenFiles();
+    this.readCgroup = this.files?.readText ?? this.read;
     this.proc = o.procRoot ?? '/proc';
     this.inventory = new ContainerInventory({ engine: o.engine, read: this.read, procRoot: this.proc, log: o.log });
     this.netns = new NetnsLocator(o.netns, this.proc);
@@ -98,6 +105,7 @@ export class Collector {
       onCycle?.({ ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000, ok });
       await sleep(Math.max(0, this.o.intervalMs - (performance.now() - t0)), signal);
     }
+    this.files?.closeAll();
   }
 
   /** One collection; undefined the first time (nothing to make rates from yet). */
@@ -127,6 +135,7 @@ export class Collector {
       const r = this.rates.rate(`uplink:${name}`, { incarnation: name, values: { ...c } }, now, since);
       if (r.kind === 'rates') uplinks.push({ name, rxBytes: round(r.rates.rxBytes ?? 0), txBytes: round(r.rates.txBytes ?? 0), rxPackets: round(r.rates.rxPackets ?? 0), txPackets: round(r.rates.txPackets ?? 0) });
     }
+    this.files?.sweep();
     if (sets) this.rates.retain(new Set([...sets.keys, ...[...hostReading.uplinks.keys()].map((n) => `uplink:${n}`)]));
     if (!cpu || !prevCpu || cpu.total <= prevCpu.total || since === undefined) return undefined;
 
@@ -188,7 +197,7 @@ export class Collector {
   private measureContainer(c: MeasuredContainer, now: Instant, since: number | undefined): ResourceSample | undefined {
     let sample: CgroupSample;
     try {
-      sample = c.cgroup.version === 1 ? readCgroupV1(this.read, c.cgroup.dirs) : readCgroupV2(this.read, c.cgroup.dir);
+      sample = c.cgroup.version === 1 ? readCgroupV1(this.readCgroup, c.cgroup.dirs) : readCgroupV2(this.readCgroup, c.cgroup.dir);
     } catch (err) {
       if (!(err instanceof CgroupGone)) throw err;
       this.inventory.invalidate(c.id);

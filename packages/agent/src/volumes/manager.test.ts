@@ -50,6 +50,43 @@ test('volumes: ensure creates once, then only changes the limit; the path is und
   }
 });
 
+test('volumes: a limit ensure set or read is trusted until something touches the volume (no quota read per reconcile)', async () => {
+  const s = await setup();
+  try {
+    let reads = 0;
+    const stats = s.driver.stats.bind(s.driver);
+    s.driver.stats = async (set: typeof web) => {
+      reads++;
+      return stats(set);
+    };
+    await s.volumes.ensure(web, 64 * KiB);
+    const afterCreate = reads;
+    assert.deepEqual(await s.volumes.ensure(web, 64 * KiB), []);
+    assert.deepEqual(await s.volumes.ensure(web, 64 * KiB), []);
+    assert.equal(reads, afterCreate, 'unchanged: no quota read');
+    // A different size is read and applied; the same size afterwards is trusted again.
+    assert.deepEqual((await s.volumes.ensure(web, 96 * KiB)).map((e) => e.reason), ['VolumeResized']);
+    const afterResize = reads;
+    await s.volumes.ensure(web, 96 * KiB);
+    assert.equal(reads, afterResize);
+    // Any operation through the manager makes the next ensure look again.
+    await s.volumes.get(web);
+    const afterGet = reads;
+    await s.volumes.ensure(web, 96 * KiB);
+    assert.equal(reads, afterGet + 1);
+    // A limit changed behind the agent's back: the next heartbeat's scan drops the trust.
+    s.driver.quotas.set('default/web/1', 128 * KiB);
+    await s.volumes.report();
+    assert.deepEqual((await s.volumes.ensure(web, 96 * KiB)).map((e) => e.reason), ['VolumeResized']);
+    assert.equal((await s.volumes.get(web)).quota, 96 * KiB);
+    // Gone from the pool: created again, not trusted blindly.
+    await rm(join(s.dataDir, 'volumes/default/web/1'), { recursive: true });
+    assert.deepEqual((await s.volumes.ensure(web, 96 * KiB)).map((e) => e.reason), ['VolumeCreated']);
+  } finally {
+    await s.cleanup();
+  }
+});
+
 test('volumes: resize refuses below what is held, shrinks above it, and refuses growth beyond the free space', async () => {
   const s = await setup();
   try {

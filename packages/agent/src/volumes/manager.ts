@@ -73,6 +73,8 @@ export class VolumeManager {
   private lastLoggedError: string | undefined;
   /** Limits set through the API, by set ref, kept against an older spec for RESIZE_GRACE_MS. */
   private readonly overrides = new Map<string, { bytes: number; until: number }>();
+  /** The limit of each volume as this agent last set or read it in ensure (see there). */
+  private readonly confirmed = new Map<string, number>();
   /** The last size warning per set, so a resync does not repeat it. */
   private readonly warned = new Map<string, string>();
   private readonly now: () => Date;
@@ -148,10 +150,13 @@ export class VolumeManager {
     return { tenant: set.tenant, appkey: set.appkey, id: set.id, driver: this.driver.name, used: s.used, quota: s.quota, path: this.path(set) };
   }
 
+  /** Every operation on a volume but ensure's own check forgets its confirmed limit first. */
   private withVolume<T>(set: SetIdentity, fn: () => Promise<T>): Promise<T> {
     this.assertReady();
     volumePath('/', set);
-    return this.locks.run(`volume:${setRef(set)}`, fn);
+    const ref = setRef(set);
+    this.confirmed.delete(ref);
+    return this.locks.run(`volume:${ref}`, fn);
   }
 
   private async mustStats(set: SetIdentity, exact = false): Promise<VolumeStats> {
@@ -174,12 +179,16 @@ export class VolumeManager {
    * with a warning, once, and the limit is left as it is.
    */
   async ensure(set: SetIdentity, bytes: number): Promise<VolumeEvent[]> {
+    const ref = setRef(set);
+    // Every reconcile of every set lands here; reading the quota group is a btrfs command
+    // (a process spawned), so a limit this agent set or read, untouched since, is trusted.
+    if (this.ready && this.confirmed.get(ref) === this.driver.quotaFor(this.target(ref, bytes)) && (await this.driver.exists(set))) return [];
     return this.withVolume(set, async () => {
-      const ref = setRef(set);
       const want = this.driver.quotaFor(this.target(ref, bytes));
       const stats = await this.driver.stats(set);
       if (!stats) {
         const quota = await this.driver.create(set, want);
+        this.confirmed.set(ref, quota);
         const notes = [`hard limit ${formatBytes(quota)}`];
         if (quota > bytes) notes.push(`${formatBytes(bytes)} rounded up to ${formatBytes(quota)}, the smallest ${this.driver.name} volume`);
         if (await this.migrateLegacy(set)) notes.push("with the data of the earlier agent's plain directory");
@@ -188,6 +197,7 @@ export class VolumeManager {
       }
       if (stats.quota === want) {
         this.warned.delete(ref);
+        this.confirmed.set(ref, want);
         return [];
       }
       if (stats.quota > 0 && want < stats.quota) {
@@ -200,6 +210,7 @@ export class VolumeManager {
         }
       }
       const quota = await this.driver.setQuota(set, want);
+      this.confirmed.set(ref, quota);
       this.warned.delete(ref);
       return [{ type: 'Normal', reason: 'VolumeResized', message: `Volume limit changed online from ${stats.quota ? formatBytes(stats.quota) : 'none'} to ${formatBytes(quota)}` }];
     });
@@ -345,6 +356,7 @@ export class VolumeManager {
       await this.driver.fromTrash(trashId, set);
       await removeMeta(this.trashDir, trashId);
       this.overrides.delete(setRef(set));
+      this.confirmed.delete(setRef(set));
       this.opts.log.info({ set: setRef(set), trashId }, 'volume restored from the recycle bin');
       return this.usage(set, await this.mustStats(set));
     });
@@ -531,6 +543,8 @@ export class VolumeManager {
   async report(): Promise<{ pool: VolumePool; volumes: VolumeUsage[] } | undefined> {
     if (!this.ready) return undefined;
     const scan = await this.driver.scan();
+    // A limit changed behind the agent's back is checked again at the next reconcile.
+    for (const [ref, quota] of this.confirmed) if (scan.volumes.get(ref)?.quota !== quota) this.confirmed.delete(ref);
     let trash = 0;
     for (const b of scan.trash.values()) trash += b;
     return {

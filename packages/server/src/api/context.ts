@@ -4,7 +4,8 @@ import type { Store } from '@wharf/store';
 import type { HostChanges } from '../state/host-changes.js';
 import type { Monitoring } from '../metrics/monitoring.js';
 import type { CustomMetrics } from '../metrics/custom.js';
-import type { LbSlot } from '@wharf/types';
+import type { LbSlot, RegistryInfo } from '@wharf/types';
+import type { RegistryTokenService } from '../registry/token-service.js';
 
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
 
@@ -20,6 +21,8 @@ export interface ApiContext {
   customMetrics?: CustomMetrics;
   /** The load balancer's view of HAProxy; absent when it is off. */
   lb?: LbSource;
+  /** The platform registry (its token issuer and CA); absent when it is off. */
+  registry?: RegistrySource;
 }
 
 /** The context the routes get: buildApp fills in what the caller left out. */
@@ -28,4 +31,11 @@ export type RouteContext = ApiContext & Required<Pick<ApiContext, 'monitoring' |
 /** What the load balancer reports for an app (served by GET /v1/apps/{appkey}/lb). */
 export interface LbSource {
   describe(tenant: string, appkey: string): Promise<{ backend: string; slots: LbSlot[] } | undefined>;
+}
+
+/** The platform registry as the routes see it (registry/service.ts). */
+export interface RegistrySource {
+  info(): RegistryInfo;
+  readonly caPem: string;
+  readonly tokens: RegistryTokenService;
 }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { renderConfig, type LbFrontend, type LbPaths } from './config.js';
 import { parseServersState, runtimeCommand, type ServerState } from './runtime.js';
+import { alive } from '../pids.js';
 
 export interface HaproxyOptions {
   binary: string;
@@ -139,14 +140,5 @@ export class Haproxy {
     const deadline = Date.now() + 3000;
     while (alive(pid) && Date.now() < deadline) await sleep(50);
     if (alive(pid)) process.kill(pid, 'SIGKILL');
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }

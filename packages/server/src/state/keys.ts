@@ -37,6 +37,8 @@ export const Keys = {
   /** Every set (or status) of one app: `/sets/<tenant>/<appkey>/`. */
   appSets: (tenant: string, appkey: string) => `/sets/${tenant}/${appkey}/`,
   appStatuses: (tenant: string, appkey: string) => `/status/${tenant}/${appkey}/`,
+  /** A platform registry repository's record (its visibility): `/registry/repos/<tenant>/<name>`. */
+  registryRepo: (repository: string) => `/registry/repos/${repository}`,
 };
 
 /** The three keys of one set. */

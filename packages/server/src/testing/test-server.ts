@@ -29,7 +29,7 @@ export interface TestServerOptions {
   /** Fake agents to start, by host name. */
   agents?: string[];
   /** What the routes get besides the store, the host changes and the join token. */
-  context?: Pick<ApiContext, 'customMetrics' | 'lb' | 'monitoring'>;
+  context?: Pick<ApiContext, 'customMetrics' | 'lb' | 'monitoring' | 'registry'>;
 }
 
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
