@@ -2,8 +2,9 @@
  * The load balancer on one real host with platform IPs: an app of busybox httpd
  * sets with a readiness probe and `lb: { port: 8081, targetPort: 8080 }`. A steady
  * load of 20 requests a second (a new connection each) goes through HAProxy while
- * the app scales 2 → 6, a gray update replaces the web container of every set,
- * 2 at a time, and the app scales back to 2: not one request fails. HAProxy runs in the switch's namespace
+ * the app scales 2 → 10, a gray update replaces the web container of every set,
+ * 2 at a time (each batch leaves the endpoints and drains first), and the app
+ * scales back to 2: not one request fails. HAProxy runs in the switch's namespace
  * (where the sets' IPs are reachable, like a load balancer in front of the racks),
  * through a `--haproxy` wrapper; a network policy lets the switch in on 8080.
  */
@@ -26,6 +27,7 @@ const APP = 'com.example.lb';
 const V2 = 'wharf/lb:v2';
 const LB_PORT = 8081;
 const RPS = 20;
+const PEAK = 10;
 
 function haproxyBinary(): string | undefined {
   try {
@@ -49,6 +51,32 @@ async function backendRetries(adminSocket: string): Promise<string> {
   const cols = (header ?? '').split(',');
   const row = rows.map((r) => r.split(',')).find((f) => f[0] === `app:default:${APP}` && f[1] === 'BACKEND');
   return row ? `retries ${row[cols.indexOf('wretr')]}, redispatches ${row[cols.indexOf('wredis')]}` : 'counters unavailable';
+}
+
+/** Every answer of the app's endpoints watch (its serving set ids), until stopped. */
+function watchServing(c: WharfClient) {
+  const seen: string[][] = [];
+  const abort = new AbortController();
+  const loop = (async () => {
+    let revision = 0;
+    while (!abort.signal.aborted) {
+      const e = await c.endpoints(APP, { watch: true, revision, timeoutSeconds: 30, signal: abort.signal }).catch((err: unknown) => {
+        if (abort.signal.aborted) return undefined;
+        throw err;
+      });
+      if (!e) return;
+      if (e.revision !== revision) seen.push(e.endpoints.map((x) => x.set));
+      revision = e.revision;
+    }
+  })();
+  return {
+    seen,
+    async stop(): Promise<string[][]> {
+      abort.abort();
+      await loop;
+      return seen;
+    },
+  };
 }
 
 function appSpec(replicas: number) {
@@ -112,17 +140,25 @@ describe('load balancer: zero failed requests through scaling and a gray update'
     assert.match(described.stdout, /Load balancer:\s+0\.0\.0\.0:8081 → 8080 \(16 slots\)/);
   });
 
-  it(`${RPS} req/s through HAProxy while scaling 2 → 6, updating every set 2 at a time, and scaling back to 2: no request fails`, async () => {
+  it(`${RPS} req/s through HAProxy while scaling 2 → ${PEAK}, updating every set 2 at a time, and scaling back to 2: no request fails`, async () => {
     load = startHttpLoad({ netns: cluster.switch.netns, url: `http://127.0.0.1:${LB_PORT}/`, rps: RPS });
     await waitFor('the load gets answers', async () => load!.current().ok >= RPS, 10_000);
 
-    const out = await cluster.platform.cli(['scale', APP, '--replicas', '6', '--wait', '--timeout', '60s']);
+    const out = await cluster.platform.cli(['scale', APP, '--replicas', String(PEAK), '--wait', '--timeout', '120s']);
     assert.equal(out.code, 0, out.stderr);
-    await settled(6);
+    await settled(PEAK);
 
-    const gray = await cluster.platform.cli(['rollout', 'start', APP, '--container', 'web', '--image', V2, '--batch', '2', '--wait', '--timeout', '90s']);
+    const watch = watchServing(c);
+    const gray = await cluster.platform.cli(['rollout', 'start', APP, '--container', 'web', '--image', V2, '--batch', '2', '--wait', '--timeout', '180s']);
     assert.equal(gray.code, 0, `${gray.stdout}${gray.stderr}`);
-    await settled(6);
+    await settled(PEAK);
+    const ids = Array.from({ length: PEAK }, (_, i) => String(i + 1));
+    await waitFor('the endpoints watch sees every set back', async () => watch.seen.at(-1)?.length === PEAK, 30_000);
+    const seen = await watch.stop();
+    for (const id of ids) assert.ok(seen.some((list) => !list.includes(id)), `set ${id} left the endpoints during the update: ${JSON.stringify(seen)}`);
+    assert.deepEqual([...(seen.at(-1) ?? [])].sort(), [...ids].sort(), 'and every set is back');
+    const reasons = (await c.setEvents(APP, 1)).map((e) => e.reason).filter((r) => r.startsWith('Rollout'));
+    assert.deepEqual(reasons, ['RolloutDraining', 'RolloutUpdating'], 'set 1 drained before its container was replaced');
 
     const back = await cluster.platform.cli(['scale', APP, '--replicas', '2', '--wait', '--timeout', '60s']);
     assert.equal(back.code, 0, back.stderr);

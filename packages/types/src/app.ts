@@ -37,7 +37,7 @@ export type ScaleInPolicy = Static<typeof ScaleInPolicy>;
 export const ScaleInSpec = Type.Object(
   {
     policy: Type.Optional(ScaleInPolicy),
-    drainSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600, description: 'Seconds a leaving set stays out of the endpoints before it is stopped (default 5)' })),
+    drainSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600, description: 'Seconds a leaving set stays out of the endpoints before it is stopped, and a set a rollout changes before its container is replaced (default 5)' })),
   },
   { additionalProperties: false },
 );
@@ -152,7 +152,7 @@ export const Endpoint = Type.Object({
   ports: Type.Array(EndpointPort),
   /** Running at its current generation with every container ready. */
   ready: Type.Boolean(),
-  /** Leaving: take it out of rotation now; it stops after the app's drainSeconds. */
+  /** Out of rotation now: leaving on scale-in (it stops after the app's drainSeconds), or about to have a container replaced by a rollout. */
   draining: Type.Boolean(),
 });
 export type Endpoint = Static<typeof Endpoint>;

@@ -33,6 +33,8 @@ export const SetObject = Type.Object({
   deleting: Type.Optional(Type.Boolean()),
   /** Set by the apps controller on scale-in: out of the endpoints now, deleted after the app's drainSeconds. */
   draining: Type.Optional(Type.String({ description: 'ISO time the set started draining' })),
+  /** Set by a rollout on a serving set of an app before it changes a container: out of the endpoints for the app's drainSeconds; cleared when the change is written (the set is back once ready). */
+  outOfRotation: Type.Optional(Type.String({ description: 'ISO time a rollout took the set out of the endpoints' })),
   /** Platform IPs the IPAM gave the set (primary first); they stay with it across restarts and moves. */
   ips: Type.Optional(Type.Array(SetIp)),
   createdAt: Type.String(),

@@ -29,7 +29,7 @@ export function endpointRoutes(app: App, { store }: ApiContext): void {
       summary: "The app's endpoints: its ready sets with their IP and ports",
       description:
         'A set is an endpoint while it is ready (running at its current generation, every container ready) and not draining; ' +
-        'a set that leaves on scale-in drops out at once, before its containers stop. `ip` is the set\'s primary platform IP ' +
+        'a set that leaves on scale-in, or whose container a rollout is about to replace, drops out at once (`draining`), before its containers stop. `ip` is the set\'s primary platform IP ' +
         '(absent for a set on Docker\'s own bridge); `ports` are every containerPort its containers declare. ' +
         'With `watch=true` the answer waits until the revision differs from `revision`, or `timeoutSeconds` pass (then the same revision). ' +
         '404 APP_NOT_FOUND when there is neither an app nor a set of the appkey.',

@@ -3,11 +3,16 @@
  * are done or failed, whether the rollout ends, pauses or rolls back, and which
  * sets the next batch changes. The controller writes the result in one
  * transaction, so a step is either wholly applied or looked at again.
+ *
+ * In an app (`drainMs` > 0), a batch's sets that serve are first taken out of the
+ * endpoints (`outOfRotation`, so load balancers drain them) and changed only after
+ * drainMs; once changed they are not ready until the agent reports the new
+ * generation ready, so they come back into the endpoints by themselves.
  */
 import type { KeyValue } from '@wharf/store';
 import type { SetEvent, SetObject, SetView } from '@wharf/types';
 import type { AppMember } from '../state/apps.js';
-import { beginRollback, containerImage, withContainerImage, type StoredRollout, type StoredTarget } from '../state/rollouts.js';
+import { beginRollback, containerImage, stopDraining, withContainerImage, type StoredRollout, type StoredTarget } from '../state/rollouts.js';
 
 export interface Step {
   rollout: StoredRollout;
@@ -23,13 +28,18 @@ type Verdict =
   | { kind: 'failed'; message: string }
   | { kind: 'foreign'; image: string | undefined };
 
-export function stepRollout(current: StoredRollout, sets: ReadonlyMap<string, AppMember>, now: number): Step {
+export interface StepOptions {
+  /** How long a serving set is out of the endpoints before its change (the app's drainSeconds); 0 or absent: changed at once. */
+  drainMs?: number;
+}
+
+export function stepRollout(current: StoredRollout, sets: ReadonlyMap<string, AppMember>, now: number, opts: StepOptions = {}): Step {
   const rollout = structuredClone(current);
-  const stepper = new Stepper(rollout, sets, now);
+  const stepper = new Stepper(rollout, sets, now, opts.drainMs ?? 0);
   stepper.run();
   const changed = JSON.stringify(rollout) !== JSON.stringify(current);
   if (changed) rollout.updatedAt = stepper.time;
-  return { rollout, changed, writes: stepper.writes, events: stepper.events };
+  return { rollout, changed, writes: [...stepper.writes.values()], events: stepper.events };
 }
 
 /** Has the target's set taken `want` and become ready with it (or failed)? */
@@ -54,12 +64,17 @@ function notReadyReason(view: SetView): string {
   return `it is ${view.status}`;
 }
 
+function changedBySomeoneElse(container: string, image: string | undefined): string {
+  return `${container} was changed to ${image ?? '(no such container)'} by someone else; left as it is`;
+}
+
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 class Stepper {
-  readonly writes: Step['writes'] = [];
+  /** By set id: a set changed twice in one step (out of rotation and back) is written once. */
+  readonly writes = new Map<string, Step['writes'][number]>();
   readonly events: Step['events'] = [];
   readonly time: string;
   /** Forward targets that failed in this step, as `set ID: why`. */
@@ -69,13 +84,20 @@ class Stepper {
     private readonly r: StoredRollout,
     private readonly sets: ReadonlyMap<string, AppMember>,
     private readonly now: number,
+    private readonly drainMs: number,
   ) {
     this.time = new Date(now).toISOString();
   }
 
   run(): void {
+    this.advance();
+    this.backIntoRotation();
+  }
+
+  private advance(): void {
     this.skipDeleted();
     this.watchInFlight();
+    this.endDrain();
     if (this.failures.length > 0) this.fail(`batch ${this.r.batch}/${this.r.batches} failed: ${this.failures.join('; ')}`);
     if (this.inFlight().length > 0) return;
     if (this.r.state === 'rolling-back') this.nextRollbackBatch();
@@ -97,6 +119,7 @@ class Stepper {
       t.skipped = true;
       t.message = 'skipped: the set was deleted during the rollout';
       delete t.restore;
+      delete t.draining;
     }
   }
 
@@ -104,7 +127,7 @@ class Stepper {
     const pending: StoredTarget[] = [];
     for (const t of this.inFlight()) {
       const s = this.sets.get(t.id);
-      if (!s) continue;
+      if (!s || t.draining) continue;
       const back = t.state === 'rolling-back';
       const want = back ? t.from : this.r.image;
       const verdict = judge(s, this.r.container, want, t.generation ?? 0);
@@ -121,11 +144,12 @@ class Stepper {
           break;
         case 'foreign':
           t.foreign = true;
-          this.targetFailed(t, `${this.r.container} was changed to ${verdict.image ?? '(no such container)'} by someone else; left as it is`);
+          this.targetFailed(t, changedBySomeoneElse(this.r.container, verdict.image));
           break;
       }
     }
-    if (pending.length === 0 || !this.timedOut(this.r.batchStartedAt)) return;
+    // A batch's timeout counts from the end of its drain.
+    if (pending.length === 0 || !this.timedOut(this.r.drainUntil ?? this.r.batchStartedAt)) return;
     for (const t of pending) {
       const view = this.sets.get(t.id)?.view;
       const why = view ? notReadyReason(view) : 'unknown';
@@ -157,6 +181,7 @@ class Stepper {
       beginRollback(r, cause);
       return;
     }
+    stopDraining(r);
     r.state = 'failed';
     r.message = cause;
     r.finishedAt = this.time;
@@ -167,11 +192,10 @@ class Stepper {
     const r = this.r;
     const waiting = r.targets.filter((t) => t.state === 'waiting');
     for (const t of waiting) {
-      const set = this.sets.get(t.id)?.kv.value;
-      const image = set ? containerImage(set.spec, r.container) : undefined;
-      if (image !== t.from && image !== r.image) {
+      const foreign = this.foreignChange(t);
+      if (foreign) {
         t.foreign = true;
-        this.targetFailed(t, `${r.container} was changed to ${image ?? '(no such container)'} by someone else; left as it is`);
+        this.targetFailed(t, foreign);
       }
     }
     if (this.failures.length > 0) return this.fail(`stopped before batch ${r.batch + 1}: ${this.failures.join('; ')}`);
@@ -189,10 +213,11 @@ class Stepper {
     r.batches = r.batch + Math.ceil((waiting.length - size) / r.batchSize);
     r.batchStartedAt = this.time;
     delete r.blockedSince;
+    delete r.drainUntil;
     delete r.message;
     for (const t of waiting.slice(0, size)) {
       t.batch = r.batch;
-      this.start(t, r.image, 'updating', 'RolloutUpdating', `rollout ${r.number}: ${r.container} → ${r.image} (batch ${r.batch}/${r.batches})`);
+      this.begin(t, false);
     }
   }
 
@@ -223,17 +248,17 @@ class Stepper {
     r.batch += 1;
     r.batches = r.batch + Math.ceil((queue.length - size) / r.batchSize);
     r.batchStartedAt = this.time;
+    delete r.drainUntil;
     for (const t of queue.slice(0, size)) {
       delete t.restore;
-      const set = this.sets.get(t.id)?.kv.value;
-      const image = set ? containerImage(set.spec, r.container) : undefined;
-      if (image !== t.from && image !== r.image) {
+      const foreign = this.foreignChange(t);
+      if (foreign) {
         t.foreign = true;
         t.state = 'failed';
-        t.message = `${r.container} was changed to ${image ?? '(no such container)'} by someone else; left as it is`;
+        t.message = foreign;
         continue;
       }
-      this.start(t, t.from, 'rolling-back', 'RolloutRollingBack', `rollout ${r.number}: ${r.container} → ${t.from} (rolling back, batch ${r.batch}/${r.batches})`);
+      this.begin(t, true);
     }
   }
 
@@ -248,21 +273,86 @@ class Stepper {
     r.message = `${r.cause ? `${r.cause}; ` : ''}${done}${notReady}`;
   }
 
-  /** Gives the target's container `image` (a new generation of its set), unless the spec already has it. */
-  private start(t: StoredTarget, image: string, state: 'updating' | 'rolling-back', reason: string, message: string): void {
+  /** Why the target's set is left alone: someone else gave its container an image neither before nor after the rollout. */
+  private foreignChange(t: StoredTarget): string | undefined {
+    const set = this.sets.get(t.id)?.kv.value;
+    const image = set ? containerImage(set.spec, this.r.container) : undefined;
+    return image === t.from || image === this.r.image ? undefined : changedBySomeoneElse(this.r.container, image);
+  }
+
+  /**
+   * The target's part of a batch just started (forward, or `back` to its `from`
+   * image). A set of an app that serves leaves the endpoints first and is changed
+   * once drained (endDrain); any other set is changed at once.
+   */
+  private begin(t: StoredTarget, back: boolean): void {
     const s = this.sets.get(t.id);
     if (!s) return;
-    const set = s.kv.value;
-    t.state = state;
+    const r = this.r;
+    t.state = back ? 'rolling-back' : 'updating';
     delete t.message;
-    if (containerImage(set.spec, this.r.container) === image) {
+    const image = back ? t.from : r.image;
+    const serving = s.view.ready && !s.kv.value.draining;
+    if (this.drainMs <= 0 || !serving || containerImage(s.kv.value.spec, r.container) === image) return this.change(t, back);
+    const seconds = this.drainMs / 1000;
+    t.draining = true;
+    t.message = `out of the endpoints for ${seconds}s before ${r.container} → ${image}`;
+    r.drainUntil = new Date(this.now + this.drainMs).toISOString();
+    this.write(s, (set) => ({ ...set, outOfRotation: this.time, updatedAt: this.time }));
+    this.event(s.kv.value, 'Normal', 'RolloutDraining', `rollout ${r.number}: ${t.message}`);
+  }
+
+  /** Once the batch's drain time is over, its drained targets are changed. */
+  private endDrain(): void {
+    const r = this.r;
+    if (r.drainUntil === undefined || this.now < Date.parse(r.drainUntil)) return;
+    for (const t of r.targets) {
+      if (!t.draining) continue;
+      delete t.draining;
+      delete t.message;
+      const foreign = this.foreignChange(t);
+      if (!foreign) {
+        this.change(t, t.state === 'rolling-back');
+        continue;
+      }
+      t.foreign = true;
+      this.targetFailed(t, foreign);
+    }
+  }
+
+  /** Gives the target's container its image (a new generation of its set), unless the spec already has it. */
+  private change(t: StoredTarget, back: boolean): void {
+    const s = this.sets.get(t.id);
+    if (!s) return;
+    const r = this.r;
+    const set = s.kv.value;
+    const image = back ? t.from : r.image;
+    if (containerImage(set.spec, r.container) === image) {
       t.generation = set.generation;
       return;
     }
-    const next: SetObject = { ...set, spec: withContainerImage(set.spec, this.r.container, image), generation: set.generation + 1, updatedAt: this.time };
-    t.generation = next.generation;
-    this.writes.push({ kv: s.kv, next });
-    this.event(set, 'Normal', reason, message);
+    t.generation = set.generation + 1;
+    this.write(s, (next) => ({ ...next, spec: withContainerImage(next.spec, r.container, image), generation: set.generation + 1, updatedAt: this.time }));
+    const what = back ? `${r.container} → ${t.from} (rolling back, batch ${r.batch}/${r.batches})` : `${r.container} → ${r.image} (batch ${r.batch}/${r.batches})`;
+    this.event(set, 'Normal', back ? 'RolloutRollingBack' : 'RolloutUpdating', `rollout ${r.number}: ${what}`);
+  }
+
+  /**
+   * A set that a rollout took out of the endpoints and no longer drains (changed,
+   * or the rollout stopped) loses the mark: it serves again once ready.
+   */
+  private backIntoRotation(): void {
+    for (const t of this.r.targets) {
+      const s = this.sets.get(t.id);
+      if (t.draining || !s?.kv.value.outOfRotation || s.kv.value.deleting) continue;
+      this.write(s, ({ outOfRotation: _back, ...rest }) => ({ ...rest, updatedAt: this.time }));
+    }
+  }
+
+  /** Adds `change` to what this step writes over the set. */
+  private write(s: AppMember, change: (set: SetObject) => SetObject): void {
+    const id = s.kv.value.id;
+    this.writes.set(id, { kv: s.kv, next: change(this.writes.get(id)?.next ?? s.kv.value) });
   }
 
   private event(set: SetObject, type: SetEvent['type'], reason: string, message: string): void {

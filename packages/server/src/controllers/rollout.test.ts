@@ -1,7 +1,9 @@
 /**
  * The rollout controller against a real (in-memory) SqliteStore. The test plays
  * the agent: it writes each set's status the way the status route stores an
- * agent's report, and calls `pass(now)` with its own clock.
+ * agent's report, and calls `pass(now)` with its own clock. Without an app the
+ * sets are plain sets, changed at once; `inApp` makes them an app's, whose
+ * serving sets leave the endpoints for its drainSeconds first.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +12,9 @@ import { SqliteStore } from '@wharf/store';
 import { WharfError, type RolloutRequest, type SetObject, type SetStatus } from '@wharf/types';
 import { Keys } from '../state/keys.js';
 import { readEvents } from '../state/sets.js';
+import { applyApp } from '../state/apps.js';
+import type { HostRecord } from '../state/hosts.js';
+import { readEndpoints, watchEndpoints } from '../state/endpoints.js';
 import { changeRollout, createRollout, getRollout, type StoredRollout } from '../state/rollouts.js';
 import { RolloutController } from './rollout.js';
 
@@ -66,7 +71,48 @@ async function setup(ids: string[], make: (id: string) => SetObject = (id) => se
   const images = async () => Object.fromEntries(await Promise.all(ids.map(async (id) => [id, (await get(id)).spec.containers[0]?.image] as const)));
   const rollout = async () => (await getRollout(store, 'default', 'app', 'current')).value;
   const start = (req: Partial<RolloutRequest> = {}) => createRollout(store, 'default', 'app', { container: 'web', image: 'img:2', ...req }, new Date(T0));
-  return { store, c, get, agent, images, rollout, start };
+  /** The sets become an app's (its controller is not running: the test owns the sets). */
+  const inApp = async (drainSeconds: number) => {
+    const template = { containers: setObject('1').spec.containers };
+    await applyApp(store, 'default', { appkey: 'app', replicas: ids.length, template, scaleIn: { drainSeconds } });
+    // The endpoints read at the real time count a host without a recent heartbeat as not ready.
+    const now = new Date().toISOString();
+    const host: HostRecord = {
+      name: 'h1', zone: 'z', rack: 'r', labels: {}, capacity: { cpu: 8, memory: 2 ** 33, disk: 2 ** 40 },
+      agentUrl: 'http://127.0.0.1:1', agentVersion: 't', dockerVersion: 't', registeredAt: now, lastHeartbeat: now, cordoned: false,
+    };
+    await store.put(Keys.host('h1'), host);
+  };
+  /** Serving sets, as the endpoints list them. */
+  const serving = async () => (await readEndpoints(store, 'default', 'app')).endpoints.map((e) => e.set);
+  const outOfRotation = async () => Object.fromEntries(await Promise.all(ids.map(async (id) => [id, (await get(id)).outOfRotation !== undefined] as const)));
+  return { store, c, get, agent, images, rollout, start, inApp, serving, outOfRotation };
+}
+
+/** Every content the endpoints watch answers with, as the serving set ids, until stopped. */
+function watchServing(store: SqliteStore) {
+  const seen: string[][] = [];
+  const abort = new AbortController();
+  const loop = (async () => {
+    let revision = 0;
+    while (!abort.signal.aborted) {
+      const e = await watchEndpoints(store, 'default', 'app', revision, { timeoutMs: 5000, signal: abort.signal });
+      if (e.revision !== revision) seen.push(e.endpoints.map((x) => x.set));
+      revision = e.revision;
+    }
+  })();
+  return {
+    seen,
+    /** Waits (bounded) until the watch has answered with `ids`. */
+    async saw(ids: string[]): Promise<void> {
+      for (let i = 0; i < 500 && JSON.stringify(seen.at(-1)) !== JSON.stringify(ids); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.deepEqual(seen.at(-1), ids, `the endpoints watch answered ${JSON.stringify(seen)}`);
+    },
+    async stop(): Promise<void> {
+      abort.abort();
+      await loop;
+    },
+  };
 }
 
 const states = (r: StoredRollout) => r.targets.map((t) => `${t.id}:${t.state}`).join(' ');
@@ -416,6 +462,156 @@ test('started, the controller follows store changes by itself', async () => {
     await agent.ready('2');
     const r = await until((x) => x.state === 'succeeded');
     assert.equal(r.batch, 2);
+  } finally {
+    c.stop();
+  }
+});
+
+test('in an app: a batch leaves the endpoints for drainSeconds, is changed, and is back once ready; the endpoints watch sees it', async () => {
+  const { c, agent, images, rollout, start, store, inApp, serving, outOfRotation, get } = await setup(['1', '2', '3']);
+  await inApp(10);
+  const watch = watchServing(store);
+  try {
+    await watch.saw(['1', '2', '3']);
+    await start({ batch: 2 });
+    await c.pass(at(1));
+    let r = await rollout();
+    assert.equal(states(r), '1:updating 2:updating 3:waiting');
+    assert.equal(r.targets[0]?.message, 'out of the endpoints for 10s before web → img:2');
+    assert.deepEqual(await images(), { 1: 'img:1', 2: 'img:1', 3: 'img:1' }, 'nothing is replaced while the batch drains');
+    assert.deepEqual(await outOfRotation(), { 1: true, 2: true, 3: false });
+    assert.equal((await get('1')).generation, 1);
+    await watch.saw(['3']);
+    const all = (await readEndpoints(store, 'default', 'app', { all: true })).endpoints;
+    assert.deepEqual(all.map((e) => [e.set, e.ready, e.draining]), [['1', true, true], ['2', true, true], ['3', true, false]], 'still ready: a load balancer drains them');
+    const events = await readEvents(store, { tenant: 'default', appkey: 'app', id: '1' });
+    assert.deepEqual(events.map((e) => [e.reason, e.message]), [['RolloutDraining', 'rollout 1: out of the endpoints for 10s before web → img:2']]);
+
+    await c.pass(at(10));
+    assert.deepEqual(await images(), { 1: 'img:1', 2: 'img:1', 3: 'img:1' }, 'not before drainSeconds are over');
+
+    await c.pass(at(11));
+    assert.deepEqual(await images(), { 1: 'img:2', 2: 'img:2', 3: 'img:1' });
+    assert.deepEqual(await outOfRotation(), { 1: false, 2: false, 3: false }, 'the mark goes with the change');
+    assert.deepEqual(await serving(), ['3'], 'not ready until the agent runs the new generation');
+    r = await rollout();
+    assert.equal(states(r), '1:updating 2:updating 3:waiting');
+    assert.equal(r.targets[0]?.message, undefined);
+
+    await agent.ready('1');
+    await watch.saw(['1', '3']);
+    await agent.ready('2');
+    await watch.saw(['1', '2', '3']);
+    await c.pass(at(12));
+    assert.deepEqual(await outOfRotation(), { 1: false, 2: false, 3: true }, 'batch 2 drains once batch 1 is ready');
+    await watch.saw(['1', '2']);
+    await c.pass(at(22));
+    await agent.ready('3');
+    await c.pass(at(23));
+    assert.equal((await rollout()).state, 'succeeded');
+    await watch.saw(['1', '2', '3']);
+    assert.deepEqual(watch.seen, [['1', '2', '3'], ['3'], ['1', '3'], ['1', '2', '3'], ['1', '2'], ['1', '2', '3']]);
+  } finally {
+    await watch.stop();
+  }
+});
+
+test('in an app: a set that does not serve is changed at once; with drainSeconds 0 nothing drains', async () => {
+  const { c, agent, images, start, inApp, outOfRotation } = await setup(['1', '2', '3']);
+  await inApp(30);
+  await agent.report('2', 'degraded', 'web is exited (exit code 1)');
+  await start({ batch: 2, maxUnavailable: 3 });
+  await c.pass(at(1));
+  assert.deepEqual(await images(), { 1: 'img:1', 2: 'img:2', 3: 'img:1' });
+  assert.deepEqual(await outOfRotation(), { 1: true, 2: false, 3: false });
+
+  const plain = await setup(['1']);
+  await plain.inApp(0);
+  await plain.start();
+  await plain.c.pass(at(1));
+  assert.deepEqual(await plain.images(), { 1: 'img:2' });
+  assert.deepEqual(await plain.outOfRotation(), { 1: false });
+});
+
+test('in an app: the batch timeout counts from the end of the drain', async () => {
+  const { c, images, rollout, start, inApp } = await setup(['1']);
+  await inApp(40);
+  await start({ timeoutSeconds: 30 });
+  await c.pass(at(0));
+  await c.pass(at(35));
+  assert.equal((await rollout()).state, 'running', 'draining longer than the timeout is no failure');
+  await c.pass(at(40));
+  assert.deepEqual(await images(), { 1: 'img:2' });
+  await c.pass(at(69));
+  assert.equal((await rollout()).state, 'running');
+  await c.pass(at(71));
+  const r = await rollout();
+  assert.equal(r.state, 'failed');
+  assert.equal(r.message, 'batch 1/1 failed: set 1: not ready after 30s: its host has not applied generation 2 yet');
+});
+
+test('in an app: a rollback during the drain changes nothing and puts the sets back into the endpoints', async () => {
+  const { c, images, rollout, start, inApp, serving, outOfRotation, get, store } = await setup(['1', '2']);
+  await inApp(10);
+  await start({ batch: 1 });
+  await c.pass(at(1));
+  assert.deepEqual(await serving(), ['2']);
+  await changeRollout(store, 'default', 'app', 'rollback');
+  await c.pass(at(2));
+  const r = await rollout();
+  assert.equal(r.state, 'rolled-back');
+  assert.equal(states(r), '1:waiting 2:waiting');
+  assert.equal(r.targets[0]?.message, 'not changed: the rollout stopped while the set was out of the endpoints');
+  assert.deepEqual(await outOfRotation(), { 1: false, 2: false });
+  assert.deepEqual(await serving(), ['1', '2']);
+  assert.deepEqual(await images(), { 1: 'img:1', 2: 'img:1' });
+  assert.equal((await get('1')).generation, 1);
+  await c.pass(at(20));
+  assert.deepEqual(await images(), { 1: 'img:1', 2: 'img:1' }, 'the drain end changes nothing any more');
+});
+
+test('in an app: a pause lets the draining batch finish; rollback batches drain the same way', async () => {
+  const { c, agent, images, rollout, start, inApp, store, outOfRotation } = await setup(['1', '2', '3']);
+  await inApp(10);
+  await start({ batch: 2, autoRollback: true });
+  await c.pass(at(1));
+  await changeRollout(store, 'default', 'app', 'pause');
+  await c.pass(at(11));
+  assert.deepEqual(await images(), { 1: 'img:2', 2: 'img:2', 3: 'img:1' }, 'paused: the batch under way is still changed');
+  await changeRollout(store, 'default', 'app', 'resume');
+  await agent.ready('1');
+  await agent.report('2', 'failed', 'image img:2 not found');
+  await c.pass(at(12));
+  let r = await rollout();
+  assert.equal(r.state, 'rolling-back');
+  assert.equal(states(r), '1:rolling-back 2:rolling-back 3:waiting');
+  assert.deepEqual(await outOfRotation(), { 1: true, 2: false, 3: false }, 'set 1 serves: it drains; set 2 does not: changed back at once');
+  assert.deepEqual(await images(), { 1: 'img:2', 2: 'img:1', 3: 'img:1' });
+  await c.pass(at(22));
+  assert.deepEqual(await images(), { 1: 'img:1', 2: 'img:1', 3: 'img:1' });
+  assert.deepEqual(await outOfRotation(), { 1: false, 2: false, 3: false });
+  const events = await readEvents(store, { tenant: 'default', appkey: 'app', id: '1' });
+  assert.deepEqual(events.map((e) => e.reason), ['RolloutDraining', 'RolloutUpdating', 'RolloutDraining', 'RolloutRollingBack']);
+  await agent.ready('1');
+  await agent.ready('2');
+  await c.pass(at(23));
+  r = await rollout();
+  assert.equal(r.state, 'rolled-back');
+});
+
+test('in an app, started: the end of a drain runs a pass by itself', async () => {
+  const { store, agent, rollout, start, inApp, images } = await setup(['1']);
+  await inApp(1);
+  const c = new RolloutController(store, pino({ level: 'silent' }), 3_600_000);
+  await c.start();
+  try {
+    await start();
+    let r = await rollout();
+    for (let i = 0; i < 1000 && (await images())['1'] !== 'img:2'; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.deepEqual(await images(), { 1: 'img:2' }, 'changed after the 1 s drain, with no resync for an hour');
+    await agent.ready('1');
+    for (let i = 0; i < 1000 && (r = await rollout()).state !== 'succeeded'; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(r.state, 'succeeded');
   } finally {
     c.stop();
   }

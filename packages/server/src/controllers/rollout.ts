@@ -5,16 +5,20 @@
  * checked against their sets' readiness, and the next batch (or rollback batch)
  * is started. Each rollout's step is one compare-and-swap transaction over the
  * rollout and the sets it changes, so a concurrent change by anyone else makes
- * the step fail and be decided again from fresh state.
+ * the step fail and be decided again from fresh state. In an app, a batch's
+ * serving sets leave the endpoints for the app's drainSeconds before they are
+ * changed (rollout-step.ts); a pass runs when the drain ends.
  */
 import type { Logger } from 'pino';
 import type { Store } from '@wharf/store';
+import type { AppObject } from '@wharf/types';
 import { Keys } from '../state/keys.js';
 import { isReady, type HostRecord } from '../state/hosts.js';
 import { isActive, type StoredRollout } from '../state/rollouts.js';
 import { appendEvents } from '../state/sets.js';
 import { loadMembers } from '../state/apps.js';
 import { stepRollout } from './rollout-step.js';
+import { drainMs } from './app-scale.js';
 import { PassRunner } from './coalesce.js';
 
 /** Active, or a failed rollout whose last batch is still settling. */
@@ -26,6 +30,8 @@ export class RolloutController {
   private readonly runner = new PassRunner(() => this.pass(), (err: unknown) => this.log.error({ err }, 'rollout pass failed'), (seconds) => this.observePass?.(seconds));
   /** The last pass found rollouts with work: only then do set and status changes matter. */
   private busy = true;
+  /** Runs a pass when the earliest drain of a batch ends. */
+  private drainTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly store: Store,
@@ -45,6 +51,7 @@ export class RolloutController {
 
   stop(): void {
     this.runner.stop();
+    clearTimeout(this.drainTimer);
   }
 
   /** Runs a pass now, or once more after the current one. */
@@ -57,14 +64,20 @@ export class RolloutController {
     const { items } = await this.store.list<StoredRollout>(Keys.rolloutsPrefix);
     const work = items.filter((kv) => needsWork(kv.value));
     this.busy = work.length > 0;
+    clearTimeout(this.drainTimer);
     if (work.length === 0) return true;
     const hosts = await this.store.list<HostRecord>(Keys.hostsPrefix);
     const hostReady = new Map(hosts.items.map((kv) => [kv.value.name, isReady(kv.value, now)]));
     let clean = true;
+    let drainEnds = Infinity;
     for (const kv of work) {
-      const members = await loadMembers(this.store, kv.value.tenant, kv.value.appkey, now, hostReady);
+      const { tenant, appkey } = kv.value;
+      const [members, app] = await Promise.all([loadMembers(this.store, tenant, appkey, now, hostReady), this.store.get<AppObject>(Keys.app(tenant, appkey))]);
       const sets = new Map(members.map((m) => [m.kv.value.id, m]));
-      const step = stepRollout(kv.value, sets, now);
+      // Plain sets (no app) have no endpoints to leave: they are changed at once.
+      const step = stepRollout(kv.value, sets, now, { drainMs: app ? drainMs(app.value.spec) : 0 });
+      const until = step.rollout.drainUntil;
+      if (until && step.rollout.targets.some((t) => t.draining)) drainEnds = Math.min(drainEnds, Date.parse(until));
       if (!step.changed && step.writes.length === 0) continue;
       const r = await this.store.txn(
         [{ key: kv.key, modRevision: kv.modRevision }, ...step.writes.map((w) => ({ key: w.kv.key, modRevision: w.kv.modRevision }))],
@@ -78,6 +91,7 @@ export class RolloutController {
       for (const e of step.events) await appendEvents(this.store, e.set, [e.event]);
       this.logChange(kv.value, step.rollout);
     }
+    if (Number.isFinite(drainEnds) && this.runner.started) this.drainTimer = setTimeout(() => this.kick(), Math.max(0, drainEnds - now) + 5);
     return clean;
   }
 

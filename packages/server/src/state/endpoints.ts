@@ -1,7 +1,8 @@
 /**
  * The naming service: an app's endpoints, computed from its sets and their
  * statuses. A set serves when it is ready and not draining; a draining set drops
- * out at once, before its containers stop. The revision is a hash of the content,
+ * out at once, before its containers stop (on scale-in, or before a rollout
+ * replaces one of its containers). The revision is a hash of the content,
  * so it is the same on every server replica and across restarts, and a watcher
  * that passes it back is answered as soon as the content differs.
  */
@@ -32,7 +33,7 @@ export function endpointOf(m: AppMember): Endpoint {
     ...(ip ? { ip } : {}),
     ports: portsOf(s.spec),
     ready: m.view.ready,
-    draining: s.draining !== undefined,
+    draining: s.draining !== undefined || s.outOfRotation !== undefined,
   };
 }
 

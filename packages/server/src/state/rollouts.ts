@@ -31,6 +31,8 @@ export interface StoredTarget extends RolloutTarget {
   restore?: boolean;
   /** It did not become ready again on its `from` image; not retried. */
   rollbackFailed?: boolean;
+  /** Out of the endpoints (its set's `outOfRotation`) until the rollout's `drainUntil`; changed then. */
+  draining?: boolean;
 }
 
 /** A rollout as stored: the API shows only the Rollout fields. */
@@ -42,6 +44,8 @@ export interface StoredRollout extends Rollout {
   cause?: string;
   /** Since when the next batch waits for sets of the app to be ready again (maxUnavailable). */
   blockedSince?: string;
+  /** The current batch's draining targets are changed at this time; their batch timeout counts from it. */
+  drainUntil?: string;
 }
 
 export type RolloutAction = 'pause' | 'resume' | 'rollback';
@@ -167,6 +171,7 @@ export async function createRollout(store: Store, tenant: string, appkey: string
  * someone else changed, and sets that already ran the image, are left alone.
  */
 export function beginRollback(r: StoredRollout, cause: string): void {
+  stopDraining(r);
   let queued = 0;
   for (const t of r.targets) {
     const changed = t.state === 'updating' || t.state === 'updated' || t.state === 'failed';
@@ -183,6 +188,21 @@ export function beginRollback(r: StoredRollout, cause: string): void {
   delete r.finishedAt;
   delete r.batchStartedAt;
   delete r.blockedSince;
+}
+
+/**
+ * Targets still draining were not changed: they wait again (the controller puts
+ * their sets back into the endpoints).
+ */
+export function stopDraining(r: StoredRollout): void {
+  for (const t of r.targets) {
+    if (!t.draining) continue;
+    delete t.draining;
+    t.state = 'waiting';
+    t.message = 'not changed: the rollout stopped while the set was out of the endpoints';
+    delete t.batch;
+  }
+  delete r.drainUntil;
 }
 
 const STATE_TEXT: Record<RolloutState, string> = {
