@@ -22,7 +22,7 @@ test('metric decisions: up, tolerance, max step, bounds, several signals, no dat
     ['just outside it', { signals: [cpu(67)] }, 5, 'cpu 67% of limit > target 60% over 4 sets: 4 → 5'],
     ['max step up: double or 4', { signals: [cpu(600)] }, 8, 'cpu 600% of limit > target 60% over 4 sets (max step up 4): 4 → 8'],
     ['max step up given', { spec: { ...base, maxStepUp: 1 }, signals: [cpu(90)] }, 5, 'cpu 90% of limit > target 60% over 4 sets (max step up 1): 4 → 5'],
-    ['clamped to max', { spec: { ...base, max: 5 }, signals: [cpu(120)] }, 5, 'max 5: 4 → 5'],
+    ['clamped to max', { spec: { ...base, max: 5 }, signals: [cpu(120)] }, 5, 'cpu 120% of limit > target 60% over 4 sets, capped by max 5: 4 → 5'],
     ['raised to min without data', { spec: { ...base, min: 6 } }, 6, 'min 6: 4 → 6'],
     ['no data, no change', {}, 4, undefined],
     ['highest of several signals', { spec: { ...base, memory: 50, metrics: [{ name: 'qps', target: 100 }] }, signals: [cpu(30), { name: 'memory', observed: 75, target: 50, unit: '%', sets: 4 }, { name: 'qps', observed: 120, target: 100, unit: '', sets: 4 }] }, 6, 'memory 75% of limit > target 50% over 4 sets: 4 → 6'],

@@ -182,7 +182,12 @@ export function decide(input: DecisionInput): Decision {
   }
 
   const replicas = clampToBounds(wanted);
-  if (replicas !== wanted) return { ...finish(replicas, replicas > wanted ? bounds.minWhy : bounds.maxWhy), ...(held ? { held } : {}) };
+  if (replicas !== wanted) {
+    const bound = replicas > wanted ? bounds.minWhy : bounds.maxWhy;
+    // Capped on the way the signal pushes: say both what pushed and what stopped it.
+    const pushed = winner && Math.sign(replicas - current) === Math.sign(wanted - current) ? `${describeSignal(winner)}, capped by ${bound}` : bound;
+    return { ...finish(replicas, pushed), ...(held ? { held } : {}) };
+  }
   const reason = replicas !== current && winner ? `${describeSignal(winner)}${note}` : '';
   return { ...finish(replicas, reason), ...(held ? { held } : {}) };
 
