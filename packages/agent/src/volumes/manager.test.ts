@@ -87,6 +87,30 @@ test('volumes: a limit ensure set or read is trusted until something touches the
   }
 });
 
+test('volumes: the heartbeat report scans the pool again after a volume operation or reportMaxAgeMs, not at every call', async () => {
+  const s = await setup();
+  try {
+    let scans = 0;
+    const scan = s.driver.scan.bind(s.driver);
+    s.driver.scan = async () => {
+      scans++;
+      return scan();
+    };
+    await s.volumes.ensure(web, 64 * KiB);
+    assert.deepEqual((await s.volumes.report())?.volumes.map((v) => v.id), ['1']);
+    await s.volumes.report();
+    assert.equal(scans, 1);
+    await s.volumes.ensure(db, 32 * KiB); // an operation: the next report sees the new volume
+    assert.deepEqual((await s.volumes.report())?.volumes.map((v) => v.appkey).sort(), ['db', 'web']);
+    assert.equal(scans, 2);
+    s.advance(15_000);
+    await s.volumes.report();
+    assert.equal(scans, 3, 'older than 15 s');
+  } finally {
+    await s.cleanup();
+  }
+});
+
 test('volumes: resize refuses below what is held, shrinks above it, and refuses growth beyond the free space', async () => {
   const s = await setup();
   try {

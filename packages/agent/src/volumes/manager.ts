@@ -52,6 +52,11 @@ export interface VolumeManagerOptions {
   now?: () => Date;
   retrySetupMs?: number;
   purgeCheckMs?: number;
+  /**
+   * How old the heartbeat's pool figures may be while no volume operation ran since
+   * (writes inside containers change usage only): each scan is a btrfs command. Default 15 s.
+   */
+  reportMaxAgeMs?: number;
 }
 
 /** What a reconcile reports about the set's volume. */
@@ -75,6 +80,9 @@ export class VolumeManager {
   private readonly overrides = new Map<string, { bytes: number; until: number }>();
   /** The limit of each volume as this agent last set or read it in ensure (see there). */
   private readonly confirmed = new Map<string, number>();
+  /** Bumped when a volume or bin operation ends: the next report scans again. */
+  private operations = 0;
+  private lastReport: { at: number; operations: number; value: { pool: VolumePool; volumes: VolumeUsage[] } } | undefined;
   /** The last size warning per set, so a resync does not repeat it. */
   private readonly warned = new Map<string, string>();
   private readonly now: () => Date;
@@ -156,7 +164,15 @@ export class VolumeManager {
     volumePath('/', set);
     const ref = setRef(set);
     this.confirmed.delete(ref);
-    return this.locks.run(`volume:${ref}`, fn);
+    return this.counted(this.locks.run(`volume:${ref}`, fn));
+  }
+
+  private async counted<T>(op: Promise<T>): Promise<T> {
+    try {
+      return await op;
+    } finally {
+      this.operations++;
+    }
   }
 
   private async mustStats(set: SetIdentity, exact = false): Promise<VolumeStats> {
@@ -334,7 +350,7 @@ export class VolumeManager {
   private withTrash<T>(trashId: string, fn: () => Promise<T>): Promise<T> {
     this.assertReady();
     if (!isTrashId(trashId)) throw new WharfError('TRASH_NOT_FOUND', `no recycle-bin entry ${JSON.stringify(trashId)} on host ${this.opts.host}`);
-    return this.locks.run(`trash:${trashId}`, fn);
+    return this.counted(this.locks.run(`trash:${trashId}`, fn));
   }
 
   private async mustTrash(trashId: string): Promise<TrashMeta> {
@@ -348,7 +364,7 @@ export class VolumeManager {
     this.assertReady();
     volumePath('/', set);
     if (!isTrashId(trashId)) throw new WharfError('TRASH_NOT_FOUND', `no recycle-bin entry ${JSON.stringify(trashId)} on host ${this.opts.host}`);
-    return this.locks.runAll([`volume:${setRef(set)}`, `trash:${trashId}`], async () => {
+    return this.counted(this.locks.runAll([`volume:${setRef(set)}`, `trash:${trashId}`], async () => {
       const meta = await this.mustTrash(trashId);
       if (meta.driver !== this.driver.name) throw new WharfError('VOLUME_OP_UNSUPPORTED', `entry ${trashId} is a ${meta.driver} volume; this host's volumes are ${this.driver.name}`);
       await this.notInUse(set, `restore ${trashId} into its volume`);
@@ -359,7 +375,7 @@ export class VolumeManager {
       this.confirmed.delete(setRef(set));
       this.opts.log.info({ set: setRef(set), trashId }, 'volume restored from the recycle bin');
       return this.usage(set, await this.mustStats(set));
-    });
+    }));
   }
 
   /** Deletes an entry for good; resolves with the bytes it held. */
@@ -539,18 +555,28 @@ export class VolumeManager {
 
   // ── Heartbeat ───────────────────────────────────────────────────────────────
 
-  /** The pool and every volume, from one pass (one command for btrfs). Undefined while the pool is not ready. */
+  /**
+   * The pool and every volume, from one pass (one command for btrfs), at most
+   * `reportMaxAgeMs` old unless a volume operation ended since. Undefined while the pool
+   * is not ready.
+   */
   async report(): Promise<{ pool: VolumePool; volumes: VolumeUsage[] } | undefined> {
     if (!this.ready) return undefined;
+    const now = this.now().getTime();
+    const last = this.lastReport;
+    if (last && last.operations === this.operations && now - last.at < (this.opts.reportMaxAgeMs ?? 15_000)) return last.value;
+    const operations = this.operations;
     const scan = await this.driver.scan();
     // A limit changed behind the agent's back is checked again at the next reconcile.
     for (const [ref, quota] of this.confirmed) if (scan.volumes.get(ref)?.quota !== quota) this.confirmed.delete(ref);
     let trash = 0;
     for (const b of scan.trash.values()) trash += b;
-    return {
+    const value = {
       pool: { driver: this.driver.name, size: scan.pool.size, used: scan.pool.used, free: scan.pool.free, trash, trashCount: scan.trash.size },
       volumes: [...scan.volumes.values()].map((v) => this.usage(v, v)),
     };
+    this.lastReport = { at: now, operations, value };
+    return value;
   }
 }
 
