@@ -1,21 +1,22 @@
 #!/usr/bin/env bash
-# Installs the metrics servers the end-to-end tests start themselves (on loopback, with
-# their own config and data, never as system services): Prometheus and promtool,
-# InfluxDB 1.x and its CLI, carbon-cache with whisper, zabbix_server for PostgreSQL and
-# the PostgreSQL server it runs on. Only what is missing; does nothing when all is there.
+# Installs the servers the tests start themselves (on loopback, with their own config
+# and data, never as system services): Prometheus and promtool, InfluxDB 1.x and its CLI,
+# carbon-cache with whisper, zabbix_server for PostgreSQL and the PostgreSQL server it
+# runs on (end-to-end tests), and etcd (the store's etcd backend, its tests and bench).
+# Only what is missing; does nothing when all is there.
 set -euo pipefail
 
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 
 need=()
-for pkg in prometheus influxdb influxdb-client graphite-carbon python3-whisper zabbix-server-pgsql postgresql; do
+for pkg in prometheus influxdb influxdb-client graphite-carbon python3-whisper zabbix-server-pgsql postgresql etcd-server; do
   have_pkg "$pkg" || need+=("$pkg")
 done
 [ ${#need[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then
-  # Only the end-to-end tests use them, and those run as root.
-  echo "wharf: the end-to-end tests need ${need[*]}; run as root to install them" >&2
+  # The end-to-end tests run as root; the etcd tests skip themselves without etcd (outside CI).
+  echo "wharf: the tests need ${need[*]}; run as root to install them" >&2
   exit 0
 fi
 

@@ -18,17 +18,18 @@ import { must, quiet, stopChild } from './exec.js';
 
 const CHILD = new URL('./portal-child.js', import.meta.url).pathname;
 
-/** Both ends close together; an error on either closes both. */
+/**
+ * Both ends close together: one that closes ends the other once what it sent is
+ * written (destroying it at once would cut off the end of a response, which Docker
+ * sees as a broken download); an error on either destroys both.
+ */
 export function splice(a: Socket, b: Socket): void {
   a.pipe(b).pipe(a);
-  const close = () => {
-    a.destroy();
-    b.destroy();
-  };
-  a.once('error', close);
-  b.once('error', close);
-  a.once('close', close);
-  b.once('close', close);
+  const follow = (other: Socket) => (hadError: boolean) => (hadError ? other.destroy() : other.end());
+  a.once('error', () => b.destroy());
+  b.once('error', () => a.destroy());
+  a.once('close', follow(b));
+  b.once('close', follow(a));
 }
 
 export class NetnsPortal {
@@ -40,15 +41,19 @@ export class NetnsPortal {
     private readonly sockets: string[],
   ) {}
 
-  /** `address` (IPv4, no prefix) is added to the namespace's lo; `dir` holds the unix sockets. */
-  static async open(o: { netns: string; address: string; ports: number[]; dir: string }): Promise<NetnsPortal> {
+  /**
+   * `address` (IPv4, no prefix) is added to the namespace's lo; `dir` holds the unix
+   * sockets; `target`: the root namespace's loopback address the ports are on (default
+   * 127.0.0.1).
+   */
+  static async open(o: { netns: string; address: string; ports: number[]; dir: string; target?: string }): Promise<NetnsPortal> {
     await must('ip', ['-n', o.netns, 'addr', 'add', `${o.address}/32`, 'dev', 'lo']);
     const servers: Server[] = [];
     const sockets: string[] = [];
     for (const port of o.ports) {
       const path = join(o.dir, `portal-${o.netns}-${port}.sock`);
       rmSync(path, { force: true });
-      const server = createServer((conn) => splice(conn, connect(port, '127.0.0.1')));
+      const server = createServer((conn) => splice(conn, connect(port, o.target ?? '127.0.0.1')));
       await new Promise<void>((resolve, reject) => server.once('error', reject).listen(path, resolve));
       servers.push(server);
       sockets.push(path);

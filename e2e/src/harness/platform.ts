@@ -20,6 +20,14 @@ export interface PlatformOptions {
    * certificate (loopback registries are insecure to Docker by default).
    */
   registry?: boolean;
+  /**
+   * Upstream registry URLs to run pull-through mirrors of (wharf-server --mirror, needs
+   * `registry`); each mirror gets a free port and is reached by the hosts like the
+   * registry, at `mirrorAddress(i)`.
+   */
+  mirrors?: string[];
+  /** More wharf-agent flags for every host (setAgentArgs replaces them for one). */
+  agentArgs?: string[];
 }
 
 /** Docker reads registry CAs from here; agents install the platform registry's CA below it. */
@@ -37,6 +45,7 @@ export class Platform {
   /** Set by onOwnHost: stop() stops the hosts too. */
   private ownsHosts = false;
   private registryPort = 0;
+  private mirrorPorts: number[] = [];
   private readonly portals: NetnsPortal[] = [];
   client!: WharfClient;
 
@@ -61,15 +70,25 @@ export class Platform {
     return this.options.registry ? `10.214.${process.pid % 250}.1:${this.registryPort}` : undefined;
   }
 
+  /** HOST:PORT of the i-th mirror (options.mirrors) as the hosts reach it. */
+  mirrorAddress(i = 0): string {
+    const port = this.mirrorPorts[i];
+    if (port === undefined || !this.registryAddress) throw new Error(`no mirror ${i}`);
+    return `${this.registryAddress.split(':')[0]}:${port}`;
+  }
+
   static async start(hosts: DockerHost[], options: PlatformOptions = {}): Promise<Platform> {
     const p = new Platform(hosts, options);
+    for (const h of hosts) if (options.agentArgs) p.extraAgentArgs.set(h.name, options.agentArgs);
     try {
       p.port = await freePort();
       if (options.registry) p.registryPort = await freePort();
+      for (const _ of options.mirrors ?? []) p.mirrorPorts.push(await freePort());
       await p.startServer();
       const address = p.registryAddress?.split(':')[0];
       if (address) {
-        for (const h of hosts) p.portals.push(await NetnsPortal.open({ netns: h.netns, address, ports: [p.registryPort, p.port], dir: p.dir }));
+        const ports = [p.registryPort, p.port, ...p.mirrorPorts];
+        for (const h of hosts) p.portals.push(await NetnsPortal.open({ netns: h.netns, address, ports, dir: p.dir }));
       }
       for (const h of hosts) await p.startAgent(h.name);
       await waitFor('hosts ready', async () => {
@@ -110,7 +129,8 @@ export class Platform {
 
   async startServer(): Promise<void> {
     const registry = this.registryAddress
-      ? ['--registry', 'local', '--registry-addr', this.registryAddress, '--registry-listen', `127.0.0.1:${this.registryPort}`]
+      ? ['--registry', 'local', '--registry-addr', this.registryAddress, '--registry-listen', `127.0.0.1:${this.registryPort}`,
+        ...(this.options.mirrors ?? []).flatMap((url, i) => ['--mirror', `${url}=${this.mirrorPorts[i]}`])]
       : ['--registry', 'off'];
     this.server = this.spawnLogged('server', [join(ROOT, 'packages/server/dist/main.js'), '--port', String(this.port), '--data-dir', this.serverDir, '--log-level', 'debug', ...registry]);
     await waitFor('wharf-server health', async () => (await fetch(`${this.url}/v1/health`)).ok, 60_000);
@@ -220,7 +240,9 @@ export class Platform {
       await this.stopServer();
       for (const portal of this.portals.splice(0)) await portal.close();
       // What the agents installed for this run's registry address.
-      if (this.registryAddress) rmSync(join(DOCKER_CERTS_DIR, this.registryAddress), { recursive: true, force: true });
+      if (this.registryAddress) {
+        for (const a of [this.registryAddress, ...this.mirrorPorts.map((_, i) => this.mirrorAddress(i))]) rmSync(join(DOCKER_CERTS_DIR, a), { recursive: true, force: true });
+      }
       releaseBelow(this.dir);
       if (!process.env.WHARF_E2E_KEEP) rmSync(this.dir, { recursive: true, force: true });
     } finally {

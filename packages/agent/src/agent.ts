@@ -10,8 +10,11 @@
  *
  *   metrics collector (cgroups, /proc) ─▶ next heartbeat · GET /metrics · reporters (metrics/pipeline.ts)
  *
+ *   desired long-poll ─▶ pre-pull ─▶ image puller ◀─ reconciler (one pull per image, mirrors, back-off)
+ *   image GC (every --image-gc-interval) ─▶ unused platform images removed
+ *
  * What runs is found by labels every time; the only memory of its own is each
- * container's restart record (health/book.ts).
+ * container's restart record (health/book.ts) and each image's last use (images/usage-record.ts).
  */
 import { mkdir } from 'node:fs/promises';
 import { once } from 'node:events';
@@ -44,6 +47,9 @@ import { SetReconciler, type ReconcileHooks, type ReconcileResult } from './reco
 import { StatusReporter } from './reporter.js';
 import { createVolumeDriver } from './volumes/index.js';
 import { VolumeManager } from './volumes/manager.js';
+import { ImagePuller, type PullSubscriber } from './images/puller.js';
+import { ImageGc } from './images/gc.js';
+import { UsageRecord } from './images/usage-record.js';
 
 export interface RunningAgent {
   /** Stops the loops and the HTTP API. Containers are left running. */
@@ -76,6 +82,11 @@ function identity(s: SetObject): SetIdentity {
   return { tenant: s.tenant, appkey: s.appkey, id: s.id };
 }
 
+/** The images a set placed here runs (or will): its containers' and the infra image. */
+function setImages(s: SetObject, infraImage: string): string[] {
+  return [...new Set([infraImage, ...s.spec.containers.map((c) => c.image)])];
+}
+
 interface SetFailure {
   count: number;
   until: number;
@@ -103,6 +114,8 @@ class Agent {
   private resyncTimer: NodeJS.Timeout | undefined;
   private readonly book: HealthBook;
   private readonly prober: Prober;
+  private readonly images: ImagePuller;
+  private readonly imageGc: ImageGc;
   /** Sets reported at least once since the agent started. */
   private readonly reported = new Set<string>();
   /**
@@ -121,6 +134,7 @@ class Agent {
     private readonly bandwidth: number,
     private readonly volumes: VolumeManager,
     private readonly metrics: MetricsPipeline,
+    registry: Pick<RegistryAccess, 'mirrorFor' | 'fromPlatform'>,
   ) {
     this.client = new WharfClient({ server: config.server, ...(config.joinToken ? { token: config.joinToken } : {}) });
     this.reporter = new StatusReporter((report) => this.client.reportStatus(config.name, report), log);
@@ -130,8 +144,14 @@ class Agent {
     }
     this.book = new HealthBook(config.dataDir, log);
     this.prober = new Prober({ engine, log, onChange: (ref) => this.onHealthChange(ref), onLivenessFailure: (ref, f) => this.onLivenessFailure(ref, f) });
+    this.images = new ImagePuller({ engine, log, concurrency: config.pullConcurrency, mirrorFor: registry.mirrorFor });
+    this.imageGc = new ImageGc({
+      engine, log, record: UsageRecord.in(config.dataDir), unusedForMs: config.imageGcAfterSeconds * 1000, removable: registry.fromPlatform,
+      wanted: () => this.wantedImages(), keep: [config.infraImage],
+    });
     this.reconciler = new SetReconciler({
       engine, host: config.name, dataDir: config.dataDir, infraImage: config.infraImage, infraPrivilege, log, exits: this.exits, network, volumes, health: this.book, prober: this.prober,
+      images: this.images,
     });
     this.queue = new KeyedQueue((ref) => this.work(ref), config.concurrency, (ref, err) => log.error({ set: ref, err }, 'reconcile crashed'));
     metrics.prometheus.queueDepth = () => this.queue.size;
@@ -172,6 +192,7 @@ class Agent {
         },
       }),
       this.metrics.run(signal),
+      this.imageGc.run(config.imageGcIntervalSeconds * 1000, signal, () => this.desiredReceived),
     );
     this.resyncTimer = setInterval(() => this.resync(), config.resyncIntervalSeconds * 1000);
   }
@@ -183,6 +204,7 @@ class Agent {
   async stop(): Promise<void> {
     this.abort.abort();
     this.prober.close();
+    this.images.close();
     clearInterval(this.resyncTimer);
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
@@ -218,9 +240,33 @@ class Agent {
       this.held.delete(ref);
     }
     this.log.debug({ sets: next.size, changed: changed.length, gone: gone.length }, 'desired state');
+    this.prePull(changed);
     for (const ref of [...changed, ...gone]) this.queue.request(ref);
     if (first) void this.sweepOrphans();
     this.syncShims();
+  }
+
+  /**
+   * The images of sets newly placed here (or changed) are pulled at once in the
+   * background, beside the reconcile queue: one pull per image, each set told its progress.
+   */
+  private prePull(refs: string[]): void {
+    const wanting = new Map<string, PullSubscriber[]>();
+    for (const ref of refs) {
+      const set = this.desired.get(ref);
+      if (!set || set.deleting) continue;
+      const onEvent: PullSubscriber['onEvent'] = (e) => {
+        if (this.desired.has(ref)) this.reporter.addEvent(ref, identity(set), this.setEvent(e.type, e.reason, e.message));
+      };
+      for (const image of setImages(set, this.config.infraImage)) wanting.set(image, [...(wanting.get(image) ?? []), { key: ref, onEvent }]);
+    }
+    for (const [image, subscribers] of wanting) this.images.prePull(image, subscribers);
+  }
+
+  /** What the image GC never removes: the images of the sets placed here, and the pulls under way. */
+  private wantedImages(): string[] {
+    const sets = [...this.desired.values()].filter((s) => !s.deleting);
+    return [...sets.flatMap((s) => setImages(s, this.config.infraImage)), ...this.images.pulling()];
   }
 
   /** The host's routes to its own sets' IPs (see network/shim.ts); errors are logged, the next answer or resync retries. */
@@ -481,7 +527,7 @@ export async function startAgent(input: AgentConfig = {}): Promise<RunningAgent>
   const uplink = config.networks[0]?.uplink;
   const bandwidth = config.bandwidth ?? (uplink ? await network.host.uplinkSpeed(uplink) : undefined) ?? DEFAULTS.bandwidth;
 
-  const agent = new Agent(config, engine, log, advertise, network, bandwidth, volumes, metrics);
+  const agent = new Agent(config, engine, log, advertise, network, bandwidth, volumes, metrics, registry);
   // The pool is set up before the first heartbeat (a failure is logged and retried, never fatal).
   agent.start((await volumes.start(agent.signal)).loop);
   const registryLoop = registry.run(agent.signal);

@@ -166,3 +166,25 @@ test('config: metrics interval, /metrics access, reporters, their tags and selec
   for (const [argv, msg] of cases) assert.throws(() => parseCli(argv, {}), (x: unknown) => x instanceof ConfigError && msg.test(x.message), argv.join(' '));
   assert.throws(() => parseCli([], { WHARF_METRICS_PUBLIC: 'yes' }), /WHARF_METRICS_PUBLIC must be true or false/);
 });
+
+test('config: pulls at once, image GC limit and interval', () => {
+  const d = parseCli([], {});
+  assert.ok(d.kind === 'run');
+  const c = resolveConfig(d.config);
+  assert.deepEqual([c.pullConcurrency, c.imageGcAfterSeconds, c.imageGcIntervalSeconds], [3, 86400, 3600]);
+  const r = parseCli(['--pull-concurrency', '5', '--image-gc-after', '2d', '--image-gc-interval', '10m'], { WHARF_PULL_CONCURRENCY: '1', WHARF_IMAGE_GC_AFTER: '1h' });
+  assert.ok(r.kind === 'run');
+  assert.deepEqual([r.config.pullConcurrency, r.config.imageGcAfterSeconds, r.config.imageGcIntervalSeconds], [5, 2 * 86400, 600]);
+  const e = parseCli([], { WHARF_PULL_CONCURRENCY: '2', WHARF_IMAGE_GC_AFTER: '90', WHARF_IMAGE_GC_INTERVAL: '30s' });
+  assert.ok(e.kind === 'run');
+  assert.deepEqual([e.config.pullConcurrency, e.config.imageGcAfterSeconds, e.config.imageGcIntervalSeconds], [2, 90, 30]);
+  const cases: [string[], RegExp][] = [
+    [['--pull-concurrency', '0'], /--pull-concurrency must be a whole number from 1 to 32, not "0"/],
+    [['--pull-concurrency', '2.5'], /--pull-concurrency must be a whole number/],
+    [['--image-gc-after', 'never'], /--image-gc-after must be a positive duration like 7d/],
+    [['--image-gc-interval', '0'], /--image-gc-interval must be a positive duration/],
+  ];
+  for (const [argv, msg] of cases) assert.throws(() => parseCli(argv, {}), (x: unknown) => x instanceof ConfigError && msg.test(x.message), argv.join(' '));
+  assert.throws(() => parseCli([], { WHARF_IMAGE_GC_AFTER: 'x' }), /WHARF_IMAGE_GC_AFTER must be a positive duration/);
+  assert.throws(() => resolveConfig({ pullConcurrency: 64 }), /--pull-concurrency must be a whole number from 1 to 32/);
+});

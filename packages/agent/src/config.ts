@@ -72,6 +72,12 @@ export interface AgentConfig {
   metricsTags?: Record<string, string>;
   /** Only these metric names and the names below them go to the reporters (see metrics/reporters/points.ts). Default all */
   metricsInclude?: string[];
+  /** Image pulls at once (on demand and pre-pulls together). Default 3 */
+  pullConcurrency?: number;
+  /** Images from the platform's registries unused this long are removed from the host. Default 24 h */
+  imageGcAfterSeconds?: number;
+  /** How often the image GC looks. Default 1 h */
+  imageGcIntervalSeconds?: number;
   logger?: Logger;
   /** For tests: use this engine instead of Docker on dockerSocket. */
   engine?: Engine;
@@ -107,6 +113,9 @@ export const DEFAULTS = {
   trashRetentionSeconds: 7 * 24 * 3600,
   metricsIntervalSeconds: 10,
   metricsPublic: false,
+  pullConcurrency: 3,
+  imageGcAfterSeconds: 24 * 3600,
+  imageGcIntervalSeconds: 3600,
 } as const;
 
 /** mkfs.btrfs needs a little over 100 MiB. */
@@ -141,6 +150,9 @@ export function resolveConfig(c: AgentConfig): ResolvedConfig {
     if (err instanceof ReporterSpecError) throw new ConfigError(`--reporter: ${err.message}`);
     throw err;
   }
+  if (!(Number.isInteger(r.pullConcurrency) && r.pullConcurrency >= 1 && r.pullConcurrency <= 32)) throw new ConfigError(`--pull-concurrency must be a whole number from 1 to 32, not "${r.pullConcurrency}"`);
+  if (!(r.imageGcAfterSeconds > 0 && Number.isFinite(r.imageGcAfterSeconds))) throw new ConfigError(`--image-gc-after must be a positive duration, not "${r.imageGcAfterSeconds}"`);
+  if (!(r.imageGcIntervalSeconds > 0 && Number.isFinite(r.imageGcIntervalSeconds))) throw new ConfigError(`--image-gc-interval must be a positive duration, not "${r.imageGcIntervalSeconds}"`);
   for (const key of Object.keys(r.metricsTags)) if (!TAG_KEY.test(key)) throw new ConfigError(`--metrics-tag: "${key}" is not a tag name (letters, digits and '_', not starting with a digit)`);
   return r;
 }
@@ -271,6 +283,11 @@ environment (shown in brackets); flags win.
   --metrics-include NAME,…  send reporters only these metrics and those below them, e.g.
                             wharf.set,wharf.host.cpu (an entry ending in '.' selects what is below it)
                             [WHARF_METRICS_INCLUDE] (default: all)
+  --pull-concurrency N      image pulls at once, on demand and pre-pulls of sets placed here together
+                            [WHARF_PULL_CONCURRENCY] (default ${DEFAULTS.pullConcurrency})
+  --image-gc-after TIME     remove images of the platform registry (and its mirrors) no container and no
+                            set placed here has used for TIME, e.g. 24h [WHARF_IMAGE_GC_AFTER] (default 24h)
+  --image-gc-interval TIME  how often the image GC looks [WHARF_IMAGE_GC_INTERVAL] (default 1h)
   --log-level LEVEL         trace|debug|info|warn|error [WHARF_LOG_LEVEL] (default info)
   -h, --help                show this help
   -v, --version             print the version
@@ -321,6 +338,13 @@ function seconds(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`${flag} must be a positive number of seconds, not "${value}"`);
+  return n;
+}
+
+function count(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 32) throw new ConfigError(`${flag} must be a whole number from 1 to 32, not "${value}"`);
   return n;
 }
 
@@ -383,6 +407,9 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliResult {
         reporter: { type: 'string', multiple: true },
         'metrics-tag': { type: 'string', multiple: true },
         'metrics-include': { type: 'string', multiple: true },
+        'pull-concurrency': { type: 'string' },
+        'image-gc-after': { type: 'string' },
+        'image-gc-interval': { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
@@ -433,6 +460,9 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliResult {
     reporters: values.reporter ?? list(env.WHARF_REPORTERS),
     metricsTags: parsePairs(values['metrics-tag'] ?? list(env.WHARF_METRICS_TAGS), values['metrics-tag'] !== undefined ? '--metrics-tag' : 'WHARF_METRICS_TAGS'),
     metricsInclude: (values['metrics-include'] ?? [env.WHARF_METRICS_INCLUDE ?? '']).flatMap(list),
+    pullConcurrency: count(values['pull-concurrency'] ?? (env.WHARF_PULL_CONCURRENCY || undefined), values['pull-concurrency'] !== undefined ? '--pull-concurrency' : 'WHARF_PULL_CONCURRENCY'),
+    imageGcAfterSeconds: parseDuration(values['image-gc-after'] ?? (env.WHARF_IMAGE_GC_AFTER || undefined), values['image-gc-after'] !== undefined ? '--image-gc-after' : 'WHARF_IMAGE_GC_AFTER'),
+    imageGcIntervalSeconds: parseDuration(values['image-gc-interval'] ?? (env.WHARF_IMAGE_GC_INTERVAL || undefined), values['image-gc-interval'] !== undefined ? '--image-gc-interval' : 'WHARF_IMAGE_GC_INTERVAL'),
   };
   resolveConfig(config);
   return { kind: 'run', config, logLevel: values['log-level'] ?? env.WHARF_LOG_LEVEL ?? 'info' };

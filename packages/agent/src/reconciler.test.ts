@@ -96,23 +96,40 @@ test('reconciler: a missing image fails the set without touching running contain
     assert.deepEqual(s.engine.calls, ['pull web:2']);
     const st = statusOf(r);
     assert.equal(st.phase, 'failed');
-    assert.match(st.message ?? '', /^image not found: web:2 \(pull access denied/);
+    assert.equal(st.message, 'cannot pull image web:2: pull access denied for web:2: no such host');
     assert.equal(st.containers[1]?.state, 'running', 'the old web container still runs');
     const warn = s.events.at(-1);
     assert.equal(warn?.reason, 'ImagePullFailed');
     assert.equal(warn?.type, 'Warning');
+    assert.equal(warn?.message, st.message);
+    // The image is in its pull back-off: the set is woken when it ends, and a retry before that pulls nothing.
+    assert.ok(r.wakeAt !== undefined && r.wakeAt > Date.now(), `wakeAt ${r.wakeAt}`);
+    s.engine.calls.length = 0;
+    const again = await s.reconciler.reconcile(setObject({ spec, generation: 2 }), s.hooks);
+    assert.equal(again.ok, false);
+    assert.deepEqual(s.engine.calls, []);
+    assert.equal(statusOf(again).message, st.message);
   } finally {
     await s.cleanup();
   }
 });
 
-test('reconciler: an image that can be pulled is pulled', async () => {
+test('reconciler: an image that can be pulled is pulled, its progress told in events and the status', async () => {
   const s = await setup([INFRA, 'db:1']);
   try {
     s.engine.registry.add('web:1');
+    s.engine.imageSizes.set('web:1', 40 * 1024 ** 2);
     const r = await s.reconciler.reconcile(setObject(), s.hooks);
     assert.equal(statusOf(r).phase, 'running');
-    assert.ok(s.events.some((e) => e.reason === 'Pulled' && e.message === 'Pulled image web:1'));
+    const pulls = s.events.filter((e) => e.reason === 'Pulling' || e.reason === 'Pulled').map((e) => e.message);
+    assert.equal(pulls.length, 4, pulls.join('\n'));
+    assert.equal(pulls[0], 'Pulling image web:1');
+    // The fake reports 10 %, 30 %, 60 %, 100 %: the 25 % and 50 % steps are told, 75 % is the end.
+    assert.equal(pulls[1], 'Pulling image web:1: 30% (12Mi of 40Mi)');
+    assert.equal(pulls[2], 'Pulling image web:1: 60% (24Mi of 40Mi)');
+    assert.match(pulls[3] ?? '', /^Pulled image web:1 in \d+\.\ds \(40Mi, 40Mi downloaded\)$/);
+    assert.ok(s.progress.some((p) => p.phase === 'starting' && p.message === 'pulling image web:1: 60% (24Mi of 40Mi)'), JSON.stringify(s.progress.map((p) => p.message)));
+    assert.equal(statusOf(r).message, undefined);
   } finally {
     await s.cleanup();
   }

@@ -18,6 +18,7 @@ import type { InfraPrivilege } from './privilege.js';
 import { NetworkPlane, type SetNetworkContext } from './network/plane.js';
 import type { Bandwidth } from './network/tc.js';
 import type { VolumeManager } from './volumes/manager.js';
+import { ImagePuller, ImagePullError } from './images/puller.js';
 
 export type ReportedStatus = NonNullable<SetReport['status']>;
 
@@ -30,7 +31,8 @@ export interface ReconcilerOptions {
   infraPrivilege?: InfraPrivilege;
   log: Logger;
   exits: ExitTracker;
-  pullTimeoutMs?: number;
+  /** Gets images onto the host (shared with the pre-pulls). Default: one on `engine`. */
+  images?: ImagePuller;
   stopTimeoutSeconds?: number;
   /** Docker networks, set namespaces. Default: one on `engine`, commands in the agent's own namespace. */
   network?: NetworkPlane;
@@ -76,6 +78,10 @@ interface Run {
   messages: Map<string, string>;
   failed: boolean;
   message?: string;
+  /** What the set waits for while nothing failed (a pull and its progress). */
+  activity?: string;
+  /** Reconcile again then: an image is in its pull back-off until that time. */
+  retryAt?: number;
   remaining: number;
   removedSomething: boolean;
   hooks: ReconcileHooks;
@@ -90,15 +96,17 @@ interface Run {
 const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 export class SetReconciler {
-  private readonly opts: ReconcilerOptions & Required<Pick<ReconcilerOptions, 'pullTimeoutMs' | 'stopTimeoutSeconds'>>;
+  private readonly opts: ReconcilerOptions & Required<Pick<ReconcilerOptions, 'stopTimeoutSeconds'>>;
   /** restartRequestedAt values already carried out, so a clock skew cannot cause a restart loop. */
   private readonly restartsDone = new Map<string, string>();
   private readonly network: NetworkPlane;
+  private readonly images: ImagePuller;
   private readonly book: HealthBook;
   private readonly now: () => number;
 
   constructor(opts: ReconcilerOptions) {
-    this.opts = { pullTimeoutMs: 60_000, stopTimeoutSeconds: 10, ...opts };
+    this.opts = { stopTimeoutSeconds: 10, ...opts };
+    this.images = opts.images ?? new ImagePuller({ engine: opts.engine, log: opts.log });
     this.network = opts.network ?? new NetworkPlane({ engine: opts.engine });
     this.now = opts.now ?? Date.now;
     this.book = opts.health ?? new HealthBook(opts.dataDir, opts.log, this.now);
@@ -158,7 +166,7 @@ export class SetReconciler {
     this.noteExits(run);
     this.announceBackOffs(run);
     this.syncProbes(run);
-    const wakeAt = this.nextRestart(run);
+    const wakeAt = earliest(this.nextRestart(run), run.retryAt);
     return { report: { status: this.status(run) }, ok, actions: actions.map(describe), ...(wakeAt !== undefined ? { wakeAt } : {}) };
   }
 
@@ -335,20 +343,29 @@ export class SetReconciler {
     }
   }
 
+  /** Pulls the image unless the host has it (or joins its pre-pull); progress goes out as events and in the status message. */
   private async ensureImage(run: Run, image: string): Promise<boolean> {
-    const { engine } = this.opts;
+    const subscriber = {
+      key: run.ref,
+      onEvent: (e: { type: SetEvent['type']; reason: string; message: string }) => {
+        this.event(run, e.type, e.reason, e.message);
+        run.activity = e.reason === 'Pulling' ? e.message.replace(/^Pulling/, 'pulling') : undefined;
+        this.progress(run);
+      },
+    };
     try {
-      if (await engine.hasImage(image)) return true;
-      await engine.pull(image, this.opts.pullTimeoutMs);
-      this.event(run, 'Normal', 'Pulled', `Pulled image ${image}`);
+      await this.images.ensure(image, [subscriber]);
       return true;
     } catch (err) {
-      const message = `image not found: ${image} (${errorText(err)})`;
+      const message = err instanceof ImagePullError ? err.message : `cannot pull image ${image}: ${errorText(err)}`;
+      if (err instanceof ImagePullError) run.retryAt = err.retryAt;
       this.event(run, 'Warning', 'ImagePullFailed', message);
       for (const d of run.desired) if (d.image === image && !run.current.has(d.name)) run.messages.set(d.name, message);
       run.failed = true;
       run.message = message;
       return false;
+    } finally {
+      run.activity = undefined;
     }
   }
 
@@ -548,7 +565,7 @@ export class SetReconciler {
       return containerStatus(d, o, waiting ?? run.messages.get(d.name), health);
     });
     const phase = derivePhase({ mode: run.mode, containers, inProgress: run.remaining > 0, failed: run.failed });
-    const message = run.message ?? (phase === 'degraded' ? degradedMessage(containers) : undefined);
+    const message = run.message ?? run.activity ?? (phase === 'degraded' ? degradedMessage(containers) : undefined);
     return {
       phase,
       observedGeneration: run.generation,
@@ -572,6 +589,11 @@ export class SetReconciler {
       containers,
     };
   }
+}
+
+function earliest(...times: (number | undefined)[]): number | undefined {
+  const defined = times.filter((t): t is number => t !== undefined);
+  return defined.length > 0 ? Math.min(...defined) : undefined;
 }
 
 const cores = (nanoCpus: number | undefined): string => (nanoCpus ? `${Number((nanoCpus / 1e9).toFixed(3))} cores` : 'unlimited');

@@ -7,6 +7,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { WHARF_VERSION } from '@wharf/types';
+import { registerAdmin } from './commands/admin.js';
 import { registerApp } from './commands/app.js';
 import { registerApply } from './commands/apply.js';
 import { registerAutoscale } from './commands/autoscale.js';
@@ -18,6 +19,7 @@ import { registerGet } from './commands/get.js';
 import { registerLifecycle } from './commands/lifecycle.js';
 import { registerLogs } from './commands/logs.js';
 import { registerHostCommands } from './commands/hosts.js';
+import { registerImage } from './commands/image.js';
 import { registerVersion } from './commands/version.js';
 import { registerNetwork } from './commands/network.js';
 import { registerPolicy } from './commands/policy.js';
@@ -42,7 +44,7 @@ export function createProgram(makeContext: (flags: () => GlobalFlags) => Context
     .version(WHARF_VERSION, '-v, --version', 'print the client version')
     .option('--server <url>', `wharf-server URL (else $WHARF_SERVER, else "server" in ~/.wharf/config.json, else http://127.0.0.1:7070)`)
     .option('--token <token>', 'API token (else $WHARF_TOKEN, else "token" in ~/.wharf/config.json)')
-    .option('--tenant <name>', 'tenant of sets and policies (else $WHARF_TENANT, else "tenant" in ~/.wharf/config.json, else the default tenant)')
+    .option('--tenant <name>', 'tenant of sets, policies and images (else $WHARF_TENANT, else "tenant" in ~/.wharf/config.json, else the default tenant)')
     .helpOption('-h, --help', 'show help for a command')
     .configureOutput({
       writeOut: (s) => void io.stdout.write(s),
@@ -64,6 +66,7 @@ export function createProgram(makeContext: (flags: () => GlobalFlags) => Context
           ['wharf --tenant team-a get sets', "another tenant's sets"],
           ['wharf network ls', 'platform networks with used and free addresses'],
           ['wharf volume ls', 'set volumes with usage and quota'],
+          ['wharf image push web.tar web:1', 'upload a docker save archive to the platform registry'],
           ['wharf resize com.example.web/1 --cpu 4 --memory 8Gi --wait', 'resize a running set without a restart'],
           ['wharf rollout start com.example.web --container web --image web:2 --wait', 'gray update of one container, batch by batch'],
           ['wharf app create -f app.yaml', 'an app: a set template kept at a replica count'],
@@ -85,6 +88,7 @@ export function createProgram(makeContext: (flags: () => GlobalFlags) => Context
   registerNetwork(program, ctx);
   registerPolicy(program, ctx);
   registerVolume(program, ctx);
+  registerImage(program, ctx);
   registerSet(program, ctx);
   registerResize(program, ctx);
   registerRollout(program, ctx);
@@ -94,6 +98,7 @@ export function createProgram(makeContext: (flags: () => GlobalFlags) => Context
   registerEndpoints(program, ctx);
   registerTop(program, ctx);
   registerVersion(program, ctx);
+  registerAdmin(program, ctx);
   return { program, ctx };
 }
 

@@ -3,6 +3,7 @@
  * agent; it is the only way they talk to the control plane.
  */
 import {
+  DEFAULT_TENANT,
   WharfError,
   isErrorCode,
   type AppEvent,
@@ -19,6 +20,15 @@ import {
   type HostMetricsHistory,
   type HostRegistration,
   type HostSettingsPatch,
+  type ImageDeleted,
+  type ImageDetail,
+  type ImageRepository,
+  type ImageTag,
+  type ImageUploadPlan,
+  type ImageUploadResult,
+  type RegistryGcRun,
+  type RegistryGcStatus,
+  type RegistryInfo,
   type NetworkPolicy,
   type NetworkPolicySpec,
   type NetworkSpec,
@@ -93,6 +103,16 @@ export interface VolumeExport {
   chunks: AsyncIterable<Uint8Array>;
 }
 
+/** An archive to upload (`uploadImage`): its bytes as they are read, and how many there are. */
+export interface ImageUpload {
+  /** The repository within the tenant and the tag; left out, the server takes the archive's own name. */
+  name?: string;
+  tag?: string;
+  body: AsyncIterable<Uint8Array>;
+  length: number;
+  signal?: AbortSignal;
+}
+
 /** The newest figures of a host, with its name (`wharf top hosts`). */
 export type HostTop = HostMetrics & { host: string };
 
@@ -129,6 +149,11 @@ function appPath(appkey: string): string {
 /** `/v1/apps/{appkey}/rollouts`, optionally followed by more path. */
 function rolloutPath(appkey: string, rest = ''): string {
   return `${appPath(appkey)}/rollouts${rest}`;
+}
+
+/** `/v1/images/{tenant}/{name}` (a "/" in the name is sent as %2F), optionally followed by more path. */
+function imagePath(tenant: string | undefined, name: string, rest = ''): string {
+  return `/v1/images/${encodeURIComponent(tenant ?? DEFAULT_TENANT)}/${encodeURIComponent(name)}${rest}`;
 }
 
 function policyPath(appkey: string, name: string): string {
@@ -173,11 +198,14 @@ export class WharfClient {
   }
 
   /** Sends a request and returns the raw response; throws WharfError for API errors. */
-  async raw(method: string, path: string, init: { body?: unknown; rawBody?: string; contentType?: string; signal?: AbortSignal; timeoutMs?: number; headers?: Record<string, string> } = {}): Promise<Response> {
+  async raw(method: string, path: string, init: { body?: unknown; rawBody?: string; stream?: AsyncIterable<Uint8Array>; contentType?: string; signal?: AbortSignal; timeoutMs?: number; headers?: Record<string, string> } = {}): Promise<Response> {
     const headers: Record<string, string> = { ...init.headers };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
-    let body: string | undefined;
-    if (init.rawBody !== undefined) {
+    let body: string | AsyncIterable<Uint8Array> | undefined;
+    if (init.stream !== undefined) {
+      body = init.stream;
+      headers['content-type'] = init.contentType ?? 'application/octet-stream';
+    } else if (init.rawBody !== undefined) {
       body = init.rawBody;
       headers['content-type'] = init.contentType ?? 'application/json';
     } else if (init.body !== undefined) {
@@ -188,7 +216,8 @@ export class WharfClient {
     const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
     let res: Response;
     try {
-      res = await fetch(this.server + path, { method, headers, body, signal });
+      // A streamed body goes out as it is read (half duplex: the answer comes after it).
+      res = await fetch(this.server + path, { method, headers, body, signal, ...(init.stream ? { duplex: 'half' } : {}) } as RequestInit);
     } catch (err) {
       if (init.signal?.aborted) throw err;
       throw new ConnectionError(this.server, err);
@@ -546,6 +575,58 @@ export class WharfClient {
   /** The newest metrics of every host that reported lately, by name. */
   topHosts(): Promise<HostTop[]> {
     return this.request('GET', '/v1/metrics/hosts');
+  }
+
+  // ---- images (the platform registry; tenant-scoped) ----
+
+  registryInfo(): Promise<RegistryInfo> {
+    return this.request('GET', '/v1/registry');
+  }
+
+  /** The tenant's repositories with their tags, sizes, pushers and the sets using them. */
+  listImages(): Promise<ImageRepository[]> {
+    return this.request('GET', this.scoped('/v1/images'));
+  }
+
+  /** One repository of the tenant with each tag's manifest; IMAGE_NOT_FOUND when it has no tag. */
+  getImage(name: string): Promise<ImageDetail> {
+    return this.request('GET', imagePath(this.tenant, name));
+  }
+
+  /** Removes a tag, or (without one) every tag of the repository; IMAGE_IN_USE (`details.sets`) while sets use it. */
+  deleteImage(name: string, tag?: string): Promise<ImageDeleted> {
+    return this.request('DELETE', imagePath(this.tenant, name, tag !== undefined ? `/tags/${encodeURIComponent(tag)}` : ''));
+  }
+
+  /** Points `name:tag` at the image `source` (`NAME:TAG` or `NAME@DIGEST` of the tenant) names. */
+  tagImage(name: string, tag: string, source: string): Promise<ImageTag> {
+    return this.request('PUT', imagePath(this.tenant, name, `/tags/${encodeURIComponent(tag)}`), { source });
+  }
+
+  /** Which of `layers` (digests) the registry has for `name` (or can mount from another repository of the tenant). */
+  planImageUpload(name: string, layers: string[]): Promise<ImageUploadPlan> {
+    return this.request('POST', this.scoped('/v1/images/upload/plan'), { name, layers });
+  }
+
+  /** Streams a `docker save` archive (or the part of it the registry lacks) to the server, which pushes it. */
+  async uploadImage(u: ImageUpload): Promise<ImageUploadResult> {
+    const res = await this.raw('POST', this.scoped('/v1/images/upload', { name: u.name, tag: u.tag }), {
+      stream: u.body,
+      contentType: 'application/x-tar',
+      headers: { 'content-length': String(u.length) },
+      timeoutMs: NO_TIMEOUT_MS,
+      ...(u.signal ? { signal: u.signal } : {}),
+    });
+    return (await res.json()) as ImageUploadResult;
+  }
+
+  registryGc(): Promise<RegistryGcStatus> {
+    return this.request('GET', '/v1/registry/gc');
+  }
+
+  /** Collects the registry's garbage now; answers when it is done. */
+  runRegistryGc(): Promise<RegistryGcRun> {
+    return this.request('POST', '/v1/registry/gc', undefined, { timeoutMs: NO_TIMEOUT_MS });
   }
 
   // ---- agent protocol (join token) ----

@@ -29,6 +29,7 @@ import { Monitoring } from './metrics/monitoring.js';
 import { CustomMetrics } from './metrics/custom.js';
 import { autoscaleRoutes } from './api/autoscale.js';
 import { registryRoutes } from './api/registry.js';
+import { imageRoutes } from './api/images.js';
 
 export async function buildApp(given: ApiContext, logger: Logger): Promise<App> {
   const monitoring = given.monitoring ?? (await Monitoring.start(given.store));
@@ -85,6 +86,7 @@ export async function buildApp(given: ApiContext, logger: Logger): Promise<App> 
   metricsRoutes(app, ctx);
   autoscaleRoutes(app, ctx);
   registryRoutes(app, ctx);
+  imageRoutes(app, ctx);
   if (!given.monitoring) app.addHook('onClose', async () => monitoring.stop());
   return app;
 }

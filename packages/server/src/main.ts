@@ -2,10 +2,13 @@
 /** `wharf-server`: the control plane. Flags > WHARF_* env > defaults. */
 import { parseArgs } from 'node:util';
 import { WHARF_VERSION } from '@wharf/types';
+import { etcdAccessFromFiles, parseStoreUrl } from '@wharf/store';
 import { existsSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
-import { DEFAULT_REGISTRY_ADDR, startServer } from './server.js';
+import { DEFAULT_REGISTRY_ADDR, DEFAULT_REGISTRY_GC, startServer } from './server.js';
+import { parseGcSchedule } from './registry/gc-schedule.js';
 import { splitHostPort } from './registry/distribution.js';
+import { parseMirrors } from './registry/mirror.js';
 import { parseDuration } from './metrics/time.js';
 
 const MIN_RETENTION_MS = 60_000;
@@ -19,7 +22,14 @@ Options:
   --host ADDR        listen address            (WHARF_HOST, default 127.0.0.1)
   --port N           listen port               (WHARF_PORT, default 7070)
   --data-dir DIR     state and tokens          (WHARF_DATA_DIR, default /var/lib/wharf)
-  --store URL        sqlite:PATH               (WHARF_STORE, default sqlite:<data-dir>/wharf.db)
+  --store URL        sqlite:PATH or etcd://HOST:PORT[,HOST:PORT...][?prefix=/wharf/]
+                     (WHARF_STORE, default sqlite:<data-dir>/wharf.db)
+  --etcd-ca FILE     CA of etcd's certificates; TLS to etcd (WHARF_ETCD_CA)
+  --etcd-cert FILE, --etcd-key FILE
+                     client certificate for etcd (WHARF_ETCD_CERT, WHARF_ETCD_KEY)
+  --etcd-user NAME, --etcd-password-file FILE
+                     etcd user, and a file whose first line is its password
+                     (WHARF_ETCD_USER, WHARF_ETCD_PASSWORD_FILE)
   --log-level LEVEL  trace|debug|info|warn|error (WHARF_LOG_LEVEL, default info)
   --failover-seconds N
                      a host silent this long after its 20 s heartbeat grace
@@ -53,6 +63,16 @@ Options:
   --docker-registry PATH
                      the docker-registry binary (WHARF_DOCKER_REGISTRY, default
                      docker-registry on the PATH)
+  --registry-gc off|HH:MM|INTERVAL
+                     collect the registry's garbage daily at HH:MM (local time) or
+                     every INTERVAL (at least 10m, e.g. 6h), the registry read-only
+                     for the few seconds it takes (WHARF_REGISTRY_GC, default ${DEFAULT_REGISTRY_GC})
+  --mirror UPSTREAM_URL[=PORT]
+                     also run a pull-through mirror of the registry at UPSTREAM_URL
+                     (http(s)://[USER:PASSWORD@]HOST[:PORT]) on PORT (default: the
+                     registry's port + 1, + 2 … in order), same CA and tokens; hosts
+                     pull images named UPSTREAM_HOST/… through it; repeatable
+                     (WHARF_MIRRORS, comma-separated; needs --registry local)
   -h, --help         show this help
   --version          print the version
 
@@ -73,6 +93,11 @@ async function main(): Promise<void> {
       port: { type: 'string' },
       'data-dir': { type: 'string' },
       store: { type: 'string' },
+      'etcd-ca': { type: 'string' },
+      'etcd-cert': { type: 'string' },
+      'etcd-key': { type: 'string' },
+      'etcd-user': { type: 'string' },
+      'etcd-password-file': { type: 'string' },
       'log-level': { type: 'string' },
       'failover-seconds': { type: 'string' },
       'metrics-retention': { type: 'string' },
@@ -86,6 +111,8 @@ async function main(): Promise<void> {
       'registry-san': { type: 'string', multiple: true },
       'registry-realm': { type: 'string' },
       'docker-registry': { type: 'string' },
+      'registry-gc': { type: 'string' },
+      mirror: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean' },
     },
@@ -97,6 +124,16 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: "${values.port ?? env.WHARF_PORT}" is not a port number`);
   const dataDir = values['data-dir'] ?? env.WHARF_DATA_DIR ?? '/var/lib/wharf';
   const store = values.store ?? env.WHARF_STORE;
+  const storeKind = store ? parseStoreUrl(store).kind : 'sqlite';
+  const etcdFiles = {
+    ca: values['etcd-ca'] ?? env.WHARF_ETCD_CA,
+    cert: values['etcd-cert'] ?? env.WHARF_ETCD_CERT,
+    key: values['etcd-key'] ?? env.WHARF_ETCD_KEY,
+    user: values['etcd-user'] ?? env.WHARF_ETCD_USER,
+    passwordFile: values['etcd-password-file'] ?? env.WHARF_ETCD_PASSWORD_FILE,
+  };
+  if (storeKind !== 'etcd' && Object.values(etcdFiles).some((v) => v !== undefined)) throw new Error('--etcd-*: only with --store etcd://…');
+  const etcd = await etcdAccessFromFiles(etcdFiles);
   const failoverSeconds = Number(values['failover-seconds'] ?? env.WHARF_FAILOVER_SECONDS ?? 30);
   if (!(failoverSeconds >= 0)) throw new Error(`--failover-seconds: "${values['failover-seconds'] ?? env.WHARF_FAILOVER_SECONDS}" is not a number of seconds`);
   const retentionText = values['metrics-retention'] ?? env.WHARF_METRICS_RETENTION ?? '1h';
@@ -121,11 +158,14 @@ async function main(): Promise<void> {
   const registrySans = values['registry-san'] ?? env.WHARF_REGISTRY_SANS?.split(',').map((s) => s.trim()).filter(Boolean);
   const registryRealm = values['registry-realm'] ?? env.WHARF_REGISTRY_REALM;
   if (registryRealm && !/^https?:\/\/[^/\s]+\/\S*$/.test(registryRealm)) throw new Error(`--registry-realm: "${registryRealm}" is not an http(s) URL`);
+  const mirrors = parseMirrors(values.mirror ?? (env.WHARF_MIRRORS ? [env.WHARF_MIRRORS] : []));
+  if (mirrors.length > 0 && registry !== 'local') throw new Error('--mirror: the mirrors run beside the platform registry; they need --registry local');
+  const registryGc = parseGcSchedule(values['registry-gc'] ?? env.WHARF_REGISTRY_GC ?? DEFAULT_REGISTRY_GC);
   const server = await startServer({
     host: values.host ?? env.WHARF_HOST ?? '127.0.0.1',
     port,
     dataDir,
-    ...(store ? { store } : {}),
+    ...(store ? { store, etcd } : {}),
     logLevel: values['log-level'] ?? env.WHARF_LOG_LEVEL ?? 'info',
     failoverSeconds,
     metricsRetentionMs,
@@ -139,6 +179,8 @@ async function main(): Promise<void> {
     ...(registryListen ? { registryListen } : {}),
     ...(registrySans?.length ? { registrySans } : {}),
     ...(registryRealm ? { registryRealm } : {}),
+    registryGc,
+    ...(mirrors.length > 0 ? { registryMirrors: mirrors } : {}),
   });
   let closing = false;
   const stop = () => {

@@ -4,7 +4,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { SqliteStore, type Store } from '@wharf/store';
+import { openStore as openStoreUrl, type EtcdAccess, type Store } from '@wharf/store';
 import { buildApp } from './app.js';
 import { bootstrapTokens } from './auth/tokens.js';
 import { HostChanges } from './state/host-changes.js';
@@ -20,13 +20,18 @@ import type { App } from './api/context.js';
 import { Haproxy } from './lb/haproxy.js';
 import { LbController } from './lb/controller.js';
 import { PlatformRegistry, defaultListen, defaultRealm } from './registry/service.js';
+import type { MirrorUpstream } from './registry/mirror.js';
+import { parseGcSchedule, type GcSchedule } from './registry/gc-schedule.js';
+import { notificationsUrl } from './registry/notifications.js';
 
 export interface ServerConfig {
   host: string;
   port: number;
   dataDir: string;
-  /** `sqlite:PATH`; default `sqlite:<dataDir>/wharf.db`. */
+  /** `sqlite:PATH` or `etcd://HOST:PORT,…[?prefix=/wharf/]`; default `sqlite:<dataDir>/wharf.db`. */
   store?: string;
+  /** TLS and auth for an etcd store. */
+  etcd?: EtcdAccess;
   logLevel?: string;
   logger?: Logger;
   /** Seconds a host stays not-ready before its relocatable sets move elsewhere. Default 30. */
@@ -53,9 +58,14 @@ export interface ServerConfig {
   registrySans?: string[];
   /** The docker-registry binary. Default `docker-registry` on the PATH. */
   dockerRegistryPath?: string;
+  /** Upstream registries to run pull-through mirrors of, beside the registry (needs `registry: 'local'`). */
+  registryMirrors?: MirrorUpstream[];
+  /** When the registry's garbage is collected. Default daily at 03:00 (DEFAULT_REGISTRY_GC). */
+  registryGc?: GcSchedule;
 }
 
 export const DEFAULT_REGISTRY_ADDR = '127.0.0.1:5000';
+export const DEFAULT_REGISTRY_GC = '03:00';
 
 export interface RunningServer {
   url: string;
@@ -65,16 +75,15 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export function openStore(spec: string): Store {
-  const m = /^sqlite:(.+)$/.exec(spec);
-  if (!m?.[1]) throw new Error(`unsupported store "${spec}" (use sqlite:PATH)`);
-  return SqliteStore.open(m[1]);
+/** Opens the store of a `--store` URL (see @wharf/store's openStore); its background problems go to `logger`. */
+export function openStore(url: string, logger: Logger, etcd?: EtcdAccess): Promise<Store> {
+  return openStoreUrl(url, { ...(etcd ? { etcd } : {}), log: (message) => logger.warn({ component: 'store' }, message) });
 }
 
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
   const logger = config.logger ?? pino({ level: config.logLevel ?? 'info', redact: ['req.headers.authorization', '*.token', '*.joinToken'] });
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-  const store = openStore(config.store ?? `sqlite:${config.dataDir}/wharf.db`);
+  const store = await openStore(config.store ?? `sqlite:${config.dataDir}/wharf.db`, logger, config.etcd);
   const tokens = await bootstrapTokens(store, config.dataDir);
   const hostChanges = new HostChanges(store);
   await hostChanges.start();
@@ -97,6 +106,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       listen: config.registryListen ?? defaultListen(config.host, registryAddr),
       binary: config.dockerRegistryPath ?? 'docker-registry',
       ...(config.registrySans ? { sans: config.registrySans } : {}),
+      ...(config.registryMirrors ? { mirrors: config.registryMirrors } : {}),
+      gc: config.registryGc ?? parseGcSchedule(DEFAULT_REGISTRY_GC),
     }, logger.child({ component: 'registry' }))
     : undefined;
   const app = await buildApp({ store, hostChanges, joinToken: tokens.join, monitoring, customMetrics, ...(lb ? { lb } : {}), ...(registry ? { registry } : {}) }, logger);
@@ -104,7 +115,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   // The registry sends clients to this server for tokens, so it starts once the server listens.
-  await registry?.start(config.registryRealm ?? defaultRealm(registryAddr, port)).catch(async (err: unknown) => {
+  await registry?.start(config.registryRealm ?? defaultRealm(registryAddr, port), { notifications: notificationsUrl(config.host, port), store }).catch(async (err: unknown) => {
     await app.close();
     hostChanges.stop();
     monitoring.stop();

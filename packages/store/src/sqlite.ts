@@ -10,6 +10,8 @@
  * through the same instance.
  */
 import Database from 'better-sqlite3';
+import { encodeValue } from './json.js';
+import { TxnWrites } from './single-op.js';
 import { assertKey, prefixEnd } from './keys.js';
 import {
   CompactedError,
@@ -89,12 +91,6 @@ interface TxnOutcome extends TxnResult {
   changes: ChangeRecord[];
 }
 
-function encodeValue(value: unknown): string {
-  const json = JSON.stringify(value);
-  if (json === undefined) throw new TypeError('store value must be JSON-serialisable');
-  return json;
-}
-
 function toKeyValue<T>(row: KvRow): KeyValue<T> {
   return {
     key: row.key,
@@ -133,7 +129,7 @@ function prepareStatements(db: Database.Database) {
   };
 }
 
-export class SqliteStore implements Store {
+export class SqliteStore extends TxnWrites implements Store {
   private readonly stmts: ReturnType<typeof prepareStatements>;
   private readonly hub: WatcherHub;
   private readonly runTxn: Database.Transaction<(c: Compare[], o: EncodedOp[]) => TxnOutcome>;
@@ -143,6 +139,7 @@ export class SqliteStore implements Store {
     private readonly historyLimit: number,
     onWatchError: WatchErrorHandler,
   ) {
+    super();
     this.stmts = prepareStatements(db);
     this.hub = new WatcherHub(onWatchError);
     this.runTxn = db.transaction((compares: Compare[], ops: EncodedOp[]) => this.applyTxn(compares, ops));
@@ -206,14 +203,6 @@ export class SqliteStore implements Store {
     // Committed and synced; now (not before) the watchers may see it.
     this.hub.publish(changes);
     return { succeeded, revision };
-  }
-
-  async put(key: string, value: unknown): Promise<number> {
-    return (await this.txn([], [{ type: 'put', key, value }])).revision;
-  }
-
-  async delete(key: string): Promise<number> {
-    return (await this.txn([], [{ type: 'delete', key }])).revision;
   }
 
   async revision(): Promise<number> {

@@ -51,6 +51,13 @@ export interface WatchEvent<T = unknown> {
 export interface WatchOptions {
   /** Deliver every event with revision >= fromRevision (history first, then live). Default: live only. */
   fromRevision?: number;
+  /**
+   * Called at most once if the watch ends by itself, which only a networked
+   * backend does: after a disconnect, the revision to resume from had been
+   * compacted (a CompactedError). Events may have been missed; list again and
+   * watch from the listed revision + 1. Default: the store logs it.
+   */
+  onError?: (err: Error) => void;
 }
 
 export interface Watcher {

@@ -1,8 +1,10 @@
 /**
- * In-process watch fan-out for backends that see every write themselves
- * (SQLite). The backend publishes committed changes; each subscription keeps a
- * FIFO that is drained on a microtask, so callbacks never run inside a write,
- * a callback that writes cannot reorder events, and order is always revision order.
+ * In-process watch fan-out. SQLite publishes the changes it commits; etcd
+ * publishes what its one watch stream per store receives. Each subscription
+ * keeps a FIFO that is drained on a microtask, so callbacks never run inside a
+ * write, a callback that writes cannot reorder events, and order is always
+ * revision order. A subscription remembers the revisions it has been offered,
+ * so a source that replays (etcd after a reconnect) never delivers one twice.
  */
 import type { WatchEvent, Watcher } from './store.js';
 
@@ -19,6 +21,9 @@ export interface ChangeRecord {
 
 /** Called when a watch callback throws; the event counts as delivered and the watch goes on. */
 export type WatchErrorHandler = (err: unknown, ev: WatchEvent) => void;
+
+/** Called once when a watch ends without cancel() (see WatchOptions.onError). */
+export type WatchEndHandler = (err: Error) => void;
 
 export function toWatchEvent(rec: ChangeRecord): WatchEvent {
   return {
@@ -42,19 +47,33 @@ class Subscription implements Watcher {
 
   constructor(
     private readonly prefix: string,
-    private readonly fromRevision: number,
+    /** The lowest revision still to be delivered; raised past every batch offered. */
+    private next: number,
     private readonly onEvent: (ev: WatchEvent) => void,
     private readonly onError: WatchErrorHandler,
     private readonly onCancel: () => void,
+    private readonly onEnd?: WatchEndHandler,
   ) {}
 
   offer(rec: ChangeRecord): void {
-    if (!this.active || rec.revision < this.fromRevision || !rec.key.startsWith(this.prefix)) return;
+    if (!this.active || rec.revision < this.next || !rec.key.startsWith(this.prefix)) return;
     this.queue.push(rec);
     if (!this.scheduled) {
       this.scheduled = true;
       queueMicrotask(() => this.drain());
     }
+  }
+
+  /** Every revision up to `revision` has been offered (a batch holds whole revisions). */
+  advance(revision: number): void {
+    this.next = Math.max(this.next, revision + 1);
+  }
+
+  /** Ends the watch because it cannot go on without missing events. */
+  fail(err: Error): void {
+    if (!this.active) return;
+    this.cancel();
+    this.onEnd?.(err);
   }
 
   cancel(): void {
@@ -104,23 +123,46 @@ export class WatcherHub {
     fromRevision: number,
     onEvent: (ev: WatchEvent) => void,
     backlog: readonly ChangeRecord[] = [],
+    onEnd?: WatchEndHandler,
   ): Watcher {
-    const sub: Subscription = new Subscription(prefix, fromRevision, onEvent, this.onError, () =>
-      this.subs.delete(sub),
+    const sub: Subscription = new Subscription(
+      prefix,
+      fromRevision,
+      onEvent,
+      this.onError,
+      () => this.subs.delete(sub),
+      onEnd,
     );
-    for (const rec of backlog) sub.offer(rec);
+    offerBatch(sub, backlog);
     this.subs.add(sub);
     return sub;
   }
 
-  /** Hands committed changes (in revision order) to every matching watch. */
+  /**
+   * Hands changes (in revision order, whole revisions only) to every matching
+   * watch. Revisions a watch was offered before are skipped.
+   */
   publish(changes: readonly ChangeRecord[]): void {
-    for (const sub of this.subs) {
-      for (const rec of changes) sub.offer(rec);
-    }
+    for (const sub of this.subs) offerBatch(sub, changes);
+  }
+
+  /** How many watches are registered. */
+  get size(): number {
+    return this.subs.size;
   }
 
   cancelAll(): void {
     for (const sub of [...this.subs]) sub.cancel();
   }
+
+  /** Ends every watch with `err` (each one's onEnd is told). */
+  failAll(err: Error): void {
+    for (const sub of [...this.subs]) sub.fail(err);
+  }
+}
+
+function offerBatch(sub: Subscription, changes: readonly ChangeRecord[]): void {
+  for (const rec of changes) sub.offer(rec);
+  const last = changes[changes.length - 1];
+  if (last) sub.advance(last.revision);
 }

@@ -20,6 +20,8 @@ export const ErrorCatalog = {
   APP_NOT_FOUND: { status: 404, title: 'No set has this appkey' },
   APP_EXISTS: { status: 409, title: 'An app with this appkey exists' },
   LB_NOT_FOUND: { status: 404, title: 'The app has no load balancer' },
+  IMAGE_NOT_FOUND: { status: 404, title: 'No such repository or tag in the platform registry' },
+  IMAGE_IN_USE: { status: 409, title: 'Sets use the image' },
   ROLLOUT_NOT_FOUND: { status: 404, title: 'No such rollout' },
   ROLLOUT_IN_PROGRESS: { status: 409, title: 'The app already has a rollout under way' },
   INSUFFICIENT_RESOURCES: { status: 409, title: 'The host has not enough CPU, memory, disk or bandwidth for this' },
@@ -35,6 +37,7 @@ export const ErrorCatalog = {
   PAYLOAD_TOO_LARGE: { status: 413, title: 'The request body is too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'The body must be JSON or YAML' },
   HOST_UNREACHABLE: { status: 502, title: 'The host agent did not answer' },
+  REGISTRY_UNAVAILABLE: { status: 503, title: 'The platform registry is not taking writes now' },
   INTERNAL: { status: 500, title: 'Internal error' },
 } as const;
 

@@ -15,4 +15,5 @@ export * from './objects.js';
 export * from './app.js';
 export * from './autoscale.js';
 export * from './registry.js';
+export * from './image-archive.js';
 export const WHARF_VERSION = '0.1.0';

@@ -4,8 +4,13 @@ import Dockerode from 'dockerode';
 import { sleep } from '../backoff.js';
 import { Labels } from '@wharf/types';
 import { ContainerCache } from './container-cache.js';
-import { EngineError, EXEC_OUTPUT_LIMIT, type ContainerConfig, type Engine, type EngineEvent, type ExecResult, type LimitsUpdate, type LogOptions, type ManagedContainer, type NetworkConfig, type ObservedContainer, type ObservedNetwork } from './engine.js';
+import {
+  EngineError, EXEC_OUTPUT_LIMIT, type ContainerConfig, type Engine, type EngineEvent, type ExecResult, type LimitsUpdate, type LocalImage, type LogOptions, type ManagedContainer,
+  type NetworkConfig, type ObservedContainer, type ObservedNetwork, type PullOptions,
+} from './engine.js';
 import { managedFromLabels, toCreateOptions, toEngineEvent, toNetworkCreateOptions, toObserved, toObservedNetwork } from './inspect.js';
+import { PullTracker, type PullMessage } from './pull-progress.js';
+import { splitTag } from './reference.js';
 import type { RegistryAuth } from './registry-access.js';
 
 interface DockerodeError extends Error {
@@ -157,9 +162,30 @@ export class DockerodeEngine implements Engine {
     return (await call(() => this.docker.getImage(image).inspect(), [404])) !== undefined;
   }
 
-  async pull(image: string, timeoutMs: number): Promise<void> {
+  async inspectImage(image: string): Promise<LocalImage | undefined> {
+    const info = await call(() => this.docker.getImage(image).inspect(), [404]);
+    return info ? { id: info.Id, tags: realTags(info.RepoTags), digests: realDigests(info.RepoDigests), size: info.Size } : undefined;
+  }
+
+  /** A pull that reports no progress for `stallTimeoutMs` is cancelled (a registry that stopped answering). */
+  async pull(image: string, opts: PullOptions): Promise<void> {
     const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(), timeoutMs);
+    let why = 'pull cancelled';
+    let timer: NodeJS.Timeout | undefined;
+    const cancel = (reason: string): void => {
+      if (abort.signal.aborted) return;
+      why = reason;
+      abort.abort();
+    };
+    const arm = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(() => cancel(`pull stalled: no progress for ${Math.round(opts.stallTimeoutMs / 1000)} s`), opts.stallTimeoutMs);
+    };
+    const onStop = (): void => cancel('pull cancelled: the agent is stopping');
+    opts.signal?.addEventListener('abort', onStop, { once: true });
+    if (opts.signal?.aborted) onStop();
+    arm();
+    const tracker = new PullTracker();
     try {
       const authconfig = await this.registryAuth(image);
       const stream = await call(() => this.docker.pull(image, { abortSignal: abort.signal, ...(authconfig ? { authconfig } : {}) }) as Promise<NodeJS.ReadableStream>);
@@ -167,23 +193,46 @@ export class DockerodeEngine implements Engine {
       await new Promise<void>((resolve, reject) => {
         const onAbort = (): void => {
           (stream as Readable).destroy?.();
-          reject(new EngineError(`pull timed out after ${Math.round(timeoutMs / 1000)} s`));
+          reject(new EngineError(why));
         };
         abort.signal.addEventListener('abort', onAbort, { once: true });
+        const onProgress = (m: PullMessage): void => {
+          arm();
+          if (tracker.feed(m)) opts.onProgress?.(tracker.progress());
+        };
         this.docker.modem.followProgress(stream, (err: Error | null, output: { error?: string; errorDetail?: { message?: string } }[]) => {
           abort.signal.removeEventListener('abort', onAbort);
           const failed = output?.find((o) => o.error);
           if (err) reject(toEngineError(err));
           else if (failed) reject(new EngineError(failed.errorDetail?.message ?? failed.error ?? 'pull failed'));
           else resolve();
-        });
+        }, onProgress);
       });
     } catch (err) {
-      if (abort.signal.aborted) throw new EngineError(`pull timed out after ${Math.round(timeoutMs / 1000)} s`);
+      if (abort.signal.aborted) throw new EngineError(why);
       throw err;
     } finally {
       clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onStop);
     }
+  }
+
+  async tagImage(source: string, target: string): Promise<void> {
+    await call(() => this.docker.getImage(source).tag(splitTag(target)));
+  }
+
+  async removeImage(ref: string): Promise<void> {
+    await call(() => this.docker.getImage(ref).remove({ noprune: false }), [404]);
+  }
+
+  async listImages(): Promise<LocalImage[]> {
+    const images = (await call(() => this.docker.listImages())) ?? [];
+    return images.map((i) => ({ id: i.Id, tags: realTags(i.RepoTags), digests: realDigests(i.RepoDigests), size: i.Size }));
+  }
+
+  async containerImageIds(): Promise<string[]> {
+    const list = (await call(() => this.docker.listContainers({ all: true }))) ?? [];
+    return [...new Set(list.map((c) => c.ImageID))];
   }
 
   async version(): Promise<string> {
@@ -192,8 +241,7 @@ export class DockerodeEngine implements Engine {
   }
 
   async imageTags(): Promise<string[]> {
-    const images = (await call(() => this.docker.listImages())) ?? [];
-    return [...new Set(images.flatMap((i) => i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'))].sort();
+    return [...new Set((await this.listImages()).flatMap((i) => i.tags))].sort();
   }
 
   async watchEvents(onEvent: (e: EngineEvent) => void, signal: AbortSignal): Promise<void> {
@@ -290,4 +338,13 @@ export class DockerodeEngine implements Engine {
   async connectNetwork(containerId: string, network: string, ip: string): Promise<void> {
     await this.changing(containerId, () => call(() => this.docker.getNetwork(network).connect({ Container: containerId, EndpointConfig: { IPAMConfig: { IPv4Address: ip } } })));
   }
+}
+
+/** Docker lists a dangling image's tags as `<none>:<none>` (or not at all). */
+function realTags(tags: string[] | null | undefined): string[] {
+  return (tags ?? []).filter((t) => t !== '<none>:<none>');
+}
+
+function realDigests(digests: string[] | null | undefined): string[] {
+  return (digests ?? []).filter((d) => !d.startsWith('<none>@'));
 }

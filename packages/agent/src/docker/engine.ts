@@ -118,6 +118,38 @@ export interface ManagedContainer {
   setId: string;
 }
 
+/** Where a pull stands, summed over the layers it downloads (compressed bytes). */
+export interface PullProgress {
+  /** Layers to download (not counting those the host has already). */
+  layers: number;
+  /** Layers downloaded. */
+  layersDone: number;
+  /** Bytes downloaded so far. */
+  downloaded: number;
+  /** Bytes to download, once Docker has told every layer's size. */
+  total?: number;
+}
+
+export interface PullOptions {
+  /** Give up when Docker reports no progress for this long (a registry that stopped answering). */
+  stallTimeoutMs: number;
+  /** Called on every progress message. */
+  onProgress?: (p: PullProgress) => void;
+  /** Stops the pull (the agent is stopping). */
+  signal?: AbortSignal;
+}
+
+/** An image on the host. */
+export interface LocalImage {
+  id: string;
+  /** `repo:tag` names, none for a dangling image. */
+  tags: string[];
+  /** `repo@sha256:…` references it was pulled by. */
+  digests: string[];
+  /** Bytes, as Docker counts them (layers shared with other images included). */
+  size: number;
+}
+
 export interface EngineEvent {
   action: string;
   containerId: string;
@@ -166,7 +198,22 @@ export interface Engine {
    */
   exec(id: string, cmd: string[], timeoutMs: number): Promise<ExecResult>;
   hasImage(image: string): Promise<boolean>;
-  pull(image: string, timeoutMs: number): Promise<void>;
+  /** undefined when there is no such image. */
+  inspectImage(image: string): Promise<LocalImage | undefined>;
+  /** Pulls `image` (its tag, `latest` when none); rejects with Docker's reason. */
+  pull(image: string, opts: PullOptions): Promise<void>;
+  /** Gives the image `source` names the name `target` too (`repo:tag`, `latest` when none). */
+  tagImage(source: string, target: string): Promise<void>;
+  /**
+   * Removes a name (the image with it when it was its last), or an untagged image by
+   * ID. Never forced: Docker refuses (409) while a container uses the image. No error
+   * when it is gone already.
+   */
+  removeImage(ref: string): Promise<void>;
+  /** Every image on the host. */
+  listImages(): Promise<LocalImage[]>;
+  /** The image IDs of every container on the host, managed or not, running or not. */
+  containerImageIds(): Promise<string[]>;
   version(): Promise<string>;
   /** Repo tags of every local image. */
   imageTags(): Promise<string[]>;

@@ -2,9 +2,13 @@
  * An in-memory Engine for unit tests: containers, images and a call log, with Docker's
  * rules that matter to the reconciler (names are unique, joining a stopped infra fails).
  */
+import { createHash } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
 import { Labels } from '@wharf/types';
-import { EngineError, type ContainerConfig, type Engine, type EngineEvent, type ExecResult, type LimitsUpdate, type LogOptions, type ManagedContainer, type NetworkConfig, type ObservedContainer, type ObservedNetwork } from './engine.js';
+import {
+  EngineError, type ContainerConfig, type Engine, type EngineEvent, type ExecResult, type LimitsUpdate, type LocalImage, type LogOptions, type ManagedContainer, type NetworkConfig,
+  type ObservedContainer, type ObservedNetwork, type PullOptions,
+} from './engine.js';
 import { managedFromLabels } from './inspect.js';
 
 export interface FakeContainer {
@@ -27,9 +31,18 @@ const BUILTIN_NETWORKS = new Set(['default', 'bridge', 'host', 'none']);
 
 export class FakeEngine implements Engine {
   readonly containers = new Map<string, FakeContainer>();
+  /** Image names on the host. */
   readonly images = new Set<string>();
   /** Images a pull can fetch. */
   readonly registry = new Set<string>();
+  /** Image IDs by name (default: a hash of the name); tagging shares one. */
+  readonly imageIds = new Map<string, string>();
+  /** Bytes of an image (default 1000): what a pull reports in four steps, and the image's size. */
+  readonly imageSizes = new Map<string, number>();
+  /** IDs of images without a name (a newer pull took it). */
+  readonly dangling = new Set<string>();
+  /** Holds a pull until it resolves (tests of concurrent pulls). */
+  pullGate: ((image: string) => Promise<void>) | undefined;
   readonly calls: string[] = [];
   /** Containers whose process exits as soon as it starts. */
   readonly crashOnStart = new Set<string>();
@@ -198,10 +211,59 @@ export class FakeEngine implements Engine {
     return this.images.has(image);
   }
 
-  async pull(image: string): Promise<void> {
+  imageId(name: string): string {
+    return this.imageIds.get(name) ?? `sha256:${createHash('sha256').update(name).digest('hex')}`;
+  }
+
+  private image(id: string): LocalImage {
+    const tags = [...this.images].filter((n) => this.imageId(n) === id).sort();
+    return { id, tags, digests: [], size: Math.max(0, ...tags.map((t) => this.imageSizes.get(t) ?? 1000)) };
+  }
+
+  async inspectImage(image: string): Promise<LocalImage | undefined> {
+    return this.images.has(image) ? this.image(this.imageId(image)) : undefined;
+  }
+
+  /** Reports a quarter of the image's size at a time. */
+  async pull(image: string, opts: PullOptions): Promise<void> {
     this.calls.push(`pull ${image}`);
+    await this.pullGate?.(image);
+    if (opts.signal?.aborted) throw new EngineError('pull cancelled: the agent is stopping');
     if (!this.registry.has(image)) throw new EngineError(`pull access denied for ${image}: no such host`, 404);
+    const total = this.imageSizes.get(image) ?? 1000;
+    for (const share of [0.1, 0.3, 0.6, 1]) opts.onProgress?.({ layers: 2, layersDone: share === 1 ? 2 : share > 0.5 ? 1 : 0, downloaded: Math.round(total * share), total });
     this.images.add(image);
+  }
+
+  async tagImage(source: string, target: string): Promise<void> {
+    this.calls.push(`tag ${source} ${target}`);
+    if (!this.images.has(source)) throw new EngineError(`No such image: ${source}`, 404);
+    this.imageIds.set(target, this.imageId(source));
+    this.images.add(target);
+  }
+
+  /** Docker's rules: a name goes (the image with its last one, refused while a container uses it); an ID with several names is refused. */
+  async removeImage(ref: string): Promise<void> {
+    this.calls.push(`rmi ${ref}`);
+    this.maybeFail('rmi');
+    if (this.dangling.delete(ref)) return;
+    const byId = !this.images.has(ref);
+    const id = byId ? ref : this.imageId(ref);
+    const names = this.image(id).tags;
+    if (names.length === 0) return;
+    if (byId && names.length > 1) throw new EngineError(`conflict: unable to delete ${id.slice(7, 19)} (must be forced) - image is referenced in multiple repositories`, 409);
+    const user = [...this.containers.values()].find((c) => this.imageId(c.config.image) === id);
+    if (names.length === 1 && user) throw new EngineError(`conflict: unable to remove repository reference "${names[0]}" (must force) - container ${user.id.slice(0, 12)} is using its referenced image ${id.slice(7, 19)}`, 409);
+    if (byId) for (const n of names) this.images.delete(n);
+    else this.images.delete(ref);
+  }
+
+  async listImages(): Promise<LocalImage[]> {
+    return [...new Set([...[...this.images].map((n) => this.imageId(n)), ...this.dangling])].map((id) => this.image(id));
+  }
+
+  async containerImageIds(): Promise<string[]> {
+    return [...new Set([...this.containers.values()].map((c) => this.imageId(c.config.image)))];
   }
 
   async version(): Promise<string> {

@@ -190,7 +190,7 @@ test('real docker: a missing image fails fast with ImagePullFailed', { skip: !en
   const r = await reconciler.reconcile(set, hooks);
   const st = statusOf(r);
   assert.equal(st.phase, 'failed');
-  assert.match(st.message ?? '', /^image not found: wharftest\/does-not-exist:1 \(.+\)$/);
+  assert.match(st.message ?? '', /^cannot pull image wharftest\/does-not-exist:1: .+$/);
   console.log(`# pull failure after ${(performance.now() - t0).toFixed(0)} ms: ${st.message}`);
   assert.equal(events.at(-1)?.reason, 'ImagePullFailed');
   assert.equal((await engine.docker.listContainers({ all: true, filters: { label: ['wharf.set=wharftest/demo/2'] } })).length, 0);

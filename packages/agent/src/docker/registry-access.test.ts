@@ -47,3 +47,21 @@ test('a server without a registry (off, or from before it) gives no credentials'
   const failing = new RegistryAccess({ fetchInfo: async () => Promise.reject(new Error('connection refused')), certsDir: dir, log });
   await assert.rejects(failing.sync(), /connection refused/);
 });
+
+test('mirrors: their CA installed, the host credentials, upstream names pulled through them, and what the GC may fetch again', async () => {
+  const access = new RegistryAccess({
+    fetchInfo: async () => ({ enabled: true, address: '10.0.0.7:5000', ca: PEM, mirrors: [{ upstream: 'up.internal:5000', address: '10.0.0.7:5001', running: true }] }),
+    certsDir: dir, joinToken: 'wharf_join_x', log,
+  });
+  await access.sync();
+  assert.equal(readFileSync(join(dir, '10.0.0.7:5001', 'ca.crt'), 'utf8'), PEM);
+  assert.deepEqual(await access.authFor('10.0.0.7:5001/team/app:1'), { username: HOST_REGISTRY_USER, password: 'wharf_join_x', serveraddress: '10.0.0.7:5001' });
+  assert.equal(await access.authFor('up.internal:5000/team/app:1'), undefined, 'the upstream gets no host credentials');
+  assert.equal(await access.mirrorFor('up.internal:5000/team/app:1'), '10.0.0.7:5001/team/app:1');
+  assert.equal(await access.mirrorFor('up.internal:5000/team/app'), '10.0.0.7:5001/team/app');
+  for (const other of [`up.internal:5000/team/app@sha256:${'a'.repeat(64)}`, 'up.internal/team/app:1', '10.0.0.7:5000/default/app:1', 'busybox:1']) {
+    assert.equal(await access.mirrorFor(other), undefined, other);
+  }
+  for (const ref of ['10.0.0.7:5000/default/app:1', '10.0.0.7:5001/team/app:1', 'up.internal:5000/team/app:1']) assert.equal(access.fromPlatform(ref), true, ref);
+  for (const ref of ['wharf/busybox:latest', 'busybox:1', 'other.internal:5000/team/app:1']) assert.equal(access.fromPlatform(ref), false, ref);
+});

@@ -5,6 +5,9 @@
  * images on that registry carry the host credentials (the join token as the password).
  * Asked again every minute (and with back-off until the first answer): a server that
  * moved the registry or made a new CA is followed.
+ *
+ * Mirrors (`mirrors` of the answer) are handled the same way (CA, credentials), and
+ * `mirrorFor` tells the pulls which image names to fetch from a mirror instead.
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,6 +15,7 @@ import type { Logger } from 'pino';
 import { WharfError, imageRegistry, type RegistryInfo } from '@wharf/types';
 import { Backoff, sleep } from '../backoff.js';
 import { FailureLog } from '../failure-log.js';
+import { isDigestReference } from './reference.js';
 
 /** What dockerd takes as X-Registry-Auth. */
 export interface RegistryAuth {
@@ -48,6 +52,8 @@ export async function installRegistryCa(certsDir: string, address: string, pem: 
 
 export class RegistryAccess {
   private address: string | undefined;
+  /** Mirror address by upstream (HOST[:PORT] as image names spell it). */
+  private mirrors = new Map<string, string>();
   private answered = false;
   private readonly firstAnswer: Promise<void>;
   private onFirstAnswer!: () => void;
@@ -56,14 +62,40 @@ export class RegistryAccess {
     this.firstAnswer = new Promise((resolve) => (this.onFirstAnswer = resolve));
   }
 
-  /** The credentials for pulling `image`: the host's, when it is on the platform registry. */
+  /** The credentials for pulling `image`: the host's, when it is on the platform registry or a mirror. */
   readonly authFor = async (image: string): Promise<RegistryAuth | undefined> => {
     const registry = imageRegistry(image);
     if (!registry || !this.opts.joinToken) return undefined;
-    if (!this.answered) await Promise.race([this.firstAnswer, sleep(FIRST_ANSWER_WAIT_MS)]);
-    if (registry !== this.address) return undefined;
+    await this.ready();
+    if (registry !== this.address && ![...this.mirrors.values()].includes(registry)) return undefined;
     return { username: HOST_REGISTRY_USER, password: this.opts.joinToken, serveraddress: registry };
   };
+
+  /**
+   * The name to pull `image` by from a mirror of its registry, if the platform runs one.
+   * A digest reference is not: Docker cannot give the result the original name.
+   */
+  readonly mirrorFor = async (image: string): Promise<string | undefined> => {
+    const registry = imageRegistry(image);
+    if (!registry || isDigestReference(image)) return undefined;
+    await this.ready();
+    const mirror = this.mirrors.get(registry);
+    return mirror ? `${mirror}${image.slice(registry.length)}` : undefined;
+  };
+
+  /**
+   * Whether the host can fetch an image of this name again from a registry the platform
+   * runs: the platform registry, a mirror, or an upstream with a mirror.
+   */
+  readonly fromPlatform = (ref: string): boolean => {
+    const registry = imageRegistry(ref);
+    return registry !== undefined && (registry === this.address || this.mirrors.has(registry) || [...this.mirrors.values()].includes(registry));
+  };
+
+  /** Until the server's first answer (at most FIRST_ANSWER_WAIT_MS). */
+  private async ready(): Promise<void> {
+    if (!this.answered) await Promise.race([this.firstAnswer, sleep(FIRST_ANSWER_WAIT_MS)]);
+  }
 
   /** One look at the server's registry: install its CA for its address. */
   async sync(): Promise<void> {
@@ -73,11 +105,16 @@ export class RegistryAccess {
       throw err;
     });
     const address = info.enabled ? info.address : undefined;
-    if (address && info.ca && (await installRegistryCa(this.opts.certsDir, address, info.ca))) {
-      this.opts.log.info({ address, file: join(this.opts.certsDir, address, 'ca.crt') }, 'platform registry CA installed for Docker');
+    const mirrors = new Map(info.enabled ? (info.mirrors ?? []).map((m) => [m.upstream, m.address]) : []);
+    for (const a of [address ?? [], ...mirrors.values()].flat()) {
+      if (info.ca && (await installRegistryCa(this.opts.certsDir, a, info.ca))) {
+        this.opts.log.info({ address: a, file: join(this.opts.certsDir, a, 'ca.crt') }, 'platform registry CA installed for Docker');
+      }
     }
     if (address !== this.address) this.opts.log.info({ address: address ?? null }, address ? 'platform registry' : 'no platform registry');
+    if (JSON.stringify([...mirrors]) !== JSON.stringify([...this.mirrors])) this.opts.log.info({ mirrors: Object.fromEntries(mirrors) }, 'registry mirrors');
     this.address = address;
+    this.mirrors = mirrors;
     this.answered = true;
     this.onFirstAnswer();
   }

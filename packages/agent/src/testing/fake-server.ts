@@ -1,10 +1,11 @@
 /**
- * A minimal wharf-server for agent tests: registration, the desired-state long poll
- * and status reports, over real HTTP (so the typed client is exercised too).
+ * A minimal wharf-server for agent tests: registration, the desired-state long poll,
+ * status reports and the registry's description, over real HTTP (so the typed client
+ * is exercised too).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { HostRegistration, NetworkAttachment, SetFirewall, SetObject, StatusReport } from '@wharf/types';
+import type { HostRegistration, NetworkAttachment, RegistryInfo, SetFirewall, SetObject, StatusReport } from '@wharf/types';
 
 export class FakeServer {
   revision = 1;
@@ -12,6 +13,8 @@ export class FakeServer {
   /** Sent with the sets when set (the host's network attachments and the sets' firewalls). */
   networks: NetworkAttachment[] | undefined;
   firewall: Record<string, SetFirewall> | undefined;
+  /** GET /v1/registry; none: 404, like a server from before the registry. */
+  registry: RegistryInfo | undefined;
   readonly registrations: HostRegistration[] = [];
   readonly reports: StatusReport[] = [];
   readonly authHeaders: (string | undefined)[] = [];
@@ -88,6 +91,7 @@ export class FakeServer {
       }
       return json(200, { revision: this.revision, sets: this.sets, ...(this.networks ? { networks: this.networks } : {}), ...(this.firewall ? { firewall: this.firewall } : {}) });
     }
+    if (req.method === 'GET' && url.pathname === '/v1/registry' && this.registry) return json(200, this.registry);
     if (req.method === 'POST' && url.pathname.endsWith('/status')) {
       this.reports.push(body as StatusReport);
       const w = this.reportWaiters;

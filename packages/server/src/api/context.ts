@@ -6,6 +6,7 @@ import type { Monitoring } from '../metrics/monitoring.js';
 import type { CustomMetrics } from '../metrics/custom.js';
 import type { LbSlot, RegistryInfo } from '@wharf/types';
 import type { RegistryTokenService } from '../registry/token-service.js';
+import type { ImageRegistrySource } from '../registry/service.js';
 
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
 
@@ -34,7 +35,7 @@ export interface LbSource {
 }
 
 /** The platform registry as the routes see it (registry/service.ts). */
-export interface RegistrySource {
+export interface RegistrySource extends ImageRegistrySource {
   info(): RegistryInfo;
   readonly caPem: string;
   readonly tokens: RegistryTokenService;

@@ -18,12 +18,12 @@ const TokenQuery = Type.Object({
   offline_token: Type.Optional(Type.String()),
 });
 
-const ImageParams = Type.Object({
+export const ImageParams = Type.Object({
   tenant: Type.String({ description: 'The tenant: the repository\'s first component' }),
   name: Type.String({ description: 'The repository within the tenant (a "/" in it written %2F)' }),
 });
 
-function repositoryOf(params: { tenant: string; name: string }): string {
+export function repositoryOf(params: { tenant: string; name: string }): string {
   const repository = `${params.tenant}/${params.name}`;
   if (!repositoryTenant(repository)) {
     throw WharfError.validation([{ path: 'repository', message: `"${repository}" is not a repository name <tenant>/<name> (lowercase letters, digits, and ".", "_", "-" between them)` }]);
@@ -31,8 +31,13 @@ function repositoryOf(params: { tenant: string; name: string }): string {
   return repository;
 }
 
+/** What the registry routes answer when the server runs without a registry. */
+export function registryOff(): WharfError {
+  return new WharfError('NOT_FOUND', 'the platform registry is off on this server (wharf-server --registry off)');
+}
+
 export function registryRoutes(app: App, { store, registry }: ApiContext): void {
-  const off = () => new WharfError('NOT_FOUND', 'the platform registry is off on this server (wharf-server --registry off)');
+  const off = registryOff;
 
   app.get('/v1/registry', {
     config: { access: 'agent' },

@@ -1,7 +1,7 @@
 /** Who may do what on which repository: one row per case. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { grantedActions, type RegistryPrincipal } from './access.js';
+import { catalogVisible, grantedActions, mayWrite, type RegistryPrincipal } from './access.js';
 import { parseScope } from './scope.js';
 
 const admin: RegistryPrincipal = { kind: 'admin', subject: 'bootstrap-admin' };
@@ -29,4 +29,18 @@ test('granted actions: the asked ones the caller may do, never more', () => {
   for (const [name, who, scope, isPublic, want] of rows) {
     assert.deepEqual(grantedActions(who, parseScope(scope), { public: isPublic }), want, name);
   }
+});
+
+test('the catalog: a tenant\'s repositories for the admin, public ones for everyone; writes as the token service grants', () => {
+  const rows: [string, RegistryPrincipal, boolean, boolean][] = [
+    ['admin sees private', admin, false, true],
+    ['host does not see private', host, false, false],
+    ['anonymous does not see private', anonymous, false, false],
+    ['anyone sees public', anonymous, true, true],
+  ];
+  for (const [name, who, isPublic, want] of rows) assert.equal(catalogVisible(who, { public: isPublic }), want, name);
+  assert.equal(mayWrite(admin, 'default/web', 'delete', { public: false }), true);
+  assert.equal(mayWrite(admin, 'web', 'push', { public: false }), false);
+  assert.equal(mayWrite(host, 'default/web', 'push', { public: true }), false);
+  assert.equal(mayWrite(anonymous, 'default/web', 'delete', { public: true }), false);
 });

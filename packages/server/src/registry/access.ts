@@ -45,3 +45,18 @@ export function grantedActions(who: RegistryPrincipal, scope: ResourceScope, rep
   const ok = allowed();
   return asked.filter((a) => ok.includes(a));
 }
+
+/**
+ * Whether the catalog (`GET /v1/images`, inspect) shows a repository to `who`: its
+ * tenant's repositories to those who push to them (the admin token today; members of
+ * the tenant with tenancy), public repositories to everyone. Hosts pull by name and
+ * list nothing private.
+ */
+export function catalogVisible(who: RegistryPrincipal, repo: RepositoryFacts): boolean {
+  return who.kind === 'admin' || repo.public;
+}
+
+/** Whether `who` may do `action` on `repository` (the catalog's writes: push for uploads and tags, delete for rm). */
+export function mayWrite(who: RegistryPrincipal, repository: string, action: 'push' | 'delete', repo: RepositoryFacts): boolean {
+  return grantedActions(who, { type: 'repository', name: repository, actions: [action] }, repo).includes(action);
+}

@@ -6,7 +6,6 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
@@ -18,33 +17,11 @@ import { PlatformRegistry, REGISTRY_ISSUER, REGISTRY_SERVICE } from './service.j
 import { RegistryTokenService } from './token-service.js';
 import { parseScopes } from './scope.js';
 import { alive } from '../pids.js';
-
-function registryBinary(): string | undefined {
-  for (const path of [process.env.WHARF_DOCKER_REGISTRY, '/usr/bin/docker-registry'].filter((p): p is string => !!p)) {
-    try {
-      execFileSync(path, ['--version'], { stdio: 'ignore' });
-      return path;
-    } catch {
-      /* look further */
-    }
-  }
-  return undefined;
-}
+import { freePort, registryBinary } from './mirror-testing.js';
 
 const binary = registryBinary();
 const skip = !binary && !process.env.CI ? 'docker-registry is not installed' : false;
 const REALM = 'http://wharf.test:7070/v1/registry/token';
-
-/** A TCP port free on 127.0.0.1 right now. */
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe('Distribution with Wharf tokens', { skip }, () => {
   let dir = '';

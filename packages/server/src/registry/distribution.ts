@@ -28,6 +28,12 @@ export interface DistributionConfig {
   serverCertPath: string;
   serverKeyPath: string;
   tokenCertPath: string;
+  /** Pull-through cache mode (a mirror): the upstream registry and its credentials. */
+  proxy?: { remoteurl: string; username?: string; password?: string };
+  /** This server's endpoint for the registry's events, and the secret it expects in their Authorization header. */
+  notifications?: { url: string; secret: string };
+  /** Maintenance mode: pulls only, every write refused (while garbage is collected). */
+  readonly?: boolean;
 }
 
 /** The registry's config.yml. */
@@ -36,9 +42,10 @@ export function renderConfig(c: DistributionConfig, secret: string): string {
     version: 0.1,
     log: { level: 'info', formatter: 'text', accesslog: { disabled: true } },
     storage: {
-      filesystem: { rootdirectory: join(c.dir, 'data') },
+      filesystem: { rootdirectory: storageRoot(c.dir) },
       delete: { enabled: true },
       cache: { blobdescriptor: 'inmemory' },
+      ...(c.readonly ? { maintenance: { readonly: { enabled: true } } } : {}),
     },
     http: {
       addr: c.listen,
@@ -47,7 +54,27 @@ export function renderConfig(c: DistributionConfig, secret: string): string {
       headers: { 'X-Content-Type-Options': ['nosniff'] },
     },
     auth: { token: { realm: c.realm, service: c.service, issuer: c.issuer, rootcertbundle: c.tokenCertPath } },
+    ...(c.proxy ? { proxy: c.proxy } : {}),
+    ...(c.notifications ? {
+      notifications: {
+        endpoints: [{
+          name: 'wharf-server',
+          url: c.notifications.url,
+          headers: { Authorization: [`Bearer ${c.notifications.secret}`] },
+          timeout: '5s',
+          threshold: 5,
+          backoff: '2s',
+          // Manifest pushes and deletes only: the catalog's "who pushed when".
+          ignore: { actions: ['pull', 'mount'], mediatypes: ['application/octet-stream'] },
+        }],
+      },
+    } : {}),
   });
+}
+
+/** The registry's storage (filesystem driver root) under its directory. */
+export function storageRoot(dir: string): string {
+  return join(dir, 'data');
 }
 
 /** `HOST:PORT` (HOST may be `[v6]`) → parts; throws a message for people. */
@@ -87,7 +114,8 @@ export class DistributionProcess {
   /** Writes the config, stops a leftover registry of this directory, starts ours and waits until it answers. */
   async start(): Promise<void> {
     const { dir } = this.opts.config;
-    await mkdir(join(dir, 'data'), { recursive: true, mode: 0o700 });
+    this.stopping = false;
+    await mkdir(storageRoot(dir), { recursive: true, mode: 0o700 });
     let secret = (await readFile(this.paths.secret, 'utf8').catch(() => '')).trim();
     if (!secret) {
       secret = randomBytes(32).toString('hex');
@@ -97,6 +125,18 @@ export class DistributionProcess {
     await this.stopLeftover();
     await this.spawnAndWait();
     this.supervising = true;
+  }
+
+  /** Stops the registry and starts it again with `change` applied to its config (read-only mode for garbage collection). */
+  async restart(change: Pick<DistributionConfig, 'readonly'>): Promise<void> {
+    await this.stop();
+    Object.assign(this.opts.config, change);
+    await this.start();
+  }
+
+  /** The config file the registry runs with (`garbage-collect` reads it too). */
+  get configPath(): string {
+    return this.paths.config;
   }
 
   private async stopLeftover(): Promise<void> {

@@ -39,6 +39,11 @@ export const Keys = {
   appStatuses: (tenant: string, appkey: string) => `/status/${tenant}/${appkey}/`,
   /** A platform registry repository's record (its visibility): `/registry/repos/<tenant>/<name>`. */
   registryRepo: (repository: string) => `/registry/repos/${repository}`,
+  /** Who pushed a tag when (the registry's notifications): `/registry/pushes/<tenant>/<name>:<tag>`. */
+  registryPushesPrefix: '/registry/pushes/',
+  registryPush: (repository: string, tag: string) => `/registry/pushes/${repository}:${tag}`,
+  /** Every push record of one repository (a ':' never occurs in a repository name). */
+  registryRepoPushes: (repository: string) => `/registry/pushes/${repository}:`,
 };
 
 /** The three keys of one set. */

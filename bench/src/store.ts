@@ -1,0 +1,235 @@
+/**
+ * store: the store backends side by side in one run: SQLite (one file, the
+ * default), etcd with one member and etcd with three members (all on loopback,
+ * data on the same disk as the SQLite file, fsync on).
+ *
+ * - API writes/s: a wharf-server (in this process, no hosts, LB and registry
+ *   off) on each backend; `--writes` set creates (PUT /v1/sets/…) with
+ *   `--concurrency` in flight, through the HTTP client. Its controllers run as
+ *   in production: the placement controller finds no host for each new set and
+ *   records that (an event and a pending status: two more writes per create).
+ * - Store writes/s: the same count of puts straight to the Store, same concurrency.
+ * - Watch delivery: one put at a time; the time from calling put() to the
+ *   watch callback of a second watcher. For etcd the watcher is another
+ *   EtcdStore (another connection, as another server replica would be); for
+ *   SQLite it is the same instance (its watches only see their own writes).
+ *
+ *
+ * The backends run in turns, `--rounds` times, each round in another order; the
+ * figures pool every round (throughput: all writes over all their time).
+ *
+ *   npm run bench -- store [--rounds 3] [--writes 300] [--concurrency 16] [--events 300]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { WharfClient } from '@wharf/client';
+import { startServer } from '@wharf/server';
+import { EtcdStore, SqliteStore, type Store } from '@wharf/store';
+import { etcdSkipReason, startEtcd, type EtcdTestCluster } from '@wharf/store/testing';
+import { percentile, positiveInt, round } from './stats.js';
+
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    writes: { type: 'string', default: '300' },
+    concurrency: { type: 'string', default: '16' },
+    events: { type: 'string', default: '300' },
+  },
+});
+const ROUNDS = positiveInt('rounds', values.rounds);
+const WRITES = positiveInt('writes', values.writes);
+const CONCURRENCY = positiveInt('concurrency', values.concurrency);
+const EVENTS = positiveInt('events', values.events);
+
+interface Backend {
+  /** Key of the JSON figures. */
+  id: string;
+  label: string;
+  /** --store URL of a new, empty store for round `turn`. */
+  url(turn: number): string;
+  /** A new, empty store for the store-level figures of round `turn`; `watcher` sees its writes. */
+  open(turn: number): Promise<{ writer: Store; watcher: Store }>;
+  stop(): Promise<void>;
+}
+
+/** Everything measured on one backend, over all rounds. */
+interface Samples {
+  apiMs: number[];
+  apiWallMs: number;
+  storeWallMs: number;
+  watchMs: number[];
+}
+
+/** Runs `task(i)` for i in [0, n) with `concurrency` in flight; returns each one's duration and the wall time. */
+async function inFlight(n: number, concurrency: number, task: (i: number) => Promise<unknown>): Promise<{ ms: number[]; wallMs: number }> {
+  const ms: number[] = [];
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) {
+        const i = next++;
+        const t = performance.now();
+        await task(i);
+        ms.push(performance.now() - t);
+      }
+    }),
+  );
+  return { ms, wallMs: performance.now() - t0 };
+}
+
+function setSpec(i: number) {
+  return {
+    id: i,
+    appkey: 'bench.store',
+    resources: { cpu: 0.1, memory: '32Mi' },
+    containers: [{ index: 0, image: 'wharf/busybox:latest', options: { name: 'app', cpu: 100, mem: 100 } }],
+  };
+}
+
+async function apiWrites(backend: Backend, dir: string, turn: number): Promise<{ ms: number[]; wallMs: number }> {
+  const server = await startServer({
+    host: '127.0.0.1',
+    port: 0,
+    dataDir: join(dir, `server-${backend.id}-${turn}`),
+    store: backend.url(turn),
+    logLevel: 'error',
+    lb: 'off',
+    registry: 'off',
+  });
+  try {
+    const client = new WharfClient({ server: server.url, token: server.tokens.admin });
+    for (let i = 0; i < 20; i++) await client.applySet(setSpec(100_000 + i)); // warm-up
+    const { ms, wallMs } = await inFlight(WRITES, CONCURRENCY, (i) => client.applySet(setSpec(i)));
+    // server.close() does not wait for a controller pass under way: wait until nothing has been written for 1 s.
+    const deadline = Date.now() + 120_000;
+    for (let last = -1, rev = await server.store.revision(); rev !== last; last = rev, rev = await server.store.revision()) {
+      if (Date.now() > deadline) throw new Error(`${backend.label}: the controllers were still writing after 120 s`);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+    return { ms, wallMs };
+  } finally {
+    await server.close();
+  }
+}
+
+async function storeWrites(store: Store): Promise<number> {
+  return (await inFlight(WRITES, CONCURRENCY, (i) => store.put(`bench/writes/${i}`, { i, pad: 'x'.repeat(200) }))).wallMs;
+}
+
+async function watchLatency(writer: Store, watcher: Store): Promise<number[]> {
+  const arrived = new Map<number, number>();
+  let wake: (() => void) | undefined;
+  const w = await watcher.watch('bench/watch/', (ev) => {
+    arrived.set(ev.revision, performance.now());
+    wake?.();
+  });
+  try {
+    const out: number[] = [];
+    for (let i = 0; i < EVENTS + 20; i++) {
+      const t0 = performance.now();
+      const rev = await writer.put(`bench/watch/${i % 50}`, { i });
+      while (!arrived.has(rev)) await new Promise<void>((resolve) => (wake = resolve));
+      if (i >= 20) out.push((arrived.get(rev) as number) - t0); // the first 20 warm up
+    }
+    return out;
+  } finally {
+    w.cancel();
+  }
+}
+
+async function measure(backend: Backend, dir: string, turn: number, into: Samples): Promise<void> {
+  process.stderr.write(`round ${turn}, ${backend.label}: API writes…`);
+  const api = await apiWrites(backend, dir, turn);
+  into.apiMs.push(...api.ms);
+  into.apiWallMs += api.wallMs;
+  process.stderr.write(` ${round(perS(api.wallMs))}/s; store writes…`);
+  const { writer, watcher } = await backend.open(turn);
+  try {
+    const storeWallMs = await storeWrites(writer);
+    into.storeWallMs += storeWallMs;
+    process.stderr.write(` ${round(perS(storeWallMs))}/s; watch…`);
+    const lat = await watchLatency(writer, watcher);
+    into.watchMs.push(...lat);
+    process.stderr.write(` p50 ${round(percentile(lat, 50), 2)} ms\n`);
+  } finally {
+    await writer.close();
+    if (watcher !== writer) await watcher.close();
+  }
+}
+
+const perS = (wallMs: number, rounds = 1) => (rounds * WRITES * 1000) / wallMs;
+
+function sqliteBackend(dir: string): Backend {
+  return {
+    id: 'sqlite',
+    label: 'SQLite',
+    url: (r) => `sqlite:${join(dir, `server-${r}.db`)}`,
+    async open(r) {
+      const store = SqliteStore.open(join(dir, `store-${r}.db`));
+      return { writer: store, watcher: store };
+    },
+    async stop() {},
+  };
+}
+
+async function etcdBackend(members: number): Promise<Backend> {
+  const etcd: EtcdTestCluster = await startEtcd({ members });
+  const open = (r: number) => EtcdStore.open({ hosts: etcd.endpoints, prefix: `/bench-${r}/` });
+  return {
+    id: `etcd${members}`,
+    label: `etcd, ${members} member${members > 1 ? 's' : ''}`,
+    url: (r) => `${etcd.url}?prefix=/server-${r}/`,
+    async open(r) {
+      return { writer: await open(r), watcher: await open(r) };
+    },
+    stop: () => etcd.stop(),
+  };
+}
+
+async function main(): Promise<void> {
+  const skip = etcdSkipReason();
+  if (skip) throw new Error(skip);
+  // The same disk for every backend: etcd's data and the SQLite files all under the temp dir.
+  const dir = mkdtempSync(join(tmpdir(), 'wharf-bench-store-'));
+  const backends: Backend[] = [];
+  const samples = new Map<Backend, Samples>();
+  try {
+    backends.push(sqliteBackend(dir), await etcdBackend(1), await etcdBackend(3));
+    for (const b of backends) samples.set(b, { apiMs: [], apiWallMs: 0, storeWallMs: 0, watchMs: [] });
+    for (let r = 1; r <= ROUNDS; r++) {
+      // Each round starts with another backend, so none always runs first (cold) or last.
+      const order = backends.map((_, i) => backends[(i + r - 1) % backends.length] as Backend);
+      for (const b of order) await measure(b, dir, r, samples.get(b) as Samples);
+    }
+  } finally {
+    await Promise.all(backends.map((b) => b.stop()));
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  console.log(`store (${ROUNDS} rounds × ${WRITES} writes, ${CONCURRENCY} in flight; ${ROUNDS} × ${EVENTS} watch events, one at a time)`);
+  console.log('                     API writes/s  API p50 ms  API p99 ms  store writes/s  watch p50 ms  watch p99 ms');
+  const json: Record<string, string | number> = { bench: 'store', rounds: ROUNDS, writes: WRITES, concurrency: CONCURRENCY, events: EVENTS };
+  for (const b of backends) {
+    const f = samples.get(b) as Samples;
+    const row = {
+      api_writes_per_s: round(perS(f.apiWallMs, ROUNDS)),
+      api_p50_ms: round(percentile(f.apiMs, 50)),
+      api_p99_ms: round(percentile(f.apiMs, 99)),
+      store_writes_per_s: round(perS(f.storeWallMs, ROUNDS)),
+      watch_p50_ms: round(percentile(f.watchMs, 50), 2),
+      watch_p99_ms: round(percentile(f.watchMs, 99), 2),
+    };
+    const widths = [12, 11, 11, 15, 13, 13];
+    console.log(`  ${b.label.padEnd(18)} ${Object.values(row).map((c, i) => String(c).padStart(widths[i] as number)).join(' ')}`);
+    for (const [k, v] of Object.entries(row)) json[`${b.id}_${k}`] = v;
+  }
+  console.log(JSON.stringify(json));
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

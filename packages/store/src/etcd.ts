@@ -1,0 +1,265 @@
+/**
+ * The distributed Store backend: etcd v3 (3.4 or later) through the etcd3 client.
+ *
+ * - Keys live under a prefix (default `/wharf/`), so several platforms can
+ *   share one etcd; values are their JSON text.
+ * - Wharf's revision is etcd's store revision. It is etcd-wide: writes of
+ *   other prefixes raise it too, so on a shared etcd it grows by one or more
+ *   per write. A fresh etcd is at revision 1.
+ * - txn → one etcd Txn: `modRevision` compares the key's mod_revision (0 for a
+ *   missing key), `absent` its version; ops become puts and single-key deletes.
+ * - list → Range over the prefix, paged, every page at the first page's revision.
+ * - watch → etcd-feed.ts: one watch stream per store, resumed after disconnects.
+ * - History: after the writes of this store, etcd is compacted every
+ *   historyLimit/10 revisions, so that the newest `historyLimit` revisions (and
+ *   up to 20 % more) stay watchable. Compaction is etcd-wide.
+ * - Every request has a deadline (`requestTimeoutMs`); the client tries the
+ *   other members when one does not answer.
+ */
+import { CompareResult, CompareTarget, Etcd3, GRPCOutOfRangeError, type ICompare, type IKeyValue, type IOptions, type IRequestOp, type KVClient } from 'etcd3';
+import { EtcdFeed } from './etcd-feed.js';
+import { encodeValue } from './json.js';
+import { TxnWrites } from './single-op.js';
+import { assertKey } from './keys.js';
+import type { Compare, KeyValue, ListResult, Op, Store, TxnResult, WatchEvent, WatchOptions, Watcher } from './store.js';
+import { WatcherHub, type WatchErrorHandler } from './watchers.js';
+
+/** How to reach a secured etcd: TLS (the CA that signed etcd's certificate, a client certificate) and user auth. */
+export interface EtcdAccess {
+  tls?: { ca: Buffer; cert?: Buffer; key?: Buffer };
+  auth?: { username: string; password: string };
+}
+
+export interface EtcdStoreOptions extends EtcdAccess {
+  /** Client endpoints as HOST:PORT. */
+  hosts: string[];
+  /** Every key is stored under it. Must end with '/'. Default '/wharf/'. */
+  prefix?: string;
+  /** How many of the newest revisions stay watchable. Default 10000. */
+  historyLimit?: number;
+  /** Deadline of each request. Default 10 s. */
+  requestTimeoutMs?: number;
+  /** Called when a watch callback throws. Default: console.error. */
+  onWatchError?: WatchErrorHandler;
+  /** Where problems outside any call's result go (a lost watch stream, a failed compaction). Default: console.error. */
+  log?: (message: string) => void;
+}
+
+export const DEFAULT_ETCD_PREFIX = '/wharf/';
+const DEFAULT_HISTORY_LIMIT = 10_000;
+const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+/** Keys per Range page of list(): a page stays far below gRPC's 4 MiB message limit for set-sized values. */
+const LIST_PAGE = 500;
+
+/** The smallest key above every key that starts with `prefix`, byte-wise (etcd's prefix range end). */
+export function bytePrefixEnd(prefix: Buffer): Buffer {
+  for (let i = prefix.length - 1; i >= 0; i--) {
+    const byte = prefix[i] ?? 0xff;
+    if (byte < 0xff) {
+      const end = Buffer.from(prefix.subarray(0, i + 1));
+      end[i] = byte + 1;
+      return end;
+    }
+  }
+  return Buffer.from([0]); // every key from `prefix` on
+}
+
+/** etcd refuses a txn that touches a key twice: keep each key's last op, in the order of those last ops. */
+function lastOpPerKey(ops: Op[]): Op[] {
+  const last = new Map<string, number>();
+  ops.forEach((op, i) => last.set(op.key, i));
+  return ops.filter((op, i) => last.get(op.key) === i);
+}
+
+function assertRevision(rev: unknown): void {
+  if (!Number.isSafeInteger(rev) || (rev as number) < 0) {
+    throw new RangeError(`compare modRevision must be an integer >= 0, got ${String(rev)}`);
+  }
+}
+
+function toEtcd3Options(opts: EtcdStoreOptions): IOptions {
+  const timeout = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  return {
+    hosts: opts.hosts,
+    ...(opts.tls
+      ? {
+          credentials: {
+            rootCertificate: opts.tls.ca,
+            ...(opts.tls.cert ? { certChain: opts.tls.cert } : {}),
+            ...(opts.tls.key ? { privateKey: opts.tls.key } : {}),
+          },
+        }
+      : {}),
+    ...(opts.auth ? { auth: { username: opts.auth.username, password: opts.auth.password } } : {}),
+    // Watch streams live forever; every other call gets a deadline so a hung member cannot stall us.
+    defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + timeout }),
+  };
+}
+
+export class EtcdStore extends TxnWrites implements Store {
+  private closed = false;
+  private readonly kv: KVClient;
+  private readonly hub: WatcherHub;
+  private readonly feed: EtcdFeed;
+  private readonly root: Buffer;
+  private readonly compactEvery: number;
+  private compactedTo = 0;
+
+  private constructor(
+    private readonly client: Etcd3,
+    prefix: string,
+    private readonly historyLimit: number,
+    onWatchError: WatchErrorHandler,
+    private readonly log: (message: string) => void,
+  ) {
+    super();
+    this.kv = client.kv;
+    this.root = Buffer.from(prefix, 'utf8');
+    this.compactEvery = Math.max(1, Math.floor(historyLimit / 10));
+    this.hub = new WatcherHub(onWatchError);
+    this.feed = new EtcdFeed(
+      {
+        openStream: () => client.watchClient.watch(),
+        revision: () => this.revision(),
+        readAt: async (rev) => void (await this.kv.range({ key: this.root, revision: rev, count_only: true })),
+        range: { key: this.root, range_end: bytePrefixEnd(this.root) },
+        keyOf: (etcdKey) => etcdKey.subarray(this.root.length).toString('utf8'),
+        log,
+      },
+      this.hub,
+    );
+  }
+
+  /** Connects to etcd and checks that it answers; rejects naming the endpoints otherwise. */
+  static async open(opts: EtcdStoreOptions): Promise<EtcdStore> {
+    const prefix = opts.prefix ?? DEFAULT_ETCD_PREFIX;
+    if (!prefix.endsWith('/')) throw new RangeError(`etcd key prefix must end with '/', got ${JSON.stringify(prefix)}`);
+    const historyLimit = opts.historyLimit ?? DEFAULT_HISTORY_LIMIT;
+    if (!Number.isSafeInteger(historyLimit) || historyLimit < 1) {
+      throw new RangeError(`historyLimit must be a positive integer, got ${historyLimit}`);
+    }
+    if (opts.hosts.length === 0) throw new RangeError('etcd needs at least one HOST:PORT');
+    const log = opts.log ?? ((message: string) => console.error(`[@wharf/store] ${message}`));
+    const onWatchError =
+      opts.onWatchError ??
+      ((err: unknown, ev: WatchEvent) => {
+        console.error(`[@wharf/store] watch callback threw on ${ev.kv.key}@${ev.revision}:`, err);
+      });
+    const store = new EtcdStore(new Etcd3(toEtcd3Options(opts)), prefix, historyLimit, onWatchError, log);
+    try {
+      await store.revision();
+    } catch (err) {
+      await store.close();
+      // gRPC ends some messages with an empty "Resolution note: ".
+      const reason = (err instanceof Error ? err.message : String(err)).replace(/\s*Resolution note:\s*$/, '');
+      throw new Error(`etcd at ${opts.hosts.join(',')}: ${reason}`);
+    }
+    return store;
+  }
+
+  async get<T = unknown>(key: string): Promise<KeyValue<T> | undefined> {
+    this.assertOpen();
+    assertKey(key);
+    const res = await this.kv.range({ key: this.etcdKey(key) });
+    const kv = res.kvs[0];
+    return kv && this.toKeyValue<T>(kv);
+  }
+
+  async list<T = unknown>(prefix: string): Promise<ListResult<T>> {
+    this.assertOpen();
+    const start = this.etcdKey(prefix);
+    const end = bytePrefixEnd(start);
+    const items: KeyValue<T>[] = [];
+    let revision: number | undefined;
+    let from = start;
+    for (;;) {
+      const res = await this.kv.range({ key: from, range_end: end, limit: LIST_PAGE, ...(revision ? { revision } : {}) });
+      revision ??= Number(res.header.revision);
+      for (const kv of res.kvs) items.push(this.toKeyValue<T>(kv));
+      const last = res.kvs[res.kvs.length - 1];
+      if (!res.more || !last) break;
+      from = Buffer.concat([last.key, Buffer.from([0])]);
+    }
+    return { items, revision };
+  }
+
+  async txn(compares: Compare[], ops: Op[]): Promise<TxnResult> {
+    this.assertOpen();
+    const compare = compares.map((c): ICompare => {
+      assertKey(c.key);
+      if ('absent' in c) return { key: this.etcdKey(c.key), target: CompareTarget.Version, result: CompareResult.Equal, version: 0 };
+      assertRevision(c.modRevision);
+      return { key: this.etcdKey(c.key), target: CompareTarget.Mod, result: CompareResult.Equal, mod_revision: c.modRevision };
+    });
+    // Everything is checked and encoded before anything is sent.
+    const success = lastOpPerKey(ops).map((op): IRequestOp => {
+      assertKey(op.key);
+      const key = this.etcdKey(op.key);
+      return op.type === 'put'
+        ? { request_put: { key, value: Buffer.from(encodeValue(op.value), 'utf8') } }
+        : { request_delete_range: { key } };
+    });
+    const res = await this.kv.txn({ compare, success, failure: [] });
+    const revision = Number(res.header.revision);
+    if (res.succeeded) await this.compactBehind(revision);
+    return { succeeded: res.succeeded, revision };
+  }
+
+  async revision(): Promise<number> {
+    this.assertOpen();
+    const res = await this.kv.range({ key: this.root, count_only: true });
+    return Number(res.header.revision);
+  }
+
+  async watch<T = unknown>(prefix: string, onEvent: (ev: WatchEvent<T>) => void, opts: WatchOptions = {}): Promise<Watcher> {
+    this.assertOpen();
+    const from = opts.fromRevision;
+    if (from !== undefined && (!Number.isSafeInteger(from) || from < 1)) {
+      throw new RangeError(`fromRevision must be a positive integer, got ${from}`);
+    }
+    const onEnd = opts.onError ?? ((err: Error) => this.log(`watch of '${prefix}' ended: ${err.message}`));
+    // The hub is untyped; T is the caller's claim about the values, as with get<T>().
+    return this.feed.subscribe(prefix, from, onEvent as (ev: WatchEvent) => void, onEnd);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.feed.close();
+    this.client.close();
+  }
+
+  /** Keeps the newest historyLimit revisions and lets etcd drop older history, in steps. */
+  private async compactBehind(revision: number): Promise<void> {
+    // Compacting at C may lose deletes at C itself, so C + 1 is the oldest revision kept in full;
+    // a watch from there reads etcd from C (etcd-feed.ts) and needs C kept until etcd has replayed
+    // it (up to 100 ms), so compaction stays one step further behind.
+    const target = revision - this.historyLimit - this.compactEvery;
+    if (target <= 1 || target - this.compactedTo < this.compactEvery) return;
+    this.compactedTo = target;
+    try {
+      await this.kv.compact({ revision: target });
+    } catch (err) {
+      // Another store (a second server) compacted as far already: nothing to do.
+      if (!(err instanceof GRPCOutOfRangeError)) this.log(`etcd compaction to ${target} failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  private etcdKey(key: string): Buffer {
+    return Buffer.concat([this.root, Buffer.from(key, 'utf8')]);
+  }
+
+  private toKeyValue<T>(kv: IKeyValue): KeyValue<T> {
+    return {
+      key: kv.key.subarray(this.root.length).toString('utf8'),
+      value: JSON.parse(kv.value.toString('utf8')) as T,
+      createRevision: Number(kv.create_revision),
+      modRevision: Number(kv.mod_revision),
+      version: Number(kv.version),
+    };
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('store is closed');
+  }
+}

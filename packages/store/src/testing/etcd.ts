@@ -1,0 +1,219 @@
+/**
+ * Real etcd for tests and benchmarks (`@wharf/store/testing`): one member or a
+ * cluster of several, on free loopback ports, in a temporary directory. Each
+ * member can be killed and started again on the same ports and data.
+ * `stop()` ends every member and removes the directory; members still running
+ * when the process exits are killed then.
+ *
+ *   const etcd = await startEtcd({ members: 3 });
+ *   const store = await EtcdStore.open({ hosts: etcd.endpoints });
+ *   await etcd.members[0].kill();   // SIGKILL, waits for the exit
+ *   await etcd.members[0].start();  // back, healthy
+ *   await etcd.stop();
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
+import { get as httpGet, type IncomingMessage } from 'node:http';
+import { get as httpsGet } from 'node:https';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** The etcd binary: $WHARF_ETCD, else Debian's etcd-server package. */
+export const ETCD_BINARY = process.env.WHARF_ETCD ?? '/usr/bin/etcd';
+const NOT_INSTALLED = `etcd is not installed at ${ETCD_BINARY} (apt-get install etcd-server, or set WHARF_ETCD)`;
+
+/** Why etcd tests cannot run here, or false. In CI they always run (a missing etcd fails them). */
+export function etcdSkipReason(): string | false {
+  return existsSync(ETCD_BINARY) || process.env.CI ? false : NOT_INSTALLED;
+}
+
+export interface EtcdTestMember {
+  readonly name: string;
+  /** HOST:PORT of its client endpoint. */
+  readonly endpoint: string;
+  readonly running: boolean;
+  /** Sends `signal` (default SIGKILL) and waits until the process has exited. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts it again on the same ports and data, and waits until it is healthy. */
+  start(): Promise<void>;
+}
+
+export interface EtcdTestCluster {
+  /** Every member's HOST:PORT. */
+  readonly endpoints: string[];
+  /** `etcd://` URL of the cluster, for `--store`. */
+  readonly url: string;
+  readonly members: EtcdTestMember[];
+  readonly dir: string;
+  /** Kills every member and removes the directory. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** PEM files: etcd serves TLS with `cert`/`key` and asks clients for a certificate signed by `ca`. */
+export interface EtcdTestTls {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+export interface StartEtcdOptions {
+  /** Default 1. */
+  members?: number;
+  /** Client connections over TLS with client certificates (the same certificate serves as a client's). */
+  tls?: EtcdTestTls;
+  /** How long to wait for the cluster to become healthy. Default 60 s. */
+  timeoutMs?: number;
+}
+
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const addr = server.address();
+      server.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
+    });
+  });
+}
+
+/** True when the member answers /health with "true" (it has a leader and serves reads). */
+function healthy(endpoint: string, tls: EtcdTestTls | undefined): Promise<boolean> {
+  return new Promise((resolve) => {
+    const onResponse = (res: IncomingMessage) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve(/"health":\s*"true"/.test(body)));
+    };
+    const req = tls
+      ? httpsGet(`https://${endpoint}/health`, { timeout: 2_000, ca: readFileSync(tls.ca), cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, onResponse)
+      : httpGet(`http://${endpoint}/health`, { timeout: 2_000 }, onResponse);
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+  });
+}
+
+function logTail(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-10).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+class Member implements EtcdTestMember {
+  private child: ChildProcess | undefined;
+  readonly endpoint: string;
+  readonly log: string;
+
+  constructor(
+    readonly name: string,
+    private readonly dir: string,
+    clientPort: number,
+    private readonly peerUrl: string,
+    private readonly initialCluster: string,
+    private readonly token: string,
+    private readonly timeoutMs: number,
+    private readonly tls: EtcdTestTls | undefined,
+  ) {
+    this.endpoint = `127.0.0.1:${clientPort}`;
+    this.log = join(dir, `${name}.log`);
+  }
+
+  get running(): boolean {
+    return this.child !== undefined;
+  }
+
+  /** Spawns the process without waiting for it to be healthy (a cluster's members must start together). */
+  spawn(): void {
+    if (this.child) return;
+    const out = openSync(this.log, 'a');
+    const scheme = this.tls ? 'https' : 'http';
+    const tlsFlags = this.tls
+      ? ['--cert-file', this.tls.cert, '--key-file', this.tls.key, '--trusted-ca-file', this.tls.ca, '--client-cert-auth']
+      : [];
+    const child = spawn(ETCD_BINARY, [
+      '--name', this.name,
+      '--data-dir', join(this.dir, this.name),
+      '--listen-client-urls', `${scheme}://${this.endpoint}`,
+      '--advertise-client-urls', `${scheme}://${this.endpoint}`,
+      '--listen-peer-urls', this.peerUrl,
+      '--initial-advertise-peer-urls', this.peerUrl,
+      '--initial-cluster', this.initialCluster,
+      '--initial-cluster-token', this.token,
+      '--initial-cluster-state', 'new',
+      '--logger', 'zap',
+      '--log-level', 'warn',
+      ...tlsFlags,
+    ], { stdio: ['ignore', out, out] });
+    closeSync(out);
+    running.add(child);
+    this.child = child;
+    const gone = () => {
+      running.delete(child);
+      if (this.child === child) this.child = undefined;
+    };
+    child.once('exit', gone);
+    child.once('error', gone); // could not be started; waitHealthy reports it
+  }
+
+  async waitHealthy(): Promise<void> {
+    const deadline = Date.now() + this.timeoutMs;
+    while (!(await healthy(this.endpoint, this.tls))) {
+      if (!this.child) throw new Error(`etcd ${this.name} exited while starting:\n${logTail(this.log)}`);
+      if (Date.now() > deadline) throw new Error(`etcd ${this.name} not healthy after ${this.timeoutMs} ms:\n${logTail(this.log)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  async start(): Promise<void> {
+    this.spawn();
+    await this.waitHealthy();
+  }
+
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill(signal);
+    const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(force);
+  }
+}
+
+/** Starts etcd (one member, or `members` of one cluster) and waits until every member is healthy. */
+export async function startEtcd(opts: StartEtcdOptions = {}): Promise<EtcdTestCluster> {
+  if (!existsSync(ETCD_BINARY)) throw new Error(NOT_INSTALLED);
+  const count = opts.members ?? 1;
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  const dir = mkdtempSync(join(tmpdir(), 'wharf-etcd-'));
+  const members: Member[] = [];
+  const stop = async () => {
+    await Promise.all(members.map((m) => m.kill()));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const ports: [number, number][] = [];
+    for (let i = 0; i < count; i++) ports.push([await freePort(), await freePort()]);
+    const names = ports.map((_, i) => `m${i}`);
+    const initialCluster = ports.map(([, peer], i) => `${names[i]}=http://127.0.0.1:${peer}`).join(',');
+    const token = `wharf-test-${process.pid}-${Date.now()}`;
+    ports.forEach(([client, peer], i) => {
+      members.push(new Member(names[i] ?? `m${i}`, dir, client, `http://127.0.0.1:${peer}`, initialCluster, token, timeoutMs, opts.tls));
+    });
+    for (const m of members) m.spawn();
+    for (const m of members) await m.waitHealthy();
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  const endpoints = members.map((m) => m.endpoint);
+  return { endpoints, url: `etcd://${endpoints.join(',')}`, members, dir, stop };
+}
