@@ -12,6 +12,7 @@
 import type { KeyValue } from '@wharf/store';
 import type { SetEvent, SetObject, SetView } from '@wharf/types';
 import type { AppMember } from '../state/apps.js';
+import { plural } from './app-scale.js';
 import { beginRollback, containerImage, stopDraining, withContainerImage, type StoredRollout, type StoredTarget } from '../state/rollouts.js';
 
 export interface Step {
@@ -66,10 +67,6 @@ function notReadyReason(view: SetView): string {
 
 function changedBySomeoneElse(container: string, image: string | undefined): string {
   return `${container} was changed to ${image ?? '(no such container)'} by someone else; left as it is`;
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 class Stepper {

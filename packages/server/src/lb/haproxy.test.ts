@@ -11,11 +11,11 @@ import { createServer, request, type Server } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { Haproxy } from './haproxy.js';
 import { parseServersState } from './runtime.js';
 import { backendName } from './config.js';
+import { freePort } from '../registry/mirror-testing.js';
 
 function haproxyBinary(): string | undefined {
   for (const path of [process.env.WHARF_HAPROXY, '/usr/sbin/haproxy', '/usr/local/sbin/haproxy'].filter((p): p is string => !!p)) {
@@ -40,14 +40,6 @@ function get(port: number): Promise<{ status: number; body: string }> {
     });
     req.on('error', reject).end();
   });
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 describe('haproxy runtime API (real haproxy)', { skip }, () => {
