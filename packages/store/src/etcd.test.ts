@@ -231,15 +231,24 @@ describe('EtcdStore, three members', { skip }, () => {
     const watching = await open({ prefix, hosts: [m0.endpoint] });
     const busy = await open({ prefix, hosts: [m1.endpoint, m2.endpoint], historyLimit: 5 });
     const events: WatchEvent[] = [];
-    await watching.watch('quiet/', (ev) => events.push(ev), { onError: (err) => assert.fail(`watch ended: ${err.message}`) });
-    for (let i = 0; i < 30; i++) await busy.put('busy', i);
-    // The busy writes reach the watching store's stream too, so it is past them before the cut.
-    await sleep(500);
+    const ended: Error[] = [];
+    await watching.watch('quiet/', (ev) => events.push(ev), { onError: (err) => ended.push(err) });
+    // The busy writes reach the watching store's one stream too; seen through a second
+    // watcher. etcd syncs a new stream within ~100 ms, and until then a compaction past its
+    // start would end it: so one write is seen before the burst, and the burst before the cut.
+    let busySeen = 0;
+    await watching.watch('busy', (ev) => (busySeen = ev.revision));
+    const first = await busy.put('busy', -1);
+    await waitFor('the watching stream to be live', () => busySeen >= first);
+    let lastBusy = 0;
+    for (let i = 0; i < 30; i++) lastBusy = await busy.put('busy', i);
+    await waitFor('the watching store to receive the busy writes', () => busySeen >= lastBusy);
     await m0.kill('SIGKILL');
     for (let i = 0; i < 2; i++) await busy.put('busy', i); // fewer than historyLimit: still there to resume from
     await m0.start();
     const rev = await busy.put('quiet/1', 'hello');
-    await waitFor('the quiet event', () => events.length >= 1);
+    await waitFor('the quiet event', () => events.length >= 1 || ended.length > 0);
+    assert.deepEqual(ended.map((e) => e.message), [], 'the watch ended');
     assert.deepEqual(summary(events), [`put quiet/1@${rev}`]);
   });
 
