@@ -103,6 +103,7 @@ export class SetReconciler {
   private readonly images: ImagePuller;
   private readonly book: HealthBook;
   private readonly now: () => number;
+  private readonly desiredKept = new Map<string, { key: string; resolved: ReturnType<typeof resolveSetSpec>; desired?: DesiredSet }>();
 
   constructor(opts: ReconcilerOptions) {
     this.opts = { stopTimeoutSeconds: 10, ...opts };
@@ -110,6 +111,26 @@ export class SetReconciler {
     this.network = opts.network ?? new NetworkPlane({ engine: opts.engine });
     this.now = opts.now ?? Date.now;
     this.book = opts.health ?? new HealthBook(opts.dataDir, opts.log, this.now);
+  }
+
+  /**
+   * The set's resolved spec and desired containers, worked out again only when what they
+   * depend on changed: every resync reconciles every set, and hashing each container's
+   * config costs more than comparing the set's JSON.
+   */
+  private desiredOf(ref: string, set: SetObject): { resolved: ReturnType<typeof resolveSetSpec>; desired?: DesiredSet } {
+    const key = JSON.stringify([set.tenant, set.appkey, set.id, set.generation, set.spec, set.ips ?? null]);
+    const kept = this.desiredKept.get(ref);
+    if (kept?.key === key) return kept;
+    const fresh = { key, resolved: resolveSetSpec(set.spec) };
+    this.desiredKept.set(ref, fresh);
+    return fresh;
+  }
+
+  private keepDesired(ref: string, desired: DesiredSet): DesiredSet {
+    const kept = this.desiredKept.get(ref);
+    if (kept) kept.desired = desired;
+    return desired;
   }
 
   /** A failed liveness probe: the container is stopped by the set's next reconcile. */
@@ -133,12 +154,12 @@ export class SetReconciler {
     const mode: Mode = set.desired;
     const run = this.newRun(ref, identity, mode, set.generation, observed, hooks);
     await this.book.load(ref);
-    const resolved = resolveSetSpec(set.spec);
+    const { resolved, desired: known } = this.desiredOf(ref, set);
     let desired: DesiredSet;
     let reason = 'InvalidSpec';
     try {
       if (!resolved.ok) throw new Error(`invalid spec: ${resolved.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
-      desired = desiredSet(set, resolved.set, this.opts);
+      desired = known ?? this.keepDesired(ref, desiredSet(set, resolved.set, this.opts));
       reason = 'VolumeFailed';
       // The volume and its limit (the set's disk): a changed size applies online, no container is touched.
       for (const e of await this.opts.volumes.ensure(identity, resolved.set.diskBytes)) this.event(run, e.type, e.reason, e.message);
@@ -265,6 +286,7 @@ export class SetReconciler {
   /** The set is gone from this host: its restart records and probes too. */
   forget(ref: string): void {
     this.restartsDone.delete(ref);
+    this.desiredKept.delete(ref);
     this.network.forget(ref);
     this.opts.prober?.forget(ref);
     void this.book.drop(ref);

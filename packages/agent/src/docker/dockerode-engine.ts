@@ -44,12 +44,21 @@ async function call<T>(fn: () => Promise<T>, ignore: number[] = []): Promise<T |
  * Container events that can change a set's state (update: limits changed by hand are put
  * back) or what an inspection says (rename).
  */
+/** Keys of hostFacts. */
+const VERSION = 'version';
+const IMAGES = 'images';
 const WATCHED_EVENTS = ['create', 'start', 'restart', 'die', 'oom', 'stop', 'kill', 'pause', 'unpause', 'destroy', 'update', 'rename'];
 
 export class DockerodeEngine implements Engine {
   readonly docker: Dockerode;
   /** Managed containers' list and inspections while watchEvents runs (see container-cache.ts). */
   private readonly cache = new ContainerCache<ObservedContainer, ManagedContainer[]>();
+  /**
+   * dockerd's version and image tags, sent with every heartbeat: kept the same way, for a
+   * minute at most (images changed by hand send no event the agent watches); the agent's
+   * own pulls, tags and removals drop the tags at once.
+   */
+  private readonly hostFacts = new ContainerCache<string, string[]>(60_000);
 
   /** `registryAuth`: the credentials for pulling an image, if it needs any (registry-access.ts). */
   constructor(
@@ -214,15 +223,24 @@ export class DockerodeEngine implements Engine {
     } finally {
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onStop);
+      this.hostFacts.invalidate(IMAGES);
     }
   }
 
   async tagImage(source: string, target: string): Promise<void> {
-    await call(() => this.docker.getImage(source).tag(splitTag(target)));
+    await this.changingImages(() => call(() => this.docker.getImage(source).tag(splitTag(target))));
   }
 
   async removeImage(ref: string): Promise<void> {
-    await call(() => this.docker.getImage(ref).remove({ noprune: false }), [404]);
+    await this.changingImages(() => call(() => this.docker.getImage(ref).remove({ noprune: false }), [404]));
+  }
+
+  private async changingImages<T>(change: () => Promise<T>): Promise<T> {
+    try {
+      return await change();
+    } finally {
+      this.hostFacts.invalidate(IMAGES);
+    }
   }
 
   async listImages(): Promise<LocalImage[]> {
@@ -236,12 +254,12 @@ export class DockerodeEngine implements Engine {
   }
 
   async version(): Promise<string> {
-    const v = await call(() => this.docker.version());
-    return v?.Version ?? 'unknown';
+    const v = await this.hostFacts.inspect(VERSION, async () => (await call(() => this.docker.version()))?.Version);
+    return v ?? 'unknown';
   }
 
   async imageTags(): Promise<string[]> {
-    return [...new Set((await this.listImages()).flatMap((i) => i.tags))].sort();
+    return this.hostFacts.list(async () => [...new Set((await this.listImages()).flatMap((i) => i.tags))].sort());
   }
 
   async watchEvents(onEvent: (e: EngineEvent) => void, signal: AbortSignal): Promise<void> {
@@ -251,10 +269,12 @@ export class DockerodeEngine implements Engine {
     if (!stream) return;
     // Subscribed: from here on an event tells of every change, so answers may be kept.
     this.cache.setLive(true);
+    this.hostFacts.setLive(true);
     await new Promise<void>((resolve) => {
       let buffered = '';
       const finish = (): void => {
         this.cache.setLive(false);
+        this.hostFacts.setLive(false);
         signal.removeEventListener('abort', finish);
         stream.destroy();
         resolve();

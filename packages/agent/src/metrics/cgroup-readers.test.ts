@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { CgroupGone } from './cgroup-sample.js';
+import { CgroupGone, flatKeyed } from './cgroup-sample.js';
 import { parseBlkio, readCgroupV1 } from './cgroup-v1.js';
 import { parseIoStat, readCgroupV2 } from './cgroup-v2.js';
 import { MemoryFiles, rootedReader, TESTDATA } from './testing.js';
@@ -53,4 +53,20 @@ test('cgroup v2: without the memory, io and pids controllers only CPU; no cpu.st
   assert.deepEqual(readCgroupV2(files.read, '/cg'), { counters: { cpuNs: 1e6 }, gauges: { memory: 0 } });
   assert.throws(() => readCgroupV2(new MemoryFiles().read, '/cg'), CgroupGone);
   assert.deepEqual(parseIoStat(''), { rbytes: 0, wbytes: 0, rios: 0, wios: 0 });
+});
+
+test('flat keyed files: a key only at a line start and whole, blanks of any width, whole numbers only', () => {
+  const text = 'total_rss 7\nrss_huge 3\nrss 5\ncache\t\t9\nswap -1\npgfault 12x\nmapped_file 1 2\nlast 42';
+  assert.equal(flatKeyed(text, 'rss'), 5);
+  assert.equal(flatKeyed(text, 'total_rss'), 7);
+  assert.equal(flatKeyed(text, 'rss_huge'), 3);
+  assert.equal(flatKeyed(text, 'cache'), 9);
+  assert.equal(flatKeyed(text, 'last'), 42, 'no newline at the end');
+  assert.equal(flatKeyed(text, 'swap'), undefined, 'not a whole number');
+  assert.equal(flatKeyed(text, 'pgfault'), undefined, 'digits then garbage');
+  assert.equal(flatKeyed(text, 'mapped_file'), undefined, 'a second field');
+  assert.equal(flatKeyed(text, 'huge'), undefined);
+  assert.equal(flatKeyed(text, 'total'), undefined);
+  assert.equal(flatKeyed('', 'rss'), undefined);
+  assert.deepEqual(parseBlkio('8:0 Read 10\n8:0 Write x\n8:16 Write 5\nRead 99\n8:0 Readahead 1\nTotal 15'), { read: 10, write: 5 });
 });

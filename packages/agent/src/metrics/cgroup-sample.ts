@@ -38,14 +38,52 @@ export class CgroupGone extends Error {
   override name = 'CgroupGone';
 }
 
-/** "key value" lines (cpu.stat, memory.stat, memory.events, oom_control) → numbers. */
-export function parseFlatKeyed(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const [key, value] = line.trim().split(/\s+/);
-    if (key && value !== undefined && /^\d+$/.test(value)) out.set(key, Number(value));
+const NL = 10;
+const SPACE = 32;
+const TAB = 9;
+const ZERO = 48;
+const NINE = 57;
+
+/**
+ * Where the run of digits at `i` ends, and its value: `digitsAt(text, i)` sets
+ * `digits.end` and returns the number (NaN when there is no digit at `i`). Scanning in
+ * place keeps the collector, which reads these files for every container at every
+ * interval, from making a string per line and field.
+ */
+export const digits = { end: 0 };
+export function digitsAt(text: string, i: number): number {
+  let value = 0;
+  const start = i;
+  for (let c = text.charCodeAt(i); c >= ZERO && c <= NINE; c = text.charCodeAt(++i)) value = value * 10 + (c - ZERO);
+  digits.end = i;
+  return i === start ? NaN : value;
+}
+
+/** Index of the first character after spaces and tabs from `i`. */
+export function skipBlanks(text: string, i: number): number {
+  for (let c = text.charCodeAt(i); c === SPACE || c === TAB; c = text.charCodeAt(++i));
+  return i;
+}
+
+/** Whether `i` is the end of a line (or of the text), blanks allowed before it. */
+export function atLineEnd(text: string, i: number): boolean {
+  const c = text.charCodeAt(skipBlanks(text, i));
+  return Number.isNaN(c) || c === NL;
+}
+
+/**
+ * The value of `key` in "key value" lines (cpu.stat, memory.stat, memory.events,
+ * oom_control); undefined when the key is missing or its value is not a whole number.
+ */
+export function flatKeyed(text: string, key: string): number | undefined {
+  for (let at = text.indexOf(key); at !== -1; at = text.indexOf(key, at + 1)) {
+    if (at > 0 && text.charCodeAt(at - 1) !== NL) continue;
+    const sep = text.charCodeAt(at + key.length);
+    if (sep !== SPACE && sep !== TAB) continue;
+    const value = digitsAt(text, skipBlanks(text, at + key.length));
+    return Number.isNaN(value) || !atLineEnd(text, digits.end) ? undefined : value;
   }
-  return out;
+  return undefined;
 }
 
 export function parseSingleNumber(text: string): number | undefined {
@@ -74,5 +112,10 @@ export function mayRead(read: ReadText, path: string | undefined): string | unde
 
 /** Drops undefined fields (exactOptionalPropertyTypes). */
 export function defined<T extends object>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+  const out: Record<string, unknown> = {};
+  for (const k in o) {
+    const v = o[k];
+    if (v !== undefined) out[k] = v;
+  }
+  return out as T;
 }

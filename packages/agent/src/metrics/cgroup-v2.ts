@@ -1,6 +1,6 @@
 /** cgroup v2 (unified): every controller's files in the container's one directory. */
 import { join } from 'node:path';
-import { defined, mayRead, mustRead, parseFlatKeyed, parseSingleNumber, type CgroupSample, type ReadText } from './cgroup-sample.js';
+import { defined, mayRead, mustRead, flatKeyed, parseSingleNumber, type CgroupSample, type ReadText } from './cgroup-sample.js';
 
 /** io.stat: "8:0 rbytes=… wbytes=… rios=… wios=… dbytes=… dios=…" per device → sums. */
 export function parseIoStat(text: string): { rbytes: number; wbytes: number; rios: number; wios: number } {
@@ -22,15 +22,14 @@ export function readCgroupV2(read: ReadText, dir: string): CgroupSample {
   const events = mayRead(read, join(dir, 'memory.events'));
   const io = mayRead(read, join(dir, 'io.stat'));
   const pids = mayRead(read, join(dir, 'pids.current'));
-  const cpu = parseFlatKeyed(cpuStat);
-  const stat = parseFlatKeyed(memStat ?? '');
-  const ev = events === undefined ? undefined : parseFlatKeyed(events);
+  const stat = (key: string): number | undefined => (memStat === undefined ? undefined : flatKeyed(memStat, key));
+  const ev = (key: string): number | undefined => (events === undefined ? undefined : flatKeyed(events, key));
   const ioSum = io === undefined ? undefined : parseIoStat(io);
-  const throttledUs = cpu.get('throttled_usec');
+  const throttledUs = flatKeyed(cpuStat, 'throttled_usec');
   return {
     counters: defined({
-      cpuNs: (cpu.get('usage_usec') ?? 0) * 1000,
-      throttledPeriods: cpu.get('nr_throttled'),
+      cpuNs: (flatKeyed(cpuStat, 'usage_usec') ?? 0) * 1000,
+      throttledPeriods: flatKeyed(cpuStat, 'nr_throttled'),
       throttledNs: throttledUs === undefined ? undefined : throttledUs * 1000,
       readBytes: ioSum?.rbytes,
       writeBytes: ioSum?.wbytes,
@@ -38,11 +37,11 @@ export function readCgroupV2(read: ReadText, dir: string): CgroupSample {
       writeOps: ioSum?.wios,
     }),
     gauges: defined({
-      memory: Math.max(0, (parseSingleNumber(current ?? '') ?? 0) - (stat.get('inactive_file') ?? 0)),
-      rss: stat.get('anon'),
-      cache: stat.get('file'),
-      failcnt: ev?.get('max'),
-      oomKills: ev?.get('oom_kill'),
+      memory: Math.max(0, (parseSingleNumber(current ?? '') ?? 0) - (stat('inactive_file') ?? 0)),
+      rss: stat('anon'),
+      cache: stat('file'),
+      failcnt: ev('max'),
+      oomKills: ev('oom_kill'),
       pids: pids === undefined ? undefined : parseSingleNumber(pids),
     }),
   };

@@ -203,7 +203,8 @@ export class Collector {
       this.inventory.invalidate(c.id);
       return undefined;
     }
-    const r = this.rates.rate(`c:${c.id}`, { incarnation: `${c.id}@${c.startedAt}`, ...(c.startedAtMs !== undefined ? { startedAt: c.startedAtMs } : {}), values: { ...sample.counters } as Counters }, now, since);
+    // The sample is made afresh at every read: the rate keeper may keep it as it is.
+    const r = this.rates.rate(`c:${c.id}`, { incarnation: `${c.id}@${c.startedAt}`, ...(c.startedAtMs !== undefined ? { startedAt: c.startedAtMs } : {}), values: sample.counters as unknown as Counters }, now, since);
     if (r.kind === 'fresh') {
       if (r.wentBackwards) this.inventory.invalidate(c.id);
       return undefined;

@@ -36,11 +36,20 @@ const MIN_SPAN_MS = 1_000;
 
 function perSecond(cur: Counters, base: Counters | undefined, seconds: number): Counters {
   const out: Counters = {};
-  for (const [k, v] of Object.entries(cur)) {
+  for (const k in cur) {
     const b = base === undefined ? 0 : base[k];
-    if (b !== undefined) out[k] = (v - b) / seconds;
+    if (b !== undefined) out[k] = ((cur[k] as number) - b) / seconds;
   }
   return out;
+}
+
+/** Whether any counter is lower now than before. */
+function decreased(before: Counters, now: Counters): boolean {
+  for (const k in now) {
+    const b = before[k];
+    if (b !== undefined && (now[k] as number) < b) return true;
+  }
+  return false;
 }
 
 export class RateKeeper {
@@ -56,7 +65,7 @@ export class RateKeeper {
     let wentBackwards = false;
     if (p && p.incarnation === sample.incarnation) {
       const seconds = (now.mono - p.mono) / 1000;
-      wentBackwards = Object.entries(sample.values).some(([k, v]) => p.values[k] !== undefined && v < p.values[k]);
+      wentBackwards = decreased(p.values, sample.values);
       if (!wentBackwards && seconds > 0) return { kind: 'rates', rates: perSecond(sample.values, p.values, seconds) };
       if (!wentBackwards) return { kind: 'fresh', wentBackwards };
     }

@@ -49,16 +49,27 @@ const LIMITS = new Set<string>(['cpuLimit', 'memoryLimit']);
  * none (the set is then unlimited).
  */
 export function setSample(containers: { role: 'infra' | 'business'; sample: ResourceSample }[], network: Partial<ResourceSample>): ResourceSample {
-  const sum: ResourceSample = { cpu: 0, memory: 0 };
-  const acc = sum as Record<string, number>;
+  const acc: Record<string, number> = { cpu: 0, memory: 0 };
   for (const { sample } of containers) {
-    for (const [k, v] of Object.entries(sample)) if (!LIMITS.has(k) && typeof v === 'number') acc[k] = (acc[k] ?? 0) + v;
+    const s = sample as Record<string, number | undefined>;
+    for (const k in s) {
+      const v = s[k];
+      if (typeof v === 'number' && !LIMITS.has(k)) acc[k] = (acc[k] ?? 0) + v;
+    }
   }
-  const business = containers.filter((c) => c.role === 'business').map((c) => c.sample);
   for (const k of LIMITS) {
-    const values = business.map((s) => (s as Record<string, number | undefined>)[k]);
-    if (values.length > 0 && values.every((v) => v !== undefined)) acc[k] = values.reduce((a: number, b) => a + (b ?? 0), 0);
+    let total = 0;
+    let business = 0;
+    let limited = true;
+    for (const { role, sample } of containers) {
+      if (role !== 'business') continue;
+      business++;
+      const v = (sample as Record<string, number | undefined>)[k];
+      if (v === undefined) limited = false;
+      else total += v;
+    }
+    if (business > 0 && limited) acc[k] = total;
   }
-  for (const [k, v] of Object.entries(acc)) acc[k] = round(v);
-  return { ...sum, ...network };
+  for (const k in acc) acc[k] = round(acc[k] as number);
+  return { ...(acc as ResourceSample), ...network };
 }
