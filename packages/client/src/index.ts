@@ -5,6 +5,14 @@
 import {
   DEFAULT_TENANT,
   WharfError,
+  type Me,
+  type Tenant,
+  type TenantRole,
+  type TokenCreate,
+  type TokenCreated,
+  type TokenInfo,
+  type User,
+  type UserCreate,
   isErrorCode,
   type AppEvent,
   type AutoscaleSpec,
@@ -627,6 +635,80 @@ export class WharfClient {
   /** Collects the registry's garbage now; answers when it is done. */
   runRegistryGc(): Promise<RegistryGcRun> {
     return this.request('POST', '/v1/registry/gc', undefined, { timeoutMs: NO_TIMEOUT_MS });
+  }
+
+  // ---- identity: login, tenants, users, tokens ----
+
+  /** A session token for a user's name and password (no bearer token needed). */
+  login(user: string, password: string, ttlSeconds?: number): Promise<TokenCreated> {
+    return this.request('POST', '/v1/login', { user, password, ...(ttlSeconds !== undefined ? { ttlSeconds } : {}) });
+  }
+
+  /** Ends the login session of the token this client uses. */
+  async logout(): Promise<void> {
+    await this.request('POST', '/v1/logout');
+  }
+
+  me(): Promise<Me> {
+    return this.request('GET', '/v1/me');
+  }
+
+  listTenants(): Promise<Tenant[]> {
+    return this.request('GET', '/v1/tenants');
+  }
+
+  getTenant(name: string): Promise<Tenant> {
+    return this.request('GET', `/v1/tenants/${encodeURIComponent(name)}`);
+  }
+
+  /** Creates the tenant, or changes its description. */
+  putTenant(name: string, description?: string): Promise<Tenant> {
+    return this.request('PUT', `/v1/tenants/${encodeURIComponent(name)}`, description !== undefined ? { description } : {});
+  }
+
+  async deleteTenant(name: string): Promise<void> {
+    await this.request('DELETE', `/v1/tenants/${encodeURIComponent(name)}`);
+  }
+
+  grantRole(tenant: string, user: string, role: TenantRole): Promise<User> {
+    return this.request('PUT', `/v1/tenants/${encodeURIComponent(tenant)}/members/${encodeURIComponent(user)}`, { role });
+  }
+
+  revokeRole(tenant: string, user: string): Promise<User> {
+    return this.request('DELETE', `/v1/tenants/${encodeURIComponent(tenant)}/members/${encodeURIComponent(user)}`);
+  }
+
+  listUsers(): Promise<User[]> {
+    return this.request('GET', '/v1/users');
+  }
+
+  getUser(name: string): Promise<User> {
+    return this.request('GET', `/v1/users/${encodeURIComponent(name)}`);
+  }
+
+  createUser(name: string, spec: UserCreate): Promise<User> {
+    return this.request('PUT', `/v1/users/${encodeURIComponent(name)}`, spec);
+  }
+
+  async deleteUser(name: string): Promise<void> {
+    await this.request('DELETE', `/v1/users/${encodeURIComponent(name)}`);
+  }
+
+  /** Users set their own (`current` required); platform admins anyone's. */
+  async setPassword(name: string, password: string, current?: string): Promise<void> {
+    await this.request('PUT', `/v1/users/${encodeURIComponent(name)}/password`, { password, ...(current !== undefined ? { current } : {}) });
+  }
+
+  listTokens(): Promise<TokenInfo[]> {
+    return this.request('GET', '/v1/tokens');
+  }
+
+  createToken(spec: TokenCreate): Promise<TokenCreated> {
+    return this.request('POST', '/v1/tokens', spec);
+  }
+
+  revokeToken(id: string): Promise<TokenInfo> {
+    return this.request('DELETE', `/v1/tokens/${encodeURIComponent(id)}`);
   }
 
   // ---- agent protocol (join token) ----

@@ -10,6 +10,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { WHARF_VERSION, WharfError } from '@wharf/types';
 import { installErrorHandling } from './errors.js';
 import { installAuth } from './auth/hook.js';
+import { LoginLimiter } from './auth/login-limiter.js';
 import type { App, ApiContext, RouteContext } from './api/context.js';
 import { metaRoutes } from './api/meta.js';
 import { setRoutes } from './api/sets.js';
@@ -30,10 +31,11 @@ import { CustomMetrics } from './metrics/custom.js';
 import { autoscaleRoutes } from './api/autoscale.js';
 import { registryRoutes } from './api/registry.js';
 import { imageRoutes } from './api/images.js';
+import { identityRoutes } from './api/identity.js';
 
 export async function buildApp(given: ApiContext, logger: Logger): Promise<App> {
   const monitoring = given.monitoring ?? (await Monitoring.start(given.store));
-  const ctx: RouteContext = { ...given, monitoring, customMetrics: given.customMetrics ?? new CustomMetrics() };
+  const ctx: RouteContext = { ...given, monitoring, customMetrics: given.customMetrics ?? new CustomMetrics(), loginLimiter: new LoginLimiter() };
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
@@ -87,6 +89,7 @@ export async function buildApp(given: ApiContext, logger: Logger): Promise<App> 
   autoscaleRoutes(app, ctx);
   registryRoutes(app, ctx);
   imageRoutes(app, ctx);
+  identityRoutes(app, ctx);
   if (!given.monitoring) app.addHook('onClose', async () => monitoring.stop());
   return app;
 }

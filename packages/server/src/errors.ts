@@ -35,6 +35,8 @@ export function installErrorHandling(app: FastifyInstance): void {
     const known = err instanceof WharfError ? err : fromFastify(err);
     if (known) {
       if (known.status >= 500) req.log.warn({ code: known.code }, known.message);
+      const retry = known.details?.retryAfterSeconds;
+      if (typeof retry === 'number') void reply.header('retry-after', String(retry));
       return reply.status(known.status).send(known.toBody());
     }
     req.log.error({ err }, 'unhandled error');

@@ -7,6 +7,7 @@ import { pino, type Logger } from 'pino';
 import { openStore as openStoreUrl, type EtcdAccess, type Store } from '@wharf/store';
 import { buildApp } from './app.js';
 import { bootstrapTokens } from './auth/tokens.js';
+import { ensureDefaultTenant } from './state/identity.js';
 import { HostChanges } from './state/host-changes.js';
 import { PlacementController } from './controllers/placement.js';
 import { RolloutController } from './controllers/rollout.js';
@@ -85,6 +86,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const store = await openStore(config.store ?? `sqlite:${config.dataDir}/wharf.db`, logger, config.etcd);
   const tokens = await bootstrapTokens(store, config.dataDir);
+  await ensureDefaultTenant(store);
   const hostChanges = new HostChanges(store);
   await hostChanges.start();
   const monitoring = await Monitoring.start(store, {

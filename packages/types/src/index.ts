@@ -17,3 +17,4 @@ export * from './autoscale.js';
 export * from './registry.js';
 export * from './image-archive.js';
 export const WHARF_VERSION = '0.1.0';
+export * from './identity.js';

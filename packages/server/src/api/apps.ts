@@ -12,6 +12,7 @@ export const AppParams = Type.Object({ appkey: Type.String({ description: 'The a
 
 export function appRoutes(app: App, { store }: ApiContext): void {
   app.put('/v1/apps/:appkey', {
+    config: { access: 'tenant' },
     schema: {
       tags: ['apps'],
       summary: 'Create or update an app',
@@ -38,6 +39,7 @@ export function appRoutes(app: App, { store }: ApiContext): void {
   });
 
   app.get('/v1/apps', {
+    config: { access: 'tenant' },
     schema: { tags: ['apps'], summary: 'List the apps of the tenant', querystring: TenantQuery, response: { 200: Type.Array(AppView), ...errors(401) } },
   }, async (req) => {
     const tenant = tenantOf(req.query);
@@ -46,6 +48,7 @@ export function appRoutes(app: App, { store }: ApiContext): void {
   });
 
   app.get('/v1/apps/:appkey', {
+    config: { access: 'tenant' },
     schema: {
       tags: ['apps'],
       summary: 'Get an app: its spec, replicas wanted and ready, and its sets',
@@ -56,6 +59,7 @@ export function appRoutes(app: App, { store }: ApiContext): void {
   }, async (req) => viewApp(store, (await getApp(store, tenantOf(req.query), req.params.appkey)).value));
 
   app.get('/v1/apps/:appkey/events', {
+    config: { access: 'tenant' },
     schema: { tags: ['apps'], summary: 'Recent events of an app (scaling), oldest first', params: AppParams, querystring: TenantQuery, response: { 200: Type.Array(AppEvent), ...errors(401, 404) } },
   }, async (req) => {
     const tenant = tenantOf(req.query);
@@ -64,6 +68,7 @@ export function appRoutes(app: App, { store }: ApiContext): void {
   });
 
   app.post('/v1/apps/:appkey/scale', {
+    config: { access: 'tenant' },
     schema: {
       tags: ['apps'],
       summary: 'Set the number of sets of an app',
@@ -81,6 +86,7 @@ export function appRoutes(app: App, { store }: ApiContext): void {
   });
 
   app.delete('/v1/apps/:appkey', {
+    config: { access: 'tenant' },
     schema: {
       tags: ['apps'],
       summary: 'Delete an app and its sets',

@@ -47,6 +47,7 @@ export async function autoscaleStatus(store: Store, app: AppObject, sources: Met
 export function autoscaleRoutes(app: App, { store, monitoring, customMetrics }: RouteContext): void {
   const sources: MetricSources = { history: monitoring.history, custom: customMetrics };
   app.put('/v1/apps/:appkey/autoscale', {
+    config: { access: 'tenant' },
     schema: {
       tags: ['apps'],
       summary: "Set an app's autoscaling",
@@ -67,6 +68,7 @@ export function autoscaleRoutes(app: App, { store, monitoring, customMetrics }: 
   });
 
   app.delete('/v1/apps/:appkey/autoscale', {
+    config: { access: 'tenant' },
     schema: { tags: ['apps'], summary: "Turn an app's autoscaling off (replicas stay where they are)", params: AppParams, querystring: TenantQuery, response: { 200: AppView, ...errors(401, 404, 409) } },
   }, async (req) => {
     const stored = await updateApp(store, tenantOf(req.query), req.params.appkey, (a) => {
@@ -78,6 +80,7 @@ export function autoscaleRoutes(app: App, { store, monitoring, customMetrics }: 
   });
 
   app.get('/v1/apps/:appkey/autoscale', {
+    config: { access: 'tenant' },
     schema: {
       tags: ['apps'],
       summary: "An app's autoscaling: effective bounds, open and upcoming schedule windows, signals, recent decisions",
@@ -88,6 +91,7 @@ export function autoscaleRoutes(app: App, { store, monitoring, customMetrics }: 
   }, async (req) => autoscaleStatus(store, (await getApp(store, tenantOf(req.query), req.params.appkey)).value, sources));
 
   app.post('/v1/apps/:appkey/metrics', {
+    config: { access: 'tenant' },
     schema: {
       tags: ['apps'],
       summary: 'Push a custom metric of an app',

@@ -1,3 +1,4 @@
+import type { LoginLimiter } from '../auth/login-limiter.js';
 import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Store } from '@wharf/store';
@@ -27,7 +28,10 @@ export interface ApiContext {
 }
 
 /** The context the routes get: buildApp fills in what the caller left out. */
-export type RouteContext = ApiContext & Required<Pick<ApiContext, 'monitoring' | 'customMetrics'>>;
+export type RouteContext = ApiContext & Required<Pick<ApiContext, 'monitoring' | 'customMetrics'>> & {
+  /** Failed password logins, shared by /v1/login and the registry's Basic credentials. */
+  loginLimiter: LoginLimiter;
+};
 
 /** What the load balancer reports for an app (served by GET /v1/apps/{appkey}/lb). */
 export interface LbSource {

@@ -24,6 +24,7 @@ const EndpointsQuery = Type.Composite([
 
 export function endpointRoutes(app: App, { store }: ApiContext): void {
   app.get('/v1/apps/:appkey/endpoints', {
+    config: { access: 'tenant' },
     schema: {
       tags: ['apps'],
       summary: "The app's endpoints: its ready sets with their IP and ports",

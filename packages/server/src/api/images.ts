@@ -94,7 +94,7 @@ export function imageRoutes(app: App, { store, registry }: ApiContext): void {
   };
 
   app.delete('/v1/images/:tenant/:name', {
-    config: { access: 'agent' },
+    config: { access: 'user' },
     schema: {
       tags: ['images'],
       summary: 'Remove every tag of a repository',
@@ -105,7 +105,7 @@ export function imageRoutes(app: App, { store, registry }: ApiContext): void {
   }, remove);
 
   app.delete('/v1/images/:tenant/:name/tags/:tag', {
-    config: { access: 'agent' },
+    config: { access: 'user' },
     schema: {
       tags: ['images'],
       summary: 'Remove a tag',
@@ -116,7 +116,7 @@ export function imageRoutes(app: App, { store, registry }: ApiContext): void {
   }, remove);
 
   app.put('/v1/images/:tenant/:name/tags/:tag', {
-    config: { access: 'agent' },
+    config: { access: 'user' },
     schema: {
       tags: ['images'],
       summary: 'Point a tag at the image another tag or digest of the tenant names',
@@ -133,7 +133,7 @@ export function imageRoutes(app: App, { store, registry }: ApiContext): void {
   });
 
   app.post('/v1/images/upload/plan', {
-    config: { access: 'agent' },
+    config: { access: 'user' },
     schema: {
       tags: ['images'],
       summary: 'Which layers of an archive the registry lacks (wharf image push sends only those)',
@@ -154,7 +154,7 @@ export function imageRoutes(app: App, { store, registry }: ApiContext): void {
     const scope = plain.withTypeProvider<TypeBoxTypeProvider>();
     scope.addContentTypeParser(TAR_TYPES, (_req, payload, done) => done(null, payload));
     scope.post('/v1/images/upload', {
-      config: { access: 'agent' },
+      config: { access: 'user' },
       schema: {
         tags: ['images'],
         summary: 'Push a docker save archive (body: application/x-tar) as <tenant>/<name>:<tag>',

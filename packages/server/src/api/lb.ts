@@ -11,6 +11,7 @@ import { TenantQuery, errors, tenantOf } from './schemas.js';
 
 export function lbRoutes(app: App, { store, lb }: ApiContext): void {
   app.get('/v1/apps/:appkey/lb', {
+    config: { access: 'tenant' },
     schema: {
       tags: ['apps'],
       summary: "The app's load balancer: its frontend and backend slots as HAProxy reports them",

@@ -12,6 +12,7 @@ import { SetParams, TenantQuery, errors, tenantOf } from './schemas.js';
 export function logRoutes(app: App, { store, joinToken }: ApiContext): void {
   const agents = new Agents(joinToken);
   app.get('/v1/sets/:appkey/:id/logs', {
+    config: { access: 'tenant' },
     schema: {
       tags: ['sets'],
       summary: 'Stream a container\'s log',

@@ -39,6 +39,7 @@ export function metricsRoutes(app: App, { store, monitoring }: RouteContext): vo
   const { history, telemetry } = monitoring;
 
   app.get('/v1/sets/:appkey/:id/metrics', {
+    config: { access: 'tenant' },
     schema: {
       tags: ['metrics'],
       summary: "A set's recent metrics, oldest first",
@@ -76,6 +77,7 @@ export function metricsRoutes(app: App, { store, monitoring }: RouteContext): vo
   });
 
   app.get('/v1/metrics/sets', {
+    config: { access: 'tenant' },
     schema: {
       tags: ['metrics'],
       summary: 'The newest metrics of every set of the tenant that reported in the last 30 s (wharf top sets)',

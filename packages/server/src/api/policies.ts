@@ -9,6 +9,7 @@ const PolicyParams = Type.Object({ appkey: Type.String(), name: Type.String() })
 
 export function policyRoutes(app: App, { store }: ApiContext): void {
   app.put('/v1/policies/:appkey/:name', {
+    config: { access: 'tenant' },
     schema: {
       tags: ['policies'],
       summary: "Create or replace a network policy: extra traffic an app's sets accept",
@@ -41,6 +42,7 @@ export function policyRoutes(app: App, { store }: ApiContext): void {
   });
 
   app.get('/v1/policies', {
+    config: { access: 'tenant' },
     schema: {
       tags: ['policies'],
       summary: 'List network policies',
@@ -54,6 +56,7 @@ export function policyRoutes(app: App, { store }: ApiContext): void {
   });
 
   app.get('/v1/policies/:appkey/:name', {
+    config: { access: 'tenant' },
     schema: { tags: ['policies'], summary: 'Get a network policy', params: PolicyParams, querystring: TenantQuery, response: { 200: NetworkPolicy, ...errors(401, 404) } },
   }, async (req) => {
     const kv = await store.get<NetworkPolicy>(Keys.policy(tenantOf(req.query), req.params.appkey, req.params.name));
@@ -62,6 +65,7 @@ export function policyRoutes(app: App, { store }: ApiContext): void {
   });
 
   app.delete('/v1/policies/:appkey/:name', {
+    config: { access: 'tenant' },
     schema: { tags: ['policies'], summary: 'Delete a network policy', params: PolicyParams, querystring: TenantQuery, response: { 204: Type.Null(), ...errors(401, 404) } },
   }, async (req, reply) => {
     const key = Keys.policy(tenantOf(req.query), req.params.appkey, req.params.name);

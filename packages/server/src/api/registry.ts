@@ -7,7 +7,7 @@ import { ImageVisibility, ImageVisibilityRequest, RegistryInfo, RegistryToken, W
 import { registryPrincipal } from '../registry/principal.js';
 import { parseScopes } from '../registry/scope.js';
 import { getVisibility, repositoryFacts, setVisibility } from '../registry/repositories.js';
-import type { App, ApiContext } from './context.js';
+import type { App, RouteContext } from './context.js';
 import { errors } from './schemas.js';
 
 const TokenQuery = Type.Object({
@@ -36,7 +36,7 @@ export function registryOff(): WharfError {
   return new WharfError('NOT_FOUND', 'the platform registry is off on this server (wharf-server --registry off)');
 }
 
-export function registryRoutes(app: App, { store, registry }: ApiContext): void {
+export function registryRoutes(app: App, { store, registry, loginLimiter }: RouteContext): void {
   const off = registryOff;
 
   app.get('/v1/registry', {
@@ -62,9 +62,10 @@ export function registryRoutes(app: App, { store, registry }: ApiContext): void 
     schema: {
       tags: ['registry'],
       summary: "The registry's token service (Docker's registry token specification)",
-      description: 'Basic credentials: any user name, a Wharf token as the password (none: anonymous, which may pull public repositories). '
-        + 'Grants, per scope, the asked actions the caller may do: the admin token push and pull in every tenant, the join token (hosts) pull, anyone pull of public repositories. '
-        + 'A request with credentials that are not a valid token gets 401.',
+      description: 'Basic credentials: a user and its password, or any user name and a Wharf token as the password (none: anonymous, which may pull public repositories). '
+        + 'Grants, per scope, the asked actions the caller may do: platform admins push and pull in every tenant, a tenant\'s developers push and pull and its viewers pull there, '
+        + 'its admins also delete, the join token (hosts) pulls, anyone pulls public repositories. '
+        + 'Credentials that are neither a valid token nor a user\'s password get 401; too many wrong passwords 429.',
       querystring: TokenQuery,
       response: { 200: RegistryToken, ...errors(400, 401, 404) },
     },
@@ -77,7 +78,7 @@ export function registryRoutes(app: App, { store, registry }: ApiContext): void 
     const scopes = parseScopes(scope);
     let who;
     try {
-      who = await registryPrincipal(store, req.headers.authorization);
+      who = await registryPrincipal(store, req.headers.authorization, { limiter: loginLimiter, address: req.ip });
     } catch (err) {
       reply.header('www-authenticate', 'Basic realm="Wharf registry", charset="UTF-8"');
       throw err;
@@ -88,12 +89,12 @@ export function registryRoutes(app: App, { store, registry }: ApiContext): void 
   });
 
   app.get('/v1/images/:tenant/:name/public', {
-    config: { access: 'admin' },
+    config: { access: 'tenant' },
     schema: { tags: ['registry'], summary: 'Whether a repository can be pulled without credentials', params: ImageParams, response: { 200: ImageVisibility, ...errors(400, 401, 403) } },
   }, async (req) => getVisibility(store, repositoryOf(req.params)));
 
   app.put('/v1/images/:tenant/:name/public', {
-    config: { access: 'admin' },
+    config: { access: 'tenant-admin' },
     schema: {
       tags: ['registry'],
       summary: 'Mark a repository public (anyone may pull it) or not',

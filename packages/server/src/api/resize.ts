@@ -60,6 +60,7 @@ export function resizeRoutes(app: App, { store, joinToken }: ApiContext): void {
   const agents = new Agents(joinToken);
 
   app.post('/v1/sets/:appkey/:id/resize', {
+    config: { access: 'tenant' },
     schema: {
       tags: ['sets'],
       summary: 'Resize a set online: CPU, memory, disk and its containers\' percentages',

@@ -32,6 +32,7 @@ const ACTIONS: Record<RolloutAction, { summary: string; description: string }> =
 
 export function rolloutRoutes(app: App, { store }: ApiContext): void {
   app.post('/v1/apps/:appkey/rollouts', {
+    config: { access: 'tenant' },
     schema: {
       tags: ['rollouts'],
       summary: 'Start a gray image update of one container of the app\'s sets',
@@ -53,19 +54,23 @@ export function rolloutRoutes(app: App, { store }: ApiContext): void {
   });
 
   app.get('/v1/apps/:appkey/rollouts', {
+    config: { access: 'tenant' },
     schema: { tags: ['rollouts'], summary: 'The app\'s rollouts, newest first', params: AppParams, querystring: TenantQuery, response: { 200: Type.Array(Rollout), ...errors(401) } },
   }, async (req) => (await listRollouts(store, tenantOf(req.query), req.params.appkey)).map((kv) => kv.value).reverse());
 
   app.get('/v1/apps/:appkey/rollouts/current', {
+    config: { access: 'tenant' },
     schema: { tags: ['rollouts'], summary: 'The app\'s newest rollout', params: AppParams, querystring: TenantQuery, response: { 200: Rollout, ...errors(401, 404) } },
   }, async (req) => (await getRollout(store, tenantOf(req.query), req.params.appkey, 'current')).value);
 
   app.get('/v1/apps/:appkey/rollouts/:number', {
+    config: { access: 'tenant' },
     schema: { tags: ['rollouts'], summary: 'One rollout of the app', params: NumberParams, querystring: TenantQuery, response: { 200: Rollout, ...errors(400, 401, 404) } },
   }, async (req) => (await getRollout(store, tenantOf(req.query), req.params.appkey, req.params.number)).value);
 
   for (const [action, doc] of Object.entries(ACTIONS) as [RolloutAction, (typeof ACTIONS)[RolloutAction]][]) {
     app.post(`/v1/apps/:appkey/rollouts/current/${action}`, {
+      config: { access: 'tenant' },
       schema: { tags: ['rollouts'], ...doc, params: AppParams, querystring: TenantQuery, response: { 200: Rollout, ...errors(401, 404, 409) } },
     }, async (req) => {
       const { appkey } = req.params as { appkey: string };

@@ -19,7 +19,7 @@ export const SetParams = Type.Object({
 
 export const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, ErrorResponse]));
 
-/** Until tenancy lands, platform admins act in a tenant with `?tenant=`; the default tenant otherwise. */
+/** The tenant a request acts in: `?tenant=`, else the default tenant. Callers need a role there (platform admins act in any). */
 export const TenantQuery = Type.Object({
   tenant: Type.Optional(Type.String({ pattern: TENANT_PATTERN, description: 'Tenant to act in (default: "default")' })),
 });

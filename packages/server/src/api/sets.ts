@@ -54,6 +54,7 @@ async function applySet(store: Store, ref: SetRef, spec: SetSpec): Promise<{ cre
 
 export function setRoutes(app: App, { store }: ApiContext): void {
   app.put('/v1/sets/:appkey/:id', {
+    config: { access: 'tenant' },
     schema: {
       tags: ['sets'],
       summary: 'Create or update a set (apply)',
@@ -78,6 +79,7 @@ export function setRoutes(app: App, { store }: ApiContext): void {
   });
 
   app.get('/v1/sets', {
+    config: { access: 'tenant' },
     schema: {
       tags: ['sets'],
       summary: 'List sets',
@@ -89,10 +91,12 @@ export function setRoutes(app: App, { store }: ApiContext): void {
   });
 
   app.get('/v1/sets/:appkey/:id', {
+    config: { access: 'tenant' },
     schema: { tags: ['sets'], summary: 'Get a set: desired and actual state', params: SetParams, querystring: TenantQuery, response: { 200: SetView, ...errors(401, 404) } },
   }, async (req) => viewOf(store, (await getSet(store, refOf(req.params, req.query))).value));
 
   app.get('/v1/sets/:appkey/:id/events', {
+    config: { access: 'tenant' },
     schema: { tags: ['sets'], summary: 'Recent events of a set, oldest first', params: SetParams, querystring: TenantQuery, response: { 200: Type.Array(SetEvent), ...errors(401, 404) } },
   }, async (req) => {
     const ref = refOf(req.params, req.query);
@@ -101,6 +105,7 @@ export function setRoutes(app: App, { store }: ApiContext): void {
   });
 
   app.delete('/v1/sets/:appkey/:id', {
+    config: { access: 'tenant' },
     schema: {
       tags: ['sets'],
       summary: 'Delete a set',
@@ -130,6 +135,7 @@ export function setRoutes(app: App, { store }: ApiContext): void {
   };
   for (const [action, { summary, change }] of Object.entries(actions)) {
     app.post(`/v1/sets/:appkey/:id/${action}`, {
+      config: { access: 'tenant' },
       schema: { tags: ['sets'], summary, params: SetParams, querystring: TenantQuery, response: { 200: SetView, ...errors(401, 404, 409) } },
     }, async (req) => {
       const ref = refOf(req.params as { appkey: string; id: string }, req.query as { tenant?: string });

@@ -109,6 +109,7 @@ export function volumeRoutes(app: App, { store, joinToken }: ApiContext): void {
   const agents = new Agents(joinToken);
 
   app.get('/v1/volumes', {
+    config: { access: 'tenant' },
     schema: {
       tags: ['volumes'],
       summary: 'List the volumes of the tenant\'s sets, with usage from the hosts\' heartbeats',
@@ -129,6 +130,7 @@ export function volumeRoutes(app: App, { store, joinToken }: ApiContext): void {
   });
 
   app.get('/v1/volumes/:appkey/:id', {
+    config: { access: 'tenant' },
     schema: {
       tags: ['volumes'],
       summary: 'Get a set\'s volume, with its snapshots when its host answers',
@@ -152,6 +154,7 @@ export function volumeRoutes(app: App, { store, joinToken }: ApiContext): void {
   });
 
   app.post('/v1/volumes/:appkey/:id/resize', {
+    config: { access: 'tenant' },
     schema: {
       tags: ['volumes'],
       summary: 'Resize a set\'s volume (online) and record the size as the set\'s resources.disk',
@@ -181,6 +184,7 @@ export function volumeRoutes(app: App, { store, joinToken }: ApiContext): void {
   // ---- snapshots ----
 
   app.get('/v1/volumes/:appkey/:id/snapshots', {
+    config: { access: 'tenant' },
     schema: { tags: ['volumes'], summary: 'List the snapshots of a set\'s volume', params: SetParams, querystring: TenantQuery, response: { 200: Type.Array(VolumeSnapshot), ...errors(401, 404, 409, 502) } },
   }, async (req) => {
     const ref = refOf(req.params, req.query);
@@ -189,6 +193,7 @@ export function volumeRoutes(app: App, { store, joinToken }: ApiContext): void {
   });
 
   app.post('/v1/volumes/:appkey/:id/snapshots', {
+    config: { access: 'tenant' },
     schema: {
       tags: ['volumes'],
       summary: 'Snapshot a set\'s volume',
@@ -207,6 +212,7 @@ export function volumeRoutes(app: App, { store, joinToken }: ApiContext): void {
   });
 
   app.post('/v1/volumes/:appkey/:id/snapshots/:name/restore', {
+    config: { access: 'tenant' },
     schema: {
       tags: ['volumes'],
       summary: 'Roll a set\'s volume back to a snapshot',
@@ -224,6 +230,7 @@ export function volumeRoutes(app: App, { store, joinToken }: ApiContext): void {
   });
 
   app.delete('/v1/volumes/:appkey/:id/snapshots/:name', {
+    config: { access: 'tenant' },
     schema: { tags: ['volumes'], summary: 'Delete a snapshot of a set\'s volume', params: SnapshotParams, querystring: TenantQuery, response: { 204: Type.Null(), ...errors(401, 404, 409, 502) } },
   }, async (req, reply) => {
     const ref = refOf(req.params, req.query);
@@ -236,6 +243,7 @@ export function volumeRoutes(app: App, { store, joinToken }: ApiContext): void {
   // ---- export ----
 
   app.get('/v1/volumes/:appkey/:id/export', {
+    config: { access: 'tenant' },
     schema: {
       tags: ['volumes'],
       summary: 'Download a set\'s volume',

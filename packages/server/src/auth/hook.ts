@@ -1,15 +1,27 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { WharfError } from '@wharf/types';
+import { DEFAULT_TENANT, WharfError } from '@wharf/types';
 import type { Store } from '@wharf/store';
-import { lookupToken, type Role } from './tokens.js';
+import { principalOf, requireTenant, type Principal } from './principal.js';
+
+/**
+ * Who may call a route:
+ * - `public`: anyone, no token;
+ * - `admin`: platform admins (the admin token, users with the platform-admin flag);
+ * - `agent`: the hosts' join token, and platform admins;
+ * - `user`: any user or admin token (the route decides what each may see);
+ * - `tenant`: members of the route's tenant (`:tenant` in the path, else `?tenant=`, else
+ *   the default tenant): viewers for GET, developers for changes; platform admins too;
+ * - `tenant-admin`: the tenant's admins (and platform admins).
+ */
+export type AccessLevel = 'public' | 'admin' | 'agent' | 'user' | 'tenant' | 'tenant-admin';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** Who may call the route: `public` (no token), `admin`, or `agent` (join token; admin too). */
-    access?: 'public' | Role;
+    /** Default `admin`. */
+    access?: AccessLevel;
   }
   interface FastifyRequest {
-    role?: Role;
+    principal?: Principal;
   }
 }
 
@@ -20,16 +32,50 @@ function bearer(req: FastifyRequest): string | undefined {
   return m?.[1];
 }
 
+/** The tenant a tenant-scoped route acts on, as the route itself will read it. */
+export function routeTenant(req: FastifyRequest): string {
+  const fromPath = (req.params as { tenant?: unknown } | undefined)?.tenant;
+  const fromQuery = (req.query as { tenant?: unknown } | undefined)?.tenant;
+  const t = typeof fromPath === 'string' ? fromPath : typeof fromQuery === 'string' ? fromQuery : undefined;
+  return t ?? DEFAULT_TENANT;
+}
+
+/** The caller of a route that is not public (set by the auth hook). */
+export function principal(req: FastifyRequest): Principal {
+  if (!req.principal) throw new WharfError('UNAUTHORIZED', 'missing bearer token (Authorization: Bearer <token>)');
+  return req.principal;
+}
+
 /** Every route requires a token unless it declares `config: { access: 'public' }`. */
 export function installAuth(app: FastifyInstance, store: Store): void {
   app.addHook('onRequest', async (req) => {
     const access = req.routeOptions.config?.access ?? 'admin';
-    if (access === 'public' || !req.routeOptions.url) return;
+    if (!req.routeOptions.url) return;
     const token = bearer(req);
+    if (access === 'public') {
+      // A public route may still show more to a caller it knows.
+      if (token) req.principal = await principalOf(store, token);
+      return;
+    }
     if (!token) throw new WharfError('UNAUTHORIZED', 'missing bearer token (Authorization: Bearer <token>)');
-    const rec = await lookupToken(store, token);
-    if (!rec) throw new WharfError('UNAUTHORIZED', 'the token is not valid');
-    if (access === 'admin' && rec.role !== 'admin') throw new WharfError('FORBIDDEN', `this route needs an admin token, not an ${rec.role} token`);
-    req.role = rec.role;
+    const who = await principalOf(store, token);
+    if (!who) throw new WharfError('UNAUTHORIZED', 'the token is not valid (unknown, expired or revoked)');
+    req.principal = who;
+    switch (access) {
+      case 'admin':
+        if (!who.platformAdmin) throw new WharfError('FORBIDDEN', 'this needs a platform admin');
+        return;
+      case 'agent':
+        if (who.kind !== 'agent' && !who.platformAdmin) throw new WharfError('FORBIDDEN', 'this is for hosts (the join token) and platform admins');
+        return;
+      case 'user':
+        if (who.kind === 'agent') throw new WharfError('FORBIDDEN', 'the join token is for hosts only');
+        return;
+      case 'tenant':
+      case 'tenant-admin':
+        if (who.kind === 'agent') throw new WharfError('FORBIDDEN', 'the join token is for hosts only');
+        requireTenant(who, routeTenant(req), access === 'tenant-admin' ? 'admin' : req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'write');
+        return;
+    }
   });
 }

@@ -7,21 +7,36 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Store } from '@wharf/store';
+import type { TenantRole } from '@wharf/types';
 import { Keys } from '../state/keys.js';
 
-export type Role = 'admin' | 'agent';
+/** admin: the platform's bootstrap admin token; agent: the hosts' join token; user: a user's login session or API token. */
+export type Role = 'admin' | 'agent' | 'user';
 
 export interface TokenRecord {
   role: Role;
   name: string;
   createdAt: string;
+  /** The user a `user` token acts for. */
+  user?: string;
+  /** Scope: only this tenant, with at most `tenantRole` there. */
+  tenant?: string;
+  tenantRole?: TenantRole;
+  expiresAt?: string;
+  /** Made by a login (ends with it) rather than `wharf token create`. */
+  session?: boolean;
+}
+
+/** The public handle of a token: the start of its hash (the hash itself is the store key). */
+export function tokenId(hash: string): string {
+  return hash.slice(0, 16);
 }
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
-export function newToken(kind: 'adm' | 'join'): string {
+export function newToken(kind: 'adm' | 'join' | 'usr' | 'ses'): string {
   return `wharf_${kind}_${randomBytes(24).toString('base64url')}`;
 }
 
@@ -30,6 +45,7 @@ export async function lookupToken(store: Store, token: string): Promise<TokenRec
   const kv = await store.get<TokenRecord>(Keys.token(hash));
   // The key is the hash, so a hit is already an exact match; compare anyway in constant time.
   if (!kv || !timingSafeEqual(Buffer.from(hash), Buffer.from(kv.key.slice(Keys.token('').length)))) return undefined;
+  if (kv.value.expiresAt !== undefined && Date.parse(kv.value.expiresAt) <= Date.now()) return undefined;
   return kv.value;
 }
 

@@ -1,10 +1,9 @@
 /**
  * Who may do what on which repository: the one decision of the token service, pure.
- * Repositories are `<tenant>/<name>`. Today's callers are the admin token, the hosts'
- * join token and anonymous clients; users with roles per tenant come with tenancy and
- * get their row here.
+ * Repositories are `<tenant>/<name>`. Callers are platform admins, the hosts' join
+ * token, users with roles per tenant, and anonymous clients.
  */
-import { repositoryTenant } from '@wharf/types';
+import { repositoryTenant, roleAllows, type TenantRole } from '@wharf/types';
 import type { ResourceScope } from './scope.js';
 
 export type RegistryPrincipal =
@@ -12,12 +11,21 @@ export type RegistryPrincipal =
   /** The platform admin token: push and pull everything in a tenant namespace. */
   | { kind: 'admin'; subject: string }
   /** Hosts (the join token): pull everything, for the agents' pulls. */
-  | { kind: 'host'; subject: string };
+  | { kind: 'host'; subject: string }
+  /** A user: pull in tenants where it is a viewer, push as a developer, delete as a tenant admin. */
+  | { kind: 'user'; subject: string; roles: Record<string, TenantRole> };
 
 /** What the caller asks for on one repository, and what the registry knows of it. */
 export interface RepositoryFacts {
   /** Marked public: anyone may pull it. */
   public: boolean;
+}
+
+/** A user's actions on a repository of a tenant where it holds `role`. */
+function userActions(role: TenantRole | undefined, isPublic: boolean): string[] {
+  if (!role) return isPublic ? ['pull'] : [];
+  if (roleAllows(role, 'admin')) return REPOSITORY_ACTIONS;
+  return roleAllows(role, 'write') ? ['pull', 'push'] : ['pull'];
 }
 
 const REPOSITORY_ACTIONS = ['pull', 'push', 'delete', '*'];
@@ -30,7 +38,8 @@ export function grantedActions(who: RegistryPrincipal, scope: ResourceScope, rep
   const asked = scope.actions;
   if (scope.type === 'registry' && scope.name === 'catalog') return who.kind === 'admin' ? asked.filter((a) => a === '*') : [];
   if (scope.type !== 'repository' || scope.class !== undefined) return [];
-  const namespaced = repositoryTenant(scope.name) !== undefined;
+  const tenant = repositoryTenant(scope.name)?.tenant;
+  const namespaced = tenant !== undefined;
   const allowed = (): string[] => {
     switch (who.kind) {
       // Nobody writes outside a tenant namespace.
@@ -38,6 +47,8 @@ export function grantedActions(who: RegistryPrincipal, scope: ResourceScope, rep
         return namespaced ? REPOSITORY_ACTIONS : ['pull'];
       case 'host':
         return ['pull'];
+      case 'user':
+        return userActions(tenant === undefined ? undefined : who.roles[tenant], repo.public);
       case 'anonymous':
         return namespaced && repo.public ? ['pull'] : [];
     }
@@ -48,12 +59,13 @@ export function grantedActions(who: RegistryPrincipal, scope: ResourceScope, rep
 
 /**
  * Whether the catalog (`GET /v1/images`, inspect) shows a repository to `who`: its
- * tenant's repositories to those who push to them (the admin token today; members of
- * the tenant with tenancy), public repositories to everyone. Hosts pull by name and
- * list nothing private.
+ * tenant's repositories to platform admins and the tenant's members, public
+ * repositories to everyone. Hosts pull by name and list nothing private.
  */
-export function catalogVisible(who: RegistryPrincipal, repo: RepositoryFacts): boolean {
-  return who.kind === 'admin' || repo.public;
+export function catalogVisible(who: RegistryPrincipal, repository: string, repo: RepositoryFacts): boolean {
+  if (who.kind === 'admin' || repo.public) return true;
+  const tenant = repositoryTenant(repository)?.tenant;
+  return who.kind === 'user' && tenant !== undefined && who.roles[tenant] !== undefined;
 }
 
 /** Whether `who` may do `action` on `repository` (the catalog's writes: push for uploads and tags, delete for rm). */

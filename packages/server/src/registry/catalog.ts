@@ -81,7 +81,7 @@ export class ImageCatalog {
   async list(tenant: string, who: RegistryPrincipal): Promise<ImageRepository[]> {
     const repositories = (await this.o.client.catalog()).filter((r) => repositoryTenant(r)?.tenant === tenant);
     const [uses, pushes, visibility] = await Promise.all([this.uses(), tenantPushRecords(this.o.store, tenant), this.visibility(tenant)]);
-    const visible = repositories.filter((r) => catalogVisible(who, { public: visibility.get(r) ?? false }));
+    const visible = repositories.filter((r) => catalogVisible(who, r, { public: visibility.get(r) ?? false }));
     const views = await mapLimit(visible, PARALLEL, async (r) => (await this.view(r, uses.get(r) ?? [], pushes.filter((p) => p.repository === r), visibility.get(r) ?? false)).repo);
     return views.filter((v) => v.tags.length > 0).sort((a, b) => a.repository.localeCompare(b.repository));
   }
@@ -89,7 +89,7 @@ export class ImageCatalog {
   /** One repository with the manifest of every tag; 404 when it has no tag, or `who` may not see it. */
   async inspect(repository: string, who: RegistryPrincipal): Promise<ImageDetail> {
     const isPublic = (await getVisibility(this.o.store, repository)).public;
-    if (!catalogVisible(who, { public: isPublic })) throw notFound(repository);
+    if (!catalogVisible(who, repository, { public: isPublic })) throw notFound(repository);
     const uses = (await this.uses()).get(repository) ?? [];
     const { repo, manifests } = await this.view(repository, uses, await pushRecords(this.o.store, repository), isPublic);
     if (repo.tags.length === 0) throw notFound(repository);

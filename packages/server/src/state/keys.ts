@@ -12,6 +12,11 @@ export const Keys = {
   hostsPrefix: '/hosts/',
   host: (name: string) => `/hosts/${name}`,
   token: (hash: string) => `/auth/tokens/${hash}`,
+  tokensPrefix: '/auth/tokens/',
+  tenantsPrefix: '/tenants/',
+  tenant: (name: string) => `/tenants/${name}`,
+  usersPrefix: '/users/',
+  user: (name: string) => `/users/${name}`,
   /** Overrides set with `wharf host set` (apart from the record heartbeats rewrite). */
   hostSettingsPrefix: '/host-settings/',
   hostSettings: (name: string) => `/host-settings/${name}`,

@@ -7,6 +7,7 @@ import { SqliteStore } from '@wharf/store';
 import type { HostRegistration, SetView } from '@wharf/types';
 import { buildApp } from '../app.js';
 import { bootstrapTokens } from '../auth/tokens.js';
+import { ensureDefaultTenant } from '../state/identity.js';
 import { HostChanges } from '../state/host-changes.js';
 import { PlacementController } from '../controllers/placement.js';
 import type { App, ApiContext } from '../api/context.js';
@@ -39,6 +40,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   const hostChanges = new HostChanges(store);
   const placement = new PlacementController(store, log, 50);
   const tokens = await bootstrapTokens(store, dir);
+  await ensureDefaultTenant(store);
   await hostChanges.start();
   const app = await buildApp({ ...opts.context, store, hostChanges, joinToken: tokens.join }, log);
   await placement.start();
