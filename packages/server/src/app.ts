@@ -11,6 +11,8 @@ import { WHARF_VERSION, WharfError } from '@wharf/types';
 import { installErrorHandling } from './errors.js';
 import { installAuth } from './auth/hook.js';
 import { LoginLimiter } from './auth/login-limiter.js';
+import { AuditLog } from './audit/log.js';
+import { auditRoutes } from './api/audit.js';
 import type { App, ApiContext, RouteContext } from './api/context.js';
 import { metaRoutes } from './api/meta.js';
 import { setRoutes } from './api/sets.js';
@@ -35,7 +37,8 @@ import { identityRoutes } from './api/identity.js';
 
 export async function buildApp(given: ApiContext, logger: Logger): Promise<App> {
   const monitoring = given.monitoring ?? (await Monitoring.start(given.store));
-  const ctx: RouteContext = { ...given, monitoring, customMetrics: given.customMetrics ?? new CustomMetrics(), loginLimiter: new LoginLimiter() };
+  const ctx: RouteContext = { ...given, monitoring, customMetrics: given.customMetrics ?? new CustomMetrics(), loginLimiter: new LoginLimiter(), audit: new AuditLog(given.store, logger, given.auditRetentionMs) };
+  ctx.audit.start();
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
@@ -65,6 +68,7 @@ export async function buildApp(given: ApiContext, logger: Logger): Promise<App> 
 
   // Failures and people's changes are logged; agents' heartbeats and reports only when they fail.
   app.addHook('onResponse', async (req, reply) => {
+    ctx.audit.record(req, reply);
     monitoring.telemetry.observeRequest(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
     const routine = req.method === 'GET' || req.routeOptions.config?.access === 'agent';
     if (reply.statusCode >= 400 || !routine) {
@@ -90,6 +94,8 @@ export async function buildApp(given: ApiContext, logger: Logger): Promise<App> 
   registryRoutes(app, ctx);
   imageRoutes(app, ctx);
   identityRoutes(app, ctx);
+  auditRoutes(app, ctx);
+  app.addHook('onClose', async () => ctx.audit.stop());
   if (!given.monitoring) app.addHook('onClose', async () => monitoring.stop());
   return app;
 }

@@ -30,9 +30,17 @@ function fromFastify(err: FastifyError): WharfError | undefined {
   return undefined;
 }
 
+/** The error code each failed answer carried (for the audit log). */
+const answeredCodes = new WeakMap<object, string>();
+
+export function answeredErrorCode(reply: object): string | undefined {
+  return answeredCodes.get(reply);
+}
+
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const known = err instanceof WharfError ? err : fromFastify(err);
+    answeredCodes.set(reply, known?.code ?? 'INTERNAL');
     if (known) {
       if (known.status >= 500) req.log.warn({ code: known.code }, known.message);
       const retry = known.details?.retryAfterSeconds;
@@ -45,6 +53,7 @@ export function installErrorHandling(app: FastifyInstance): void {
   });
   app.setNotFoundHandler((req, reply) => {
     const e = new WharfError('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`);
+    answeredCodes.set(reply, e.code);
     return reply.status(404).send(e.toBody());
   });
 }

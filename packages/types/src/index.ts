@@ -18,3 +18,4 @@ export * from './registry.js';
 export * from './image-archive.js';
 export const WHARF_VERSION = '0.1.0';
 export * from './identity.js';
+export * from './audit.js';

@@ -1,4 +1,5 @@
 import type { LoginLimiter } from '../auth/login-limiter.js';
+import type { AuditLog } from '../audit/log.js';
 import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Store } from '@wharf/store';
@@ -25,12 +26,15 @@ export interface ApiContext {
   lb?: LbSource;
   /** The platform registry (its token issuer and CA); absent when it is off. */
   registry?: RegistrySource;
+  /** How long audit records are kept (default 90 days). */
+  auditRetentionMs?: number;
 }
 
 /** The context the routes get: buildApp fills in what the caller left out. */
 export type RouteContext = ApiContext & Required<Pick<ApiContext, 'monitoring' | 'customMetrics'>> & {
   /** Failed password logins, shared by /v1/login and the registry's Basic credentials. */
   loginLimiter: LoginLimiter;
+  audit: AuditLog;
 };
 
 /** What the load balancer reports for an app (served by GET /v1/apps/{appkey}/lb). */

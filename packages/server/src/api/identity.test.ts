@@ -4,7 +4,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Me, TokenCreated, TokenInfo, User } from '@wharf/types';
+import type { AuditRecord, Me, TokenCreated, TokenInfo, User } from '@wharf/types';
 import { LoginLimiter } from '../auth/login-limiter.js';
 import { adminApi, bearer, startTestServer, type TestServer } from '../testing/test-server.js';
 
@@ -152,7 +152,13 @@ describe('identity', () => {
         walked++;
         assert.ok(r.statusCode < 500, `${method} ${url}: ${r.statusCode} ${r.body}`);
         if (r.statusCode === 404 && r.body.includes('no tenant \\"team-a\\" among yours')) hidden++;
-        if (r.statusCode < 300) assert.ok(!r.body.includes('secretapp') && !r.body.includes('team-a'), `${method} ${url} answered ${r.statusCode} with team-a's data: ${r.body.slice(0, 200)}`);
+        if (path === '/v1/audit') {
+          // The audit log shows bob his own attempts, nothing else.
+          assert.equal(r.statusCode, 200);
+          assert.deepEqual([...new Set((r.json() as AuditRecord[]).map((x) => x.actor))].filter((a) => a !== 'bob'), []);
+        } else if (r.statusCode < 300) {
+          assert.ok(!r.body.includes('secretapp') && !r.body.includes('team-a'), `${method} ${url} answered ${r.statusCode} with team-a's data: ${r.body.slice(0, 200)}`);
+        }
       }
     }
     assert.ok(walked > 80, `${walked} routes walked`);
@@ -160,6 +166,55 @@ describe('identity', () => {
     assert.ok(hidden >= 45, `${hidden} routes answered that team-a is not among bob's tenants`);
     const afterWalk = JSON.stringify((await t.store.list('/')).items.filter((kv) => kv.key.includes('team-a')).map((kv) => [kv.key, kv.modRevision]));
     assert.equal(afterWalk, before, 'nothing of team-a changed');
+  });
+});
+
+describe('audit log', () => {
+  let t: TestServer;
+  before(async () => {
+    t = await startTestServer();
+  });
+  after(() => t?.stop());
+
+  it('records who changed what, the outcome and the source, masks secrets, and shows each caller what it may see', async () => {
+    const admin = adminApi(t);
+    assert.equal((await admin('PUT', '/v1/tenants/team-a', {})).statusCode, 201);
+    assert.equal((await admin('PUT', '/v1/tenants/team-b', {})).statusCode, 201);
+    assert.equal((await admin('PUT', '/v1/users/alice', { password: 'alice-secret', roles: { 'team-a': 'tenant-admin' } })).statusCode, 201);
+    assert.equal((await t.app.inject({ method: 'POST', url: '/v1/login', payload: { user: 'alice', password: 'not-hers-1' } })).statusCode, 401);
+    const token = ((await t.app.inject({ method: 'POST', url: '/v1/login', payload: { user: 'alice', password: 'alice-secret' } })).json() as TokenCreated).token;
+    const set = { id: '1', appkey: 'web', containers: [{ index: 0, image: 'busybox', options: { name: 'app' } }] };
+    assert.equal((await t.app.inject({ method: 'PUT', url: '/v1/sets/web/1?tenant=team-a', headers: bearer(token), payload: set })).statusCode, 201);
+    assert.equal((await admin('PUT', '/v1/sets/web/1?tenant=team-b', set)).statusCode, 201);
+    assert.equal((await admin('GET', '/v1/sets/web/1?tenant=team-b')).statusCode, 200);
+
+    let all: AuditRecord[] = [];
+    for (let i = 0; i < 100 && all.length < 7; i++) {
+      all = (await admin('GET', '/v1/audit')).json() as AuditRecord[];
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.deepEqual(all.map((r) => `${r.actor} ${r.action} ${r.object} ${r.status}${r.error ? ` ${r.error}` : ''}`), [
+      'bootstrap-admin PUT /v1/tenants/:tenant tenants/team-a 201',
+      'bootstrap-admin PUT /v1/tenants/:tenant tenants/team-b 201',
+      'bootstrap-admin PUT /v1/users/:name users/alice 201',
+      'alice POST /v1/login login 401 UNAUTHORIZED',
+      'alice POST /v1/login login 201',
+      'alice PUT /v1/sets/:appkey/:id sets/web/1 201',
+      'bootstrap-admin PUT /v1/sets/:appkey/:id sets/web/1 201',
+    ], 'reads are not recorded');
+    const created = all[2] as AuditRecord;
+    assert.equal(created.request, '{"password":"***","roles":{"team-a":"tenant-admin"}}');
+    assert.equal(created.sourceIp, '127.0.0.1');
+    assert.ok(!JSON.stringify(all).includes('alice-secret') && !JSON.stringify(all).includes('not-hers-1'), 'no password in the log');
+    assert.deepEqual([all[5]?.tenant, all[5]?.actorKind, all[3]?.actorKind, all[3]?.result], ['team-a', 'user', 'anonymous', 'failed']);
+
+    // alice: team-a's records and her own; not team-b's.
+    const hers = (await t.app.inject({ method: 'GET', url: '/v1/audit', headers: bearer(token) })).json() as AuditRecord[];
+    assert.deepEqual(hers.map((r) => `${r.action} ${r.tenant ?? ''}`), ['PUT /v1/sets/:appkey/:id team-a']);
+    const filtered = (await admin('GET', `/v1/audit?user=alice&since=${encodeURIComponent(all[4]!.time)}`)).json() as AuditRecord[];
+    assert.deepEqual(filtered.map((r) => r.action), ['POST /v1/login', 'PUT /v1/sets/:appkey/:id']);
+    assert.equal((await admin('GET', '/v1/audit?object=tenants/&limit=1')).json().length, 1);
+    assert.equal((await admin('GET', '/v1/audit?since=yesterday')).statusCode, 400);
   });
 });
 
