@@ -2,8 +2,8 @@
  * The platform registry against the real thing: wharf-server runs CNCF Distribution
  * (TLS with Wharf's CA, the server as token issuer); the real docker CLI logs in with
  * the admin token and pushes through a harness dockerd; the agent installs the CA in
- * Docker's certs.d and pulls with the host credentials for a set; wrong credentials
- * get 401, anonymous pulls only public repositories, and an unknown image fails the
+ * Docker's certs.d and pulls with the host credentials for a set; a user logs in
+ * with its password and pushes only in its tenant; wrong credentials get 401, anonymous pulls only public repositories, and an unknown image fails the
  * set with an event instead of hanging. No --insecure-registry anywhere.
  */
 import { after, before, describe, it } from 'node:test';
@@ -25,7 +25,7 @@ describe('platform registry', () => {
   /** The real docker CLI against the harness host's dockerd (which does the registry work, in its namespace). */
   const docker = (args: string[], input?: string): Promise<RunResult> =>
     run('docker', ['--config', cliConfig, '-H', `unix://${host.socket}`, ...args], input !== undefined ? { input } : {});
-  const login = (password: string) => docker(['login', addr, '--username', 'someone', '--password-stdin'], password);
+  const login = (password: string, user = 'someone') => docker(['login', addr, '--username', user, '--password-stdin'], password);
   const caFile = () => join(DOCKER_CERTS_DIR, addr, 'ca.crt');
 
   before(async () => {
@@ -78,6 +78,24 @@ describe('platform registry', () => {
     assert.equal(res.status, 401);
     assert.match(res.headers.get('www-authenticate') ?? '', /^Basic realm=/);
     assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'UNAUTHORIZED');
+  });
+
+  it("docker login with a user's password: push in its tenant as a developer, denied in another tenant", async () => {
+    await wharf.client.putTenant('team-a');
+    await wharf.client.createUser('dev', { password: 'dev-password-1', roles: { 'team-a': 'developer' } });
+    const r = await login('dev-password-1', 'dev');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((await docker(['tag', 'wharf/busybox:latest', `${addr}/team-a/busybox:1`])).code, 0);
+    const push = await docker(['push', `${addr}/team-a/busybox:1`]);
+    assert.equal(push.code, 0, push.stderr);
+    assert.equal((await docker(['tag', 'wharf/busybox:latest', `${addr}/default/busybox:dev`])).code, 0);
+    const denied = await docker(['push', `${addr}/default/busybox:dev`]);
+    assert.notEqual(denied.code, 0, 'no push outside the tenant');
+    assert.match(denied.stderr, /denied|unauthorized|authentication required/i);
+    const wrong = await login('not-the-password', 'dev');
+    assert.notEqual(wrong.code, 0);
+    assert.match(wrong.stderr, /401|unauthorized/i);
+    for (const tag of [`${addr}/team-a/busybox:1`, `${addr}/default/busybox:dev`]) await docker(['rmi', tag]);
   });
 
   it('anonymous clients pull a repository only once it is marked public', async () => {
