@@ -101,6 +101,8 @@ export const AppSet = Type.Object({
   ip: Type.Optional(Type.String()),
   /** ISO time the set started draining (it is leaving). */
   draining: Type.Optional(Type.String()),
+  /** ISO time a rollout took the set out of the endpoints (its batch drains, then changes). */
+  outOfRotation: Type.Optional(Type.String()),
   message: Type.Optional(Type.String()),
   createdAt: Type.String(),
 });

@@ -34,7 +34,7 @@ function view(over: Partial<AppView> = {}): AppView {
     replicas: 4, current: 4, ready: 2, leaving: 1, phases: { running: 3, pending: 1, draining: 1 }, message: '2/4 ready; 1 leaving',
     sets: [
       { id: '1', status: 'running', ready: true, host: 'h1', ip: '10.0.0.11', createdAt: iso(T0 - 600_000) },
-      { id: '2', status: 'running', ready: true, host: 'h1', ip: '10.0.0.12', createdAt: iso(T0 - 600_000) },
+      { id: '2', status: 'running', ready: true, host: 'h1', ip: '10.0.0.12', outOfRotation: iso(T0 - 3_000), createdAt: iso(T0 - 600_000) },
       { id: '3', status: 'running', ready: false, host: 'h1', ip: '10.0.0.13', message: 'web is not ready', createdAt: iso(T0 - 60_000) },
       { id: '4', status: 'pending', ready: false, message: 'waiting to be scheduled', createdAt: iso(T0 - 5_000) },
       { id: '5', status: 'running', ready: true, host: 'h1', ip: '10.0.0.15', draining: iso(T0 - 2_000), createdAt: iso(T0 - 60_000) },
@@ -89,7 +89,7 @@ test('views: the apps table, the describe page, the progress line and the endpoi
     'Sets:',
     '  ID   STATUS     READY   HOST     IP          AGE   MESSAGE',
     '  1    running    yes     h1       10.0.0.11   10m   <none>',
-    '  2    running    yes     h1       10.0.0.12   10m   <none>',
+    '  2    running    yes     h1       10.0.0.12   10m   out of rotation for 3s (rollout)',
     '  3    running    no      h1       10.0.0.13   60s   web is not ready',
     '  4    pending    no      <none>   <none>      5s    waiting to be scheduled',
     '  5    draining   yes     h1       10.0.0.15   60s   draining for 2s',

@@ -112,7 +112,7 @@ export function describeApp(view: AppView, events: AppEvent[] | Error, now: numb
     out.push('Sets:');
     const rows = view.sets.map((s) => [
       s.id, s.draining ? 'draining' : s.status, s.ready ? 'yes' : 'no', cell(s.host), cell(s.ip), age(s.createdAt, now),
-      cell(s.draining ? `draining for ${age(s.draining, now)}` : s.message),
+      cell(s.draining ? `draining for ${age(s.draining, now)}` : s.outOfRotation ? `out of rotation for ${age(s.outOfRotation, now)} (rollout)` : s.message),
     ]);
     out.push(renderTable(['ID', 'STATUS', 'READY', 'HOST', 'IP', 'AGE', 'MESSAGE'], rows, { indent: '  ' }));
   }

@@ -162,6 +162,7 @@ function memberSummary(m: AppMember): AppSet {
     ...(s.host ? { host: s.host } : {}),
     ...(ip ? { ip } : {}),
     ...(s.draining && !s.deleting ? { draining: s.draining } : {}),
+    ...(s.outOfRotation && !s.deleting ? { outOfRotation: s.outOfRotation } : {}),
     ...(m.view.message ? { message: m.view.message } : {}),
     createdAt: s.createdAt,
   };
