@@ -6,6 +6,8 @@ import {
   DEFAULT_TENANT,
   WharfError,
   type Me,
+  type QuotaSpec,
+  type QuotaView,
   type Tenant,
   type TenantRole,
   type TokenCreate,
@@ -709,6 +711,16 @@ export class WharfClient {
 
   revokeToken(id: string): Promise<TokenInfo> {
     return this.request('DELETE', `/v1/tokens/${encodeURIComponent(id)}`);
+  }
+
+  /** A tenant's quota limits and usage (this client's tenant unless given). */
+  getQuota(tenant = this.tenant ?? DEFAULT_TENANT): Promise<QuotaView> {
+    return this.request('GET', `/v1/quotas/${encodeURIComponent(tenant)}`);
+  }
+
+  /** Replaces the tenant's limits (platform admins). */
+  setQuota(spec: QuotaSpec, tenant = this.tenant ?? DEFAULT_TENANT): Promise<QuotaView> {
+    return this.request('PUT', `/v1/quotas/${encodeURIComponent(tenant)}`, spec);
   }
 
   // ---- agent protocol (join token) ----

@@ -13,6 +13,7 @@ import { installAuth } from './auth/hook.js';
 import { LoginLimiter } from './auth/login-limiter.js';
 import { AuditLog } from './audit/log.js';
 import { auditRoutes } from './api/audit.js';
+import { quotaRoutes } from './api/quotas.js';
 import type { App, ApiContext, RouteContext } from './api/context.js';
 import { metaRoutes } from './api/meta.js';
 import { setRoutes } from './api/sets.js';
@@ -95,6 +96,7 @@ export async function buildApp(given: ApiContext, logger: Logger): Promise<App> 
   imageRoutes(app, ctx);
   identityRoutes(app, ctx);
   auditRoutes(app, ctx);
+  quotaRoutes(app, ctx);
   app.addHook('onClose', async () => ctx.audit.stop());
   if (!given.monitoring) app.addHook('onClose', async () => monitoring.stop());
   return app;

@@ -16,6 +16,7 @@ export const ErrorCatalog = {
   USER_EXISTS: { status: 409, title: 'A user with this name exists' },
   TENANT_NOT_EMPTY: { status: 409, title: 'The tenant still has sets, apps or images' },
   TOO_MANY_REQUESTS: { status: 429, title: 'Too many attempts; wait and try again' },
+  QUOTA_EXCEEDED: { status: 403, title: "The change would exceed the tenant's quota" },
   SET_NOT_FOUND: { status: 404, title: 'No such set' },
   HOST_NOT_FOUND: { status: 404, title: 'No such host' },
   CONTAINER_NOT_FOUND: { status: 404, title: 'No such container in the set' },

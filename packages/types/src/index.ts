@@ -19,3 +19,4 @@ export * from './image-archive.js';
 export const WHARF_VERSION = '0.1.0';
 export * from './identity.js';
 export * from './audit.js';
+export * from './quota.js';

@@ -3,8 +3,10 @@
  * controllers/apps.ts creates, drains and deletes its sets.
  */
 import { Type } from '@sinclair/typebox';
-import { AppEvent, AppSpec, AppView, ScaleRequest, WharfError, resolveAppSpec } from '@wharf/types';
-import { applyApp, deleteApp, getApp, listApps, loadMembers, appView, readAppEvents, scaleApp, viewApp } from '../state/apps.js';
+import { AppEvent, AppSpec, AppView, ScaleRequest, WharfError, resolveAppSpec, type AppObject } from '@wharf/types';
+import { applyApp, countsTowardReplicas, deleteApp, getApp, listApps, loadMembers, appView, readAppEvents, scaleApp, viewApp } from '../state/apps.js';
+import { admitAppSets, admitQuota, NOTHING } from '../state/quotas.js';
+import { Keys } from '../state/keys.js';
 import type { App, ApiContext } from './context.js';
 import { TenantQuery, errors, tenantOf } from './schemas.js';
 
@@ -34,6 +36,10 @@ export function appRoutes(app: App, { store }: ApiContext): void {
     const { appkey } = req.params as { appkey: string };
     if (result.spec.appkey !== appkey) throw WharfError.validation([{ path: 'appkey', message: `"${result.spec.appkey}" does not match the URL's "${appkey}"` }]);
     const createOnly = req.headers['if-none-match'] === '*';
+    if (result.spec.lb) {
+      const existing = await store.get<AppObject>(Keys.app(tenant, appkey));
+      if (!existing?.value.spec.lb) await admitQuota(store, tenant, () => ({ ...NOTHING, lbPorts: 1 }), `app ${appkey}'s load balancer`);
+    }
     const { created, app: stored } = await applyApp(store, tenant, result.spec, { createOnly });
     return reply.status(created ? 201 : 200).send(await viewApp(store, stored));
   });
@@ -78,10 +84,15 @@ export function appRoutes(app: App, { store }: ApiContext): void {
       params: AppParams,
       querystring: TenantQuery,
       body: ScaleRequest,
-      response: { 200: AppView, ...errors(400, 401, 404, 409) },
+      response: { 200: AppView, ...errors(400, 401, 403, 404, 409) },
     },
   }, async (req) => {
-    const scaled = await scaleApp(store, tenantOf(req.query), req.params.appkey, req.body.replicas);
+    const tenant = tenantOf(req.query);
+    const app = (await getApp(store, tenant, req.params.appkey)).value;
+    const active = (await loadMembers(store, tenant, app.appkey)).filter((m) => countsTowardReplicas(m.kv.value)).length;
+    // Refused at once when the new sets cannot fit the tenant's quota (the controller admits each one it creates).
+    await admitAppSets(store, app, req.body.replicas - active);
+    const scaled = await scaleApp(store, tenant, req.params.appkey, req.body.replicas);
     return viewApp(store, scaled);
   });
 

@@ -1,3 +1,4 @@
+import { admitQuota, setUsage, usageChange } from '../state/quotas.js';
 import { isDeepStrictEqual } from 'node:util';
 import { Type } from '@sinclair/typebox';
 import {
@@ -37,17 +38,20 @@ async function applySet(store: Store, ref: SetRef, spec: SetSpec): Promise<{ cre
   for (let attempt = 0; attempt < 20; attempt++) {
     const now = new Date().toISOString();
     const kv = await store.get<SetObject>(key);
+    const what = `set ${ref.appkey}/${ref.id}`;
     if (!kv) {
       if (attempt === 0) await admitIps(store, ref, spec);
+      const quota = await admitQuota(store, ref.tenant, (nets) => setUsage(spec, nets), what);
       const set: SetObject = { ...ref, spec, generation: 1, desired: 'running', createdAt: now, updatedAt: now };
-      if ((await store.txn([{ key, absent: true }], [{ type: 'put', key, value: set }])).succeeded) return { created: true, set };
+      if ((await store.txn([{ key, absent: true }, ...quota.compares], [{ type: 'put', key, value: set }, ...quota.ops])).succeeded) return { created: true, set };
       continue;
     }
     if (kv.value.deleting) throw new WharfError('CONFLICT', `set ${ref.appkey}/${ref.id} is being deleted; apply it again once it is gone`);
     if (isDeepStrictEqual(kv.value.spec, spec)) return { created: false, set: kv.value };
     if (!isDeepStrictEqual(kv.value.spec.network, spec.network)) await admitIps(store, kv.value, spec);
+    const quota = await admitQuota(store, ref.tenant, usageChange(kv.value.spec, spec), what);
     const set: SetObject = { ...kv.value, spec, generation: kv.value.generation + 1, updatedAt: now };
-    if ((await store.txn([{ key, modRevision: kv.modRevision }], [{ type: 'put', key, value: set }])).succeeded) return { created: false, set };
+    if ((await store.txn([{ key, modRevision: kv.modRevision }, ...quota.compares], [{ type: 'put', key, value: set }, ...quota.ops])).succeeded) return { created: false, set };
   }
   throw new WharfError('CONFLICT', `set ${ref.appkey}/${ref.id} is changing too often; try again`);
 }

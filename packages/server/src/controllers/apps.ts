@@ -17,9 +17,10 @@
  */
 import type { Logger } from 'pino';
 import type { KeyValue, Op, Store } from '@wharf/store';
-import { setSpecFromTemplate, type AppEvent, type AppObject, type SetObject } from '@wharf/types';
+import { setSpecFromTemplate, WharfError, type AppEvent, type AppObject, type SetObject } from '@wharf/types';
 import { Keys, setKeys } from '../state/keys.js';
-import { appendAppEvents, appEvent, countsTowardReplicas, loadMembers, requestSetDeletion } from '../state/apps.js';
+import { appendAppEvents, appEvent, countsTowardReplicas, loadMembers, readAppEvents, requestSetDeletion } from '../state/apps.js';
+import { admitAppSets, type Admission } from '../state/quotas.js';
 import { appendEvents, event } from '../state/sets.js';
 import { chooseLeaving, drainMs, idRanges, nextFreeIds, plural, policyOf, type SetLoad } from './app-scale.js';
 import { PassRunner } from './coalesce.js';
@@ -137,15 +138,33 @@ export class AppsController {
     }
     const ids = nextFreeIds(sets.map((s) => s.value.id), create);
     const created: string[] = [];
-    for (let i = 0; i < ids.length; i += CREATE_CHUNK) {
-      const chunk = ids.slice(i, i + CREATE_CHUNK).map((n) => newSet(app, n, when));
+    // Each chunk is admitted against the tenant's quota in its transaction; once a chunk
+    // does not fit, sets are admitted one by one, as many as fit.
+    let size = CREATE_CHUNK;
+    let refused: string | undefined;
+    for (let i = 0; i < ids.length; ) {
+      const chunk = ids.slice(i, i + size).map((n) => newSet(app, n, when));
+      let quota: Admission;
+      try {
+        quota = await admitAppSets(this.store, app, chunk.length);
+      } catch (err) {
+        if (!(err instanceof WharfError) || err.code !== 'QUOTA_EXCEEDED') throw err;
+        if (size > 1) {
+          size = 1;
+          continue;
+        }
+        refused = err.message;
+        break;
+      }
       const r = await this.store.txn(
-        [appCompare, ...chunk.map((s) => ({ key: setKeys(s).set, absent: true as const }))],
-        chunk.map((s) => ({ type: 'put' as const, key: setKeys(s).set, value: s })),
+        [appCompare, ...chunk.map((s) => ({ key: setKeys(s).set, absent: true as const })), ...quota.compares],
+        [...chunk.map((s) => ({ type: 'put' as const, key: setKeys(s).set, value: s })), ...quota.ops],
       );
       if (!r.succeeded) break;
       created.push(...chunk.map((s) => s.id));
+      i += chunk.length;
     }
+    if (refused) await this.noteQuota(app, refused, when);
     const parts = [
       ...(kept.length > 0 ? [`kept ${plural(kept.length, 'draining set')} (${idRanges(kept.map((s) => s.value.id))})`] : []),
       ...(created.length > 0 ? [`created ${plural(created.length, 'set')} (${idRanges(created)})`] : []),
@@ -154,7 +173,16 @@ export class AppsController {
       this.log.info({ tenant: app.tenant, appkey: app.appkey, replicas: app.spec.replicas, created: created.length, kept: kept.length }, 'app scaled out');
       await appendAppEvents(this.store, app.tenant, app.appkey, [appEvent('Normal', 'ScaledOut', `replicas ${before} → ${app.spec.replicas}: ${parts.join(', ')}`, when)]);
     }
-    return created.length === ids.length;
+    // A quota refusal is no lost race: the resync, or a change of the tenant's sets, tries again.
+    return refused !== undefined || created.length === ids.length;
+  }
+
+  /** A QuotaExceeded event, unless the app's last event says the same (the controller retries every pass). */
+  private async noteQuota(app: AppObject, message: string, when: Date): Promise<void> {
+    const last = (await readAppEvents(this.store, app.tenant, app.appkey)).at(-1);
+    if (last?.reason === 'QuotaExceeded' && last.message === message) return;
+    this.log.info({ tenant: app.tenant, appkey: app.appkey, replicas: app.spec.replicas }, message);
+    await appendAppEvents(this.store, app.tenant, app.appkey, [appEvent('Warning', 'QuotaExceeded', message, when)]);
   }
 
   private async scaleIn(kv: KeyValue<AppObject>, now: number): Promise<boolean> {

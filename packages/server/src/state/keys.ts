@@ -16,6 +16,10 @@ export const Keys = {
   tenantsPrefix: '/tenants/',
   tenant: (name: string) => `/tenants/${name}`,
   usersPrefix: '/users/',
+  /** A tenant's quota limits. */
+  quota: (tenant: string) => `/quotas/${tenant}`,
+  /** Touched by every change that adds to a tenant's usage while it has a quota: the compare target that serialises admissions. */
+  quotaFence: (tenant: string) => `/quota-fence/${tenant}`,
   user: (name: string) => `/users/${name}`,
   /** Overrides set with `wharf host set` (apart from the record heartbeats rewrite). */
   hostSettingsPrefix: '/host-settings/',

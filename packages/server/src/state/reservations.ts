@@ -6,6 +6,8 @@
  * two writes that each passed their fit check against the same picture never both
  * commit.
  */
+import { isDeepStrictEqual } from 'node:util';
+import { admitQuota, usageChange } from './quotas.js';
 import { diagnose, fitsResources, free, type Profile, type Resource } from '@wharf/scheduler';
 import { WharfError, setRef, type HostCapacity, type SetObject } from '@wharf/types';
 import type { Store } from '@wharf/store';
@@ -78,9 +80,11 @@ export async function updateReserving(
     const next = await change(kv.value);
     if (!next) return { before: kv.value, after: kv.value };
     const reserves = reservation && next.host === host;
+    // A bigger set is admitted against its tenant's quota in the same write.
+    const quota = isDeepStrictEqual(kv.value.spec, next.spec) ? undefined : await admitQuota(store, ref.tenant, usageChange(kv.value.spec, next.spec), `set ${ref.appkey}/${ref.id}`);
     const r = await store.txn(
-      [{ key: kv.key, modRevision: kv.modRevision }, ...(reserves ? [reservation] : [])],
-      [{ type: 'put', key: kv.key, value: next }, ...(reserves ? [{ type: 'put' as const, key: reservation.key, value: { lastSet: setRef(next) } }] : [])],
+      [{ key: kv.key, modRevision: kv.modRevision }, ...(reserves ? [reservation] : []), ...(quota?.compares ?? [])],
+      [{ type: 'put', key: kv.key, value: next }, ...(reserves ? [{ type: 'put' as const, key: reservation.key, value: { lastSet: setRef(next) } }] : []), ...(quota?.ops ?? [])],
     );
     if (r.succeeded) return { before: kv.value, after: next };
   }
