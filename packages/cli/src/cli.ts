@@ -17,9 +17,11 @@ import { registerDescribe } from './commands/describe.js';
 import { registerEndpoints } from './commands/endpoints.js';
 import { registerGet } from './commands/get.js';
 import { registerLifecycle } from './commands/lifecycle.js';
+import { registerLogin } from './commands/login.js';
 import { registerLogs } from './commands/logs.js';
 import { registerHostCommands } from './commands/hosts.js';
 import { registerImage } from './commands/image.js';
+import { registerUser } from './commands/user.js';
 import { registerVersion } from './commands/version.js';
 import { registerNetwork } from './commands/network.js';
 import { registerPolicy } from './commands/policy.js';
@@ -27,6 +29,8 @@ import { registerRollout } from './commands/rollout.js';
 import { registerResize } from './commands/resize.js';
 import { registerScale } from './commands/scale.js';
 import { registerSet } from './commands/set.js';
+import { registerTenant } from './commands/tenant.js';
+import { registerToken } from './commands/token.js';
 import { registerTop } from './commands/top.js';
 import { registerVolume } from './commands/volume.js';
 import { createContext, type Context, type GlobalFlags, type Io } from './context.js';
@@ -43,7 +47,7 @@ export function createProgram(makeContext: (flags: () => GlobalFlags) => Context
     .description('Manage sets of containers on a Wharf cluster.')
     .version(WHARF_VERSION, '-v, --version', 'print the client version')
     .option('--server <url>', `wharf-server URL (else $WHARF_SERVER, else "server" in ~/.wharf/config.json, else http://127.0.0.1:7070)`)
-    .option('--token <token>', 'API token (else $WHARF_TOKEN, else "token" in ~/.wharf/config.json)')
+    .option('--token <token>', 'API token (else $WHARF_TOKEN, else "token" in ~/.wharf/config.json, which wharf login writes)')
     .option('--tenant <name>', 'tenant of sets, policies and images (else $WHARF_TENANT, else "tenant" in ~/.wharf/config.json, else the default tenant)')
     .helpOption('-h, --help', 'show help for a command')
     .configureOutput({
@@ -74,6 +78,8 @@ export function createProgram(makeContext: (flags: () => GlobalFlags) => Context
           ['wharf autoscale com.example.web --min 2 --max 40 --cpu 60%', 'scale an app by its CPU use'],
           ['wharf endpoints com.example.web --watch', "an app's ready sets with IP:PORT, on every change"],
           ['wharf top sets -w', 'CPU, memory, network and disk of every set, refreshed every 2 s'],
+          ['wharf login alice', 'log in; the session token goes into the config file'],
+          ['wharf tenant grant team-a alice developer', 'give a user a role in a tenant'],
         ]),
     );
 
@@ -97,6 +103,10 @@ export function createProgram(makeContext: (flags: () => GlobalFlags) => Context
   registerAutoscale(program, ctx);
   registerEndpoints(program, ctx);
   registerTop(program, ctx);
+  registerLogin(program, ctx);
+  registerTenant(program, ctx);
+  registerUser(program, ctx);
+  registerToken(program, ctx);
   registerVersion(program, ctx);
   registerAdmin(program, ctx);
   return { program, ctx };

@@ -50,7 +50,7 @@ export function describeError(err: unknown, debug = false): { lines: string[]; e
     if (fields.length > 0) {
       lines = [`wharf: the request is invalid (${plural(fields.length, 'error')}):`, ...fieldLines(fields)];
     } else if (err.code === 'UNAUTHORIZED') {
-      lines = [`wharf: ${err.message} (pass --token, set WHARF_TOKEN or put "token" in ~/.wharf/config.json)`];
+      lines = [`wharf: ${err.message} (log in with wharf login, or pass --token, set WHARF_TOKEN or put "token" in ~/.wharf/config.json)`];
     } else {
       lines = [`wharf: ${err.message}`];
     }
