@@ -5,7 +5,16 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AuditRecord, Me, TokenCreated, TokenInfo, User } from '@wharf/types';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { SqliteStore } from '@wharf/store';
+import { buildApp } from '../app.js';
 import { LoginLimiter } from '../auth/login-limiter.js';
+import { bootstrapTokens } from '../auth/tokens.js';
+import { HostChanges } from '../state/host-changes.js';
+import { ensureDefaultTenant } from '../state/identity.js';
 import { adminApi, bearer, startTestServer, type TestServer } from '../testing/test-server.js';
 
 type Method = 'GET' | 'PUT' | 'POST' | 'DELETE' | 'PATCH';
@@ -215,6 +224,37 @@ describe('audit log', () => {
     assert.deepEqual(filtered.map((r) => r.action), ['POST /v1/login', 'PUT /v1/sets/:appkey/:id']);
     assert.equal((await admin('GET', '/v1/audit?object=tenants/&limit=1')).json().length, 1);
     assert.equal((await admin('GET', '/v1/audit?since=yesterday')).statusCode, 400);
+  });
+});
+
+describe('logs', () => {
+  it('carry neither passwords nor tokens, at the most verbose level', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'trace' }, { write: (line: string) => void lines.push(line) });
+    const store = SqliteStore.open(':memory:');
+    const dir = mkdtempSync(join(tmpdir(), 'wharf-logs-test-'));
+    const tokens = await bootstrapTokens(store, dir);
+    await ensureDefaultTenant(store);
+    const hostChanges = new HostChanges(store);
+    await hostChanges.start();
+    const app = await buildApp({ store, hostChanges, joinToken: tokens.join }, logger);
+    try {
+      const admin = { authorization: `Bearer ${tokens.admin}` };
+      assert.equal((await app.inject({ method: 'PUT', url: '/v1/users/carol', headers: admin, payload: { password: 'carol-password', roles: { default: 'developer' } } })).statusCode, 201);
+      assert.equal((await app.inject({ method: 'POST', url: '/v1/login', payload: { user: 'carol', password: 'wrong-password' } })).statusCode, 401);
+      const session = (await app.inject({ method: 'POST', url: '/v1/login', payload: { user: 'carol', password: 'carol-password' } })).json() as TokenCreated;
+      const api = (await app.inject({ method: 'POST', url: '/v1/tokens', headers: bearer(session.token), payload: { name: 'ci' } })).json() as TokenCreated;
+      assert.equal((await app.inject({ method: 'GET', url: '/v1/me', headers: bearer(api.token) })).statusCode, 200);
+      assert.equal((await app.inject({ method: 'GET', url: '/v1/me', headers: { authorization: 'Bearer wharf_usr_forged' } })).statusCode, 401);
+      const text = lines.join('');
+      assert.ok(text.includes('/v1/login'), 'requests are logged');
+      for (const secret of ['carol-password', 'wrong-password', session.token, api.token, tokens.admin, 'wharf_usr_forged']) assert.ok(!text.includes(secret), `${secret.slice(0, 12)}… in the log`);
+    } finally {
+      await app.close();
+      hostChanges.stop();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
