@@ -10,6 +10,7 @@ import { WHARF_VERSION } from '@wharf/types';
 import { registerAdmin } from './commands/admin.js';
 import { registerApp } from './commands/app.js';
 import { registerApply } from './commands/apply.js';
+import { registerAudit } from './commands/audit.js';
 import { registerAutoscale } from './commands/autoscale.js';
 import { examples } from './commands/common.js';
 import { registerDelete } from './commands/delete.js';
@@ -25,6 +26,7 @@ import { registerUser } from './commands/user.js';
 import { registerVersion } from './commands/version.js';
 import { registerNetwork } from './commands/network.js';
 import { registerPolicy } from './commands/policy.js';
+import { registerQuota } from './commands/quota.js';
 import { registerRollout } from './commands/rollout.js';
 import { registerResize } from './commands/resize.js';
 import { registerScale } from './commands/scale.js';
@@ -80,6 +82,8 @@ export function createProgram(makeContext: (flags: () => GlobalFlags) => Context
           ['wharf top sets -w', 'CPU, memory, network and disk of every set, refreshed every 2 s'],
           ['wharf login alice', 'log in; the session token goes into the config file'],
           ['wharf tenant grant team-a alice developer', 'give a user a role in a tenant'],
+          ['wharf quota set team-a --keep --cpu 64', "change one limit of a tenant's quota"],
+          ['wharf audit --since 1h', 'who changed what in the last hour'],
         ]),
     );
 
@@ -107,6 +111,8 @@ export function createProgram(makeContext: (flags: () => GlobalFlags) => Context
   registerTenant(program, ctx);
   registerUser(program, ctx);
   registerToken(program, ctx);
+  registerQuota(program, ctx);
+  registerAudit(program, ctx);
   registerVersion(program, ctx);
   registerAdmin(program, ctx);
   return { program, ctx };

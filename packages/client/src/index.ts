@@ -5,6 +5,8 @@
 import {
   DEFAULT_TENANT,
   WharfError,
+  type AuditQuery,
+  type AuditRecord,
   type Me,
   type QuotaSpec,
   type QuotaView,
@@ -721,6 +723,12 @@ export class WharfClient {
   /** Replaces the tenant's limits (platform admins). */
   setQuota(spec: QuotaSpec, tenant = this.tenant ?? DEFAULT_TENANT): Promise<QuotaView> {
     return this.request('PUT', `/v1/quotas/${encodeURIComponent(tenant)}`, spec);
+  }
+
+  /** The audit log, oldest first: the newest `limit` records (default 500) that match and the caller may see. */
+  audit(query: AuditQuery = {}): Promise<AuditRecord[]> {
+    const { since, user, object, tenant, limit } = query;
+    return this.request('GET', withQuery('/v1/audit', { since, user, object, tenant, limit: limit?.toString() }));
   }
 
   // ---- agent protocol (join token) ----

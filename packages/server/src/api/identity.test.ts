@@ -219,7 +219,7 @@ describe('audit log', () => {
 
     // alice: team-a's records and her own; not team-b's.
     const hers = (await t.app.inject({ method: 'GET', url: '/v1/audit', headers: bearer(token) })).json() as AuditRecord[];
-    assert.deepEqual(hers.map((r) => `${r.action} ${r.tenant ?? ''}`), ['PUT /v1/sets/:appkey/:id team-a']);
+    assert.deepEqual(hers.map((r) => `${r.action} ${r.tenant ?? ''}`), ['PUT /v1/tenants/:tenant team-a', 'PUT /v1/sets/:appkey/:id team-a']);
     const filtered = (await admin('GET', `/v1/audit?user=alice&since=${encodeURIComponent(all[4]!.time)}`)).json() as AuditRecord[];
     assert.deepEqual(filtered.map((r) => r.action), ['POST /v1/login', 'PUT /v1/sets/:appkey/:id']);
     assert.equal((await admin('GET', '/v1/audit?object=tenants/&limit=1')).json().length, 1);

@@ -38,7 +38,8 @@ export function auditRecord(req: FastifyRequest, status: number, errorCode: stri
   const who: Principal | undefined = req.principal;
   if (who?.kind === 'agent') return undefined;
   const access = req.routeOptions.config?.access;
-  const tenantScoped = access === 'tenant' || access === 'tenant-admin';
+  // Tenant routes, and platform routes about one tenant (its quota, the tenant itself).
+  const tenantScoped = access === 'tenant' || access === 'tenant-admin' || typeof (req.params as { tenant?: unknown } | undefined)?.tenant === 'string';
   const loginName = route === '/v1/login' ? (req.body as { user?: unknown } | undefined)?.user : undefined;
   const request = requestSummary(req.body);
   return {
