@@ -142,10 +142,12 @@ describe('volumes on a 2-host cluster', () => {
     // Delete it again and purge: the bin empties and the pool's used space goes down.
     const poolBefore = await waitFor('pool reported', async () => (await cluster.platform.client.getHost('h2')).pool, 10_000, 200);
     await must(['delete', 'set', 'vol/2', '--wait']);
-    const binned = await waitFor('h2 bin holds it', async () => {
+    // btrfs counts a subvolume's bytes in its qgroup at the next transaction commit (up
+    // to 30 s), so the entry may be listed with 0 bytes for a while: wait for both.
+    const binned = await waitFor('h2 bin holds it, with its bytes', async () => {
       const h: Host = await cluster.platform.client.getHost('h2');
-      return (h.pool?.trashCount ?? 0) >= 1 ? h.pool : undefined;
-    }, 30_000, 250);
+      return (h.pool?.trashCount ?? 0) >= 1 && (h.pool?.trash ?? 0) > 0 ? h.pool : undefined;
+    }, 90_000, 250);
     assert.ok(binned.trash > 0);
     await must(['volume', 'purge', '--host', 'h2', '--all']);
     const purged = await waitFor('h2 bin empty', async () => {
