@@ -4,8 +4,8 @@
  */
 import { Type } from '@sinclair/typebox';
 import { AppEvent, AppSpec, AppView, ScaleRequest, WharfError, resolveAppSpec, type AppObject } from '@wharf/types';
-import { applyApp, countsTowardReplicas, deleteApp, getApp, listApps, loadMembers, appView, readAppEvents, scaleApp, viewApp } from '../state/apps.js';
-import { admitAppSets, admitQuota, NOTHING } from '../state/quotas.js';
+import { applyApp, deleteApp, getApp, listApps, loadMembers, appView, readAppEvents, scaleApp, viewApp } from '../state/apps.js';
+import { admitAppScale, admitQuota, NOTHING } from '../state/quotas.js';
 import { Keys } from '../state/keys.js';
 import type { App, ApiContext } from './context.js';
 import { TenantQuery, errors, tenantOf } from './schemas.js';
@@ -88,10 +88,7 @@ export function appRoutes(app: App, { store }: ApiContext): void {
     },
   }, async (req) => {
     const tenant = tenantOf(req.query);
-    const app = (await getApp(store, tenant, req.params.appkey)).value;
-    const active = (await loadMembers(store, tenant, app.appkey)).filter((m) => countsTowardReplicas(m.kv.value)).length;
-    // Refused at once when the new sets cannot fit the tenant's quota (the controller admits each one it creates).
-    await admitAppSets(store, app, req.body.replicas - active);
+    await admitAppScale(store, (await getApp(store, tenant, req.params.appkey)).value, req.body.replicas);
     const scaled = await scaleApp(store, tenant, req.params.appkey, req.body.replicas);
     return viewApp(store, scaled);
   });

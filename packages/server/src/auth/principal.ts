@@ -7,7 +7,7 @@
 import type { Store } from '@wharf/store';
 import { roleAllows, weakerRole, WharfError, type Me, type TenantAccess, type TenantRole } from '@wharf/types';
 import { getUser, tokenInfo } from '../state/identity.js';
-import { hashToken, lookupToken, type TokenRecord } from './tokens.js';
+import { hashToken, lookupTokenHash, type TokenRecord } from './tokens.js';
 
 export interface Principal {
   kind: 'admin' | 'agent' | 'user';
@@ -30,9 +30,9 @@ export function effectiveRoles(userRoles: Record<string, TenantRole>, token: Pic
 
 /** undefined: no such token, expired, or its user is gone. */
 export async function principalOf(store: Store, token: string): Promise<Principal | undefined> {
-  const record = await lookupToken(store, token);
-  if (!record) return undefined;
   const hash = hashToken(token);
+  const record = await lookupTokenHash(store, hash);
+  if (!record) return undefined;
   if (record.role !== 'user') return { kind: record.role, name: record.name, platformAdmin: record.role === 'admin', roles: {}, token: { hash, record } };
   const user = record.user === undefined ? undefined : await getUser(store, record.user);
   if (!user) return undefined;

@@ -41,7 +41,11 @@ export function newToken(kind: 'adm' | 'join' | 'usr' | 'ses'): string {
 }
 
 export async function lookupToken(store: Store, token: string): Promise<TokenRecord | undefined> {
-  const hash = hashToken(token);
+  return lookupTokenHash(store, hashToken(token));
+}
+
+/** The record of the token with this SHA-256, unless unknown or expired. */
+export async function lookupTokenHash(store: Store, hash: string): Promise<TokenRecord | undefined> {
   const kv = await store.get<TokenRecord>(Keys.token(hash));
   // The key is the hash, so a hit is already an exact match; compare anyway in constant time.
   if (!kv || !timingSafeEqual(Buffer.from(hash), Buffer.from(kv.key.slice(Keys.token('').length)))) return undefined;

@@ -13,9 +13,10 @@
  */
 import type { Compare, Op, Store } from '@wharf/store';
 import {
-  parseBytes, QUOTA_RESOURCES, resolveSetSpec, setSpecFromTemplate, WharfError,
+  formatBytes, parseBytes, QUOTA_RESOURCES, resolveSetSpec, setSpecFromTemplate, WharfError,
   type AppObject, type QuotaAmounts, type QuotaResource, type QuotaSpec, type QuotaView, type SetObject, type SetSpec,
 } from '@wharf/types';
+import { countsTowardReplicas } from './apps.js';
 import { loadNetworks, wantedIps, type NetworkIndex } from './ipam.js';
 import { Keys } from './keys.js';
 
@@ -56,9 +57,9 @@ export function setUsage(spec: SetSpec, nets?: NetworkIndex): Usage {
   return u;
 }
 
-function add(a: Usage, b: Usage, times = 1): Usage {
+function add(a: Usage, b: Usage): Usage {
   const out = { ...a };
-  for (const r of QUOTA_RESOURCES) out[r] = a[r] + b[r] * times;
+  for (const r of QUOTA_RESOURCES) out[r] = a[r] + b[r];
   return out;
 }
 
@@ -79,22 +80,12 @@ export async function tenantUsage(store: Store, tenant: string, countIps = true)
 
 const UNITS: Record<QuotaResource, (n: number) => string> = {
   cpu: (n) => `${Math.round(n * 1000) / 1000} cores`,
-  memory: (n) => `${formatBytesShort(n)}`,
-  disk: (n) => `${formatBytesShort(n)}`,
+  memory: formatBytes,
+  disk: formatBytes,
   sets: (n) => `${n} sets`,
   ips: (n) => `${n} IPs`,
   lbPorts: (n) => `${n} LB ports`,
 };
-
-function formatBytesShort(n: number): string {
-  const units = ['B', 'Ki', 'Mi', 'Gi', 'Ti', 'Pi'];
-  let i = 0;
-  while (n >= 1024 && i < units.length - 1 && n % 1024 === 0) {
-    n /= 1024;
-    i++;
-  }
-  return `${n}${units[i]}`;
-}
 
 export interface Admission {
   compares: Compare[];
@@ -147,10 +138,17 @@ export async function quotaView(store: Store, tenant: string): Promise<QuotaView
 }
 
 /**
- * Would `more` new sets of the app fit the tenant's quota? For answers at once to a
- * scale or an autoscale decision; the apps controller admits each set it creates in
- * the creating transaction.
+ * Would scaling the app to `replicas` fit the tenant's quota? For answers at once to a
+ * scale request; the apps controller admits each set it creates in the creating
+ * transaction (`admitAppSets`). Without a quota nothing is read.
  */
+export async function admitAppScale(store: Store, app: AppObject, replicas: number): Promise<void> {
+  if (!(await getQuota(store, app.tenant))) return;
+  const sets = await store.list<SetObject>(Keys.appSets(app.tenant, app.appkey));
+  await admitAppSets(store, app, replicas - sets.items.filter((kv) => countsTowardReplicas(kv.value)).length);
+}
+
+/** Admits `more` new sets of the app (its template's size each). */
 export async function admitAppSets(store: Store, app: AppObject, more: number): Promise<Admission> {
   if (more <= 0) return NO_QUOTA;
   return admitQuota(store, app.tenant, (nets) => setUsage(setSpecFromTemplate(app.spec, 1), nets), `app ${app.appkey}: ${more} more set${more === 1 ? '' : 's'}`, more);
