@@ -11,6 +11,14 @@
  * container plus the business container. Then `scaleApp(appkey, 0)`, timed until the
  * app has no set and no container of it is left on the hosts.
  *
+ * Wharf with a warm pool, in the same run: a second app with the same template whose
+ * warm pool is filled to N standby sets (created, started, then paused by their agent)
+ * before anything is timed; then `scaleApp(appkey, N)` is timed the same way: the
+ * controller takes the N standby sets out of the pool in one write, each agent
+ * unpauses them, and the pool is refilled behind (N more sets created, competing for
+ * the same CPU while the clock runs). Then replicas and pool go to 0, timed until
+ * nothing is left, so the other measurements run on an empty host.
+ *
  * Swarm: `docker service create --detach --no-resolve-image --replicas N
  * --limit-cpu 0.1 --limit-memory 32m` of the same image and loop, timed until N tasks
  * of desired state running are `running` (the Engine API's `/tasks`, polled every
@@ -44,6 +52,7 @@ import { containersLeft, docker, dropLiveRestore, engine, filters, ramp, swarmLe
 
 const IMAGE = 'wharf/busybox:latest';
 const APPKEY = 'bench.scaleout';
+const WARM_APPKEY = 'bench.warmpool';
 const SERVICE = 'bench-scaleout';
 const CPU = 0.1;
 const MEMORY_MI = 32;
@@ -62,9 +71,9 @@ const sets = positiveInt('sets', values.sets);
 
 const poll: PollOptions = { everyMs: 100, timeoutMs: 300_000, trace: values.trace };
 
-function appSpec(replicas: number): AppSpec {
+function appSpec(appkey: string, replicas: number): AppSpec {
   return {
-    appkey: APPKEY,
+    appkey,
     replicas,
     scaleIn: { drainSeconds: 0 },
     template: {
@@ -181,6 +190,39 @@ async function wharfOnce(cluster: Cluster, n: number): Promise<Sample> {
   return { ...up, ...trace, acceptedMs, goneMs, perHost: tally(hosts) };
 }
 
+/** The warm app's pool filled to `n` standby sets, all paused, before the clock starts. */
+async function fillPool(cluster: Cluster, n: number): Promise<void> {
+  const client = cluster.platform.client;
+  await client.scaleApp(WARM_APPKEY, 0, n);
+  const t0 = performance.now();
+  await until(`${n} standby sets paused`, t0, async () => {
+    const app = await client.getApp(WARM_APPKEY);
+    const failed = app.sets.find((s) => s.status === 'failed');
+    if (failed) throw new Error(`set ${WARM_APPKEY}/${failed.id} failed: ${failed.message ?? ''}`);
+    return app.sets.filter((s) => s.standby && s.status === 'standby').length === n;
+  }, { ...poll, everyMs: 500 });
+}
+
+async function wharfWarmOnce(cluster: Cluster, n: number): Promise<Sample> {
+  const client = cluster.platform.client;
+  await fillPool(cluster, n);
+  const t0 = performance.now();
+  await client.scaleApp(WARM_APPKEY, n);
+  const acceptedMs = performance.now() - t0;
+  let hosts: (string | undefined)[] = [];
+  const up = await ramp(`${n} Wharf sets ready from the warm pool`, t0, n, async () => {
+    const app = await client.getApp(WARM_APPKEY);
+    hosts = app.sets.filter((s) => !s.standby).map((s) => s.host);
+    return app.ready;
+  }, poll);
+  const d0 = performance.now();
+  await client.scaleApp(WARM_APPKEY, 0, 0);
+  const goneMs = await until('Wharf warm-pool sets gone', d0, async () =>
+    (await client.getApp(WARM_APPKEY)).sets.length === 0 && (await containersLeft(cluster.hosts, `wharf.app=${WARM_APPKEY}`)) === 0, poll);
+  // No container is created or started while the clock runs but the pool's refill.
+  return { ...up, firstCreateMs: NaN, lastStartMs: NaN, replicaP50Ms: NaN, replicaMaxMs: NaN, acceptedMs, goneMs, perHost: tally(hosts) };
+}
+
 // ---- Docker Swarm ----
 
 /** Swarm node id → host name, from swarmUp. */
@@ -233,42 +275,53 @@ async function main(): Promise<void> {
     process.stderr.write(`scale-out: swarm init on h1${hostCount > 1 ? ', the other hosts join' : ''} …\n`);
     swarm = true;
     nodeHost = await swarmUp(c);
-    await c.platform.client.createApp(appSpec(0));
+    await c.platform.client.createApp(appSpec(APPKEY, 0));
+    await c.platform.client.createApp(appSpec(WARM_APPKEY, 0));
 
-    // Warm-up of both (JIT, SQLite pages, the agents' and swarm's first containers): one replica per host.
+    // Warm-up of each (JIT, SQLite pages, the agents' and swarm's first containers): one replica per host.
     await wharfOnce(c, c.hosts.length);
+    await wharfWarmOnce(c, c.hosts.length);
     await swarmOnce(c, c.hosts.length);
 
     const w: Sample[] = [];
+    const p: Sample[] = [];
     const s: Sample[] = [];
     for (let r = 0; r < runs; r++) {
       load.push(loadavg()[0] as number);
       const a = await wharfOnce(c, sets);
-      const b = await swarmOnce(c, sets);
+      const b = await wharfWarmOnce(c, sets);
+      const d = await swarmOnce(c, sets);
       w.push(a);
-      s.push(b);
-      process.stderr.write(`run ${r + 1}/${runs}: wharf ${Math.round(a.allMs)} ms ${JSON.stringify(a.perHost)}, swarm ${Math.round(b.allMs)} ms ${JSON.stringify(b.perHost)} (load ${load.at(-1)?.toFixed(1)})\n`);
+      p.push(b);
+      s.push(d);
+      process.stderr.write(`run ${r + 1}/${runs}: wharf ${Math.round(a.allMs)} ms ${JSON.stringify(a.perHost)}, wharf warm pool ${Math.round(b.allMs)} ms ${JSON.stringify(b.perHost)}, swarm ${Math.round(d.allMs)} ms ${JSON.stringify(d.perHost)} (load ${load.at(-1)?.toFixed(1)})\n`);
     }
     load.push(loadavg()[0] as number);
 
     const wm = medianSample(w);
+    const pm = medianSample(p);
     const sm = medianSample(s);
-    const ratio = round(wm.allMs / sm.allMs, 2);
+    const cold = round(wm.allMs / sm.allMs, 2);
+    const warm = round(pm.allMs / sm.allMs, 2);
     console.log(`scale-out: 0 → ${sets} sets (infra + 1 business container) vs ${sets} swarm tasks (1 container), ${c.hosts.length} host(s), warm image, ${runs} runs interleaved`);
     console.log(`ms since the request  ${COLUMNS.map(([h]) => h.padStart(12)).join('')}`);
-    const row = (name: string, x: Sample) => console.log(`${name.padEnd(21)}${COLUMNS.map(([, k]) => String(Math.round(x[k as Figure])).padStart(12)).join('')}`);
+    const cellOf = (v: number) => (Number.isFinite(v) ? String(Math.round(v)) : '–').padStart(12);
+    const row = (name: string, x: Sample) => console.log(`${name.padEnd(21)}${COLUMNS.map(([, k]) => cellOf(x[k as Figure])).join('')}`);
     for (let r = 0; r < runs; r++) {
       row(`  wharf run ${r + 1}`, w[r] as Sample);
+      row(`  warm pool run ${r + 1}`, p[r] as Sample);
       row(`  swarm run ${r + 1}`, s[r] as Sample);
     }
     row('wharf median', wm);
+    row('warm pool median', pm);
     row('swarm median', sm);
-    console.log(`ratio all ready, wharf/swarm: ${ratio} (target ≤ 0.5); 1-minute load average ${load.map((l) => l.toFixed(1)).join(' → ')}`);
+    console.log(`ratio all ready, wharf/swarm: ${cold} without a warm pool, ${warm} with one (target ≤ 0.5); 1-minute load average ${load.map((l) => l.toFixed(1)).join(' → ')}`);
     console.log(JSON.stringify({
       bench: 'scale-out', sets, hosts: c.hosts.length, runs,
-      wharf_ms: round(wm.allMs), swarm_ms: round(sm.allMs), ratio,
+      wharf_ms: round(wm.allMs), wharf_warm_pool_ms: round(pm.allMs), swarm_ms: round(sm.allMs),
+      ratio: warm, ratio_warm_pool: warm, ratio_cold: cold,
       wharf_last_start_ms: round(wm.lastStartMs), swarm_last_start_ms: round(sm.lastStartMs),
-      wharf_gone_ms: round(wm.goneMs), swarm_gone_ms: round(sm.goneMs),
+      wharf_gone_ms: round(wm.goneMs), wharf_warm_pool_gone_ms: round(pm.goneMs), swarm_gone_ms: round(sm.goneMs),
       load: load.map((l) => round(l)),
     }));
   } finally {

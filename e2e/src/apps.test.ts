@@ -4,7 +4,8 @@
  * to 5 with `wharf scale --wait` (5 ready sets, 5 endpoints that answer HTTP), then
  * to 2: the 3 newest sets drain (gone from the endpoints while their containers
  * still run), then stop and disappear; `wharf endpoints --watch` in the background
- * sees every change; `wharf app delete --wait` leaves no container. A network
+ * sees every change; a warm pool of 2 runs paused out of the endpoints, and a scale-out
+ * resumes its containers; `wharf app delete --wait` leaves no container. A network
  * policy lets the switch (standing in for a load balancer) reach the sets.
  */
 import { after, before, describe, it } from 'node:test';
@@ -133,6 +134,43 @@ describe('apps: scale out and in with endpoints, on a real Docker engine', () =>
     const counts = (watcher?.seen ?? []).map((x) => x.endpoints.length);
     const five = counts.indexOf(5);
     assert.ok(five > 0 && counts.slice(five).includes(2) && counts[0] === 2, `endpoint counts seen by the watch: ${counts.join(', ')}; ${watcher?.stderr()}`);
+  });
+
+  it('a warm pool: standby sets run paused out of the endpoints; a scale-out resumes the same containers and the pool refills', async () => {
+    const r = await cluster.platform.cli(['scale', APP, '--replicas', '2', '--warm-pool', '2']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `app ${APP} scaled: replicas 2 → 2, warm pool 0 → 2\n`);
+    const standbyIds = async (): Promise<string[] | undefined> => {
+      const app = await c.getApp(APP);
+      const ids = app.sets.filter((s) => s.standby && s.status === 'standby').map((s) => s.id);
+      return ids.length === 2 ? ids : undefined;
+    };
+    const pooled = await waitFor('2 standby sets paused', standbyIds, 60_000, 200);
+    assert.deepEqual(pooled, ['3', '4']);
+    assert.deepEqual(await webStates(pooled), { 3: 'paused', 4: 'paused' });
+    assert.deepEqual((await c.endpoints(APP)).endpoints.map((x) => x.set), ['1', '2'], 'standby sets take no traffic');
+    const idOf = async (id: string) => (await cluster.host('h1').docker(['inspect', '-f', '{{.Id}}', `default_${APP}_${id}_web`])).stdout.trim();
+    const before = await Promise.all(pooled.map(idOf));
+
+    const s = await cluster.platform.cli(['scale', APP, '--replicas', '4', '--wait', '--timeout', '60s']);
+    assert.equal(s.code, 0, s.stderr);
+    const app = await c.getApp(APP);
+    assert.deepEqual([app.current, app.ready], [4, 4]);
+    assert.deepEqual(await Promise.all(pooled.map(idOf)), before, 'the standby containers were resumed, not recreated');
+    assert.deepEqual(await webStates(pooled), { 3: 'running', 4: 'running' });
+    const e = await c.endpoints(APP);
+    assert.deepEqual(e.endpoints.map((x) => x.set), ['1', '2', '3', '4']);
+    for (const x of e.endpoints.filter((y) => pooled.includes(y.set))) assert.ok(await fetchPage(x.ip ?? '', 8080), `resumed set ${x.set} answers`);
+    const events = await c.appEvents(APP);
+    assert.ok(events.some((x) => x.reason === 'ScaledOut' && x.message === 'replicas 2 → 4: resumed 2 sets of the warm pool (3, 4)'), JSON.stringify(events));
+    assert.ok((await c.setEvents(APP, 3)).some((x) => x.reason === 'Unpaused'), 'the agent unpaused set 3');
+    assert.deepEqual(await waitFor('the pool refilled', standbyIds, 60_000, 200), ['5', '6']);
+
+    // Back to 2 without a pool: the paused sets are deleted too.
+    const back = await cluster.platform.cli(['scale', APP, '--replicas', '2', '--warm-pool', '0']);
+    assert.equal(back.code, 0, back.stderr);
+    await waitFor('2 sets left', async () => (await c.getApp(APP)).sets.length === 2, 60_000, 200);
+    assert.deepEqual(await webStates(['3', '4', '5', '6']), { 3: 'gone', 4: 'gone', 5: 'gone', 6: 'gone' });
   });
 
   it('wharf app delete --wait leaves no container', async () => {

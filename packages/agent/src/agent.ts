@@ -75,7 +75,7 @@ interface NetworkState {
 function setKey(s: SetObject, net: NetworkState): string {
   const networks = new Set((s.ips ?? []).map((x) => x.network));
   const attachments = net.attachments.filter((a) => networks.has(a.name)).sort((a, b) => a.name.localeCompare(b.name));
-  return JSON.stringify([s.generation, s.desired, s.deleting ?? false, s.restartRequestedAt ?? null, s.spec, s.ips ?? null, attachments, net.firewall[setRef(s)] ?? null]);
+  return JSON.stringify([s.generation, s.desired, s.standby ?? false, s.deleting ?? false, s.restartRequestedAt ?? null, s.spec, s.ips ?? null, attachments, net.firewall[setRef(s)] ?? null]);
 }
 
 function identity(s: SetObject): SetIdentity {

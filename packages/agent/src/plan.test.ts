@@ -176,6 +176,51 @@ const cases: { name: string; input: PlanInput; want: string[] }[] = [
     input: { mode: 'deleting', desired: [], observed: [obs(infra), obs(web, { state: 'exited' }), obs(db)] },
     want: ['stop db', 'remove db', 'remove web', 'remove infra', 'recycleVolume'],
   },
+  {
+    name: 'standby, fresh set: started in order like a running one, then its business containers paused',
+    input: { mode: 'standby', desired, observed: [] },
+    want: ['ensureImage wharf/busybox:latest', 'ensureImage app:1', 'ensureImage db:1', 'create infra', 'start infra', 'create web', 'start web', 'create db', 'start db', 'pause web', 'pause db'],
+  },
+  {
+    name: 'standby, running containers: the business ones are paused, infra keeps running',
+    input: { mode: 'standby', desired, observed: allRunning() },
+    want: ['pause web', 'pause db'],
+  },
+  {
+    name: 'standby, business paused: nothing to do',
+    input: { mode: 'standby', desired, observed: [obs(infra), obs(web, { state: 'paused' }), obs(db, { state: 'paused' })] },
+    want: [],
+  },
+  {
+    name: 'resumed from standby (desired running): paused containers are unpaused in index order',
+    input: { mode: 'running', desired, observed: [obs(infra), obs(web, { state: 'paused' }), obs(db, { state: 'paused' })] },
+    want: ['unpause web', 'unpause db'],
+  },
+  {
+    name: 'a paused infra container is unpaused, its business containers kept',
+    input: { mode: 'running', desired, observed: [obs(infra, { state: 'paused' }), obs(web), obs(db)] },
+    want: ['unpause infra'],
+  },
+  {
+    name: 'a paused container whose spec changed: unpaused before its stop',
+    input: { mode: 'standby', desired, observed: [obs(infra), obs(web, { state: 'paused', specHash: 'old' }), obs(db, { state: 'paused' })] },
+    want: ['ensureImage app:1', 'unpause web', 'stop web', 'remove web', 'create web', 'start web', 'pause web'],
+  },
+  {
+    name: 'a restart requested while paused: unpaused, stopped, started',
+    input: { mode: 'running', desired, observed: [obs(infra), obs(web, { state: 'paused' }), obs(db)], restartRequestedAt: T(30) },
+    want: ['stop db', 'unpause web', 'stop web', 'stop infra', 'restart infra', 'restart web', 'restart db'],
+  },
+  {
+    name: 'stopping a standby set: paused containers are unpaused before their stop',
+    input: { mode: 'stopped', desired, observed: [obs(infra), obs(web, { state: 'paused' }), obs(db, { state: 'paused' })] },
+    want: ['unpause db', 'stop db', 'unpause web', 'stop web', 'stop infra'],
+  },
+  {
+    name: 'deleting a standby set: unpause, stop, remove',
+    input: { mode: 'deleting', desired: [], observed: [obs(infra), obs(web, { state: 'paused' }), obs(db, { state: 'paused' })] },
+    want: ['unpause db', 'stop db', 'unpause web', 'stop web', 'remove db', 'remove web', 'remove infra', 'recycleVolume'],
+  },
 ];
 
 for (const c of cases) {

@@ -20,13 +20,16 @@
  * - CPU and memory limits are not in the hash: a business container that is kept
  *   (running or not) but whose limits differ from the spec is updated in place, after
  *   the stops (a container being restarted gets its new limits while it is down).
+ * - Standby (a set of an app's warm pool): as running, then its business containers
+ *   are paused. Desired running, a paused container is unpaused. A paused container is
+ *   unpaused before it is stopped (a frozen process cannot take its stop signal).
  */
 import type { ObservedContainer } from './docker/engine.js';
 import type { DesiredContainer } from './containers.js';
 import { restartAllowed } from './health/restart-policy.js';
 import { isBefore } from './time.js';
 
-export type Mode = 'running' | 'stopped' | 'deleting';
+export type Mode = 'running' | 'standby' | 'stopped' | 'deleting';
 
 export type Action =
   | { kind: 'ensureImage'; image: string }
@@ -40,6 +43,9 @@ export type Action =
    */
   | { kind: 'start'; name: string; id?: string; restart: boolean; why: string; afterExit?: true }
   | { kind: 'update'; name: string; id: string; nanoCpus: number; memory: number; why: string }
+  /** id is undefined when the container is created earlier in the same plan. */
+  | { kind: 'pause'; name: string; id?: string }
+  | { kind: 'unpause'; name: string; id: string; why: string }
   | { kind: 'recycleVolume' };
 
 export type PlannedContainer = Pick<DesiredContainer, 'name' | 'role' | 'index' | 'image' | 'specHash' | 'endpoints' | 'limits' | 'health'>;
@@ -69,7 +75,7 @@ export interface PlanInput {
   now?: number;
 }
 
-type Fate = 'keep' | 'create' | 'recreate' | 'start' | 'restart' | 'wait' | 'hold' | 'kill';
+type Fate = 'keep' | 'create' | 'recreate' | 'start' | 'restart' | 'unpause' | 'wait' | 'hold' | 'kill';
 
 /** Running, or about to be (Docker's restart policy is on it): stopping it means something. */
 export function isUp(c: ObservedContainer): boolean {
@@ -88,6 +94,14 @@ export function matchObserved(desired: PlannedContainer[], observed: ObservedCon
     else extras.push(o);
   }
   return { byName, extras };
+}
+
+/** What stops a container that is up: a paused one is unpaused first. */
+function stopping(o: ObservedContainer, why: string, extra: { unhealthy?: true } = {}): Action[] {
+  return [
+    ...(o.state === 'paused' ? [{ kind: 'unpause' as const, name: o.name, id: o.id, why }] : []),
+    { kind: 'stop', name: o.name, id: o.id, why, ...extra },
+  ];
 }
 
 /** Business containers by descending index, then infra: the stop order. */
@@ -114,10 +128,14 @@ function limitsUpdate(d: PlannedContainer, o: ObservedContainer): Action | undef
   return { kind: 'update', name: d.name, id: o.id, nanoCpus, memory, why: `${changed.join(' and ')} limit changed` };
 }
 
-function ownFate(d: PlannedContainer, o: ObservedContainer | undefined, restartRequestedAt: string | undefined): Fate {
+function ownFate(d: PlannedContainer, o: ObservedContainer | undefined, restartRequestedAt: string | undefined, mode: Mode): Fate {
   if (!o) return 'create';
   if (o.state === 'dead' || o.specHash !== d.specHash || offItsNetworks(d, o)) return 'recreate';
-  if (o.state === 'removing' || o.state === 'restarting' || o.state === 'paused') return 'wait';
+  if (o.state === 'paused') {
+    if (mode === 'standby' && d.role === 'business') return 'keep';
+    return isBefore(o.startedAt, restartRequestedAt) ? 'restart' : 'unpause';
+  }
+  if (o.state === 'removing' || o.state === 'restarting') return 'wait';
   if (o.state !== 'running') return 'start';
   if (isBefore(o.startedAt, restartRequestedAt)) return 'restart';
   return 'keep';
@@ -141,16 +159,17 @@ function policyFate(d: PlannedContainer, o: ObservedContainer, input: PlanInput)
 
 function businessFate(d: PlannedContainer, o: ObservedContainer | undefined, infraFate: Fate, infra: ObservedContainer | undefined, input: PlanInput): { fate: Fate; why: string; afterExit?: true } {
   const rra = input.restartRequestedAt;
-  const own = ownFate(d, o, rra);
+  const own = ownFate(d, o, rra, input.mode);
   if (!o || own === 'recreate') return { fate: own, why: o ? (o.state === 'dead' ? 'dead' : offItsNetworks(d, o) && o.specHash === d.specHash ? 'not on its networks' : 'spec changed') : 'missing' };
   if (infraFate === 'create' || infraFate === 'recreate') return { fate: 'recreate', why: 'infra container recreated' };
   if (infraFate === 'keep' && infra && o.networkMode !== `container:${infra.id}`) return { fate: 'recreate', why: 'joined another infra container' };
   if (own === 'wait') return { fate: 'wait', why: o.state };
   if (infraFate === 'start' || infraFate === 'restart') {
-    return o.state === 'running' ? { fate: 'restart', why: 'infra container restarted' } : policyFate(d, o, input);
+    return o.state === 'running' || o.state === 'paused' ? { fate: 'restart', why: 'infra container restarted' } : policyFate(d, o, input);
   }
   if (o.state === 'running' && isBefore(o.startedAt, infra?.startedAt)) return { fate: 'restart', why: 'started before its infra container' };
   if (own === 'restart') return { fate: own, why: 'restart requested' };
+  if (own === 'unpause') return { fate: own, why: input.mode === 'running' ? 'desired running' : 'paused' };
   const kill = input.kills?.[d.name];
   if (own === 'keep' && kill) return { fate: 'kill', why: kill };
   if (own === 'start') return policyFate(d, o, input);
@@ -161,7 +180,7 @@ function planRunning(input: PlanInput, byName: Map<string, ObservedContainer>, e
   const [infraD, ...business] = input.desired;
   if (!infraD) return [];
   const infraO = byName.get(infraD.name);
-  const infraFate = ownFate(infraD, infraO, input.restartRequestedAt);
+  const infraFate = ownFate(infraD, infraO, input.restartRequestedAt, input.mode);
   const fates = business.map((d) => ({ d, o: byName.get(d.name), ...businessFate(d, byName.get(d.name), infraFate, infraO, input) }));
   // While Docker is restarting or removing the infra container, leave its business containers alone.
   const active = infraFate === 'wait' ? [] : fates;
@@ -173,23 +192,23 @@ function planRunning(input: PlanInput, byName: Map<string, ObservedContainer>, e
   for (const image of images) actions.push({ kind: 'ensureImage', image });
 
   for (const o of stopOrder(extras)) {
-    if (isUp(o)) actions.push({ kind: 'stop', name: o.name, id: o.id, why: 'not in the spec' });
+    if (isUp(o)) actions.push(...stopping(o, 'not in the spec'));
     actions.push({ kind: 'remove', name: o.name, id: o.id, why: 'not in the spec' });
   }
   for (const f of [...active].reverse()) {
     if (!f.o) continue;
     if (f.fate === 'recreate') {
-      if (isUp(f.o)) actions.push({ kind: 'stop', name: f.d.name, id: f.o.id, why: f.why });
+      if (isUp(f.o)) actions.push(...stopping(f.o, f.why));
       actions.push({ kind: 'remove', name: f.d.name, id: f.o.id, why: f.why });
     } else if (f.fate === 'restart') {
-      actions.push({ kind: 'stop', name: f.d.name, id: f.o.id, why: f.why });
+      actions.push(...stopping(f.o, f.why));
     } else if (f.fate === 'kill') {
-      actions.push({ kind: 'stop', name: f.d.name, id: f.o.id, why: f.why, unhealthy: true });
+      actions.push(...stopping(f.o, f.why, { unhealthy: true }));
     }
   }
 
   for (const f of active) {
-    const kept = f.fate === 'keep' || f.fate === 'start' || f.fate === 'restart' || f.fate === 'hold' || f.fate === 'kill';
+    const kept = f.fate === 'keep' || f.fate === 'start' || f.fate === 'restart' || f.fate === 'unpause' || f.fate === 'hold' || f.fate === 'kill';
     const update = f.o && kept ? limitsUpdate(f.d, f.o) : undefined;
     if (update) actions.push(update);
   }
@@ -213,13 +232,17 @@ function planRunning(input: PlanInput, byName: Map<string, ObservedContainer>, e
       if (infraO) actions.push({ kind: 'start', name: infraD.name, id: infraO.id, restart: false, why: 'not running' });
       break;
     case 'restart':
-      if (infraO) actions.push({ kind: 'stop', name: infraD.name, id: infraO.id, why: infraWhy }, { kind: 'start', name: infraD.name, id: infraO.id, restart: true, why: infraWhy });
+      if (infraO) actions.push(...stopping(infraO, infraWhy), { kind: 'start', name: infraD.name, id: infraO.id, restart: true, why: infraWhy });
+      break;
+    case 'unpause':
+      if (infraO) actions.push({ kind: 'unpause', name: infraD.name, id: infraO.id, why: 'desired running' });
       break;
     default:
   }
 
   for (const f of active) {
     const recreated = f.fate === 'create' || f.fate === 'recreate';
+    if (f.fate === 'unpause' && f.o) actions.push({ kind: 'unpause', name: f.d.name, id: f.o.id, why: f.why });
     if (recreated) actions.push({ kind: 'create', name: f.d.name });
     if (recreated || f.fate === 'start' || f.fate === 'restart') {
       actions.push({
@@ -232,17 +255,26 @@ function planRunning(input: PlanInput, byName: Map<string, ObservedContainer>, e
       });
     }
   }
+  // Standby: paused once all are up, so the set started as it would (its processes warm).
+  if (input.mode === 'standby') {
+    for (const f of active) {
+      const up = f.fate === 'create' || f.fate === 'recreate' || f.fate === 'start' || f.fate === 'restart' || f.fate === 'unpause' || (f.fate === 'keep' && f.o?.state === 'running');
+      if (!up) continue;
+      const sameId = f.o && f.fate !== 'create' && f.fate !== 'recreate';
+      actions.push({ kind: 'pause', name: f.d.name, ...(sameId && f.o ? { id: f.o.id } : {}) });
+    }
+  }
   return actions;
 }
 
 function planStopped(desired: PlannedContainer[], byName: Map<string, ObservedContainer>, extras: ObservedContainer[]): Action[] {
   const actions: Action[] = [];
   for (const o of stopOrder(extras)) {
-    if (isUp(o)) actions.push({ kind: 'stop', name: o.name, id: o.id, why: 'not in the spec' });
+    if (isUp(o)) actions.push(...stopping(o, 'not in the spec'));
     actions.push({ kind: 'remove', name: o.name, id: o.id, why: 'not in the spec' });
   }
   for (const o of stopOrder([...byName.values()])) {
-    if (isUp(o)) actions.push({ kind: 'stop', name: o.name, id: o.id, why: 'desired stopped' });
+    if (isUp(o)) actions.push(...stopping(o, 'desired stopped'));
   }
   for (const d of desired) {
     const o = byName.get(d.name);
@@ -255,7 +287,7 @@ function planStopped(desired: PlannedContainer[], byName: Map<string, ObservedCo
 function planDeleting(observed: ObservedContainer[]): Action[] {
   const order = stopOrder(observed);
   const actions: Action[] = [];
-  for (const o of order) if (o.role === 'business' && isUp(o)) actions.push({ kind: 'stop', name: o.name, id: o.id, why: 'set deleted' });
+  for (const o of order) if (o.role === 'business' && isUp(o)) actions.push(...stopping(o, 'set deleted'));
   for (const o of order) actions.push({ kind: 'remove', name: o.name, id: o.id, why: 'set deleted' });
   actions.push({ kind: 'recycleVolume' });
   return actions;
@@ -264,7 +296,7 @@ function planDeleting(observed: ObservedContainer[]): Action[] {
 export function plan(input: PlanInput): Action[] {
   if (input.mode === 'deleting') return planDeleting(input.observed);
   const { byName, extras } = matchObserved(input.desired, input.observed);
-  return input.mode === 'running' ? planRunning(input, byName, extras) : planStopped(input.desired, byName, extras);
+  return input.mode === 'stopped' ? planStopped(input.desired, byName, extras) : planRunning(input, byName, extras);
 }
 
 /** "create web", "stop infra": compact form for logs and tests. */

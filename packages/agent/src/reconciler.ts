@@ -151,7 +151,8 @@ export class SetReconciler {
     const identity: SetIdentity = { tenant: set.tenant, appkey: set.appkey, id: set.id };
     if (set.deleting) return this.remove(ref, identity, observed, hooks, set.generation, true);
 
-    const mode: Mode = set.desired;
+    // A set of an app's warm pool runs like any other, then its business containers are paused.
+    const mode: Mode = set.desired === 'running' && set.standby ? 'standby' : set.desired;
     const run = this.newRun(ref, identity, mode, set.generation, observed, hooks);
     await this.book.load(ref);
     const { resolved, desired: known } = this.desiredOf(ref, set);
@@ -171,7 +172,7 @@ export class SetReconciler {
     }
     run.desired = desired.containers;
     run.volumePath = desired.volumePath;
-    if (mode === 'running' && resolved.ok) run.net = { ips: set.ips ?? [], ctx: net, bandwidth: resolved.set.bandwidth };
+    if (mode !== 'stopped' && resolved.ok) run.net = { ips: set.ips ?? [], ctx: net, bandwidth: resolved.set.bandwidth };
     const { byName } = matchObserved(desired.containers, observed);
     run.current = byName;
 
@@ -360,6 +361,9 @@ export class SetReconciler {
         return this.removeContainer(run, a);
       case 'update':
         return this.update(run, a);
+      case 'pause':
+      case 'unpause':
+        return this.freeze(run, a);
       case 'recycleVolume':
         return this.recycle(run);
     }
@@ -488,6 +492,23 @@ export class SetReconciler {
     } else {
       this.book.recordExit(run.ref, a.name, after, { cause: 'stopped', policy });
     }
+  }
+
+  /** Pauses a standby set's container, or thaws one (a set resumed from the warm pool, a pause by hand). */
+  private async freeze(run: Run, a: Extract<Action, { kind: 'pause' | 'unpause' }>): Promise<boolean> {
+    const id = a.id ?? run.current.get(a.name)?.id;
+    const verb = a.kind === 'pause' ? 'pause' : 'unpause';
+    if (!id) return this.fail(run, a.name, 'PauseFailed', `cannot ${verb} container ${a.name}: it does not exist`);
+    try {
+      await (a.kind === 'pause' ? this.opts.engine.pause(id) : this.opts.engine.unpause(id));
+    } catch (err) {
+      await this.refresh(run, a.name, id);
+      return this.fail(run, a.name, a.kind === 'pause' ? 'PauseFailed' : 'UnpauseFailed', `cannot ${verb} container ${a.name}: ${errorText(err)}`);
+    }
+    await this.refresh(run, a.name, id);
+    this.event(run, 'Normal', a.kind === 'pause' ? 'Paused' : 'Unpaused', a.kind === 'pause' ? `Paused container ${a.name} (warm pool)` : `Unpaused container ${a.name} (${a.why})`);
+    this.progress(run);
+    return true;
   }
 
   /** New CPU and memory limits in place: the container keeps running (or stays stopped). */

@@ -17,6 +17,10 @@ const cases: { name: string; input: PhaseInput; want: string }[] = [
   { name: 'stopping', input: { mode: 'stopped', containers: cs('running', 'exited'), inProgress: true, failed: false }, want: 'stopping' },
   { name: 'stopped (created and missing count as stopped)', input: { mode: 'stopped', containers: cs('exited', 'created', 'missing'), inProgress: false, failed: false }, want: 'stopped' },
   { name: 'deleting', input: { mode: 'deleting', containers: cs('running'), inProgress: true, failed: false }, want: 'deleting' },
+  { name: 'standby: infra running, business paused', input: { mode: 'standby', containers: [{ name: 'infra', role: 'infra', state: 'running' }, ...cs('paused', 'paused')], inProgress: false, failed: false }, want: 'standby' },
+  { name: 'standby still starting', input: { mode: 'standby', containers: [{ name: 'infra', role: 'infra', state: 'running' }, ...cs('running', 'missing')], inProgress: true, failed: false }, want: 'starting' },
+  { name: 'standby with an exited container', input: { mode: 'standby', containers: [{ name: 'infra', role: 'infra', state: 'running' }, ...cs('paused', 'exited')], inProgress: false, failed: false }, want: 'degraded' },
+  { name: 'standby whose infra exited', input: { mode: 'standby', containers: [{ name: 'infra', role: 'infra', state: 'exited' }, ...cs('paused')], inProgress: false, failed: false }, want: 'degraded' },
 ];
 for (const c of cases) {
   test(`derivePhase: ${c.name}`, () => assert.equal(derivePhase(c.input), c.want));

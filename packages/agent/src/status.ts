@@ -6,7 +6,7 @@ import type { PlannedContainer, Mode } from './plan.js';
 
 export interface PhaseInput {
   mode: Mode;
-  containers: Pick<ContainerStatus, 'name' | 'state' | 'exitCode'>[];
+  containers: (Pick<ContainerStatus, 'name' | 'state' | 'exitCode'> & Partial<Pick<ContainerStatus, 'role'>>)[];
   /** The reconcile is still bringing containers up or down. */
   inProgress: boolean;
   /** The reconcile stopped on an error that needs a change (missing image, bad config). */
@@ -25,6 +25,11 @@ export function derivePhase(p: PhaseInput): SetPhase {
   }
   if (p.failed) return 'failed';
   if (p.inProgress) return 'starting';
+  if (p.mode === 'standby') {
+    // Infra running, every business container paused: ready to resume.
+    const business = p.containers.filter((c) => c.role !== 'infra');
+    return business.length > 0 && business.every((c) => c.state === 'paused') && p.containers.every((c) => c.state === 'paused' || c.state === 'running') ? 'standby' : 'degraded';
+  }
   return p.containers.length > 0 && p.containers.every((c) => c.state === 'running') ? 'running' : 'degraded';
 }
 

@@ -519,8 +519,9 @@ export class WharfClient {
   }
 
   /** Sets the replica count; answers at once, the server creates or drains sets. */
-  scaleApp(appkey: string, replicas: number): Promise<AppView> {
-    return this.request('POST', this.scoped(`${appPath(appkey)}/scale`), { replicas });
+  /** `warmPool`, when given, also sets the size of the app's warm pool. */
+  scaleApp(appkey: string, replicas: number, warmPool?: number): Promise<AppView> {
+    return this.request('POST', this.scoped(`${appPath(appkey)}/scale`), { replicas, ...(warmPool !== undefined ? { warmPool } : {}) });
   }
 
   appEvents(appkey: string): Promise<AppEvent[]> {

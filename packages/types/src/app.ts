@@ -68,6 +68,7 @@ export const AppSpec = Type.Object(
     appkey: Type.String({ pattern: APPKEY_PATTERN }),
     template: SetTemplate,
     replicas: Type.Integer({ minimum: 0, maximum: MAX_REPLICAS, description: 'How many sets the app keeps (not counting sets that are leaving)' }),
+    warmPool: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_REPLICAS, description: 'Standby sets kept beyond replicas, created, started and paused: a scale-out resumes them first (milliseconds each), then creates the rest; the pool is refilled behind it (default 0)' })),
     scaleIn: Type.Optional(ScaleInSpec),
     update: Type.Optional(AppUpdateSpec),
     lb: Type.Optional(LbSpec),
@@ -103,6 +104,8 @@ export const AppSet = Type.Object({
   draining: Type.Optional(Type.String()),
   /** ISO time a rollout took the set out of the endpoints (its batch drains, then changes). */
   outOfRotation: Type.Optional(Type.String()),
+  /** In the app's warm pool: started, paused, resumed by the next scale-out. */
+  standby: Type.Optional(Type.Boolean()),
   message: Type.Optional(Type.String()),
   createdAt: Type.String(),
 });
@@ -122,6 +125,8 @@ export const AppView = Type.Object({
   ready: Type.Integer(),
   /** Sets leaving: draining or being deleted. */
   leaving: Type.Integer(),
+  /** Sets in the warm pool (not counted in current). */
+  standby: Type.Integer(),
   /** Every set of the app by phase (`draining` for sets draining). */
   phases: Type.Record(Type.String(), Type.Integer()),
   message: Type.String(),
@@ -132,7 +137,10 @@ export const AppView = Type.Object({
 export type AppView = Static<typeof AppView>;
 
 export const ScaleRequest = Type.Object(
-  { replicas: Type.Integer({ minimum: 0, maximum: MAX_REPLICAS }) },
+  {
+    replicas: Type.Integer({ minimum: 0, maximum: MAX_REPLICAS }),
+    warmPool: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_REPLICAS, description: 'Also sets the app\'s warm pool size' })),
+  },
   { additionalProperties: false },
 );
 export type ScaleRequest = Static<typeof ScaleRequest>;

@@ -37,6 +37,12 @@ export const SetObject = Type.Object({
   outOfRotation: Type.Optional(Type.String({ description: 'ISO time a rollout took the set out of the endpoints' })),
   /** Platform IPs the IPAM gave the set (primary first); they stay with it across restarts and moves. */
   ips: Type.Optional(Type.Array(SetIp)),
+  /**
+   * Set by the apps controller on a set of an app's warm pool: its containers are
+   * created, started and then paused; it takes no traffic and does not count toward
+   * replicas. A scale-out clears it, and the set resumes in milliseconds.
+   */
+  standby: Type.Optional(Type.Boolean()),
   createdAt: Type.String(),
   updatedAt: Type.String(),
 });
@@ -45,6 +51,7 @@ export type SetObject = Static<typeof SetObject>;
 export const SetPhase = Type.Union([
   Type.Literal('pending'), Type.Literal('starting'), Type.Literal('running'), Type.Literal('degraded'),
   Type.Literal('stopping'), Type.Literal('stopped'), Type.Literal('failed'), Type.Literal('deleting'),
+  Type.Literal('standby'),
 ]);
 export type SetPhase = Static<typeof SetPhase>;
 

@@ -40,6 +40,14 @@ async function call<T>(fn: () => Promise<T>, ignore: number[] = []): Promise<T |
   }
 }
 
+/** A catch handler that swallows the 409 Docker answers when the container is already where it is asked to go. */
+function unless(already: RegExp): (err: unknown) => undefined {
+  return (err) => {
+    if (err instanceof EngineError && err.statusCode === 409 && already.test(err.message)) return undefined;
+    throw err;
+  };
+}
+
 /**
  * Container events that can change a set's state (update: limits changed by hand are put
  * back) or what an inspection says (rename).
@@ -112,6 +120,14 @@ export class DockerodeEngine implements Engine {
 
   async stop(id: string, timeoutSeconds: number): Promise<void> {
     await this.changing(id, () => call(() => this.docker.getContainer(id).stop({ t: timeoutSeconds }), [304]));
+  }
+
+  async pause(id: string): Promise<void> {
+    await this.changing(id, () => call(() => this.docker.getContainer(id).pause()).catch(unless(/already paused/i)));
+  }
+
+  async unpause(id: string): Promise<void> {
+    await this.changing(id, () => call(() => this.docker.getContainer(id).unpause()).catch(unless(/is not paused/i)));
   }
 
   async remove(id: string): Promise<void> {

@@ -188,6 +188,10 @@ export interface Engine {
   start(id: string): Promise<void>;
   /** No error when it is already stopped. */
   stop(id: string, timeoutSeconds: number): Promise<void>;
+  /** Freezes every process of a running container (cgroup freezer); no error when it is already paused. */
+  pause(id: string): Promise<void>;
+  /** Thaws a paused container; no error when it is not paused. */
+  unpause(id: string): Promise<void>;
   /** Force-removes (keeps the bind-mounted volume dir); no error when it is already gone. */
   remove(id: string): Promise<void>;
   /** Changes CPU and memory limits in place, running or not (Docker refuses memory below what the container uses). */

@@ -172,6 +172,22 @@ export class FakeEngine implements Engine {
     this.emit('start', c);
   }
 
+  async pause(id: string): Promise<void> {
+    const c = this.get(id);
+    this.calls.push(`pause ${c.config.labels[Labels.name]}`);
+    this.maybeFail('pause');
+    if (c.state === 'paused') return;
+    if (c.state !== 'running') throw new EngineError(`container ${id} is not running`, 409);
+    c.state = 'paused';
+  }
+
+  async unpause(id: string): Promise<void> {
+    const c = this.get(id);
+    this.calls.push(`unpause ${c.config.labels[Labels.name]}`);
+    this.maybeFail('unpause');
+    if (c.state === 'paused') c.state = 'running';
+  }
+
   async stop(id: string): Promise<void> {
     const c = this.get(id);
     this.calls.push(`stop ${c.config.labels[Labels.name]}`);

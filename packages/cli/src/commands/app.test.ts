@@ -31,7 +31,7 @@ const TEMPLATE: AppSpec['template'] = {
 function view(over: Partial<AppView> = {}): AppView {
   return {
     tenant: 'default', appkey: 'web', spec: { appkey: 'web', replicas: 4, template: TEMPLATE }, generation: 2,
-    replicas: 4, current: 4, ready: 2, leaving: 1, phases: { running: 3, pending: 1, draining: 1 }, message: '2/4 ready; 1 leaving',
+    replicas: 4, current: 4, ready: 2, leaving: 1, standby: 0, phases: { running: 3, pending: 1, draining: 1 }, message: '2/4 ready; 1 leaving',
     sets: [
       { id: '1', status: 'running', ready: true, host: 'h1', ip: '10.0.0.11', createdAt: iso(T0 - 600_000) },
       { id: '2', status: 'running', ready: true, host: 'h1', ip: '10.0.0.12', outOfRotation: iso(T0 - 3_000), createdAt: iso(T0 - 600_000) },
@@ -212,7 +212,7 @@ async function startFakeAppServer() {
     const ready = active.filter((s) => s.ready).length;
     return {
       tenant: 'default', appkey: a.spec.appkey, spec: a.spec, generation: a.generation, ...(a.deleting ? { deleting: true } : {}),
-      replicas: a.spec.replicas, current: active.length, ready, leaving: a.sets.length - active.length, phases: {}, message: `${ready}/${a.spec.replicas} ready`,
+      replicas: a.spec.replicas, current: active.length, ready, leaving: a.sets.length - active.length, standby: 0, phases: {}, message: `${ready}/${a.spec.replicas} ready`,
       sets: a.sets.map((s) => ({ id: s.id, status: s.ready ? 'running' : 'pending', ready: s.ready, ...(s.leaving ? { draining: new Date().toISOString() } : {}), createdAt: a.createdAt })),
       createdAt: a.createdAt, updatedAt: a.createdAt,
     };

@@ -11,12 +11,13 @@ import { describeApp, renderApps } from '../format/apps.js';
 import { outputOption, serialize, type OutputFormat } from '../format/output.js';
 import { addWaitOptions, examples, waitSettings, type WaitFlags } from './common.js';
 import { parseCores } from './resize.js';
-import { SCALE_POLL_MS, followScale, replicasOption } from './scale.js';
+import { SCALE_POLL_MS, followScale, replicasOption, warmPoolOption } from './scale.js';
 import { parseSize } from './volume.js';
 
 export interface QuickAppFlags {
   image?: string;
   replicas?: number;
+  warmPool?: number;
   cpu?: number;
   memory?: string;
   port?: number[];
@@ -37,6 +38,7 @@ export function quickAppSpec(appkey: string, f: QuickAppFlags): AppSpec {
   return {
     appkey,
     replicas: f.replicas ?? 1,
+    ...(f.warmPool ? { warmPool: f.warmPool } : {}),
     template: {
       ...(Object.keys(resources).length > 0 ? { resources } : {}),
       containers: [{ index: 1, image: f.image, options: { name: f.name ?? 'main', ...(ports.length > 0 ? { ports } : {}) } }],
@@ -116,6 +118,7 @@ export function registerApp(program: Command, ctx: Context): void {
     .option('-f, --filename <file>', 'the app spec file, or - to read stdin')
     .option('--image <image>', 'the image of the one container')
     .addOption(replicasOption(false))
+    .addOption(warmPoolOption())
     .option('--cpu <cores>', 'CPU cores of each set (default 1)', parseCores)
     .option('--memory <size>', 'memory of each set, e.g. 256Mi (default 1Gi)', (v: string) => (parseSize(v), v))
     .option('--port <port>', 'a port the container listens on (repeatable)', parsePort)

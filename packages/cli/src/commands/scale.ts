@@ -25,6 +25,10 @@ export function replicasOption(required = true): Option {
   return required ? o.makeOptionMandatory() : o;
 }
 
+export function warmPoolOption(): Option {
+  return new Option('--warm-pool <n>', 'standby sets kept started and paused beyond the replicas; a scale-out resumes them first').argParser(parseReplicas);
+}
+
 /** Poll interval of --wait: an app's view reads every set's status. */
 export const SCALE_POLL_MS = 500;
 
@@ -84,10 +88,13 @@ export function registerScale(program: Command, ctx: Context): void {
       'Set the number of sets of an app. Scale-out creates the missing sets from the app\'s template (ids 1, 2, 3 … filling gaps). ' +
         'Scale-in picks sets by the app\'s policy (newest first, or least loaded), takes them out of the endpoints at once, ' +
         'and stops them after the app\'s drainSeconds (containers in reverse index order). ' +
-        'With --wait, shows a progress bar until that many sets are ready and the leaving ones are gone.',
+        'With --wait, shows a progress bar until that many sets are ready and the leaving ones are gone. ' +
+        'With a warm pool (--warm-pool N: standby sets created, started and paused ahead), a scale-out resumes standby sets first, ' +
+        'in milliseconds each, then creates the rest; the pool is refilled behind it.',
     )
     .argument('<appkey>', 'the app')
-    .addOption(replicasOption());
+    .addOption(replicasOption())
+    .addOption(warmPoolOption());
   addWaitOptions(cmd, 'that many sets are ready and no set is leaving')
     .addHelpText(
       'after',
@@ -95,14 +102,16 @@ export function registerScale(program: Command, ctx: Context): void {
         ['wharf scale com.example.web --replicas 10 --wait', 'ten ready sets, with a progress bar'],
         ['wharf scale com.example.web --replicas 2', 'scale in and return at once'],
         ['wharf scale com.example.web --replicas 50 --timeout 5m', 'wait up to five minutes'],
+        ['wharf scale com.example.web --replicas 2 --warm-pool 20', 'two serving sets, twenty more started and paused for the next peak'],
       ]),
     )
-    .action(async (appkey: string, opts: { replicas: number } & WaitFlags) => {
+    .action(async (appkey: string, opts: { replicas: number; warmPool?: number } & WaitFlags) => {
       const { wait, timeoutMs } = waitSettings(opts);
       const client = ctx.client();
       const before = await client.getApp(appkey);
-      const view = await client.scaleApp(appkey, opts.replicas);
-      ctx.out(`app ${appkey} scaled: replicas ${before.replicas} → ${view.replicas}`);
+      const view = await client.scaleApp(appkey, opts.replicas, opts.warmPool);
+      const pool = opts.warmPool !== undefined ? `, warm pool ${before.spec.warmPool ?? 0} → ${view.spec.warmPool ?? 0}` : '';
+      ctx.out(`app ${appkey} scaled: replicas ${before.replicas} → ${view.replicas}${pool}`);
       if (!wait) return;
       await followScale({ client, clock: ctx.clock, progress: await ctx.progress(), appkey, replicas: opts.replicas, timeoutMs });
     });

@@ -95,6 +95,7 @@ export function describeApp(view: AppView, events: AppEvent[] | Error, now: numb
       ['Name', view.appkey],
       ['Tenant', view.tenant],
       ['Replicas', `${view.replicas} desired, ${view.current} current, ${view.ready} ready, ${view.leaving} leaving`],
+      ...(view.spec.warmPool || view.standby ? [['Warm pool', `${view.standby} of ${view.spec.warmPool ?? 0} standby sets (started and paused; a scale-out resumes them first)`] as [string, string]] : []),
       ['Status', view.deleting ? `deleting: ${view.message}` : view.message],
       ['Template', `cpu ${formatCores(t.resources?.cpu ?? 1)}, memory ${memoryText(t.resources?.memory)}${t.placement?.strategy ? `, ${t.placement.strategy}` : ''}`],
       ['Containers', containerLines(t)],
@@ -111,7 +112,7 @@ export function describeApp(view: AppView, events: AppEvent[] | Error, now: numb
   else {
     out.push('Sets:');
     const rows = view.sets.map((s) => [
-      s.id, s.draining ? 'draining' : s.status, s.ready ? 'yes' : 'no', cell(s.host), cell(s.ip), age(s.createdAt, now),
+      s.id, s.draining ? 'draining' : s.standby && s.status !== 'standby' ? `${s.status} (standby)` : s.status, s.ready ? 'yes' : 'no', cell(s.host), cell(s.ip), age(s.createdAt, now),
       cell(s.draining ? `draining for ${age(s.draining, now)}` : s.outOfRotation ? `out of rotation for ${age(s.outOfRotation, now)} (rollout)` : s.message),
     ]);
     out.push(renderTable(['ID', 'STATUS', 'READY', 'HOST', 'IP', 'AGE', 'MESSAGE'], rows, { indent: '  ' }));

@@ -80,7 +80,8 @@ export function appRoutes(app: App, { store }: ApiContext): void {
       summary: 'Set the number of sets of an app',
       description:
         'Answers at once; the apps controller creates the missing sets, or drains the sets the scale-in policy picks ' +
-        '(out of the endpoints at once, deleted after drainSeconds). Concurrent requests: the last one wins.',
+        '(out of the endpoints at once, deleted after drainSeconds). Sets of the warm pool are resumed before any is created. ' +
+        'Concurrent requests: the last one wins.',
       params: AppParams,
       querystring: TenantQuery,
       body: ScaleRequest,
@@ -89,7 +90,7 @@ export function appRoutes(app: App, { store }: ApiContext): void {
   }, async (req) => {
     const tenant = tenantOf(req.query);
     await admitAppScale(store, (await getApp(store, tenant, req.params.appkey)).value, req.body.replicas);
-    const scaled = await scaleApp(store, tenant, req.params.appkey, req.body.replicas);
+    const scaled = await scaleApp(store, tenant, req.params.appkey, req.body.replicas, new Date(), req.body.warmPool);
     return viewApp(store, scaled);
   });
 

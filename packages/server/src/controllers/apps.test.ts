@@ -42,15 +42,17 @@ async function setup(opts: { loadOf?: SetLoad } = {}) {
   await store.put(Keys.host('h1'), host);
   const sets = async () => (await store.list<SetObject>(Keys.appSets('default', 'web'))).items.map((kv) => kv.value);
   const ids = async (pred: (s: SetObject) => boolean = () => true) => (await sets()).filter(pred).map((s) => s.id).sort((a, b) => Number(a) - Number(b));
-  /** Placement and the agent: every set gets a host and an IP, and runs ready. */
+  /** Placement and the agent: every set gets a host and an IP, and runs ready (or paused, in the warm pool). */
   const runAll = async () => {
     for (const s of await sets()) {
       if (s.deleting) continue;
       const placed: SetObject = { ...s, host: 'h1', ips: [{ network: 'lan', ip: `10.0.0.${Number(s.id) + 10}` }] };
       if (!s.host) await store.put(Keys.set('default', 'web', s.id), placed);
+      // A set of the warm pool reports what its agent does with one: started, then paused.
+      const standby = s.standby === true;
       const status: SetStatus = {
-        phase: 'running', observedGeneration: s.generation, host: 'h1', ready: true, updatedAt: new Date().toISOString(),
-        containers: [{ name: 'web', role: 'business', index: 1, image: 'web:1', state: 'running', restartCount: 0, ready: true }],
+        phase: standby ? 'standby' : 'running', observedGeneration: s.generation, host: 'h1', ready: !standby, updatedAt: new Date().toISOString(),
+        containers: [{ name: 'web', role: 'business', index: 1, image: 'web:1', state: standby ? 'paused' : 'running', restartCount: 0, ready: !standby }],
       };
       await store.put(Keys.status('default', 'web', s.id), status);
     }
@@ -220,6 +222,68 @@ test('concurrent scale requests: each one applies in turn, the controller ends a
   assert.ok(results.some((r) => r.spec.replicas === final.spec.replicas));
   for (let i = 1; i <= 3; i++) await c.pass(at(i));
   assert.equal((await ids((s) => !s.draining && !s.deleting)).length, final.spec.replicas);
+});
+
+test('a warm pool: standby sets beyond replicas, out of the endpoints; a scale-out resumes them in one write, then the pool is refilled', async () => {
+  const { store, c, ids, running, runAll, endpointIds, reasons } = await setup();
+  await running(spec(2, { warmPool: 3 }));
+  assert.deepEqual(await ids((s) => !s.standby), ['1', '2']);
+  assert.deepEqual(await ids((s) => s.standby === true), ['3', '4', '5']);
+  assert.deepEqual(await endpointIds(), ['1', '2'], 'standby sets take no traffic');
+  let view = await viewApp(store, (await getApp(store, 'default', 'web')).value);
+  assert.equal(view.current, 2);
+  assert.equal(view.standby, 3);
+  assert.equal(view.ready, 2);
+  assert.match(view.message, /^2\/2 ready; warm pool 3\/3$/);
+  assert.equal(view.sets.find((x) => x.id === '3')?.standby, true);
+  assert.equal(view.phases.standby, 3);
+
+  const before = (await store.get<SetObject>(Keys.set('default', 'web', '3')))!;
+  await scaleApp(store, 'default', 'web', 4);
+  await c.pass(at(1));
+  const resumed = (await store.get<SetObject>(Keys.set('default', 'web', '3')))!;
+  assert.equal(resumed.value.standby, undefined, 'set 3 left the pool');
+  assert.equal(resumed.value.generation, before.value.generation, 'resuming is no spec change');
+  assert.deepEqual(await ids((s) => !s.standby), ['1', '2', '3', '4'], 'the two oldest standby sets serve now; none was created for the app');
+  assert.deepEqual(await ids((s) => s.standby === true), ['5', '6', '7'], 'the pool is refilled behind');
+  const log = await reasons();
+  assert.ok(log.includes('ScaledOut: replicas 2 → 4: resumed 2 sets of the warm pool (3, 4)'), log.join('\n'));
+  assert.ok(log.includes('WarmPoolFilled: warm pool 3 (2 resumed): created 2 standby sets (6, 7)'), log.join('\n'));
+  assert.deepEqual((await readEvents(store, { tenant: 'default', appkey: 'web', id: '3' })).map((e) => e.reason).at(-1), 'Resumed');
+  view = await viewApp(store, (await getApp(store, 'default', 'web')).value);
+  assert.equal(view.ready, 2, 'the resumed sets are not ready before their agent says so');
+  await runAll();
+  assert.deepEqual(await endpointIds(), ['1', '2', '3', '4']);
+
+  // More than the pool holds: the pool first, then new sets.
+  await scaleApp(store, 'default', 'web', 9);
+  await c.pass(at(2));
+  assert.match((await reasons()).find((r) => r.startsWith('ScaledOut: replicas 4 → 9')) ?? '', /resumed 3 sets of the warm pool \(5\.\.7\), created 2 sets \(8, 9\)$/);
+  assert.deepEqual(await ids((s) => s.standby === true), ['10', '11', '12']);
+});
+
+test('the warm pool shrinks and grows with its size, and is replaced when the template changes; scale-in leaves it alone', async () => {
+  const { store, c, ids, sets, running, runAll, reasons } = await setup();
+  await running(spec(1, { warmPool: 4 }));
+  await scaleApp(store, 'default', 'web', 1, new Date(), 2);
+  await c.pass(at(1));
+  assert.deepEqual(await ids((s) => s.standby === true && !s.deleting), ['2', '3'], 'the newest beyond the size go');
+  assert.deepEqual(await ids((s) => s.deleting === true), ['4', '5']);
+  assert.match((await reasons()).at(-1) ?? '', /^WarmPoolTrimmed: warm pool 2: deleting 2 sets beyond its size \(4, 5\)$/);
+
+  const next = spec(1, { warmPool: 2 });
+  next.template.containers[0]!.image = 'web:2';
+  await applyApp(store, 'default', next);
+  await c.pass(at(2));
+  const live = (await sets()).filter((s) => s.standby && !s.deleting);
+  assert.deepEqual(live.map((s) => [s.id, s.spec.containers[0]?.image]).sort(), [['6', 'web:2'], ['7', 'web:2']], 'the stale pool is replaced by the new template');
+  assert.deepEqual((await sets()).find((s) => s.id === '1')?.spec.containers[0]?.image, 'web:1', 'a serving set keeps its spec');
+
+  await runAll();
+  await scaleApp(store, 'default', 'web', 0);
+  await c.pass(at(3));
+  assert.deepEqual(await ids((s) => s.draining !== undefined), ['1'], 'scale-in drains serving sets only');
+  assert.deepEqual(await ids((s) => s.standby === true && !s.deleting), ['6', '7']);
 });
 
 test('deleting an app deletes its sets, then the app', async () => {

@@ -10,7 +10,11 @@
  *   endpoints at once) in one transaction; a set never placed is deleted at once;
  * - a draining set past the app's drainSeconds is deleted (its agent stops the
  *   containers in reverse index order);
- * - an app being deleted has its sets deleted, and is forgotten once none is left.
+ * - an app being deleted has its sets deleted, and is forgotten once none is left;
+ * - the warm pool (`warmPool` standby sets: started, then paused by their agent) is
+ *   spent first on scale-out: its sets lose the standby mark in one write and resume
+ *   in milliseconds; the pool is then refilled, trimmed to its size, and its sets
+ *   whose spec is not the template's any more are replaced.
  * Existing sets keep their spec when the template changes: new sets get the new one.
  * Writes compare the app's revision, so a pass never acts on a replica count or
  * template that changed meanwhile: it loses the race and looks again.
@@ -19,11 +23,12 @@ import type { Logger } from 'pino';
 import type { KeyValue, Op, Store } from '@wharf/store';
 import { setSpecFromTemplate, WharfError, type AppEvent, type AppObject, type SetObject } from '@wharf/types';
 import { Keys, setKeys } from '../state/keys.js';
-import { appendAppEvents, appEvent, countsTowardReplicas, loadMembers, readAppEvents, requestSetDeletion } from '../state/apps.js';
+import { appendAppEvents, appEvent, countsTowardReplicas, inWarmPool, loadMembers, readAppEvents, requestSetDeletion } from '../state/apps.js';
 import { admitAppSets, type Admission } from '../state/quotas.js';
 import { appendEvents, event } from '../state/sets.js';
 import { chooseLeaving, drainMs, idRanges, nextFreeIds, plural, policyOf, type SetLoad } from './app-scale.js';
 import { PassRunner } from './coalesce.js';
+import { compareSetIds } from '../state/sets.js';
 
 /** Sets created per transaction: a scale-out to thousands is a few writes, each of bounded size. */
 const CREATE_CHUNK = 500;
@@ -110,40 +115,110 @@ export class AppsController {
     const replicas = app.spec.replicas;
     const active = sets.filter((s) => countsTowardReplicas(s.value));
     const draining = sets.filter((s) => s.value.draining && !s.value.deleting);
+    const pool = sets.filter((s) => inWarmPool(s.value));
+    // Placed sets first (likelier paused already), then by id.
+    const fresh = pool.filter((s) => fitsTemplate(app, s.value)).sort((a, b) => Number(!a.value.host) - Number(!b.value.host) || compareSetIds(a.value.id, b.value.id));
+    let ok = true;
+    let promoted: KeyValue<SetObject>[] = [];
+    const taken = sets.map((s) => s.value.id);
     if (active.length < replicas) {
       // Newest drain first: it has been out of rotation the shortest time.
       const kept = [...draining].sort((a, b) => Date.parse(b.value.draining ?? '') - Date.parse(a.value.draining ?? '')).slice(0, replicas - active.length);
-      const out = await this.scaleOut(kv, sets, kept, replicas - active.length - kept.length, active.length, now);
+      promoted = fresh.slice(0, replicas - active.length - kept.length);
+      const out = await this.scaleOut(kv, taken, kept, promoted, replicas - active.length - kept.length - promoted.length, active.length, now);
       const keptIds = new Set(kept.map((s) => s.value.id));
       const drained = await this.deleteDrained(app, draining.filter((s) => !keptIds.has(s.value.id)), now);
-      return out && drained;
+      ok = out && drained;
+    } else {
+      // Which sets leave depends on their readiness: read it (statuses, hosts) only now.
+      const scaledIn = active.length > replicas ? await this.scaleIn(kv, now) : true;
+      ok = (await this.deleteDrained(app, draining, now)) && scaledIn;
     }
-    // Which sets leave depends on their readiness: read it (statuses, hosts) only now.
-    const scaledIn = active.length > replicas ? await this.scaleIn(kv, now) : true;
-    return (await this.deleteDrained(app, draining, now)) && scaledIn;
+    // The pool comes after the app's own sets: a scale-out never waits for its refill.
+    if (!ok) return false;
+    const promotedIds = new Set(promoted.map((s) => s.value.id));
+    return this.keepWarmPool(kv, taken, pool.filter((s) => !promotedIds.has(s.value.id)), promoted.length, now);
   }
 
-  private async scaleOut(kv: KeyValue<AppObject>, sets: KeyValue<SetObject>[], kept: KeyValue<SetObject>[], create: number, before: number, now: number): Promise<boolean> {
+  /**
+   * Brings the warm pool to its size: stale sets (spec not the template's) and those
+   * beyond the size are deleted, missing ones created as standby sets. `promoted`:
+   * sets this pass already took out of the pool (their ids are taken).
+   */
+  private async keepWarmPool(kv: KeyValue<AppObject>, taken: string[], pool: KeyValue<SetObject>[], promoted: number, now: number): Promise<boolean> {
+    const app = kv.value;
+    const size = app.spec.warmPool ?? 0;
+    const stale = pool.filter((s) => !fitsTemplate(app, s.value));
+    const fresh = pool.filter((s) => fitsTemplate(app, s.value));
+    // Unplaced first, then the newest: the placed, older ones are likelier to be paused already.
+    const surplus = [...fresh].sort((a, b) => Number(!!a.value.host) - Number(!!b.value.host) || compareSetIds(b.value.id, a.value.id)).slice(0, Math.max(0, fresh.length - size));
+    let ok = true;
+    const when = new Date(now);
+    for (const s of stale) ok = (await requestSetDeletion(this.store, s, `warm pool of app ${app.appkey}: the template changed`, when)) && ok;
+    for (const s of surplus) ok = (await requestSetDeletion(this.store, s, `warm pool of app ${app.appkey} shrunk to ${size}`, when)) && ok;
+    if (stale.length + surplus.length > 0) {
+      const why = [...(stale.length > 0 ? [`${plural(stale.length, 'set')} of an older template (${idRanges(stale.map((s) => s.value.id))})`] : []), ...(surplus.length > 0 ? [`${plural(surplus.length, 'set')} beyond its size (${idRanges(surplus.map((s) => s.value.id))})`] : [])];
+      await appendAppEvents(this.store, app.tenant, app.appkey, [appEvent('Normal', 'WarmPoolTrimmed', `warm pool ${size}: deleting ${why.join(' and ')}`, when)]);
+    }
+    const missing = size - (fresh.length - surplus.length);
+    if (missing <= 0 || !ok) return ok;
+    const created = await this.createSets(kv, taken, missing, when, true);
+    if (created.ids.length > 0) {
+      this.log.info({ tenant: app.tenant, appkey: app.appkey, warmPool: size, created: created.ids.length }, 'warm pool refilled');
+      await appendAppEvents(this.store, app.tenant, app.appkey, [appEvent('Normal', 'WarmPoolFilled', `warm pool ${size}${promoted > 0 ? ` (${promoted} resumed)` : ''}: created ${plural(created.ids.length, 'standby set')} (${idRanges(created.ids)})`, when)]);
+    }
+    if (created.refused) await this.noteQuota(app, created.refused, when);
+    return created.refused !== undefined || created.ids.length === missing;
+  }
+
+  private async scaleOut(kv: KeyValue<AppObject>, taken: string[], kept: KeyValue<SetObject>[], promoted: KeyValue<SetObject>[], create: number, before: number, now: number): Promise<boolean> {
     const app = kv.value;
     const when = new Date(now);
     const appCompare = { key: kv.key, modRevision: kv.modRevision };
-    if (kept.length > 0) {
-      const ops: Op[] = kept.map((s) => {
-        const { draining: _cancelled, ...rest } = s.value;
+    const back = [...kept, ...promoted];
+    if (back.length > 0) {
+      // One write takes drains back and resumes the pool's sets: the agents see them at once.
+      const ops: Op[] = back.map((s) => {
+        const { draining: _cancelled, standby: _resumed, ...rest } = s.value;
         return { type: 'put', key: s.key, value: { ...rest, updatedAt: when.toISOString() } };
       });
-      const r = await this.store.txn([appCompare, ...kept.map((s) => ({ key: s.key, modRevision: s.modRevision }))], ops);
+      const r = await this.store.txn([appCompare, ...back.map((s) => ({ key: s.key, modRevision: s.modRevision }))], ops);
       if (!r.succeeded) return false;
       for (const s of kept) await appendEvents(this.store, s.value, [event('Normal', 'DrainCancelled', `app ${app.appkey} scaled out to ${app.spec.replicas}: back in the endpoints`)]);
+      for (const s of promoted) await appendEvents(this.store, s.value, [event('Normal', 'Resumed', `app ${app.appkey} scaled out to ${app.spec.replicas}: taken from the warm pool`)]);
     }
-    const ids = nextFreeIds(sets.map((s) => s.value.id), create);
+    const { ids: created, refused, wanted } = await this.createSets(kv, taken, create, when, false);
+    if (refused) await this.noteQuota(app, refused, when);
+    const parts = [
+      ...(kept.length > 0 ? [`kept ${plural(kept.length, 'draining set')} (${idRanges(kept.map((s) => s.value.id))})`] : []),
+      ...(promoted.length > 0 ? [`resumed ${plural(promoted.length, 'set')} of the warm pool (${idRanges(promoted.map((s) => s.value.id))})`] : []),
+      ...(created.length > 0 ? [`created ${plural(created.length, 'set')} (${idRanges(created)})`] : []),
+    ];
+    if (parts.length > 0) {
+      this.log.info({ tenant: app.tenant, appkey: app.appkey, replicas: app.spec.replicas, created: created.length, kept: kept.length, resumed: promoted.length }, 'app scaled out');
+      await appendAppEvents(this.store, app.tenant, app.appkey, [appEvent('Normal', 'ScaledOut', `replicas ${before} → ${app.spec.replicas}: ${parts.join(', ')}`, when)]);
+    }
+    // A quota refusal is no lost race: the resync, or a change of the tenant's sets, tries again.
+    return refused !== undefined || created.length === wanted;
+  }
+
+  /**
+   * Creates `count` sets from the template with the next free ids, in chunks, each
+   * admitted against the tenant's quota in its transaction; once a chunk does not
+   * fit, sets are admitted one by one, as many as fit. `standby`: for the warm pool.
+   * `taken`: the ids in use; the new ones are added to it.
+   */
+  private async createSets(kv: KeyValue<AppObject>, taken: string[], count: number, when: Date, standby: boolean): Promise<{ ids: string[]; refused?: string; wanted: number }> {
+    const app = kv.value;
+    const appCompare = { key: kv.key, modRevision: kv.modRevision };
+    const ids = nextFreeIds(taken, count);
     const created: string[] = [];
     // Each chunk is admitted against the tenant's quota in its transaction; once a chunk
     // does not fit, sets are admitted one by one, as many as fit.
     let size = CREATE_CHUNK;
     let refused: string | undefined;
     for (let i = 0; i < ids.length; ) {
-      const chunk = ids.slice(i, i + size).map((n) => newSet(app, n, when));
+      const chunk = ids.slice(i, i + size).map((n) => newSet(app, n, when, standby));
       let quota: Admission;
       try {
         quota = await admitAppSets(this.store, app, chunk.length);
@@ -162,19 +237,10 @@ export class AppsController {
       );
       if (!r.succeeded) break;
       created.push(...chunk.map((s) => s.id));
+      taken.push(...chunk.map((s) => s.id));
       i += chunk.length;
     }
-    if (refused) await this.noteQuota(app, refused, when);
-    const parts = [
-      ...(kept.length > 0 ? [`kept ${plural(kept.length, 'draining set')} (${idRanges(kept.map((s) => s.value.id))})`] : []),
-      ...(created.length > 0 ? [`created ${plural(created.length, 'set')} (${idRanges(created)})`] : []),
-    ];
-    if (parts.length > 0) {
-      this.log.info({ tenant: app.tenant, appkey: app.appkey, replicas: app.spec.replicas, created: created.length, kept: kept.length }, 'app scaled out');
-      await appendAppEvents(this.store, app.tenant, app.appkey, [appEvent('Normal', 'ScaledOut', `replicas ${before} → ${app.spec.replicas}: ${parts.join(', ')}`, when)]);
-    }
-    // A quota refusal is no lost race: the resync, or a change of the tenant's sets, tries again.
-    return refused !== undefined || created.length === ids.length;
+    return { ids: created, wanted: ids.length, ...(refused ? { refused } : {}) };
   }
 
   /** A QuotaExceeded event, unless the app's last event says the same (the controller retries every pass). */
@@ -239,7 +305,12 @@ export class AppsController {
   }
 }
 
-function newSet(app: AppObject, n: number, when: Date): SetObject {
+function newSet(app: AppObject, n: number, when: Date, standby: boolean): SetObject {
   const at = when.toISOString();
-  return { tenant: app.tenant, appkey: app.appkey, id: String(n), spec: setSpecFromTemplate(app.spec, n), generation: 1, desired: 'running', createdAt: at, updatedAt: at };
+  return { tenant: app.tenant, appkey: app.appkey, id: String(n), spec: setSpecFromTemplate(app.spec, n), generation: 1, desired: 'running', ...(standby ? { standby: true } : {}), createdAt: at, updatedAt: at };
+}
+
+/** A set of the pool is what the template makes now (a set id that is not a number never is). */
+function fitsTemplate(app: AppObject, s: SetObject): boolean {
+  return /^\d+$/.test(s.id) && s.generation === 1 && JSON.stringify(s.spec) === JSON.stringify(setSpecFromTemplate(app.spec, Number(s.id)));
 }

@@ -75,9 +75,17 @@ export function updateAppSpec(store: Store, tenant: string, appkey: string, chan
   });
 }
 
-/** Sets the replica count; concurrent requests serialise on the app's revision and the last one wins. */
-export function scaleApp(store: Store, tenant: string, appkey: string, replicas: number, now = new Date()): Promise<AppObject> {
-  return updateAppSpec(store, tenant, appkey, (spec) => (spec.replicas === replicas ? undefined : { ...spec, replicas }), now);
+/**
+ * Sets the replica count (and the warm pool's size when given); concurrent requests
+ * serialise on the app's revision and the last one wins.
+ */
+export function scaleApp(store: Store, tenant: string, appkey: string, replicas: number, now = new Date(), warmPool?: number): Promise<AppObject> {
+  return updateAppSpec(store, tenant, appkey, (spec) => {
+    const pool = warmPool ?? spec.warmPool;
+    if (spec.replicas === replicas && (spec.warmPool ?? 0) === (pool ?? 0)) return undefined;
+    const { warmPool: _old, ...rest } = spec;
+    return { ...rest, replicas, ...(pool ? { warmPool: pool } : {}) };
+  }, now);
 }
 
 /** Marks the app deleting (so it scales no more) and asks for the deletion of each of its sets. */
@@ -147,9 +155,14 @@ export async function loadMembers(store: Store, tenant: string, appkey: string, 
     .sort((a, b) => compareSetIds(a.kv.value.id, b.kv.value.id));
 }
 
-/** Neither draining nor being deleted: the sets that count toward replicas. */
+/** Neither draining, nor being deleted, nor in the warm pool: the sets that count toward replicas. */
 export function countsTowardReplicas(s: SetObject): boolean {
-  return !s.deleting && !s.draining;
+  return !s.deleting && !s.draining && !s.standby;
+}
+
+/** In the app's warm pool and not being deleted. */
+export function inWarmPool(s: SetObject): boolean {
+  return s.standby === true && !s.deleting;
 }
 
 function memberSummary(m: AppMember): AppSet {
@@ -163,13 +176,14 @@ function memberSummary(m: AppMember): AppSet {
     ...(ip ? { ip } : {}),
     ...(s.draining && !s.deleting ? { draining: s.draining } : {}),
     ...(s.outOfRotation && !s.deleting ? { outOfRotation: s.outOfRotation } : {}),
+    ...(inWarmPool(s) ? { standby: true } : {}),
     ...(m.view.message ? { message: m.view.message } : {}),
     createdAt: s.createdAt,
   };
 }
 
 /** `7/10 ready`, and what is under way: sets to create, sets leaving, failed sets. */
-export function appMessage(app: AppObject, current: number, ready: number, leaving: number, failed: number): string {
+export function appMessage(app: AppObject, current: number, ready: number, leaving: number, failed: number, standby = 0): string {
   if (app.deleting) return `being deleted: ${current + leaving} set${current + leaving === 1 ? '' : 's'} left`;
   const replicas = app.spec.replicas;
   const parts = [`${ready}/${replicas} ready`];
@@ -177,13 +191,16 @@ export function appMessage(app: AppObject, current: number, ready: number, leavi
   if (current > replicas) parts.push(`scaling in: ${current - replicas} to leave`);
   if (leaving > 0) parts.push(`${leaving} leaving`);
   if (failed > 0) parts.push(`${failed} failed`);
+  const pool = app.spec.warmPool ?? 0;
+  if (pool > 0 || standby > 0) parts.push(`warm pool ${standby}/${pool}`);
   return parts.join('; ');
 }
 
 export function appView(app: AppObject, members: AppMember[]): AppView {
   const active = members.filter((m) => countsTowardReplicas(m.kv.value));
   const ready = active.filter((m) => m.view.ready).length;
-  const leaving = members.length - active.length;
+  const standby = members.filter((m) => inWarmPool(m.kv.value)).length;
+  const leaving = members.length - active.length - standby;
   const phases: Record<string, number> = {};
   for (const m of members) {
     const phase = m.kv.value.draining && !m.kv.value.deleting ? 'draining' : m.view.status;
@@ -199,8 +216,9 @@ export function appView(app: AppObject, members: AppMember[]): AppView {
     current: active.length,
     ready,
     leaving,
+    standby,
     phases,
-    message: appMessage(app, active.length, ready, leaving, active.filter((m) => m.view.status === 'failed').length),
+    message: appMessage(app, active.length, ready, leaving, active.filter((m) => m.view.status === 'failed').length, standby),
     sets: members.map(memberSummary),
     createdAt: app.createdAt,
     updatedAt: app.updatedAt,

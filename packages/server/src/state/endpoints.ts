@@ -37,10 +37,10 @@ export function endpointOf(m: AppMember): Endpoint {
   };
 }
 
-/** Serving sets (ready, not draining); with `all`, every placed set not being deleted. */
+/** Serving sets (ready, not draining); with `all`, every placed set neither being deleted nor in the warm pool. */
 export function endpointsOf(members: AppMember[], query: EndpointsQuery = {}): Endpoint[] {
   return members
-    .filter((m) => !m.kv.value.deleting && m.kv.value.host !== undefined)
+    .filter((m) => !m.kv.value.deleting && !m.kv.value.standby && m.kv.value.host !== undefined)
     .map(endpointOf)
     .filter((e) => query.all || (e.ready && !e.draining));
 }

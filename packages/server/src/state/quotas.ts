@@ -16,7 +16,7 @@ import {
   formatBytes, parseBytes, QUOTA_RESOURCES, resolveSetSpec, setSpecFromTemplate, WharfError,
   type AppObject, type QuotaAmounts, type QuotaResource, type QuotaSpec, type QuotaView, type SetObject, type SetSpec,
 } from '@wharf/types';
-import { countsTowardReplicas } from './apps.js';
+import { countsTowardReplicas, inWarmPool } from './apps.js';
 import { loadNetworks, wantedIps, type NetworkIndex } from './ipam.js';
 import { Keys } from './keys.js';
 
@@ -140,12 +140,13 @@ export async function quotaView(store: Store, tenant: string): Promise<QuotaView
 /**
  * Would scaling the app to `replicas` fit the tenant's quota? For answers at once to a
  * scale request; the apps controller admits each set it creates in the creating
- * transaction (`admitAppSets`). Without a quota nothing is read.
+ * transaction (`admitAppSets`). Sets of the warm pool already hold their share: a scale
+ * they can serve needs no room. Without a quota nothing is read.
  */
 export async function admitAppScale(store: Store, app: AppObject, replicas: number): Promise<void> {
   if (!(await getQuota(store, app.tenant))) return;
   const sets = await store.list<SetObject>(Keys.appSets(app.tenant, app.appkey));
-  await admitAppSets(store, app, replicas - sets.items.filter((kv) => countsTowardReplicas(kv.value)).length);
+  await admitAppSets(store, app, replicas - sets.items.filter((kv) => countsTowardReplicas(kv.value) || inWarmPool(kv.value)).length);
 }
 
 /** Admits `more` new sets of the app (its template's size each). */

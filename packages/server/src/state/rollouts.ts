@@ -93,7 +93,8 @@ export async function getRollout(store: Store, tenant: string, appkey: string, w
 
 /** The sets the rollout changes, ordered by id; throws when there are none. */
 export function chooseTargets(sets: SetObject[], req: RolloutRequest, where: { tenant: string; appkey: string }): SetObject[] {
-  const live = sets.filter((s) => !s.deleting);
+  // The warm pool follows the app's template: the apps controller replaces its sets.
+  const live = sets.filter((s) => !s.deleting && !s.standby);
   if (live.length === 0) throw new WharfError('APP_NOT_FOUND', `app ${where.appkey} has no sets in tenant ${where.tenant}`, { appkey: where.appkey });
   const scope = req.set === undefined ? live : live.filter((s) => s.id === req.set);
   if (scope.length === 0) throw notFound({ ...where, id: req.set ?? '' });
