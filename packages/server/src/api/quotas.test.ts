@@ -97,4 +97,17 @@ describe('tenant quotas', () => {
     assert.equal(r.statusCode, 403, r.body);
     assert.match(r.json().error.message, /app front's load balancer would pass tenant "team-q"'s lbPorts quota: 0 LB ports used \+ 1 LB ports asked > 0 LB ports/);
   });
+
+  it('IPs: a set not placed yet counts the IPs its spec will take', async () => {
+    assert.equal((await admin('PUT', '/v1/tenants/team-ip', {})).statusCode, 201);
+    assert.equal((await admin('PUT', '/v1/networks/lan', { name: 'lan', subnet: '10.77.0.0/24', gateway: '10.77.0.1', default: true })).statusCode, 201);
+    await admin('PUT', '/v1/quotas/team-ip', { ips: 3 });
+    const twoIps = { ...set('ip', 1, 0.1), network: { extra: [{}] } };
+    assert.equal((await admin('PUT', '/v1/sets/ip/1?tenant=team-ip', twoIps)).statusCode, 201, 'no host: it stays unplaced');
+    const view = (await admin('GET', '/v1/quotas/team-ip')).json() as QuotaView;
+    assert.equal(view.used.ips, 2);
+    const over = await admin('PUT', '/v1/sets/ip/2?tenant=team-ip', { ...twoIps, id: '2' });
+    assert.equal(over.statusCode, 403, over.body);
+    assert.equal(over.json().error.message, 'set ip/2 would pass tenant "team-ip"\'s ips quota: 2 IPs used + 2 IPs asked > 3 IPs');
+  });
 });

@@ -12,7 +12,7 @@ import { SqliteStore } from '@wharf/store';
 import { WharfError, type RolloutRequest, type SetObject, type SetStatus } from '@wharf/types';
 import { Keys } from '../state/keys.js';
 import { readEvents } from '../state/sets.js';
-import { applyApp } from '../state/apps.js';
+import { applyApp, getApp, updateAppSpec } from '../state/apps.js';
 import type { HostRecord } from '../state/hosts.js';
 import { readEndpoints, watchEndpoints } from '../state/endpoints.js';
 import { changeRollout, createRollout, getRollout, type StoredRollout } from '../state/rollouts.js';
@@ -514,6 +514,41 @@ test('in an app: a batch leaves the endpoints for drainSeconds, is changed, and 
   } finally {
     await watch.stop();
   }
+});
+
+test('in an app: the template follows an app-wide rollout (new sets get its image), goes back on rollback, and an edit meanwhile wins', async () => {
+  const { c, agent, start, store, inApp } = await setup(['1', '2']);
+  await inApp(0);
+  const templateImage = async () => (await getApp(store, 'default', 'app')).value.spec.template.containers[0]?.image;
+  await start({ batch: '100%' });
+  await c.pass(at(1));
+  assert.equal(await templateImage(), 'img:2', 'sets created during and after the rollout get its image');
+  for (const id of ['1', '2']) await agent.ready(id);
+  await c.pass(at(2));
+  assert.equal((await getRollout(store, 'default', 'app', 'current')).value.state, 'succeeded');
+  assert.equal(await templateImage(), 'img:2');
+
+  await changeRollout(store, 'default', 'app', 'rollback');
+  await c.pass(at(3));
+  assert.equal(await templateImage(), 'img:1', 'undone: new sets get the old image again');
+  for (const id of ['1', '2']) await agent.ready(id);
+  await c.pass(at(4));
+
+  // Someone sets the template by hand during the next rollout: the rollback leaves it.
+  await createRollout(store, 'default', 'app', { container: 'web', image: 'img:3', batch: '100%' });
+  await c.pass(at(5));
+  assert.equal(await templateImage(), 'img:3');
+  await updateAppSpec(store, 'default', 'app', (spec) => ({ ...spec, template: { ...spec.template, containers: spec.template.containers.map((x) => ({ ...x, image: 'img:9' })) } }));
+  await changeRollout(store, 'default', 'app', 'rollback');
+  await c.pass(at(6));
+  assert.equal(await templateImage(), 'img:9');
+
+  // A rollout of one set leaves the template alone.
+  for (const id of ['1', '2']) await agent.ready(id);
+  await c.pass(at(7));
+  await createRollout(store, 'default', 'app', { container: 'web', image: 'img:4', set: '1' });
+  await c.pass(at(8));
+  assert.equal(await templateImage(), 'img:9');
 });
 
 test('in an app: a set that does not serve is changed at once; with drainSeconds 0 nothing drains', async () => {

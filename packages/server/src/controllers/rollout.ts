@@ -11,12 +11,12 @@
  */
 import type { Logger } from 'pino';
 import type { Store } from '@wharf/store';
-import type { AppObject } from '@wharf/types';
+import { WharfError, type AppObject } from '@wharf/types';
 import { Keys } from '../state/keys.js';
 import { isReady, type HostRecord } from '../state/hosts.js';
-import { isActive, type StoredRollout } from '../state/rollouts.js';
+import { followTemplate, isActive, withContainerImage, type StoredRollout } from '../state/rollouts.js';
 import { appendEvents } from '../state/sets.js';
-import { loadMembers } from '../state/apps.js';
+import { loadMembers, updateAppSpec } from '../state/apps.js';
 import { stepRollout } from './rollout-step.js';
 import { drainMs } from './app-scale.js';
 import { PassRunner } from './coalesce.js';
@@ -78,7 +78,10 @@ export class RolloutController {
       const step = stepRollout(kv.value, sets, now, { drainMs: app ? drainMs(app.value.spec) : 0 });
       const until = step.rollout.drainUntil;
       if (until && step.rollout.targets.some((t) => t.draining)) drainEnds = Math.min(drainEnds, Date.parse(until));
-      if (!step.changed && step.writes.length === 0) continue;
+      if (!step.changed && step.writes.length === 0) {
+        if (app) await this.moveTemplate(kv.value);
+        continue;
+      }
       const r = await this.store.txn(
         [{ key: kv.key, modRevision: kv.modRevision }, ...step.writes.map((w) => ({ key: w.kv.key, modRevision: w.kv.modRevision }))],
         [...step.writes.map((w) => ({ type: 'put' as const, key: w.kv.key, value: w.next })), { type: 'put', key: kv.key, value: step.rollout }],
@@ -90,9 +93,26 @@ export class RolloutController {
       }
       for (const e of step.events) await appendEvents(this.store, e.set, [e.event]);
       this.logChange(kv.value, step.rollout);
+      if (app) await this.moveTemplate(step.rollout);
     }
     if (Number.isFinite(drainEnds) && this.runner.started) this.drainTimer = setTimeout(() => this.kick(), Math.max(0, drainEnds - now) + 5);
     return clean;
+  }
+
+  /** The app's template follows an app-wide rollout (followTemplate): new sets get its image, or the old one after a rollback. */
+  private async moveTemplate(r: StoredRollout): Promise<void> {
+    let moved: { from: string; to: string } | undefined;
+    try {
+      await updateAppSpec(this.store, r.tenant, r.appkey, (spec) => {
+        moved = followTemplate(r, spec.template);
+        return moved ? { ...spec, template: withContainerImage(spec.template, r.container, moved.to) } : undefined;
+      });
+    } catch (err) {
+      // The app is being deleted or gone: its template no longer matters.
+      if (!(err instanceof WharfError)) throw err;
+      return;
+    }
+    if (moved) this.log.info({ tenant: r.tenant, appkey: r.appkey, number: r.number, container: r.container, from: moved.from, to: moved.to }, 'app template follows the rollout');
   }
 
   private logChange(before: StoredRollout, after: StoredRollout): void {

@@ -63,15 +63,18 @@ function add(a: Usage, b: Usage): Usage {
   return out;
 }
 
-/** The tenant's usage: its sets not being deleted, its apps with a load balancer. */
-export async function tenantUsage(store: Store, tenant: string, countIps = true): Promise<Usage> {
+/**
+ * The tenant's usage: its sets not being deleted, its apps with a load balancer. IPs
+ * (counted when `nets` is given): those a set holds, assigned when it is placed, and
+ * for a set not placed yet those its spec will take.
+ */
+export async function tenantUsage(store: Store, tenant: string, nets?: NetworkIndex): Promise<Usage> {
   const [sets, apps] = await Promise.all([store.list<SetObject>(Keys.tenantSets(tenant)), store.list<AppObject>(Keys.tenantApps(tenant))]);
   let used = zero();
   for (const kv of sets.items) {
     if (kv.value.deleting) continue;
     const u = setUsage(kv.value.spec);
-    // The IPs a set holds (assigned when it is placed).
-    u.ips = countIps ? (kv.value.ips?.length ?? 0) : 0;
+    u.ips = !nets ? 0 : kv.value.ips ? kv.value.ips.length : wantedIps(kv.value.spec, nets).wants.length;
     used = add(used, u);
   }
   used.lbPorts = apps.items.filter((kv) => !kv.value.deleting && kv.value.spec.lb !== undefined).length;
@@ -104,7 +107,7 @@ export async function admitQuota(store: Store, tenant: string, delta: (nets?: Ne
   const fence = await store.get(Keys.quotaFence(tenant));
   const countIps = limits.ips !== undefined;
   const nets = countIps ? await loadNetworks(store) : undefined;
-  const used = await tenantUsage(store, tenant, countIps);
+  const used = await tenantUsage(store, tenant, nets);
   const asked = delta(nets);
   for (const r of QUOTA_RESOURCES) {
     const limit = limits[r];
@@ -134,7 +137,7 @@ export function usageChange(before: SetSpec, after: SetSpec): (nets?: NetworkInd
 }
 
 export async function quotaView(store: Store, tenant: string): Promise<QuotaView> {
-  return { tenant, limits: (await getQuota(store, tenant)) ?? {}, used: await tenantUsage(store, tenant) };
+  return { tenant, limits: (await getQuota(store, tenant)) ?? {}, used: await tenantUsage(store, tenant, await loadNetworks(store)) };
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import {
   WharfError,
+  type AppObject,
   type Rollout,
   type RolloutRequest,
   type RolloutState,
@@ -46,6 +47,8 @@ export interface StoredRollout extends Rollout {
   blockedSince?: string;
   /** The current batch's draining targets are changed at this time; their batch timeout counts from it. */
   drainUntil?: string;
+  /** An app-wide rollout of an app: the template's image of the container when it began (see followTemplate). */
+  templateFrom?: string;
 }
 
 export type RolloutAction = 'pause' | 'resume' | 'rollback';
@@ -57,11 +60,12 @@ export function isActive(state: RolloutState): boolean {
 }
 
 /** The image of the business container named `name`, or undefined when the spec has none. */
-export function containerImage(spec: SetSpec, name: string): string | undefined {
+export function containerImage(spec: Pick<SetSpec, 'containers'>, name: string): string | undefined {
   return spec.containers.find((c) => c.options.name === name)?.image;
 }
 
-export function withContainerImage(spec: SetSpec, name: string, image: string): SetSpec {
+/** A set spec (or an app's template) with the image of container `name` changed. */
+export function withContainerImage<S extends Pick<SetSpec, 'containers'>>(spec: S, name: string, image: string): S {
   return { ...spec, containers: spec.containers.map((c) => (c.options.name === name ? { ...c, image } : c)) };
 }
 
@@ -160,11 +164,28 @@ export async function createRollout(store: Store, tenant: string, appkey: string
     }
     const number = (newest?.value.number ?? 0) + 1;
     const rollout = newRollout(sets.items.map((kv) => kv.value), req, { tenant, appkey, number }, now.toISOString());
+    const app = req.set === undefined ? await store.get<AppObject>(Keys.app(tenant, appkey)) : undefined;
+    const templateFrom = app ? containerImage(app.value.spec.template, req.container) : undefined;
+    if (templateFrom !== undefined) rollout.templateFrom = templateFrom;
     const key = Keys.rollout(tenant, appkey, number);
     const compares = [{ key, absent: true as const }, ...(newest ? [{ key: newest.key, modRevision: newest.modRevision }] : [])];
     if ((await store.txn(compares, [{ type: 'put', key, value: rollout }])).succeeded) return rollout;
   }
   throw new WharfError('CONFLICT', `the rollouts of app ${appkey} are changing too often; try again`);
+}
+
+/**
+ * The image an app's template should have for an app-wide rollout, and the one it is
+ * changed from: the rollout's image while it goes forward (new sets, the warm pool
+ * included, get it), its previous one again once it rolls back. Undefined when the
+ * template is left alone: not an app-wide rollout of an app, the template already
+ * right, or changed by someone else meanwhile (that edit wins).
+ */
+export function followTemplate(r: StoredRollout, template: Pick<SetSpec, 'containers'>): { from: string; to: string } | undefined {
+  if (r.set !== undefined || r.templateFrom === undefined || r.templateFrom === r.image) return undefined;
+  const back = r.state === 'rolling-back' || r.state === 'rolled-back';
+  const move = back ? { from: r.image, to: r.templateFrom } : { from: r.templateFrom, to: r.image };
+  return containerImage(template, r.container) === move.from ? move : undefined;
 }
 
 /**
