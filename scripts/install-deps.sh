@@ -12,7 +12,8 @@ have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok
 # haproxy: the load balancer wharf-server runs for apps with `lb`.
 # docker-registry (CNCF Distribution) and openssl: the platform registry and its CA, which
 # wharf-server runs and makes itself (never the package's own service).
-for pkg in docker.io busybox-static btrfs-progs xfsprogs iptables iproute2 util-linux iperf3 haproxy docker-registry openssl; do
+# debootstrap: scripts/build-debian-image.sh builds the light hosts' base image with it.
+for pkg in docker.io busybox-static btrfs-progs xfsprogs iptables iproute2 util-linux iperf3 haproxy docker-registry openssl debootstrap; do
   have_pkg "$pkg" || need+=("$pkg")
 done
 

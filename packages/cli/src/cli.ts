@@ -22,6 +22,7 @@ import { registerLogin } from './commands/login.js';
 import { registerLogs } from './commands/logs.js';
 import { registerHostCommands } from './commands/hosts.js';
 import { registerImage } from './commands/image.js';
+import { registerLighthost } from './commands/lighthost.js';
 import { registerUser } from './commands/user.js';
 import { registerVersion } from './commands/version.js';
 import { registerNetwork } from './commands/network.js';
@@ -76,6 +77,7 @@ export function createProgram(makeContext: (flags: () => GlobalFlags) => Context
           ['wharf resize com.example.web/1 --cpu 4 --memory 8Gi --wait', 'resize a running set without a restart'],
           ['wharf rollout start com.example.web --container web --image web:2 --wait', 'gray update of one container, batch by batch'],
           ['wharf app create -f app.yaml', 'an app: a set template kept at a replica count'],
+          ['wharf lighthost create dev-alice --cpu 2 --memory 4Gi --disk 20Gi --wait', 'a Debian container with its own IP and volume, like a small VM'],
           ['wharf scale com.example.web --replicas 10 --wait', 'scale an app, with a progress bar to all ready'],
           ['wharf autoscale com.example.web --min 2 --max 40 --cpu 60%', 'scale an app by its CPU use'],
           ['wharf endpoints com.example.web --watch', "an app's ready sets with IP:PORT, on every change"],
@@ -103,6 +105,7 @@ export function createProgram(makeContext: (flags: () => GlobalFlags) => Context
   registerResize(program, ctx);
   registerRollout(program, ctx);
   registerApp(program, ctx);
+  registerLighthost(program, ctx);
   registerScale(program, ctx);
   registerAutoscale(program, ctx);
   registerEndpoints(program, ctx);
