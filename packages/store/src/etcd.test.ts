@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,6 +60,58 @@ describe('EtcdStore, one member', { skip }, () => {
   after(() => etcd?.stop());
 
   storeContract('etcd', (opts) => EtcdStore.open({ hosts: etcd.endpoints, prefix: freshPrefix(), ...opts }));
+
+  it('leader election: one leader at a time; a resign or a close hands over; a killed leader is replaced when its lease runs out', async () => {
+    const prefix = freshPrefix();
+    const a = await open({ prefix });
+    const b = await open({ prefix });
+    const c = await open({ prefix });
+    const first = a.campaign('controllers', 'a', 2);
+    await first.elected;
+    assert.equal(await b.leader('controllers'), 'a');
+    const second = b.campaign('controllers', 'b', 2);
+    let bLeads = false;
+    void second.elected.then(() => (bLeads = true));
+    await sleep(300);
+    assert.equal(bLeads, false, 'b waits while a leads');
+    assert.deepEqual((await a.list('')).items, [], 'the election keys are outside the store\'s keys');
+    await first.resign();
+    await waitFor('b leads after a resigned', () => bLeads);
+    assert.equal(await a.leader('controllers'), 'b');
+    const third = c.campaign('controllers', 'c', 2);
+    await b.close();
+    await third.elected;
+    assert.equal(await c.leader('controllers'), 'c', 'a closing store hands over');
+
+    // A leader in another process, killed: its lease is not renewed and runs out after the TTL.
+    await third.resign();
+    const script = `
+      import { EtcdStore } from ${JSON.stringify(new URL('./index.js', import.meta.url).href)};
+      const s = await EtcdStore.open({ hosts: ${JSON.stringify(etcd.endpoints)}, prefix: ${JSON.stringify(prefix)} });
+      await s.campaign('controllers', 'child', 2).elected;
+      console.log('elected');
+      setInterval(() => undefined, 1000);`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => d.toString().includes('elected') && resolve());
+        child.once('exit', (code) => reject(new Error(`the child exited with ${code}`)));
+      });
+      const fourth = a.campaign('controllers', 'a again', 2);
+      let aLeads = false;
+      void fourth.elected.then(() => (aLeads = true));
+      await sleep(500);
+      assert.equal(aLeads, false, 'the child leads while it lives');
+      child.kill('SIGKILL');
+      const killed = Date.now();
+      await fourth.elected;
+      const took = Date.now() - killed;
+      assert.equal(await a.leader('controllers'), 'a again');
+      assert.ok(took >= 500 && took < 10_000, `a took over ${took} ms after the leader was killed (lease TTL 2 s)`);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
 
   it('keeps each prefix to itself: keys, lists and watches', async () => {
     const a = await open();

@@ -16,12 +16,12 @@
  * - Every request has a deadline (`requestTimeoutMs`); the client tries the
  *   other members when one does not answer.
  */
-import { CompareResult, CompareTarget, Etcd3, GRPCOutOfRangeError, type ICompare, type IKeyValue, type IOptions, type IRequestOp, type KVClient } from 'etcd3';
+import { CompareResult, CompareTarget, Etcd3, GRPCOutOfRangeError, type ICompare, type IKeyValue, type IOptions, type IRequestOp, type KVClient, type Namespace, type Campaign as EtcdCampaign } from 'etcd3';
 import { EtcdFeed } from './etcd-feed.js';
 import { encodeValue } from './json.js';
 import { TxnWrites } from './single-op.js';
 import { assertKey } from './keys.js';
-import type { Compare, KeyValue, ListResult, Op, Store, TxnResult, WatchEvent, WatchOptions, Watcher } from './store.js';
+import type { Campaign, Compare, KeyValue, ListResult, Op, Store, TxnResult, WatchEvent, WatchOptions, Watcher } from './store.js';
 import { WatcherHub, type WatchErrorHandler } from './watchers.js';
 
 /** How to reach a secured etcd: TLS (the CA that signed etcd's certificate, a client certificate) and user auth. */
@@ -104,6 +104,7 @@ export class EtcdStore extends TxnWrites implements Store {
   private readonly root: Buffer;
   private readonly compactEvery: number;
   private compactedTo = 0;
+  private readonly campaigns = new Set<EtcdCampaign>();
 
   private constructor(
     private readonly client: Etcd3,
@@ -222,9 +223,60 @@ export class EtcdStore extends TxnWrites implements Store {
     return this.feed.subscribe(prefix, from, onEvent as (ev: WatchEvent) => void, onEnd);
   }
 
+  /**
+   * etcd's election recipe (etcd3's Election): the candidate's key under
+   * `<prefix without its last />-elections/election/<name>/` (outside the store's keys,
+   * so lists and copies never see it) is held by a lease of `ttlSeconds`, kept alive while the
+   * process lives; the oldest key leads. A lease that cannot be kept alive (etcd out of
+   * reach longer than the TTL, or revoked) ends the leadership: `onLost` is called.
+   */
+  campaign(name: string, candidate: string, ttlSeconds: number): Campaign {
+    const campaign = this.elections().election(name, ttlSeconds).campaign(candidate);
+    this.campaigns.add(campaign);
+    let won = false;
+    let lost: ((err: Error) => void) | undefined;
+    let lostWith: Error | undefined;
+    const elected = new Promise<void>((resolve, reject) => {
+      campaign.on('elected', () => {
+        won = true;
+        resolve();
+      });
+      campaign.on('error', (err: Error) => {
+        if (!won) return reject(err);
+        if (lostWith) return;
+        lostWith = err;
+        lost?.(err);
+      });
+    });
+    // A campaign given up before it was won rejects `elected`; nobody need hear about it.
+    elected.catch(() => undefined);
+    return {
+      elected,
+      onLost: (listener) => {
+        lost = listener;
+        if (lostWith) listener(lostWith);
+      },
+      resign: async () => {
+        this.campaigns.delete(campaign);
+        await campaign.resign();
+      },
+    };
+  }
+
+  leader(name: string): Promise<string | undefined> {
+    return this.elections().election(name).leader();
+  }
+
+  private elections(): Namespace {
+    return this.client.namespace(`${this.root.toString('utf8').replace(/\/$/, '')}-elections/`);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // A closing server hands its leaderships over at once (its lease would otherwise be kept alive).
+    await Promise.all([...this.campaigns].map((c) => c.resign().catch(() => undefined)));
+    this.campaigns.clear();
     this.feed.close();
     this.client.close();
   }

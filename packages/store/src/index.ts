@@ -1,5 +1,6 @@
 export {
   CompactedError,
+  type Campaign,
   type Compare,
   type KeyValue,
   type ListResult,

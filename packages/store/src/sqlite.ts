@@ -15,6 +15,7 @@ import { TxnWrites } from './single-op.js';
 import { assertKey, prefixEnd } from './keys.js';
 import {
   CompactedError,
+  type Campaign,
   type Compare,
   type KeyValue,
   type ListResult,
@@ -132,6 +133,7 @@ function prepareStatements(db: Database.Database) {
 export class SqliteStore extends TxnWrites implements Store {
   private readonly stmts: ReturnType<typeof prepareStatements>;
   private readonly hub: WatcherHub;
+  private readonly leaders = new Map<string, string>();
   private readonly runTxn: Database.Transaction<(c: Compare[], o: EncodedOp[]) => TxnOutcome>;
 
   private constructor(
@@ -243,6 +245,22 @@ export class SqliteStore extends TxnWrites implements Store {
         );
     })();
     return this.hub.add(prefix, from, handler, backlog);
+  }
+
+  /** A SQLite file has one server: it leads at once and never loses it. */
+  campaign(name: string, candidate: string): Campaign {
+    this.leaders.set(name, candidate);
+    return {
+      elected: Promise.resolve(),
+      onLost: () => undefined,
+      resign: async () => {
+        if (this.leaders.get(name) === candidate) this.leaders.delete(name);
+      },
+    };
+  }
+
+  async leader(name: string): Promise<string | undefined> {
+    return this.leaders.get(name);
   }
 
   async close(): Promise<void> {

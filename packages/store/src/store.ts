@@ -75,6 +75,19 @@ export class CompactedError extends Error {
   }
 }
 
+/**
+ * One candidate's campaign for a named leadership (see Store.campaign). At most one
+ * candidate of a name leads at a time, on every process sharing the store.
+ */
+export interface Campaign {
+  /** Resolves once this candidate leads (never, while another one does). */
+  readonly elected: Promise<void>;
+  /** Called at most once, when leadership won is lost (the lease expired, the store was unreachable too long). */
+  onLost(listener: (err: Error) => void): void;
+  /** Gives the leadership up, or stops waiting for it. */
+  resign(): Promise<void>;
+}
+
 export interface Store {
   get<T = unknown>(key: string): Promise<KeyValue<T> | undefined>;
   /** Every key that starts with `prefix`, sorted by key. */
@@ -96,5 +109,14 @@ export interface Store {
     onEvent: (ev: WatchEvent<T>) => void,
     opts?: WatchOptions,
   ): Promise<Watcher>;
+  /**
+   * Campaigns for the leadership `name` as `candidate` (a name saying who it is). On
+   * etcd it is held through a lease of `ttlSeconds`: a leader that dies without
+   * resigning is replaced once its lease runs out. SQLite has one process: it leads
+   * at once.
+   */
+  campaign(name: string, candidate: string, ttlSeconds: number): Campaign;
+  /** The current leader's candidate name of `name`, if any. */
+  leader(name: string): Promise<string | undefined>;
   close(): Promise<void>;
 }
