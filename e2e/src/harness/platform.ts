@@ -45,6 +45,8 @@ export class Platform {
   /** Set by onOwnHost: stop() stops the hosts too. */
   private ownsHosts = false;
   private registryPort = 0;
+  /** Where the server's SSH gateway listens, on 127.0.0.1. */
+  sshPort = 0;
   private mirrorPorts: number[] = [];
   private readonly portals: NetnsPortal[] = [];
   client!: WharfClient;
@@ -82,6 +84,7 @@ export class Platform {
     for (const h of hosts) if (options.agentArgs) p.extraAgentArgs.set(h.name, options.agentArgs);
     try {
       p.port = await freePort();
+      p.sshPort = await freePort();
       if (options.registry) p.registryPort = await freePort();
       for (const _ of options.mirrors ?? []) p.mirrorPorts.push(await freePort());
       await p.startServer();
@@ -132,7 +135,7 @@ export class Platform {
       ? ['--registry', 'local', '--registry-addr', this.registryAddress, '--registry-listen', `127.0.0.1:${this.registryPort}`,
         ...(this.options.mirrors ?? []).flatMap((url, i) => ['--mirror', `${url}=${this.mirrorPorts[i]}`])]
       : ['--registry', 'off'];
-    this.server = this.spawnLogged('server', [join(ROOT, 'packages/server/dist/main.js'), '--port', String(this.port), '--data-dir', this.serverDir, '--log-level', 'debug', ...registry]);
+    this.server = this.spawnLogged('server', [join(ROOT, 'packages/server/dist/main.js'), '--port', String(this.port), '--data-dir', this.serverDir, '--log-level', 'debug', '--ssh-listen', `127.0.0.1:${this.sshPort}`, ...registry]);
     await waitFor('wharf-server health', async () => (await fetch(`${this.url}/v1/health`)).ok, 60_000);
     this.client = new WharfClient({ server: this.url, token: this.adminToken });
   }

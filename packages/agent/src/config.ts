@@ -13,7 +13,7 @@ import type { CommandRunner } from './network/netns.js';
 import type { VolumeDriver } from './volumes/driver.js';
 
 export interface AgentConfig {
-  /** wharf-server base URL. Default http://127.0.0.1:7070 */
+  /** wharf-server base URL, or several separated by commas (failover). Default http://127.0.0.1:7070 */
   server?: string;
   /** Authenticates the agent to the server and the server to the agent's API. */
   joinToken?: string;
@@ -231,7 +231,9 @@ The Wharf host agent: runs the sets the server places on this host as Docker
 containers, and reports their status. Every option can also be set in the
 environment (shown in brackets); flags win.
 
-  --server URL              wharf-server URL [WHARF_SERVER] (default ${DEFAULTS.server})
+  --server URL[,URL…]       wharf-server URL; with several servers of one platform, a
+                            server that cannot be reached is passed over for the next
+                            [WHARF_SERVER] (default ${DEFAULTS.server})
   --join-token TOKEN        join token [WHARF_JOIN_TOKEN]
   --join-token-file PATH    read the join token from a file
   --name NAME               host name [WHARF_HOST_NAME] (default: this machine's hostname)

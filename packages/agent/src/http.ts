@@ -1,14 +1,19 @@
 /**
- * The agent's HTTP API, reached by wharf-server (logs, volumes; exec later), by
- * other agents (volume exports) and by Prometheus (GET /metrics). Bearer auth with
- * the join token (/metrics without it when the agent runs with --metrics-public).
- * Only containers labelled wharf.managed=true are served.
+ * The agent's HTTP API, reached by wharf-server (logs, exec, volumes), by other
+ * agents (volume exports) and by Prometheus (GET /metrics). Bearer auth with the
+ * join token (/metrics without it when the agent runs with --metrics-public).
+ * Only containers labelled wharf.managed=true are served. Exec sessions are
+ * WebSockets (the server's 'upgrade' event, see exec.ts).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
+import { WebSocketServer } from 'ws';
 import { WHARF_VERSION, WharfError } from '@wharf/types';
 import type { Engine } from './docker/engine.js';
+import { serveExec } from './exec.js';
+import { parseBool } from './query.js';
 import type { VolumeManager } from './volumes/manager.js';
 import { serveVolumes } from './volumes/routes.js';
 
@@ -38,19 +43,20 @@ function sendError(res: ServerResponse, err: WharfError): void {
   res.end(JSON.stringify(err.toBody()));
 }
 
+/** An error answered on a socket whose upgrade is refused (no ServerResponse there). */
+function refuseUpgrade(socket: Duplex, err: WharfError): void {
+  const body = JSON.stringify(err.toBody());
+  socket.end(
+    `HTTP/1.1 ${err.status} ${STATUS_CODES[err.status] ?? ''}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
+
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
 /** Constant-time comparison (hashing first makes the lengths equal). */
 export function tokenMatches(header: string | undefined, token: string): boolean {
   const m = /^Bearer\s+(.+)$/i.exec(header ?? '');
   return timingSafeEqual(digest(m?.[1]?.trim() ?? ''), digest(token)) && m !== null;
-}
-
-function parseBool(v: string | null, fallback: boolean): boolean | undefined {
-  if (v === null || v === '') return fallback;
-  if (v === 'true' || v === '1') return true;
-  if (v === 'false' || v === '0') return false;
-  return undefined;
 }
 
 async function serveLogs(engine: Engine, id: string, url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -74,9 +80,17 @@ async function serveLogs(engine: Engine, id: string, url: URL, req: IncomingMess
   stream.pipe(res);
 }
 
+function internal(err: unknown, log: Logger, path: string): WharfError {
+  if (err instanceof WharfError) return err;
+  log.warn({ err: err instanceof Error ? err.message : String(err), path }, 'agent API request failed');
+  return new WharfError('INTERNAL', err instanceof Error ? err.message : 'internal error');
+}
+
+const EXEC_PATH = /^\/v1\/containers\/([^/]+)\/exec$/;
+
 export function createHttpServer(opts: HttpOptions): Server {
   const { engine, token, log, volumes, metrics } = opts;
-  return createServer((req, res) => {
+  const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://agent');
     const handle = async (): Promise<void> => {
       if (req.method === 'GET' && url.pathname === '/v1/health') {
@@ -98,10 +112,28 @@ export function createHttpServer(opts: HttpOptions): Server {
       if (volumes && (await serveVolumes(volumes, log, req, res, url))) return;
       throw new WharfError('NOT_FOUND', `no route ${req.method ?? ''} ${url.pathname}`);
     };
-    handle().catch((err: unknown) => {
-      if (err instanceof WharfError) return sendError(res, err);
-      log.warn({ err: err instanceof Error ? err.message : String(err), path: url.pathname }, 'agent API request failed');
-      sendError(res, new WharfError('INTERNAL', err instanceof Error ? err.message : 'internal error'));
-    });
+    handle().catch((err: unknown) => sendError(res, internal(err, log, url.pathname)));
   });
+
+  const execSessions = new WebSocketServer({ noServer: true });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    const url = new URL(req.url ?? '/', 'http://agent');
+    const handle = async (): Promise<void> => {
+      if (token !== undefined && !tokenMatches(req.headers.authorization, token)) {
+        throw new WharfError('UNAUTHORIZED', 'a valid bearer token (the join token) is required');
+      }
+      const exec = EXEC_PATH.exec(url.pathname);
+      if (!exec?.[1] || req.method !== 'GET') throw new WharfError('NOT_FOUND', `no WebSocket route ${req.method ?? ''} ${url.pathname}`);
+      await serveExec(engine, execSessions, log, decodeURIComponent(exec[1]), url, req, socket, head);
+    };
+    handle().catch((err: unknown) => refuseUpgrade(socket, internal(err, log, url.pathname)));
+  });
+  // Upgraded sockets are no longer the HTTP server's connections: end the sessions with them.
+  const closeAllConnections = server.closeAllConnections.bind(server);
+  server.closeAllConnections = () => {
+    for (const ws of execSessions.clients) ws.terminate();
+    closeAllConnections();
+  };
+  return server;
 }

@@ -16,6 +16,7 @@ import { examples } from './commands/common.js';
 import { registerDelete } from './commands/delete.js';
 import { registerDescribe } from './commands/describe.js';
 import { registerEndpoints } from './commands/endpoints.js';
+import { registerExec } from './commands/exec.js';
 import { registerGet } from './commands/get.js';
 import { registerLifecycle } from './commands/lifecycle.js';
 import { registerLogin } from './commands/login.js';
@@ -32,12 +33,13 @@ import { registerRollout } from './commands/rollout.js';
 import { registerResize } from './commands/resize.js';
 import { registerScale } from './commands/scale.js';
 import { registerSet } from './commands/set.js';
+import { registerSshKey } from './commands/ssh-key.js';
 import { registerTenant } from './commands/tenant.js';
 import { registerToken } from './commands/token.js';
 import { registerTop } from './commands/top.js';
 import { registerVolume } from './commands/volume.js';
 import { createContext, type Context, type GlobalFlags, type Io } from './context.js';
-import { describeError } from './errors.js';
+import { CommandExit, describeError } from './errors.js';
 
 /** Exit code of usage errors (unknown command or flag, bad flag value, missing argument). */
 export const USAGE_EXIT_CODE = 2;
@@ -69,6 +71,7 @@ export function createProgram(makeContext: (flags: () => GlobalFlags) => Context
           ['wharf get sets', 'list sets'],
           ['wharf describe set com.example.web/1', 'details and recent events of a set'],
           ['wharf logs com.example.web/1 -f', 'follow the log of its first container'],
+          ['wharf exec -it com.example.web/1', 'a shell in its first container'],
           ['wharf --server http://10.0.0.5:7070 get hosts', 'talk to another server'],
           ['wharf --tenant team-a get sets', "another tenant's sets"],
           ['wharf network ls', 'platform networks with used and free addresses'],
@@ -84,6 +87,7 @@ export function createProgram(makeContext: (flags: () => GlobalFlags) => Context
           ['wharf top sets -w', 'CPU, memory, network and disk of every set, refreshed every 2 s'],
           ['wharf login alice', 'log in; the session token goes into the config file'],
           ['wharf tenant grant team-a alice developer', 'give a user a role in a tenant'],
+          ['wharf ssh-key add', 'register ~/.ssh/id_ed25519.pub for ssh -p 2222 APPKEY/ID@SERVER-HOST'],
           ['wharf quota set team-a --keep --cpu 64', "change one limit of a tenant's quota"],
           ['wharf audit --since 1h', 'who changed what in the last hour'],
         ]),
@@ -96,6 +100,7 @@ export function createProgram(makeContext: (flags: () => GlobalFlags) => Context
   registerDelete(program, ctx);
   for (const action of ['start', 'stop', 'restart'] as const) registerLifecycle(program, ctx, action);
   registerLogs(program, ctx);
+  registerExec(program, ctx);
   registerHostCommands(program, ctx);
   registerNetwork(program, ctx);
   registerPolicy(program, ctx);
@@ -114,6 +119,7 @@ export function createProgram(makeContext: (flags: () => GlobalFlags) => Context
   registerTenant(program, ctx);
   registerUser(program, ctx);
   registerToken(program, ctx);
+  registerSshKey(program, ctx);
   registerQuota(program, ctx);
   registerAudit(program, ctx);
   registerVersion(program, ctx);
@@ -130,6 +136,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   } catch (err) {
     // Commander has already printed its message (or the help/version text).
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : USAGE_EXIT_CODE;
+    if (err instanceof CommandExit) return err.exitCode;
     const { lines, exitCode } = describeError(err, ctx.debug);
     io.stderr.write(`${lines.join('\n')}\n`);
     return exitCode;

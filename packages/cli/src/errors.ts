@@ -21,6 +21,14 @@ export class CliError extends Error {
   }
 }
 
+/** Ends the CLI with an exit code and nothing to add (`wharf exec`: the remote command's exit code). */
+export class CommandExit extends Error {
+  constructor(readonly exitCode: number) {
+    super(`exit code ${exitCode}`);
+    this.name = 'CommandExit';
+  }
+}
+
 /** The field errors a VALIDATION_FAILED error carries in `details.errors`, if any. */
 export function fieldErrors(err: WharfError): FieldError[] {
   const errors = err.details?.errors;

@@ -162,3 +162,24 @@ test('volumes, snapshots, recycle bins and moves: tenant-scoped routes and bodie
   assert.equal(exp.length, undefined, 'the test server sends no content-length');
   assert.equal(exp.filename, 'com.x-1.tar');
 });
+
+test('several servers: a request that cannot reach one goes to the next, which is kept; all down names the last', async () => {
+  // A port nobody listens on: connections are refused.
+  const dead = createServer();
+  await new Promise<void>((resolve) => dead.listen(0, '127.0.0.1', resolve));
+  const deadUrl = `http://127.0.0.1:${(dead.address() as AddressInfo).port}`;
+  await new Promise<void>((resolve) => dead.close(() => resolve()));
+
+  const c = new WharfClient({ server: `${deadUrl}, ${url}/`, token: 't' });
+  assert.deepEqual(c.servers, [deadUrl, url]);
+  assert.equal(c.server, deadUrl);
+  const before = seen.length;
+  await c.request('POST', '/v1/sets/x/1/start');
+  assert.equal(seen.length, before + 1, 'sent once, to the server that answers');
+  assert.equal(c.server, url, 'kept for the next requests');
+  await c.health();
+  assert.equal(last().url, '/v1/health');
+
+  const none = new WharfClient({ server: `${deadUrl},${deadUrl}` });
+  await assert.rejects(none.health(), (e: Error) => e.name === 'ConnectionError' && e.message.startsWith(`cannot reach wharf-server at ${deadUrl}`));
+});

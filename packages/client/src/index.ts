@@ -15,9 +15,12 @@ import {
   type TokenCreate,
   type TokenCreated,
   type TokenInfo,
+  type SshKey,
+  type SshKeyCreate,
   type User,
   type UserCreate,
   isErrorCode,
+  execQuery,
   type AppEvent,
   type AutoscaleSpec,
   type AutoscaleStatus,
@@ -59,7 +62,10 @@ import {
 } from '@wharf/types';
 
 export interface ClientOptions {
-  /** Base URL of wharf-server, e.g. http://127.0.0.1:7070 */
+  /**
+   * Base URL of wharf-server, e.g. http://127.0.0.1:7070; several servers of one
+   * platform separated by commas: a request that cannot reach one goes to the next.
+   */
   server: string;
   token?: string;
   /** Per-request timeout in ms (long polls pass their own). Default 30 s. */
@@ -72,6 +78,17 @@ export interface ClientOptions {
 }
 
 /** The server could not be reached at all (refused, reset, timed out). */
+/**
+ * Errors of a request that never reached the server: it is safe to send it again to
+ * another one. (A reset or timeout after sending may have been applied.)
+ */
+const NOT_DELIVERED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
+
+function notDelivered(err: unknown): boolean {
+  const cause = (err as { cause?: { code?: unknown } } | undefined)?.cause;
+  return typeof cause?.code === 'string' && NOT_DELIVERED.has(cause.code);
+}
+
 export class ConnectionError extends Error {
   constructor(
     readonly server: string,
@@ -86,6 +103,24 @@ export class ConnectionError extends Error {
 export type SetAction = 'start' | 'stop' | 'restart';
 export type HostAction = 'cordon' | 'uncordon' | 'drain';
 export type RolloutAction = 'pause' | 'resume' | 'rollback';
+
+/** A command to run in a container (`execConnection`). */
+export interface ExecOptions {
+  /** A business container; default: the one with the lowest index. */
+  container?: string;
+  /** Empty: the container's shell. */
+  cmd: string[];
+  tty: boolean;
+  /** The TTY's size to start with. */
+  cols?: number;
+  rows?: number;
+}
+
+/** Where an exec WebSocket goes, and the headers of its upgrade request. */
+export interface ExecConnection {
+  url: string;
+  headers: Record<string, string>;
+}
 
 export interface LogOptions {
   container?: string;
@@ -181,23 +216,31 @@ function withQuery(path: string, params: Record<string, string | undefined>): st
 }
 
 export class WharfClient {
-  readonly server: string;
+  /** Every server given, in order; `server` is the one in use. */
+  readonly servers: readonly string[];
+  private current = 0;
   /** The tenant of set and policy requests; undefined: the server's default. */
   readonly tenant: string | undefined;
   private readonly token: string | undefined;
   private readonly timeoutMs: number;
 
   constructor(opts: ClientOptions) {
-    this.server = opts.server.replace(/\/+$/, '');
+    this.servers = opts.server.split(',').map((u) => u.trim().replace(/\/+$/, '')).filter(Boolean);
+    if (this.servers.length === 0) throw new ConnectionError(opts.server, new Error('no server URL given'));
     this.token = opts.token;
     this.timeoutMs = opts.timeoutMs ?? 30_000;
     this.tenant = opts.tenant;
   }
 
+  /** The server requests go to now (the first one that answered). */
+  get server(): string {
+    return this.servers[this.current] as string;
+  }
+
   /** The same connection, for another tenant. */
   forTenant(tenant: string | undefined): WharfClient {
     return new WharfClient({
-      server: this.server,
+      server: this.servers.join(','),
       timeoutMs: this.timeoutMs,
       ...(this.token !== undefined ? { token: this.token } : {}),
       ...(tenant !== undefined ? { tenant } : {}),
@@ -226,13 +269,20 @@ export class WharfClient {
     }
     const timeout = AbortSignal.timeout(init.timeoutMs ?? this.timeoutMs);
     const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
-    let res: Response;
-    try {
-      // A streamed body goes out as it is read (half duplex: the answer comes after it).
-      res = await fetch(this.server + path, { method, headers, body, signal, ...(init.stream ? { duplex: 'half' } : {}) } as RequestInit);
-    } catch (err) {
-      if (init.signal?.aborted) throw err;
-      throw new ConnectionError(this.server, err);
+    let res: Response | undefined;
+    // A server that cannot be reached: the next one is tried, and kept while it answers.
+    for (let tried = 1; !res; tried++) {
+      const server = this.server;
+      try {
+        // A streamed body goes out as it is read (half duplex: the answer comes after it).
+        res = await fetch(server + path, { method, headers, body, signal, ...(init.stream ? { duplex: 'half' } : {}) } as RequestInit);
+      } catch (err) {
+        if (init.signal?.aborted) throw err;
+        const another = tried < this.servers.length && init.stream === undefined && (notDelivered(err) || method === 'GET');
+        // A server that does not answer in time: the next request goes to another one.
+        if (this.server === server && (another || timeout.aborted)) this.current = (this.current + 1) % this.servers.length;
+        if (!another || signal.aborted) throw new ConnectionError(server, err);
+      }
     }
     if (!res.ok) throw await toError(res);
     return res;
@@ -298,6 +348,22 @@ export class WharfClient {
     if (!res.body) return;
     const decoder = new TextDecoder();
     for await (const chunk of res.body) yield decoder.decode(chunk as Uint8Array, { stream: true });
+  }
+
+  /**
+   * The WebSocket of an exec session (`GET /v1/sets/:appkey/:id/exec`): its ws:// or
+   * wss:// URL and the upgrade's Authorization header. The caller opens it with the
+   * WebSocket client it has and speaks the exec frames of @wharf/types (docs/api.md);
+   * a refused upgrade answers an API error (see `apiError`).
+   */
+  execConnection(appkey: string, id: string | number, opts: ExecOptions): ExecConnection {
+    const q = execQuery({ cmd: opts.cmd, tty: opts.tty, ...(opts.cols !== undefined ? { cols: opts.cols } : {}), ...(opts.rows !== undefined ? { rows: opts.rows } : {}) });
+    if (opts.container) q.set('container', opts.container);
+    if (this.tenant !== undefined) q.set('tenant', this.tenant);
+    return {
+      url: `${this.server.replace(/^http/, 'ws')}${setPath(appkey, id)}/exec?${q}`,
+      headers: this.token ? { authorization: `Bearer ${this.token}` } : {},
+    };
   }
 
   /**
@@ -716,6 +782,23 @@ export class WharfClient {
     return this.request('DELETE', `/v1/tokens/${encodeURIComponent(id)}`);
   }
 
+  // ---- SSH keys (the SSH gateway) ----
+
+  /** The caller's SSH keys; with `user`, that user's (platform admins). */
+  listSshKeys(user?: string): Promise<SshKey[]> {
+    return this.request('GET', sshKeysPath(user));
+  }
+
+  /** Registers an OpenSSH public key line for the caller (a user's own, unscoped token). */
+  addSshKey(spec: SshKeyCreate): Promise<SshKey> {
+    return this.request('POST', '/v1/me/ssh-keys', spec);
+  }
+
+  /** Removes one of the caller's keys; with `user`, one of that user's (platform admins). */
+  removeSshKey(name: string, user?: string): Promise<SshKey> {
+    return this.request('DELETE', `${sshKeysPath(user)}/${encodeURIComponent(name)}`);
+  }
+
   /** A tenant's quota limits and usage (this client's tenant unless given). */
   getQuota(tenant = this.tenant ?? DEFAULT_TENANT): Promise<QuotaView> {
     return this.request('GET', `/v1/quotas/${encodeURIComponent(tenant)}`);
@@ -756,16 +839,22 @@ export class WharfClient {
   }
 }
 
+const sshKeysPath = (user: string | undefined) => (user === undefined ? '/v1/me/ssh-keys' : `/v1/users/${encodeURIComponent(user)}/ssh-keys`);
+
 async function toError(res: Response): Promise<WharfError> {
-  const text = await res.text();
+  return apiError(res.status, res.statusText, await res.text());
+}
+
+/** The WharfError an error answer of the API stands for (also a refused WebSocket upgrade's). */
+export function apiError(status: number, statusText: string, text: string): WharfError {
   try {
     const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown; details?: Record<string, unknown> } };
     if (body.error && isErrorCode(body.error.code)) {
-      return new WharfError(body.error.code, String(body.error.message ?? res.statusText), body.error.details);
+      return new WharfError(body.error.code, String(body.error.message ?? statusText), body.error.details);
     }
   } catch {
     // not JSON: fall through
   }
-  const code = res.status === 401 ? 'UNAUTHORIZED' : res.status === 403 ? 'FORBIDDEN' : res.status === 404 ? 'NOT_FOUND' : res.status < 500 ? 'BAD_REQUEST' : 'INTERNAL';
-  return new WharfError(code, `${res.status} ${res.statusText}${text ? `: ${text.slice(0, 200)}` : ''}`);
+  const code = status === 401 ? 'UNAUTHORIZED' : status === 403 ? 'FORBIDDEN' : status === 404 ? 'NOT_FOUND' : status < 500 ? 'BAD_REQUEST' : 'INTERNAL';
+  return new WharfError(code, `${status} ${statusText}${text ? `: ${text.slice(0, 200)}` : ''}`);
 }

@@ -115,13 +115,13 @@ export class Agents {
   }
 }
 
-function unreachable(host: AgentHost, err: unknown, timedOutAfterMs: number | undefined): WharfError {
+export function unreachable(host: AgentHost, err: unknown, timedOutAfterMs: number | undefined): WharfError {
   const e = err as Error & { cause?: Error };
   const why = timedOutAfterMs !== undefined ? `no answer within ${Math.round(timedOutAfterMs / 1000)}s` : (e.cause?.message ?? e.message);
   return new WharfError('HOST_UNREACHABLE', `agent of host ${host.name} at ${host.agentUrl} did not answer: ${why}`, { host: host.name });
 }
 
-function agentError(host: AgentHost, method: string, path: string, status: number, text: string): WharfError {
+export function agentError(host: AgentHost, method: string, path: string, status: number, text: string): WharfError {
   let parsed: { error?: { code?: unknown; message?: unknown; details?: Record<string, unknown> } } | undefined;
   try {
     parsed = JSON.parse(text) as typeof parsed;

@@ -4,6 +4,7 @@
  */
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import swagger from '@fastify/swagger';
+import websocket from '@fastify/websocket';
 import { parse as parseYaml } from 'yaml';
 import type { Logger } from 'pino';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -11,7 +12,8 @@ import { WHARF_VERSION, WharfError } from '@wharf/types';
 import { installErrorHandling } from './errors.js';
 import { installAuth } from './auth/hook.js';
 import { LoginLimiter } from './auth/login-limiter.js';
-import { AuditLog } from './audit/log.js';
+import { AuditLog, audited } from './audit/log.js';
+import { beforeSummary } from './audit/before.js';
 import { auditRoutes } from './api/audit.js';
 import { quotaRoutes } from './api/quotas.js';
 import type { App, ApiContext, RouteContext } from './api/context.js';
@@ -19,6 +21,8 @@ import { metaRoutes } from './api/meta.js';
 import { setRoutes } from './api/sets.js';
 import { hostRoutes } from './api/hosts.js';
 import { logRoutes } from './api/logs.js';
+import { execRoutes } from './api/exec.js';
+import { MAX_EXEC_FRAME_BYTES } from './exec/open.js';
 import { networkRoutes } from './api/networks.js';
 import { policyRoutes } from './api/policies.js';
 import { volumeRoutes } from './api/volumes.js';
@@ -35,6 +39,7 @@ import { autoscaleRoutes } from './api/autoscale.js';
 import { registryRoutes } from './api/registry.js';
 import { imageRoutes } from './api/images.js';
 import { identityRoutes } from './api/identity.js';
+import { sshKeyRoutes } from './api/ssh-keys.js';
 
 export async function buildApp(given: ApiContext, logger: Logger): Promise<App> {
   const monitoring = given.monitoring ?? (await Monitoring.start(given.store));
@@ -48,6 +53,9 @@ export async function buildApp(given: ApiContext, logger: Logger): Promise<App> 
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   installErrorHandling(app);
+  // WebSocket routes (exec) go through the same hooks (auth) before the upgrade. Registered
+  // first, so its own hooks see every upgrade, also one the auth hook refuses (its socket is closed).
+  await app.register(websocket, { options: { maxPayload: MAX_EXEC_FRAME_BYTES } });
   installAuth(app, ctx.store);
 
   app.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml'], { parseAs: 'string' }, (_req, body, done) => {
@@ -67,6 +75,10 @@ export async function buildApp(given: ApiContext, logger: Logger): Promise<App> 
     },
   });
 
+  // The object a change acts on, as it was before, for the audit log.
+  app.addHook('preHandler', async (req) => {
+    if (audited(req)) req.auditBefore = await beforeSummary(ctx.store, req).catch(() => undefined);
+  });
   // Failures and people's changes are logged; agents' heartbeats and reports only when they fail.
   app.addHook('onResponse', async (req, reply) => {
     ctx.audit.record(req, reply);
@@ -81,6 +93,7 @@ export async function buildApp(given: ApiContext, logger: Logger): Promise<App> 
   setRoutes(app, ctx);
   hostRoutes(app, ctx);
   logRoutes(app, ctx);
+  execRoutes(app, ctx);
   networkRoutes(app, ctx);
   policyRoutes(app, ctx);
   volumeRoutes(app, ctx);
@@ -95,6 +108,7 @@ export async function buildApp(given: ApiContext, logger: Logger): Promise<App> 
   registryRoutes(app, ctx);
   imageRoutes(app, ctx);
   identityRoutes(app, ctx);
+  sshKeyRoutes(app, ctx);
   auditRoutes(app, ctx);
   quotaRoutes(app, ctx);
   app.addHook('onClose', async () => ctx.audit.stop());

@@ -10,6 +10,7 @@ import { parseGcSchedule } from './registry/gc-schedule.js';
 import { splitHostPort } from './registry/distribution.js';
 import { parseMirrors } from './registry/mirror.js';
 import { parseDuration } from './metrics/time.js';
+import { DEFAULT_SSH_PORT } from './ssh/gateway.js';
 
 const MIN_RETENTION_MS = 60_000;
 const MAX_RETENTION_MS = 24 * 3_600_000;
@@ -73,12 +74,19 @@ Options:
                      registry's port + 1, + 2 … in order), same CA and tokens; hosts
                      pull images named UPSTREAM_HOST/… through it; repeatable
                      (WHARF_MIRRORS, comma-separated; needs --registry local)
+  --ssh-listen HOST:PORT|off
+                     the SSH gateway: ssh -p PORT APPKEY/ID@SERVER opens a shell or runs a
+                     command in a set's container, for users with a registered key
+                     (wharf ssh-key add) and the developer role (WHARF_SSH_LISTEN,
+                     default the --host address and port ${DEFAULT_SSH_PORT}; docs/ssh.md)
   -h, --help         show this help
   --version          print the version
 
 On first start it creates <data-dir>/admin.token (for the CLI) and
 <data-dir>/join.token (for agents), both mode 0600, and with the registry on,
-its CA and certificates in <data-dir>/registry (images in <data-dir>/registry/data).`;
+its CA and certificates in <data-dir>/registry (images in <data-dir>/registry/data), and
+with the SSH gateway on, its host key <data-dir>/ssh_host_ed25519_key (mode 0600, kept
+across restarts; copy it to every server of a cluster so clients see one host key).`;
 
 /** The path of a command: itself when it holds a '/', else the first match on the PATH. */
 function findCommand(cmd: string): string | undefined {
@@ -113,6 +121,7 @@ async function main(): Promise<void> {
       'docker-registry': { type: 'string' },
       'registry-gc': { type: 'string' },
       mirror: { type: 'string', multiple: true },
+      'ssh-listen': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean' },
     },
@@ -161,8 +170,11 @@ async function main(): Promise<void> {
   const mirrors = parseMirrors(values.mirror ?? (env.WHARF_MIRRORS ? [env.WHARF_MIRRORS] : []));
   if (mirrors.length > 0 && registry !== 'local') throw new Error('--mirror: the mirrors run beside the platform registry; they need --registry local');
   const registryGc = parseGcSchedule(values['registry-gc'] ?? env.WHARF_REGISTRY_GC ?? DEFAULT_REGISTRY_GC);
+  const host = values.host ?? env.WHARF_HOST ?? '127.0.0.1';
+  const sshListen = values['ssh-listen'] ?? env.WHARF_SSH_LISTEN;
+  const ssh = sshListen === 'off' ? undefined : sshListen ? splitHostPort(sshListen, '--ssh-listen') : { host, port: DEFAULT_SSH_PORT };
   const server = await startServer({
-    host: values.host ?? env.WHARF_HOST ?? '127.0.0.1',
+    host,
     port,
     dataDir,
     ...(store ? { store, etcd } : {}),
@@ -181,6 +193,7 @@ async function main(): Promise<void> {
     ...(registryRealm ? { registryRealm } : {}),
     registryGc,
     ...(mirrors.length > 0 ? { registryMirrors: mirrors } : {}),
+    ...(ssh ? { ssh } : {}),
   });
   let closing = false;
   const stop = () => {

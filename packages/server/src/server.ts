@@ -2,6 +2,7 @@
  * Wires a running wharf-server: store, tokens, watchers, controllers, HTTP.
  */
 import { mkdir } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { openStore as openStoreUrl, type EtcdAccess, type Store } from '@wharf/store';
@@ -24,6 +25,11 @@ import { PlatformRegistry, defaultListen, defaultRealm } from './registry/servic
 import type { MirrorUpstream } from './registry/mirror.js';
 import { parseGcSchedule, type GcSchedule } from './registry/gc-schedule.js';
 import { notificationsUrl } from './registry/notifications.js';
+import { LeaderLoop } from './leader.js';
+import { AuditLog } from './audit/log.js';
+import { createOpenExec } from './exec/open.js';
+import { SshGateway } from './ssh/gateway.js';
+import { loadOrCreateHostKey } from './ssh/host-key.js';
 
 export interface ServerConfig {
   host: string;
@@ -63,6 +69,12 @@ export interface ServerConfig {
   registryMirrors?: MirrorUpstream[];
   /** When the registry's garbage is collected. Default daily at 03:00 (DEFAULT_REGISTRY_GC). */
   registryGc?: GcSchedule;
+  /** This server's name among the servers sharing the store (default `<hostname>:<port>`). */
+  name?: string;
+  /** The leader's lease on etcd, in seconds: how soon another server takes over when it dies (default 5). */
+  leaseSeconds?: number;
+  /** Where the SSH gateway listens (port 0: a free one); absent: no gateway. wharf-server's default is <host>:2222. */
+  ssh?: { host: string; port: number };
 }
 
 export const DEFAULT_REGISTRY_ADDR = '127.0.0.1:5000';
@@ -73,6 +85,8 @@ export interface RunningServer {
   app: App;
   store: Store;
   tokens: { admin: string; join: string };
+  /** The SSH gateway's port, when it runs. */
+  sshPort?: number;
   close(): Promise<void>;
 }
 
@@ -94,8 +108,6 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     metricsPublic: config.metricsPublic ?? false,
   });
   const { telemetry } = monitoring;
-  const placement = new PlacementController(store, logger.child({ component: 'placement' }), undefined, telemetry.observePlacementPass);
-  const rollouts = new RolloutController(store, logger.child({ component: 'rollouts' }), undefined, telemetry.observeRolloutPass);
   const customMetrics = new CustomMetrics();
   const lb = config.lb === 'off'
     ? undefined
@@ -112,44 +124,77 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       gc: config.registryGc ?? parseGcSchedule(DEFAULT_REGISTRY_GC),
     }, logger.child({ component: 'registry' }))
     : undefined;
-  const app = await buildApp({ store, hostChanges, joinToken: tokens.join, monitoring, customMetrics, ...(lb ? { lb } : {}), ...(registry ? { registry } : {}) }, logger);
+  const leadership: { loop?: LeaderLoop } = {};
+  const leaderStatus = async () => leadership.loop?.status() ?? { server: '', leading: false };
+  const app = await buildApp({ store, hostChanges, joinToken: tokens.join, monitoring, customMetrics, leaderStatus, ...(lb ? { lb } : {}), ...(registry ? { registry } : {}) }, logger);
   await app.listen({ host: config.host, port: config.port });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
-  // The registry sends clients to this server for tokens, so it starts once the server listens.
-  await registry?.start(config.registryRealm ?? defaultRealm(registryAddr, port), { notifications: notificationsUrl(config.host, port), store }).catch(async (err: unknown) => {
+  const abort = async (err: unknown): Promise<never> => {
+    await registry?.stop();
     await app.close();
     hostChanges.stop();
     monitoring.stop();
     await store.close();
     throw err;
-  });
+  };
+  // The registry sends clients to this server for tokens, so it starts once the server listens.
+  await registry?.start(config.registryRealm ?? defaultRealm(registryAddr, port), { notifications: notificationsUrl(config.host, port), store }).catch(abort);
   if (!registry) logger.info('platform registry off (wharf-server --registry local runs it)');
-  await placement.start();
-  await rollouts.start();
-  const apps = new AppsController(store, logger.child({ component: 'apps' }), { loadOf: loadFromHistory(monitoring.history) });
-  await apps.start();
-  const autoscaler = new AutoscaleController(store, logger.child({ component: 'autoscale' }), { history: monitoring.history, custom: customMetrics });
-  await autoscaler.start();
+  const sshListen = config.ssh;
+  const ssh = sshListen
+    ? await loadOrCreateHostKey(config.dataDir).then((hostKey) => SshGateway.start({
+      store, openExec: createOpenExec(store, tokens.join), hostKey, audit: new AuditLog(store, logger), log: logger.child({ component: 'ssh' }), ...sshListen,
+    })).catch(abort)
+    : undefined;
+  if (!ssh) logger.info('SSH gateway off (wharf-server --ssh-listen HOST:PORT runs it)');
   await lb?.start();
-  const lifecycle = new HostLifecycleController(store, logger.child({ component: 'host-lifecycle' }), {
-    failoverMs: (config.failoverSeconds ?? 30) * 1000,
-  });
+  // Every server serves the API; the controllers run on the leader only (leader.ts), made anew each time it is elected.
+  let controllers: { stop(): void } | undefined;
+  const startControllers = async (): Promise<void> => {
+    const placement = new PlacementController(store, logger.child({ component: 'placement' }), undefined, telemetry.observePlacementPass);
+    const rollouts = new RolloutController(store, logger.child({ component: 'rollouts' }), undefined, telemetry.observeRolloutPass);
+    const apps = new AppsController(store, logger.child({ component: 'apps' }), { loadOf: loadFromHistory(monitoring.history) });
+    const autoscaler = new AutoscaleController(store, logger.child({ component: 'autoscale' }), { history: monitoring.history, custom: customMetrics });
+    await placement.start();
+    await rollouts.start();
+    await apps.start();
+    await autoscaler.start();
+    const lifecycle = new HostLifecycleController(store, logger.child({ component: 'host-lifecycle' }), {
+      failoverMs: (config.failoverSeconds ?? 30) * 1000,
+    });
+    controllers = {
+      stop: () => {
+        placement.stop();
+        rollouts.stop();
+        apps.stop();
+        autoscaler.stop();
+        lifecycle.stop();
+      },
+    };
+  };
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  logger.info({ url, dataDir: config.dataDir }, 'wharf-server listening');
+  const leader = new LeaderLoop(store, config.name ?? `${hostname()}:${port}`, {
+    start: startControllers,
+    stop: () => {
+      controllers?.stop();
+      controllers = undefined;
+    },
+  }, logger.child({ component: 'leader' }), config.leaseSeconds);
+  leadership.loop = leader;
+  leader.run();
+  logger.info({ url, dataDir: config.dataDir, name: leader.candidate }, 'wharf-server listening');
   return {
     url,
     app,
     store,
     tokens,
+    ...(ssh ? { sshPort: ssh.port } : {}),
     async close() {
-      placement.stop();
-      rollouts.stop();
-      apps.stop();
-      autoscaler.stop();
+      await ssh?.close();
+      await leader.close();
       await lb?.stop();
       await registry?.stop();
-      lifecycle.stop();
       hostChanges.stop();
       monitoring.stop();
       await app.close();

@@ -20,3 +20,5 @@ export const WHARF_VERSION = '0.1.0';
 export * from './identity.js';
 export * from './audit.js';
 export * from './quota.js';
+export * from './exec-frames.js';
+export * from './ssh-key.js';

@@ -5,10 +5,11 @@ import { sleep } from '../backoff.js';
 import { Labels } from '@wharf/types';
 import { ContainerCache } from './container-cache.js';
 import {
-  EngineError, EXEC_OUTPUT_LIMIT, type ContainerConfig, type Engine, type EngineEvent, type ExecResult, type LimitsUpdate, type LocalImage, type LogOptions, type ManagedContainer,
+  EngineError, EXEC_OUTPUT_LIMIT, type ContainerConfig, type Engine, type EngineEvent, type ExecResult, type ExecSession, type ExecSessionOptions, type LimitsUpdate, type LocalImage, type LogOptions, type ManagedContainer,
   type NetworkConfig, type ObservedContainer, type ObservedNetwork, type PullOptions,
 } from './engine.js';
 import { managedFromLabels, toCreateOptions, toEngineEvent, toNetworkCreateOptions, toObserved, toObservedNetwork } from './inspect.js';
+import { startExecSession } from './exec-session.js';
 import { PullTracker, type PullMessage } from './pull-progress.js';
 import { splitTag } from './reference.js';
 import type { RegistryAuth } from './registry-access.js';
@@ -181,6 +182,10 @@ export class DockerodeEngine implements Engine {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  execSession(id: string, opts: ExecSessionOptions): Promise<ExecSession> {
+    return startExecSession(this.docker, id, opts, call);
   }
 
   async hasImage(image: string): Promise<boolean> {

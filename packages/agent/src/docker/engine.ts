@@ -3,7 +3,7 @@
  * API and the loops see Docker only through this interface, so they can be tested
  * with an in-memory engine; `DockerodeEngine` is the real one.
  */
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type { ContainerRole, ContainerState } from '@wharf/types';
 
 /** What the agent asks Docker to create, in the agent's own words (also the input of the spec hash). */
@@ -56,6 +56,32 @@ export interface ExecResult {
 }
 
 export const EXEC_OUTPUT_LIMIT = 4096;
+
+/** An interactive command (`wharf exec`, the SSH gateway): what to run and how. */
+export interface ExecSessionOptions {
+  cmd: string[];
+  tty: boolean;
+  /** The TTY's size to start with. */
+  cols?: number;
+  rows?: number;
+  /** KEY=value, added to the container's environment. */
+  env?: string[];
+}
+
+/** A command running in a container with its stdin, stdout and stderr attached. */
+export interface ExecSession {
+  /** The command's stdin; `end()` closes it (EOF). */
+  readonly stdin: Writable;
+  /** What it writes; with a TTY everything comes on stdout. Both end when the command's output ends. */
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  /** New TTY window size (no TTY: nothing happens). */
+  resize(cols: number, rows: number): Promise<void>;
+  /** The exit code once the output has ended (-1 when Docker does not tell one). */
+  readonly exited: Promise<number>;
+  /** Detaches; a command still running is killed. */
+  close(): void;
+}
 
 /** One container of a set as Docker reports it (labels decoded). */
 export interface ObservedContainer {
@@ -201,6 +227,8 @@ export interface Engine {
    * still running then is left behind: Docker cannot kill an exec).
    */
   exec(id: string, cmd: string[], timeoutMs: number): Promise<ExecResult>;
+  /** Starts an interactive command in a running container, its stdio attached. */
+  execSession(id: string, opts: ExecSessionOptions): Promise<ExecSession>;
   hasImage(image: string): Promise<boolean>;
   /** undefined when there is no such image. */
   inspectImage(image: string): Promise<LocalImage | undefined>;

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
 import { Labels } from '@wharf/types';
 import {
-  EngineError, type ContainerConfig, type Engine, type EngineEvent, type ExecResult, type LimitsUpdate, type LocalImage, type LogOptions, type ManagedContainer, type NetworkConfig,
+  EngineError, type ContainerConfig, type Engine, type EngineEvent, type ExecResult, type ExecSession, type ExecSessionOptions, type LimitsUpdate, type LocalImage, type LogOptions, type ManagedContainer, type NetworkConfig,
   type ObservedContainer, type ObservedNetwork, type PullOptions,
 } from './engine.js';
 import { managedFromLabels } from './inspect.js';
@@ -24,6 +24,18 @@ export interface FakeContainer {
   /** Docker network → the container's fixed IPv4 there. */
   endpoints: Record<string, string>;
   pid?: number;
+}
+
+/** An interactive exec of the fake: what it was asked, and its side of the stdio. */
+export interface FakeExecSession {
+  container: string;
+  opts: ExecSessionOptions;
+  /** What the client wrote (ends at EOF). */
+  stdin: PassThrough;
+  stdout: PassThrough;
+  stderr: PassThrough;
+  resizes: [cols: number, rows: number][];
+  closed: boolean;
 }
 
 /** Network modes that are not user-defined networks. */
@@ -53,6 +65,16 @@ export class FakeEngine implements Engine {
   /** Answers execs (default: exit code 0, no output); every exec is logged in `execs`. */
   execHandler: (c: FakeContainer, cmd: string[]) => ExecResult | Promise<ExecResult> = () => ({ exitCode: 0, output: '' });
   readonly execs: { name: string; cmd: string[] }[] = [];
+  /**
+   * Runs interactive execs and answers the exit code (default: like `cat`, stdin to
+   * stdout, exit 0 at EOF); the output ends when it returns. Every one is kept in `sessions`.
+   */
+  sessionHandler: (s: FakeExecSession) => Promise<number> = async (s) => {
+    s.stdin.pipe(s.stdout, { end: false });
+    await new Promise((resolve) => s.stdin.once('end', resolve));
+    return 0;
+  };
+  readonly sessions: FakeExecSession[] = [];
   private seq = 0;
   private pids = 10_000;
   private clock = Date.parse('2026-01-01T00:00:00Z');
@@ -130,7 +152,8 @@ export class FakeEngine implements Engine {
 
   async inspect(id: string): Promise<ObservedContainer | undefined> {
     const c = this.containers.get(id);
-    return c ? this.observe(c) : undefined;
+    // Like Docker's: a container Wharf does not manage is not one the agent sees.
+    return c && managedFromLabels(c.id, c.config.labels) ? this.observe(c) : undefined;
   }
 
   async create(config: ContainerConfig): Promise<string> {
@@ -221,6 +244,25 @@ export class FakeEngine implements Engine {
     this.execs.push({ name: c.config.labels[Labels.name] ?? '', cmd });
     if (c.state !== 'running') throw new EngineError(`Container ${id} is not running`, 409);
     return this.execHandler(c, cmd);
+  }
+
+  async execSession(id: string, opts: ExecSessionOptions): Promise<ExecSession> {
+    const c = this.get(id);
+    if (c.state !== 'running') throw new EngineError(`Container ${id} is not running`, 409);
+    const s: FakeExecSession = { container: c.config.labels[Labels.name] ?? '', opts, stdin: new PassThrough(), stdout: new PassThrough(), stderr: new PassThrough(), resizes: [], closed: false };
+    this.sessions.push(s);
+    const exited = this.sessionHandler(s).finally(() => {
+      s.stdout.end();
+      s.stderr.end();
+    });
+    return {
+      stdin: s.stdin, stdout: s.stdout, stderr: s.stderr, exited,
+      resize: async (cols, rows) => void (opts.tty && s.resizes.push([cols, rows])),
+      close: () => {
+        s.closed = true;
+        s.stdin.end();
+      },
+    };
   }
 
   async hasImage(image: string): Promise<boolean> {

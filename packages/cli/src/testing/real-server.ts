@@ -1,7 +1,7 @@
 /**
  * A real wharf-server for CLI tests, as a child process: its own data directory (SQLite
- * store, admin token), a port the kernel picks on 127.0.0.1, no registry and no load
- * balancer. The CLI package does not depend on the server's code: the built server is
+ * store, admin token), a port the kernel picks on 127.0.0.1, no registry, no load
+ * balancer and no SSH gateway. The CLI package does not depend on the server's code: the built server is
  * found through the workspace and run like `npm start` runs it.
  */
 import { spawn } from 'node:child_process';
@@ -21,7 +21,7 @@ const SERVER_MAIN = fileURLToPath(new URL('./main.js', import.meta.resolve('@wha
 
 export async function startRealServer(startTimeoutMs = 30_000): Promise<RealServer> {
   const dir = mkdtempSync(join(tmpdir(), 'wharf-cli-server-'));
-  const child = spawn(process.execPath, [SERVER_MAIN, '--host', '127.0.0.1', '--port', '0', '--data-dir', dir, '--lb', 'off', '--registry', 'off', '--log-level', 'info'], {
+  const child = spawn(process.execPath, [SERVER_MAIN, '--host', '127.0.0.1', '--port', '0', '--data-dir', dir, '--lb', 'off', '--registry', 'off', '--ssh-listen', 'off', '--log-level', 'info'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';

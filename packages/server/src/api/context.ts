@@ -28,6 +28,18 @@ export interface ApiContext {
   registry?: RegistrySource;
   /** How long audit records are kept (default 90 days). */
   auditRetentionMs?: number;
+  /** Which server leads (runs the controllers); absent: this one alone, as in tests. */
+  leaderStatus?: () => Promise<LeaderStatus>;
+}
+
+export interface LeaderStatus {
+  /** This server's name. */
+  server: string;
+  leading: boolean;
+  /** The leading server's name, when one leads. */
+  leader?: string;
+  /** Since when this server leads. */
+  since?: string;
 }
 
 /** The context the routes get: buildApp fills in what the caller left out. */

@@ -224,6 +224,22 @@ describe('audit log', () => {
     assert.deepEqual(filtered.map((r) => r.action), ['POST /v1/login', 'PUT /v1/sets/:appkey/:id']);
     assert.equal((await admin('GET', '/v1/audit?object=tenants/&limit=1')).json().length, 1);
     assert.equal((await admin('GET', '/v1/audit?since=yesterday')).statusCode, 400);
+    assert.equal(all[5]?.before, undefined, 'a created object had no before');
+
+    // A change: the record carries the object as it was, next to what was asked.
+    const bigger = { ...set, resources: { cpu: 2 }, containers: [{ index: 0, image: 'busybox:2', options: { name: 'app' } }] };
+    assert.equal((await admin('PUT', '/v1/sets/web/1?tenant=team-b', bigger)).statusCode, 200);
+    assert.equal((await admin('DELETE', '/v1/users/alice')).statusCode, 204);
+    let changes: AuditRecord[] = [];
+    for (let i = 0; i < 100 && changes.length < 2; i++) {
+      changes = ((await admin('GET', `/v1/audit?since=${encodeURIComponent(all[6]!.time)}`)).json() as AuditRecord[]).slice(1);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const setBefore = JSON.parse(changes[0]?.before ?? '{}') as { generation?: number; containers?: string[] };
+    assert.deepEqual([setBefore.generation, setBefore.containers], [1, ['app=busybox']]);
+    assert.match(changes[0]?.request ?? '', /busybox:2/);
+    assert.match(changes[1]?.before ?? '', /"team-a":"tenant-admin"/);
+    assert.ok(!(changes[1]?.before ?? '').includes('scrypt') && (changes[1]?.before ?? '').includes('***'), 'the stored password hash is masked');
   });
 });
 

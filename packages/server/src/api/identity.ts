@@ -23,7 +23,7 @@ const UserParams = Type.Object({ name: Type.String({ pattern: USER_PATTERN }) })
 const MemberParams = Type.Object({ tenant: Type.String({ pattern: TENANT_PATTERN }), user: Type.String({ pattern: USER_PATTERN }) });
 
 /** Someone acting for a user (not the admin or join token). */
-function userOf(who: Principal, what: string): string {
+export function userOf(who: Principal, what: string): string {
   if (who.kind !== 'user') throw new WharfError('BAD_REQUEST', `${what} needs a user's token (wharf login); the ${who.kind} token has no user`);
   return who.name;
 }

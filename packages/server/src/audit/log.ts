@@ -18,7 +18,8 @@ import type { Principal } from '../auth/principal.js';
 
 export const AUDIT_PREFIX = '/audit/';
 const CHANGES = new Set(['PUT', 'POST', 'PATCH', 'DELETE']);
-const SECRET_FIELDS = /^(password|current|token|secret)$/i;
+// A public key is no secret, but a private one pasted by mistake must not end up in the log.
+const SECRET_FIELDS = /^(password|current|token|secret|publicKey)$/i;
 const MAX_REQUEST_CHARS = 1024;
 const PRUNE_EVERY_MS = 10 * 60_000;
 export const DEFAULT_AUDIT_RETENTION_MS = 90 * 24 * 3600_000;
@@ -31,12 +32,16 @@ export function requestSummary(body: unknown): string | undefined {
   return text.length > MAX_REQUEST_CHARS ? `${text.slice(0, MAX_REQUEST_CHARS)}…` : text;
 }
 
+/** Whether the request is a change the audit log records (not a read, not an agent's report). */
+export function audited(req: FastifyRequest): boolean {
+  return req.routeOptions.url !== undefined && CHANGES.has(req.method) && req.principal?.kind !== 'agent';
+}
+
 /** The record of a change, or undefined for what is not audited (reads, the agents' reports). */
 export function auditRecord(req: FastifyRequest, status: number, errorCode: string | undefined, now = new Date()): AuditRecord | undefined {
   const route = req.routeOptions.url;
-  if (!route || !CHANGES.has(req.method)) return undefined;
+  if (!route || !audited(req)) return undefined;
   const who: Principal | undefined = req.principal;
-  if (who?.kind === 'agent') return undefined;
   const access = req.routeOptions.config?.access;
   // Tenant routes, and platform routes about one tenant (its quota, the tenant itself).
   const tenantScoped = access === 'tenant' || access === 'tenant-admin' || typeof (req.params as { tenant?: unknown } | undefined)?.tenant === 'string';
@@ -53,6 +58,7 @@ export function auditRecord(req: FastifyRequest, status: number, errorCode: stri
     result: status < 400 ? 'ok' : 'failed',
     ...(errorCode ? { error: errorCode } : {}),
     ...(request ? { request } : {}),
+    ...(req.auditBefore ? { before: req.auditBefore } : {}),
     sourceIp: req.ip,
   };
 }
@@ -78,7 +84,11 @@ export class AuditLog {
   /** Called after the answer was sent: a failure to write is logged, never thrown. */
   record(req: FastifyRequest, reply: FastifyReply): void {
     const rec = auditRecord(req, reply.statusCode, answeredErrorCode(reply));
-    if (!rec) return;
+    if (rec) this.write(rec);
+  }
+
+  /** Writes a record made elsewhere (the SSH gateway's sessions); a failure is logged, never thrown. */
+  write(rec: AuditRecord): void {
     const key = `${AUDIT_PREFIX}${rec.time}-${randomBytes(4).toString('hex')}`;
     this.store.put(key, rec).catch((err: unknown) => this.log.warn({ err: String(err), action: rec.action, object: rec.object }, 'audit: record not written'));
   }

@@ -51,7 +51,7 @@ export async function principalOf(store: Store, token: string): Promise<Principa
  * the tenant does not exist (404), whatever the method: other tenants' objects are not
  * even confirmed to exist. A member whose role is too weak gets 403.
  */
-export function requireTenant(who: Principal, tenant: string, access: TenantAccess): void {
+export function requireTenant(who: Pick<Principal, 'platformAdmin' | 'roles'>, tenant: string, access: TenantAccess): void {
   if (who.platformAdmin) return;
   const role = who.roles[tenant];
   if (!role) throw new WharfError('NOT_FOUND', `no tenant "${tenant}" among yours`);

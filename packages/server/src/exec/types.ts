@@ -27,11 +27,11 @@ export interface ExecStream {
   resize(cols: number, rows: number): void;
   /** Output as it comes; without a TTY stdout and stderr apart, with one everything is `stdout`. */
   onData(listener: (data: Buffer, stream: 'stdout' | 'stderr') => void): void;
-  /** The command's exit code once it ends (rejects with a WharfError if the host goes away). */
+  /** The command's exit code once it ends (rejects with a WharfError if the host goes away, or CONFLICT after close()). */
   readonly exited: Promise<number>;
   /** Ends the session (the command is killed with the connection). */
   close(): void;
 }
 
-/** Throws WharfError: SET_NOT_FOUND, CONTAINER_NOT_FOUND, FORBIDDEN (infra container), HOST_UNREACHABLE. */
+/** Throws WharfError: SET_NOT_FOUND, CONTAINER_NOT_FOUND, FORBIDDEN (infra container), CONFLICT (it does not run), HOST_UNREACHABLE. */
 export type OpenExec = (req: ExecRequest) => Promise<ExecStream>;

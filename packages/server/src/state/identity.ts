@@ -11,6 +11,7 @@ import type { KeyValue, Store } from '@wharf/store';
 import { DEFAULT_TENANT, WharfError, type Tenant, type TenantRole, type TenantSpec, type TokenInfo, type User } from '@wharf/types';
 import { hashToken, newToken, tokenId, type TokenRecord } from '../auth/tokens.js';
 import { Keys } from './keys.js';
+import { sshKeyDeletes } from './ssh-keys.js';
 
 export interface TenantRecord {
   description?: string;
@@ -103,12 +104,13 @@ export async function updateUser(store: Store, name: string, change: (r: UserRec
   throw new WharfError('CONFLICT', `user "${name}" kept changing; try again`);
 }
 
-/** Deletes the user and every token made for it. */
+/** Deletes the user, every token made for it and its SSH keys. */
 export async function deleteUser(store: Store, name: string): Promise<void> {
   const kv = await getUser(store, name);
   if (!kv) throw new WharfError('USER_NOT_FOUND', `no user "${name}"`);
   const tokens = (await listTokenRecords(store)).filter((t) => t.record.user === name);
-  await store.txn([{ key: kv.key, modRevision: kv.modRevision }], [{ type: 'delete', key: kv.key }, ...tokens.map((t) => ({ type: 'delete' as const, key: t.key }))]);
+  const r = await store.txn([{ key: kv.key, modRevision: kv.modRevision }], [{ type: 'delete', key: kv.key }, ...tokens.map((t) => ({ type: 'delete' as const, key: t.key })), ...(await sshKeyDeletes(store, name))]);
+  if (!r.succeeded) throw new WharfError('CONFLICT', `user "${name}" changed meanwhile (a role or SSH key); try again`);
 }
 
 export function tokenInfo(hash: string, r: TokenRecord): TokenInfo {

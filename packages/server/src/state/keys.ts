@@ -21,6 +21,10 @@ export const Keys = {
   /** Touched by every change that adds to a tenant's usage while it has a quota: the compare target that serialises admissions. */
   quotaFence: (tenant: string) => `/quota-fence/${tenant}`,
   user: (name: string) => `/users/${name}`,
+  /** A user's SSH public keys (`/ssh-keys/<user>/<name>`), and which user holds a key, by the SHA-256 of its blob in hex. */
+  userSshKeys: (user: string) => `/ssh-keys/${user}/`,
+  sshKey: (user: string, name: string) => `/ssh-keys/${user}/${name}`,
+  sshKeyOwner: (sha256Hex: string) => `/ssh-key-owners/${sha256Hex}`,
   /** Overrides set with `wharf host set` (apart from the record heartbeats rewrite). */
   hostSettingsPrefix: '/host-settings/',
   hostSettings: (name: string) => `/host-settings/${name}`,

@@ -1,0 +1,145 @@
+/**
+ * High availability on loopback: a 3-member etcd cluster, two wharf-servers on it
+ * (--store etcd://…) and one harness host whose agent knows both servers. Exactly one
+ * server leads (runs the controllers); SIGKILL it and the other takes over within
+ * 15 s, a running set is not touched, and a set created after the kill is scheduled
+ * and runs. With one etcd member killed, the API still writes.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { WharfClient } from '@wharf/client';
+import { etcdSkipReason, startEtcd, type EtcdTestCluster } from '@wharf/store/testing';
+import { DockerHost, OWNER_FILE, releaseBelow } from './harness/docker-host.js';
+import { freePort, stopChild, waitFor } from './harness/exec.js';
+import { LOOP } from './harness/images.js';
+import { agentArgs } from './harness/platform.js';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const skip = etcdSkipReason();
+
+interface LeaderView {
+  server: string;
+  leading: boolean;
+  leader?: string;
+}
+
+describe('several servers on etcd: one leader, taken over when it dies', { skip }, () => {
+  const dir = mkdtempSync('/tmp/wharf-e2e-ha-');
+  // Lets a later run clean up after this one if it dies (cleanupScratch).
+  writeFileSync(join(dir, OWNER_FILE), `${process.pid}\n`);
+  let etcd: EtcdTestCluster;
+  let host: DockerHost;
+  const servers: { port: number; url: string; dir: string; child?: ChildProcess }[] = [];
+  let agent: ChildProcess | undefined;
+  let client: WharfClient;
+
+  const spawnLogged = (name: string, args: string[]): ChildProcess => {
+    const log = openSync(join(dir, `${name}.log`), 'a');
+    const child = spawn(process.execPath, args, { stdio: ['ignore', log, log] });
+    closeSync(log);
+    return child;
+  };
+  const startServer = async (i: number): Promise<void> => {
+    const s = servers[i]!;
+    s.child = spawnLogged(`server-${i + 1}`, [
+      join(ROOT, 'packages/server/dist/main.js'), '--host', '127.0.0.1', '--port', String(s.port), '--data-dir', s.dir,
+      '--store', etcd.url, '--registry', 'off', '--lb', 'off', '--ssh-listen', 'off', '--log-level', 'debug',
+    ]);
+    await waitFor(`server ${i + 1} healthy`, async () => (await fetch(`${s.url}/v1/health`).catch(() => undefined))?.ok === true, 60_000, 200);
+  };
+  const leaderOf = async (url: string): Promise<LeaderView | undefined> => {
+    const res = await fetch(`${url}/v1/leader`, { headers: { authorization: `Bearer ${readFileSync(join(servers[0]!.dir, 'admin.token'), 'utf8').trim()}` } }).catch(() => undefined);
+    return res?.ok ? ((await res.json()) as LeaderView) : undefined;
+  };
+  const set = (id: number) => ({
+    appkey: 'ha', id: String(id), resources: { cpu: 0.1, memory: '32Mi' },
+    containers: [{ index: 0, image: 'wharf/busybox:latest', options: { name: 'app', command: { cmd: '/bin/sh', args: ['-c', LOOP] } } }],
+  });
+  const running = (id: number) => waitFor(`set ha/${id} running`, async () => (await client.getSet('ha', id)).status === 'running', 90_000, 200);
+  const appStarted = async (id: number) => (await host.docker(['inspect', '-f', '{{.Id}} {{.State.StartedAt}}', `default_ha_${id}_app`])).stdout.trim();
+
+  before(async () => {
+    etcd = await startEtcd({ members: 3 });
+    host = await DockerHost.start('h1');
+    for (let i = 0; i < 2; i++) {
+      const port = await freePort();
+      servers.push({ port, url: `http://127.0.0.1:${port}`, dir: join(dir, `server-${i + 1}`) });
+    }
+    await startServer(0);
+    // The servers share the tokens: agents present the join token to any server, and any server presents it to them.
+    mkdirSync(servers[1]!.dir, { recursive: true, mode: 0o700 });
+    for (const f of ['admin.token', 'join.token']) copyFileSync(join(servers[0]!.dir, f), join(servers[1]!.dir, f));
+    await startServer(1);
+    const agentDir = join(dir, 'agent-h1');
+    mkdirSync(agentDir, { recursive: true });
+    agent = spawnLogged('agent-h1', agentArgs({
+      server: servers.map((s) => s.url).join(','), joinTokenFile: join(servers[0]!.dir, 'join.token'), host, dataDir: agentDir, heartbeatSeconds: 1, cpuOvercommit: 32,
+    }));
+    client = new WharfClient({ server: servers.map((s) => s.url).join(','), token: readFileSync(join(servers[0]!.dir, 'admin.token'), 'utf8').trim() });
+    await waitFor('host h1 ready', async () => (await client.listHosts()).some((h) => h.name === 'h1' && h.state === 'ready'), 90_000, 200);
+  });
+
+  after(async () => {
+    try {
+      await stopChild(agent);
+      for (const s of servers) await stopChild(s.child, 'SIGKILL');
+      // The agent's volume pool is a loop-mounted file in its data dir.
+      releaseBelow(dir);
+      if (!process.env.WHARF_E2E_KEEP) rmSync(dir, { recursive: true, force: true });
+    } finally {
+      await host?.stop();
+      await etcd?.stop();
+    }
+  });
+
+  let leaderIndex = -1;
+  let before1 = '';
+
+  it('exactly one server leads; both serve the API and see the same sets', async () => {
+    const views = await waitFor('a leader', async () => {
+      const v = await Promise.all(servers.map((s) => leaderOf(s.url)));
+      return v.filter((x) => x?.leading).length === 1 ? v : undefined;
+    }, 30_000, 200);
+    leaderIndex = views.findIndex((v) => v?.leading);
+    const leaderName = views[leaderIndex]!.server;
+    assert.deepEqual(views.map((v) => v?.leader), [leaderName, leaderName], 'both servers name the same leader');
+    assert.equal((await client.applySet(set(1))).created, true);
+    await running(1);
+    before1 = await appStarted(1);
+    const other = new WharfClient({ server: servers[1 - leaderIndex]!.url, token: readFileSync(join(servers[0]!.dir, 'admin.token'), 'utf8').trim() });
+    assert.equal((await other.getSet('ha', 1)).status, 'running', 'the other server serves the same state');
+  });
+
+  it('SIGKILL of the leader: the other server leads within 15 s, the running set is untouched, a new set is scheduled', async () => {
+    const survivor = servers[1 - leaderIndex]!;
+    const killedAt = Date.now();
+    servers[leaderIndex]!.child?.kill('SIGKILL');
+    await waitFor('the survivor leads', async () => (await leaderOf(survivor.url))?.leading === true, 30_000, 100);
+    const tookMs = Date.now() - killedAt;
+    assert.ok(tookMs < 15_000, `the other server led ${tookMs} ms after the kill`);
+    console.log(`# leader take-over after SIGKILL: ${tookMs} ms`);
+
+    assert.equal((await client.applySet(set(2))).created, true, 'the client passed over the dead server');
+    await running(2);
+    assert.equal(await appStarted(1), before1, 'set 1 kept its container and start time');
+    await waitFor('h1 heartbeats reach the survivor', async () => {
+      const h = (await client.listHosts()).find((x) => x.name === 'h1');
+      return h?.state === 'ready' && Date.parse(h.lastHeartbeat) > killedAt;
+    }, 30_000, 200);
+  });
+
+  it('one etcd member killed: writes go on, and a set created then runs', async () => {
+    const member = etcd.members[2]!;
+    await member.kill();
+    try {
+      assert.equal((await client.applySet(set(3))).created, true);
+      await running(3);
+    } finally {
+      await member.start();
+    }
+    assert.equal(await appStarted(1), before1);
+  });
+});
