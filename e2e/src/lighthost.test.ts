@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { WharfClient } from '@wharf/client';
 import type { TrashEntry } from '@wharf/types';
 import { Cluster } from './harness/cluster.js';
 import { run, waitFor } from './harness/exec.js';
@@ -92,6 +93,7 @@ describe('light hosts on a real Docker engine', () => {
       `light host ${name} created (set lighthost.${name}/1: 1 CPU, 256Mi memory, 256Mi disk at /data, image ${IMAGE})`,
       `light host ${name} is running at ${ip} on host h1`,
       `  shell: wharf exec -it lighthost.${name}/1 -- bash`,
+      `  ssh:   ssh -p 2222 lighthost.${name}/1@127.0.0.1`,
       '',
     ].join('\n'));
 
@@ -137,6 +139,30 @@ describe('light hosts on a real Docker engine', () => {
     assert.equal(after.State.StartedAt, before.State.StartedAt);
     assert.equal(after.RestartCount, 0);
     assert.equal((await sh('cat /data/note')).stdout, 'kept\n');
+  });
+
+  it('is reached over SSH through the gateway with a developer\'s key', async (t) => {
+    if (skipped(t)) return;
+    const p = cluster.platform;
+    const home = mkdtempSync(join(tmpdir(), 'wharf-e2e-lh-ssh-'));
+    try {
+      const key = join(home, 'id_ed25519');
+      const gen = await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'dev@e2e', '-f', key]);
+      assert.equal(gen.code, 0, gen.stderr);
+      await p.client.createUser('lh-dev', { password: 'lh-dev-secret', roles: { default: 'developer' } });
+      const session = await p.client.login('lh-dev', 'lh-dev-secret');
+      const dev = new WharfClient({ server: p.url, token: session.token });
+      await dev.addSshKey({ name: 'laptop', publicKey: readFileSync(`${key}.pub`, 'utf8') });
+      const r = await run('ssh', [
+        '-F', '/dev/null', '-p', String(p.sshPort), '-i', key, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes',
+        '-o', 'StrictHostKeyChecking=accept-new', '-o', `UserKnownHostsFile=${join(home, 'known_hosts')}`, '-o', 'LogLevel=ERROR',
+        '-l', `lighthost.${name}/1`, '127.0.0.1', 'cat /etc/debian_version /data/note; whoami; exit 5',
+      ]);
+      assert.equal(r.code, 5, r.stderr);
+      assert.match(r.stdout, new RegExp(`^${RELEASE}\\.\\d+\\nkept\\nroot\\n$`));
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 
   it('rm --wait removes it and keeps its volume in the recycle bin', async (t) => {

@@ -23,3 +23,6 @@ export const SshKey = Type.Object({
   addedAt: Type.String(),
 });
 export type SshKey = Static<typeof SshKey>;
+
+/** The port wharf-server's SSH gateway listens on unless told otherwise. */
+export const DEFAULT_SSH_PORT = 2222;

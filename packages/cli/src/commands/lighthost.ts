@@ -9,7 +9,7 @@
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import type { WharfClient } from '@wharf/client';
-import { WharfError, formatBytes, parseImageReference, type SetSpec, type SetView } from '@wharf/types';
+import { DEFAULT_SSH_PORT, WharfError, formatBytes, parseImageReference, type SetSpec, type SetView } from '@wharf/types';
 import type { Context } from '../context.js';
 import { CliError } from '../errors.js';
 import { age } from '../format/age.js';
@@ -108,10 +108,11 @@ function tenantFlag(client: WharfClient): string {
   return client.tenant !== undefined ? `--tenant ${client.tenant} ` : '';
 }
 
-/** How to get into a running light host. */
+/** How to get into a running light host: `wharf exec`, or ssh through the server's gateway (its default port; docs/ssh.md). */
 export function reachLines(name: string, client: WharfClient): string[] {
   const ref = formatRef({ appkey: lighthostAppkey(name), id: LIGHTHOST_ID });
-  return [`  shell: wharf ${tenantFlag(client)}exec -it ${ref} -- bash`];
+  const login = `${client.tenant !== undefined ? `${client.tenant}~` : ''}${ref}`;
+  return [`  shell: wharf ${tenantFlag(client)}exec -it ${ref} -- bash`, `  ssh:   ssh -p ${DEFAULT_SSH_PORT} ${login}@${new URL(client.server).hostname}`];
 }
 
 /** `10.99.0.5 on host h1`, or why there is no platform IP. */

@@ -20,7 +20,7 @@ import type { HostKey } from './host-key.js';
 import { fingerprintOf, keyIdOf, loadPublicKey } from './public-key.js';
 import { handleSession } from './session.js';
 
-export const DEFAULT_SSH_PORT = 2222;
+export { DEFAULT_SSH_PORT } from '@wharf/types';
 const DEFAULT_LOGIN_TIMEOUT_MS = 60_000;
 /** Refused authentication attempts before the connection is closed (OpenSSH's MaxAuthTries). */
 const DEFAULT_MAX_AUTH_TRIES = 6;
