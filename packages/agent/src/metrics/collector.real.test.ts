@@ -176,6 +176,8 @@ test('real: uplink traffic is read in the Docker host\'s namespace (--netns /run
   await host.collect();
   const gateway = (await engine.docker.getContainer('wharfmetrics_mcli_1_infra').inspect()).NetworkSettings.Networks.bridge?.Gateway;
   assert.ok(gateway);
+  // Rates need the host's CPU ticks to have moved since the first collection (at 100 Hz, a tick is 10 ms).
+  await sleep(300);
   const before = await host.collect();
   assert.ok(before);
   // 50 echo requests of 1000 bytes to the bridge's own address: the host side of docker0 sees them all.
