@@ -31,10 +31,13 @@ function columns(line: string | undefined): string[] {
   return (line ?? '').trim().split(/\s{2,}/);
 }
 
+/** One instant for every entry: entries made a millisecond apart would sort by it. */
+const NOW = Date.now();
+
 function trash(over: Partial<TrashEntry> & { trashId: string }): TrashEntry {
   return {
     host: 'h1', tenant: 'default', appkey: 'com.db', id: '7', driver: 'btrfs', used: 300 * MiB, quota: GiB,
-    deletedAt: new Date(Date.now() - 3_600_000).toISOString(), purgeAt: new Date(Date.now() + 3 * 86_400_000).toISOString(), ...over,
+    deletedAt: new Date(NOW - 3_600_000).toISOString(), purgeAt: new Date(NOW + 3 * 86_400_000).toISOString(), ...over,
   };
 }
 

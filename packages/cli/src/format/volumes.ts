@@ -76,7 +76,7 @@ export function trashRef(e: Pick<TrashEntry, 'host' | 'trashId'>): string {
 
 export function trashRows(entries: TrashEntry[], now: number): string[][] {
   return [...entries]
-    .sort((a, b) => a.host.localeCompare(b.host) || b.deletedAt.localeCompare(a.deletedAt))
+    .sort((a, b) => a.host.localeCompare(b.host) || b.deletedAt.localeCompare(a.deletedAt) || a.trashId.localeCompare(b.trashId))
     .map((e) => {
       const left = Date.parse(e.purgeAt) - now;
       return [trashRef(e), `${e.appkey}/${e.id}`, e.driver, formatBytes(e.used), formatBytes(e.quota), `${age(e.deletedAt, now)} ago`, Number.isNaN(left) ? '-' : left <= 0 ? 'due' : humanDuration(left)];
