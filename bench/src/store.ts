@@ -18,9 +18,16 @@
  * The backends run in turns, `--rounds` times, each round in another order; the
  * figures pool every round (throughput: all writes over all their time).
  *
+ * - Leader take-over: two wharf-server processes on the 3-member etcd (each round a
+ *   fresh prefix); the leader is killed with SIGKILL (its lease runs out) or stopped
+ *   with SIGTERM (it resigns), and the time until the other one's GET /v1/leader says
+ *   it leads is measured (polled every 50 ms), `--rounds` times each.
+ *
  *   npm run bench -- store [--rounds 3] [--writes 300] [--concurrency 16] [--events 300]
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -175,8 +182,12 @@ function sqliteBackend(dir: string): Backend {
   };
 }
 
+/** The 3-member cluster of etcdBackend(3), also used for the leader take-over. */
+let etcd3Cluster: EtcdTestCluster | undefined;
+
 async function etcdBackend(members: number): Promise<Backend> {
   const etcd: EtcdTestCluster = await startEtcd({ members });
+  if (members === 3) etcd3Cluster = etcd;
   const open = (r: number) => EtcdStore.open({ hosts: etcd.endpoints, prefix: `/bench-${r}/` });
   return {
     id: `etcd${members}`,
@@ -189,6 +200,54 @@ async function etcdBackend(members: number): Promise<Backend> {
   };
 }
 
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer().once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
+    });
+  });
+}
+
+const SERVER_MAIN = new URL('../../packages/server/dist/main.js', import.meta.url).pathname;
+
+/** Polls `probe` every 50 ms until it holds (at most 60 s); the ms it took. */
+async function until(what: string, probe: () => Promise<boolean>): Promise<number> {
+  const t0 = performance.now();
+  while (!(await probe().catch(() => false))) {
+    if (performance.now() - t0 > 60_000) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return performance.now() - t0;
+}
+
+/** Two wharf-servers on etcd (fresh prefix `turn`); the leader ends by `signal`; ms until the other leads. */
+async function takeover(etcd: EtcdTestCluster, dir: string, turn: number, signal: NodeJS.Signals): Promise<number> {
+  const servers: { url: string; dir: string; child: ChildProcess }[] = [];
+  try {
+    for (let i = 0; i < 2; i++) {
+      const port = await freePort();
+      const d = join(dir, `takeover-${turn}-${signal}-${i}`);
+      mkdirSync(d, { recursive: true, mode: 0o700 });
+      // The servers share the tokens, as a production layout does.
+      if (i > 0) for (const f of ['admin.token', 'join.token']) copyFileSync(join(servers[0]!.dir, f), join(d, f));
+      const child = spawn(process.execPath, [SERVER_MAIN, '--host', '127.0.0.1', '--port', String(port), '--data-dir', d, '--store', `${etcd.url}?prefix=/takeover-${turn}-${signal}/`,
+        '--registry', 'off', '--lb', 'off', '--ssh-listen', 'off', '--log-level', 'warn'], { stdio: 'ignore' });
+      servers.push({ url: `http://127.0.0.1:${port}`, dir: d, child });
+      await until(`server ${i + 1} healthy`, async () => (await fetch(`${servers[i]!.url}/v1/health`)).ok);
+    }
+    const token = readFileSync(join(servers[0]!.dir, 'admin.token'), 'utf8').trim();
+    const leading = async (url: string) => ((await (await fetch(`${url}/v1/leader`, { headers: { authorization: `Bearer ${token}` } })).json()) as { leading: boolean }).leading;
+    await until('a leader', async () => (await leading(servers[0]!.url)) || (await leading(servers[1]!.url)));
+    const leader = (await leading(servers[0]!.url)) ? 0 : 1;
+    servers[leader]!.child.kill(signal);
+    return await until('the other server leading', () => leading(servers[1 - leader]!.url));
+  } finally {
+    for (const s of servers) s.child.kill('SIGKILL');
+  }
+}
+
 async function main(): Promise<void> {
   const skip = etcdSkipReason();
   if (skip) throw new Error(skip);
@@ -196,6 +255,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'wharf-bench-store-'));
   const backends: Backend[] = [];
   const samples = new Map<Backend, Samples>();
+  const takeovers: Record<'SIGKILL' | 'SIGTERM', number[]> = { SIGKILL: [], SIGTERM: [] };
   try {
     backends.push(sqliteBackend(dir), await etcdBackend(1), await etcdBackend(3));
     for (const b of backends) samples.set(b, { apiMs: [], apiWallMs: 0, storeWallMs: 0, watchMs: [] });
@@ -203,6 +263,13 @@ async function main(): Promise<void> {
       // Each round starts with another backend, so none always runs first (cold) or last.
       const order = backends.map((_, i) => backends[(i + r - 1) % backends.length] as Backend);
       for (const b of order) await measure(b, dir, r, samples.get(b) as Samples);
+    }
+    const three = etcd3Cluster;
+    if (three) {
+      for (let r = 1; r <= ROUNDS; r++) {
+        takeovers.SIGKILL.push(await takeover(three, dir, r, 'SIGKILL'));
+        takeovers.SIGTERM.push(await takeover(three, dir, r, 'SIGTERM'));
+      }
     }
   } finally {
     await Promise.all(backends.map((b) => b.stop()));
@@ -226,6 +293,10 @@ async function main(): Promise<void> {
     console.log(`  ${b.label.padEnd(18)} ${Object.values(row).map((c, i) => String(c).padStart(widths[i] as number)).join(' ')}`);
     for (const [k, v] of Object.entries(row)) json[`${b.id}_${k}`] = v;
   }
+  const ms = (xs: number[]) => xs.map((x) => Math.round(x)).join(', ');
+  console.log(`leader take-over (2 servers, etcd 3 members, lease 5 s): SIGKILL ${ms(takeovers.SIGKILL)} ms (p50 ${Math.round(percentile(takeovers.SIGKILL, 50))}); SIGTERM ${ms(takeovers.SIGTERM)} ms (p50 ${Math.round(percentile(takeovers.SIGTERM, 50))})`);
+  json.takeover_kill_p50_ms = round(percentile(takeovers.SIGKILL, 50));
+  json.takeover_term_p50_ms = round(percentile(takeovers.SIGTERM, 50));
   console.log(JSON.stringify(json));
 }
 

@@ -3,7 +3,10 @@
  * (--store etcd://…) and one harness host whose agent knows both servers. Exactly one
  * server leads (runs the controllers); SIGKILL it and the other takes over within
  * 15 s, a running set is not touched, and a set created after the kill is scheduled
- * and runs. With one etcd member killed, the API still writes.
+ * and runs. With one etcd member killed, the API still writes. While a client keeps
+ * creating sets, servers and an etcd member are killed and restarted: every
+ * acknowledged create exists afterwards and runs exactly once. With every server
+ * down the agent keeps its sets running, and it reconciles once they return.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -140,6 +143,62 @@ describe('several servers on etcd: one leader, taken over when it dies', { skip 
     } finally {
       await member.start();
     }
+    assert.equal(await appStarted(1), before1);
+  });
+
+  it('creates go on while a server and an etcd member are killed and restarted: every acknowledged one exists, each runs once', async () => {
+    await startServer(leaderIndex);
+    const acked: string[] = [];
+    let stop = false;
+    const writer = (async () => {
+      for (let i = 100; !stop && i < 160; i++) {
+        try {
+          if ((await client.applySet({ ...set(i), appkey: 'hab' })).created) acked.push(String(i));
+        } catch {
+          // Not acknowledged: it may or may not exist.
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    try {
+      await new Promise((r) => setTimeout(r, 1000));
+      servers[0]!.child?.kill('SIGKILL');
+      await etcd.members[0]!.kill();
+      await new Promise((r) => setTimeout(r, 2000));
+      await etcd.members[0]!.start();
+      await startServer(0);
+      servers[1]!.child?.kill('SIGKILL');
+      await new Promise((r) => setTimeout(r, 2000));
+      await startServer(1);
+      await new Promise((r) => setTimeout(r, 1000));
+    } finally {
+      stop = true;
+      await writer;
+    }
+    assert.ok(acked.length >= 10, `only ${acked.length} creates were acknowledged`);
+    const listed = await waitFor('every acknowledged set running', async () => {
+      const sets = await client.listSets({ appkey: 'hab' });
+      const ids = new Set(sets.map((x) => x.id));
+      return acked.every((id) => ids.has(id)) && sets.every((x) => x.status === 'running') ? sets : undefined;
+    }, 120_000, 500);
+    assert.ok(listed.every((x) => Number(x.id) >= 100 && Number(x.id) < 160), 'nothing that was never asked for');
+    // One business container per set on the host: no set was started twice by two leaders.
+    const names = (await host.docker(['ps', '-a', '--filter', 'label=wharf.app=hab', '--format', '{{.Names}}'])).stdout.trim().split('\n').filter((n) => n.endsWith('_app'));
+    assert.equal(names.length, listed.length, names.join(' '));
+    assert.equal(new Set(names).size, names.length);
+    console.log(`# ${acked.length} creates acknowledged through a server kill, an etcd member kill and restarts; ${listed.length} sets, each with one container`);
+  });
+
+  it('a full control-plane outage: the agent keeps its sets running and reconciles when the servers return', async () => {
+    for (const s of servers) s.child?.kill('SIGKILL');
+    await new Promise((r) => setTimeout(r, 4000));
+    assert.equal(await appStarted(1), before1, 'set 1 runs on, untouched, with no server');
+    assert.equal((await host.docker(['inspect', '-f', '{{.State.Running}}', 'default_ha_2_app'])).stdout.trim(), 'true');
+    await startServer(0);
+    await startServer(1);
+    await client.deleteSet('ha', 3);
+    await waitFor('set 3 removed by the agent', async () => (await host.docker(['inspect', 'default_ha_3_app'])).code !== 0, 60_000, 200);
+    await waitFor('h1 ready again', async () => (await client.listHosts()).some((h) => h.name === 'h1' && h.state === 'ready'), 60_000, 200);
     assert.equal(await appStarted(1), before1);
   });
 });
