@@ -10,6 +10,7 @@
  */
 import type { Logger } from 'pino';
 import type { Campaign, Store } from '@wharf/store';
+import type { LeaderStatus } from './api/context.js';
 
 export const LEADERSHIP = 'controllers';
 export const DEFAULT_LEASE_SECONDS = 5;
@@ -27,7 +28,7 @@ export class LeaderLoop {
 
   constructor(
     private readonly store: Store,
-    /** Who this server is, as the others see it (its URL). */
+    /** Who this server is, as the others see it (`<hostname>:<port>` unless named). */
     readonly candidate: string,
     private readonly work: LeaderWork,
     private readonly log: Logger,
@@ -45,7 +46,11 @@ export class LeaderLoop {
         this.leadingSince = new Date().toISOString();
         this.log.info({ candidate: this.candidate }, 'leading: the controllers run on this server');
         campaign.onLost((err) => this.lost(campaign, err));
-        await this.work.start();
+        await this.work.start().catch((err: unknown) => {
+          // Controllers that cannot start: give the leadership to another server.
+          this.log.error({ err: String(err) }, 'the controllers did not start; resigning');
+          this.lost(campaign, err instanceof Error ? err : new Error(String(err)));
+        });
       },
       (err: unknown) => {
         if (this.closed || this.campaign !== campaign) return;
@@ -61,7 +66,7 @@ export class LeaderLoop {
   }
 
   /** This server's view: its name, whether it leads and since when, and the leader's name. */
-  async status(): Promise<{ server: string; leading: boolean; leader?: string; since?: string }> {
+  async status(): Promise<LeaderStatus> {
     const leader = await this.store.leader(LEADERSHIP).catch(() => undefined);
     return { server: this.candidate, leading: this.leading, ...(leader ? { leader } : {}), ...(this.leadingSince ? { since: this.leadingSince } : {}) };
   }

@@ -115,9 +115,12 @@ export class AppsController {
     const replicas = app.spec.replicas;
     const active = sets.filter((s) => countsTowardReplicas(s.value));
     const draining = sets.filter((s) => s.value.draining && !s.value.deleting);
-    const pool = sets.filter((s) => inWarmPool(s.value));
-    // Placed sets first (likelier paused already), then by id.
-    const fresh = pool.filter((s) => fitsTemplate(app, s.value)).sort((a, b) => Number(!a.value.host) - Number(!b.value.host) || compareSetIds(a.value.id, b.value.id));
+    // The pool's sets made from the current template, and those of an older one.
+    const fresh: KeyValue<SetObject>[] = [];
+    const stale: KeyValue<SetObject>[] = [];
+    for (const s of sets) if (inWarmPool(s.value)) (fitsTemplate(app, s.value) ? fresh : stale).push(s);
+    // Placed sets first (likelier paused already), then by id: the order they are resumed in.
+    fresh.sort((a, b) => Number(!a.value.host) - Number(!b.value.host) || compareSetIds(a.value.id, b.value.id));
     let ok = true;
     let promoted: KeyValue<SetObject>[] = [];
     const taken = sets.map((s) => s.value.id);
@@ -136,22 +139,19 @@ export class AppsController {
     }
     // The pool comes after the app's own sets: a scale-out never waits for its refill.
     if (!ok) return false;
-    const promotedIds = new Set(promoted.map((s) => s.value.id));
-    return this.keepWarmPool(kv, taken, pool.filter((s) => !promotedIds.has(s.value.id)), promoted.length, now);
+    return this.keepWarmPool(kv, taken, fresh.slice(promoted.length), stale, promoted.length, now);
   }
 
   /**
    * Brings the warm pool to its size: stale sets (spec not the template's) and those
-   * beyond the size are deleted, missing ones created as standby sets. `promoted`:
-   * sets this pass already took out of the pool (their ids are taken).
+   * beyond the size are deleted, missing ones created as standby sets. `fresh`: the
+   * pool's sets left after this pass resumed `promoted` of them, in resume order.
    */
-  private async keepWarmPool(kv: KeyValue<AppObject>, taken: string[], pool: KeyValue<SetObject>[], promoted: number, now: number): Promise<boolean> {
+  private async keepWarmPool(kv: KeyValue<AppObject>, taken: string[], fresh: KeyValue<SetObject>[], stale: KeyValue<SetObject>[], promoted: number, now: number): Promise<boolean> {
     const app = kv.value;
     const size = app.spec.warmPool ?? 0;
-    const stale = pool.filter((s) => !fitsTemplate(app, s.value));
-    const fresh = pool.filter((s) => fitsTemplate(app, s.value));
-    // Unplaced first, then the newest: the placed, older ones are likelier to be paused already.
-    const surplus = [...fresh].sort((a, b) => Number(!!a.value.host) - Number(!!b.value.host) || compareSetIds(b.value.id, a.value.id)).slice(0, Math.max(0, fresh.length - size));
+    // The last in resume order go: unplaced first, then the newest.
+    const surplus = [...fresh].reverse().slice(0, Math.max(0, fresh.length - size));
     let ok = true;
     const when = new Date(now);
     for (const s of stale) ok = (await requestSetDeletion(this.store, s, `warm pool of app ${app.appkey}: the template changed`, when)) && ok;
