@@ -1,0 +1,90 @@
+/**
+ * Data for pages: `useApi` runs a client call, keeps its last answer, and calls it
+ * again every few seconds while the page is visible (live updates without a
+ * manual refresh). `run` wraps a change (a button) with its busy and error state.
+ */
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { WharfClient } from '@wharf/client';
+import { useSession } from './session.js';
+
+export interface Loaded<T> {
+  data: T | undefined;
+  error: Error | undefined;
+  loading: boolean;
+  reload(): void;
+}
+
+export const REFRESH_MS = 2000;
+
+export function useApi<T>(load: (c: WharfClient) => Promise<T>, deps: unknown[] = [], refreshMs: number | false = REFRESH_MS): Loaded<T> {
+  const { client } = useSession();
+  const [state, setState] = useState<{ data?: T; error?: Error; loading: boolean }>({ loading: true });
+  const [tick, setTick] = useState(0);
+  const loadRef = useRef(load);
+  loadRef.current = load;
+
+  useEffect(() => {
+    // A new key (another set, another tenant): forget the old answer.
+    setState({ loading: true });
+  }, [client, ...deps]);
+
+  useEffect(() => {
+    let live = true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const once = async () => {
+      try {
+        const data = await loadRef.current(client);
+        if (live) setState({ data, loading: false });
+      } catch (e) {
+        if (live) setState((s) => ({ ...s, error: e as Error, loading: false }));
+      }
+      if (live && refreshMs !== false) timer = setTimeout(() => void (document.hidden ? waitVisible().then(once) : once()), refreshMs);
+    };
+    void once();
+    return () => {
+      live = false;
+      if (timer) clearTimeout(timer);
+    };
+  }, [client, tick, refreshMs, ...deps]);
+
+  const reload = useCallback(() => setTick((t) => t + 1), []);
+  return { ...state, reload } as Loaded<T>;
+}
+
+function waitVisible(): Promise<void> {
+  return new Promise((resolve) => {
+    const on = () => {
+      if (document.hidden) return;
+      document.removeEventListener('visibilitychange', on);
+      resolve();
+    };
+    document.addEventListener('visibilitychange', on);
+  });
+}
+
+export interface Action {
+  busy: boolean;
+  error: Error | undefined;
+  run(fn: () => Promise<unknown>): Promise<boolean>;
+  clear(): void;
+}
+
+/** Busy and error state of a change; `run` answers whether it succeeded. */
+export function useAction(): Action {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<Error | undefined>();
+  const run = useCallback(async (fn: () => Promise<unknown>) => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await fn();
+      return true;
+    } catch (e) {
+      setError(e as Error);
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  }, []);
+  return { busy, error, run, clear: () => setError(undefined) };
+}
