@@ -1,10 +1,17 @@
 /**
  * One error handler maps every failure to the catalog's shape and status.
- * Expected failures are WharfErrors; anything else is logged and answered 500
- * without internals.
+ * Expected failures are WharfErrors; a store that cannot be reached is 503
+ * STORE_UNAVAILABLE; anything else is logged and answered 500 without internals.
  */
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { StoreUnavailableError } from '@wharf/store';
 import { WharfError, jsonPointerToPath, type FieldError } from '@wharf/types';
+
+/** The store did not serve a call in time (etcd down or without quorum): the request was fine, try it again shortly. */
+export function fromStore(err: unknown): WharfError | undefined {
+  if (!(err instanceof StoreUnavailableError)) return undefined;
+  return new WharfError('STORE_UNAVAILABLE', `the store cannot be reached now; try again shortly (${err.message})`, { retryAfterSeconds: 1 });
+}
 
 function fromFastify(err: FastifyError): WharfError | undefined {
   if (err.validation) {
@@ -39,7 +46,7 @@ export function answeredErrorCode(reply: object): string | undefined {
 
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
-    const known = err instanceof WharfError ? err : fromFastify(err);
+    const known = err instanceof WharfError ? err : (fromStore(err) ?? fromFastify(err));
     answeredCodes.set(reply, known?.code ?? 'INTERNAL');
     if (known) {
       if (known.status >= 500) req.log.warn({ code: known.code }, known.message);

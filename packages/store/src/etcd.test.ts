@@ -7,7 +7,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { Etcd3 } from 'etcd3';
 import { storeContract } from './contract.js';
 import { EtcdStore, type EtcdStoreOptions } from './etcd.js';
-import { CompactedError, type WatchEvent } from './store.js';
+import { CompactedError, StoreUnavailableError, type WatchEvent } from './store.js';
 import { etcdSkipReason, startEtcd, type EtcdTestCluster, type EtcdTestTls } from './testing/etcd.js';
 import { etcdAccessFromFiles } from './url.js';
 
@@ -42,6 +42,19 @@ async function putAcked(store: EtcdStore, key: string, value: unknown): Promise<
       if (attempt >= 200) throw err;
       await sleep(50);
     }
+  }
+}
+
+/** A generous bound on one call: longer means it hung, whatever the members do. */
+const HUNG_MS = 15_000;
+
+/** `count` puts one after another, each bounded by HUNG_MS; every one must be acknowledged. */
+async function putsInTurn(store: EtcdStore, keyPrefix: string, count: number): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const started = Date.now();
+    await store.put(`${keyPrefix}${i}`, i);
+    const took = Date.now() - started;
+    assert.ok(took < HUNG_MS, `put ${keyPrefix}${i} took ${took} ms`);
   }
 }
 
@@ -275,6 +288,70 @@ describe('EtcdStore, three members', { skip }, () => {
     assert.deepEqual(revisions, [...new Set(revisions)].sort((x, y) => x - y), 'revisions strictly increasing');
   });
 
+  it('with the leader killed, writes under way and the 20 after all succeed, none hangs', async () => {
+    const prefix = freshPrefix();
+    const store = await open({ prefix });
+    const leader = await etcd.leader();
+    // Writes under way when the leader dies, from several callers, as on a server.
+    let writing = true;
+    const inFlight = [0, 1, 2, 3].map(async (w) => {
+      let n = 0;
+      for (; writing; n++) await store.put(`busy/${w}/${n}`, n);
+      return n;
+    });
+    try {
+      await sleep(200);
+      await leader.kill('SIGKILL');
+      await putsInTurn(store, 'after/', 20);
+    } finally {
+      writing = false;
+      await Promise.allSettled(inFlight);
+      await leader.start();
+    }
+    const counts = await Promise.all(inFlight);
+    const { items } = await store.list('');
+    const keys = new Set(items.map((kv) => kv.key));
+    for (let i = 0; i < 20; i++) assert.ok(keys.has(`after/${i}`), `after/${i} missing`);
+    counts.forEach((n, w) => assert.ok(keys.has(`busy/${w}/${n - 1}`), `busy/${w}/${n - 1} missing`));
+  });
+
+  it('with a member hung (stopped, connections open), writes go to the others', async () => {
+    const prefix = freshPrefix();
+    const store = await open({ prefix });
+    const [, , hung] = etcd.members;
+    assert.ok(hung);
+    await store.put('warm', 0); // connections to every member are open before it hangs
+    hung.pause();
+    try {
+      await putsInTurn(store, 'k/', 20);
+    } finally {
+      hung.resume();
+    }
+  });
+
+  it('a write while every member is down goes through once they are back within the request timeout; after the timeout it names the endpoints', async () => {
+    const prefix = freshPrefix();
+    const store = await open({ prefix, requestTimeoutMs: 30_000 });
+    const quick = await open({ prefix, requestTimeoutMs: 1_000 });
+    await store.put('before', 0);
+    const startAll = () => Promise.all(etcd.members.map((m) => m.start())); // together: one alone has no quorum
+    await Promise.all(etcd.members.map((m) => m.kill('SIGKILL')));
+    try {
+      await assert.rejects(quick.put('lost', 0), (err: Error) => {
+        assert.ok(err instanceof StoreUnavailableError, String(err));
+        assert.ok(err.message.startsWith(`etcd at ${etcd.endpoints.join(',')}: `), err.message);
+        return true;
+      });
+      const write = store.put('waited', 1);
+      await sleep(1_000);
+      await startAll();
+      await write;
+      assert.equal((await store.get('waited'))?.value, 1);
+    } finally {
+      await startAll();
+    }
+  });
+
   it('a quiet watch resumes after history elsewhere in the store was compacted', async () => {
     const prefix = freshPrefix();
     const [m0, m1, m2] = etcd.members;
@@ -375,7 +452,7 @@ describe('EtcdStore over TLS with a user', { skip }, () => {
 
   it('is refused without the CA, or with a wrong password', async () => {
     const timeout = { requestTimeoutMs: 3_000 };
-    await assert.rejects(EtcdStore.open({ hosts: etcd.endpoints, ...timeout, auth: { username: 'root', password: 'root-secret' } }), /^Error: etcd at 127\.0\.0\.1:\d+: /);
+    await assert.rejects(EtcdStore.open({ hosts: etcd.endpoints, ...timeout, auth: { username: 'root', password: 'root-secret' } }), /^StoreUnavailableError: etcd at 127\.0\.0\.1:\d+: /);
     const tlsOnly = await etcdAccessFromFiles(tls);
     await assert.rejects(
       EtcdStore.open({ hosts: etcd.endpoints, ...timeout, ...tlsOnly, auth: { username: 'root', password: 'wrong' } }),

@@ -13,22 +13,20 @@
  * - History: after the writes of this store, etcd is compacted every
  *   historyLimit/10 revisions, so that the newest `historyLimit` revisions (and
  *   up to 20 % more) stay watchable. Compaction is etcd-wide.
- * - Every request has a deadline (`requestTimeoutMs`); the client tries the
- *   other members when one does not answer.
+ * - A call that a member cannot serve (down, hung, no leader) is tried again on the
+ *   others for up to `requestTimeoutMs` (etcd-client.ts); what still fails then
+ *   rejects with StoreUnavailableError.
  */
-import { CompareResult, CompareTarget, Etcd3, GRPCOutOfRangeError, type ICompare, type IKeyValue, type IOptions, type IRequestOp, type KVClient, type Namespace, type Campaign as EtcdCampaign } from 'etcd3';
+import { CompareResult, CompareTarget, Etcd3, GRPCOutOfRangeError, type ICompare, type IKeyValue, type IRangeRequest, type IRequestOp, type KVClient, type Namespace, type Campaign as EtcdCampaign } from 'etcd3';
+import { reasonOf, toEtcd3Options, unavailableOr, type EtcdAccess } from './etcd-client.js';
 import { EtcdFeed } from './etcd-feed.js';
 import { encodeValue } from './json.js';
 import { TxnWrites } from './single-op.js';
 import { assertKey } from './keys.js';
-import type { Campaign, Compare, KeyValue, ListResult, Op, Store, TxnResult, WatchEvent, WatchOptions, Watcher } from './store.js';
+import { StoreUnavailableError, type Campaign, type Compare, type KeyValue, type ListResult, type Op, type Store, type TxnResult, type WatchEvent, type WatchOptions, type Watcher } from './store.js';
 import { WatcherHub, type WatchErrorHandler } from './watchers.js';
 
-/** How to reach a secured etcd: TLS (the CA that signed etcd's certificate, a client certificate) and user auth. */
-export interface EtcdAccess {
-  tls?: { ca: Buffer; cert?: Buffer; key?: Buffer };
-  auth?: { username: string; password: string };
-}
+export type { EtcdAccess };
 
 export interface EtcdStoreOptions extends EtcdAccess {
   /** Client endpoints as HOST:PORT. */
@@ -37,7 +35,10 @@ export interface EtcdStoreOptions extends EtcdAccess {
   prefix?: string;
   /** How many of the newest revisions stay watchable. Default 10000. */
   historyLimit?: number;
-  /** Deadline of each request. Default 10 s. */
+  /**
+   * How long a call keeps trying (on other members, with back-off) before it rejects with
+   * StoreUnavailableError; an attempt under way then may take up to 5 s more. Default 10 s.
+   */
   requestTimeoutMs?: number;
   /** Called when a watch callback throws. Default: console.error. */
   onWatchError?: WatchErrorHandler;
@@ -77,25 +78,6 @@ function assertRevision(rev: unknown): void {
   }
 }
 
-function toEtcd3Options(opts: EtcdStoreOptions): IOptions {
-  const timeout = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-  return {
-    hosts: opts.hosts,
-    ...(opts.tls
-      ? {
-          credentials: {
-            rootCertificate: opts.tls.ca,
-            ...(opts.tls.cert ? { certChain: opts.tls.cert } : {}),
-            ...(opts.tls.key ? { privateKey: opts.tls.key } : {}),
-          },
-        }
-      : {}),
-    ...(opts.auth ? { auth: { username: opts.auth.username, password: opts.auth.password } } : {}),
-    // Watch streams live forever; every other call gets a deadline so a hung member cannot stall us.
-    defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + timeout }),
-  };
-}
-
 export class EtcdStore extends TxnWrites implements Store {
   private closed = false;
   private readonly kv: KVClient;
@@ -108,6 +90,7 @@ export class EtcdStore extends TxnWrites implements Store {
 
   private constructor(
     private readonly client: Etcd3,
+    private readonly hosts: string[],
     prefix: string,
     private readonly historyLimit: number,
     onWatchError: WatchErrorHandler,
@@ -122,7 +105,7 @@ export class EtcdStore extends TxnWrites implements Store {
       {
         openStream: () => client.watchClient.watch(),
         revision: () => this.revision(),
-        readAt: async (rev) => void (await this.kv.range({ key: this.root, revision: rev, count_only: true })),
+        readAt: async (rev) => void (await this.range({ key: this.root, revision: rev, count_only: true })),
         range: { key: this.root, range_end: bytePrefixEnd(this.root) },
         keyOf: (etcdKey) => etcdKey.subarray(this.root.length).toString('utf8'),
         log,
@@ -146,14 +129,14 @@ export class EtcdStore extends TxnWrites implements Store {
       ((err: unknown, ev: WatchEvent) => {
         console.error(`[@wharf/store] watch callback threw on ${ev.kv.key}@${ev.revision}:`, err);
       });
-    const store = new EtcdStore(new Etcd3(toEtcd3Options(opts)), prefix, historyLimit, onWatchError, log);
+    const requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    const client = new Etcd3(toEtcd3Options({ ...opts, requestTimeoutMs }));
+    const store = new EtcdStore(client, opts.hosts, prefix, historyLimit, onWatchError, log);
     try {
       await store.revision();
     } catch (err) {
       await store.close();
-      // gRPC ends some messages with an empty "Resolution note: ".
-      const reason = (err instanceof Error ? err.message : String(err)).replace(/\s*Resolution note:\s*$/, '');
-      throw new Error(`etcd at ${opts.hosts.join(',')}: ${reason}`);
+      throw err instanceof StoreUnavailableError ? err : new Error(`etcd at ${opts.hosts.join(',')}: ${reasonOf(err)}`);
     }
     return store;
   }
@@ -161,7 +144,7 @@ export class EtcdStore extends TxnWrites implements Store {
   async get<T = unknown>(key: string): Promise<KeyValue<T> | undefined> {
     this.assertOpen();
     assertKey(key);
-    const res = await this.kv.range({ key: this.etcdKey(key) });
+    const res = await this.range({ key: this.etcdKey(key) });
     const kv = res.kvs[0];
     return kv && this.toKeyValue<T>(kv);
   }
@@ -174,7 +157,7 @@ export class EtcdStore extends TxnWrites implements Store {
     let revision: number | undefined;
     let from = start;
     for (;;) {
-      const res = await this.kv.range({ key: from, range_end: end, limit: LIST_PAGE, ...(revision ? { revision } : {}) });
+      const res = await this.range({ key: from, range_end: end, limit: LIST_PAGE, ...(revision ? { revision } : {}) });
       revision ??= Number(res.header.revision);
       for (const kv of res.kvs) items.push(this.toKeyValue<T>(kv));
       const last = res.kvs[res.kvs.length - 1];
@@ -200,7 +183,7 @@ export class EtcdStore extends TxnWrites implements Store {
         ? { request_put: { key, value: Buffer.from(encodeValue(op.value), 'utf8') } }
         : { request_delete_range: { key } };
     });
-    const res = await this.kv.txn({ compare, success, failure: [] });
+    const res = await this.call(() => this.kv.txn({ compare, success, failure: [] }));
     const revision = Number(res.header.revision);
     if (res.succeeded) await this.compactBehind(revision);
     return { succeeded: res.succeeded, revision };
@@ -208,7 +191,7 @@ export class EtcdStore extends TxnWrites implements Store {
 
   async revision(): Promise<number> {
     this.assertOpen();
-    const res = await this.kv.range({ key: this.root, count_only: true });
+    const res = await this.range({ key: this.root, count_only: true });
     return Number(res.header.revision);
   }
 
@@ -264,7 +247,7 @@ export class EtcdStore extends TxnWrites implements Store {
   }
 
   leader(name: string): Promise<string | undefined> {
-    return this.elections().election(name).leader();
+    return this.call(() => this.elections().election(name).leader());
   }
 
   private elections(): Namespace {
@@ -295,6 +278,19 @@ export class EtcdStore extends TxnWrites implements Store {
       // Another store (a second server) compacted as far already: nothing to do.
       if (!(err instanceof GRPCOutOfRangeError)) this.log(`etcd compaction to ${target} failed: ${err instanceof Error ? err.message : String(err)}`);
     }
+  }
+
+  /** One etcd call: what fails because etcd could not serve it rejects with StoreUnavailableError. */
+  private async call<T>(request: () => Promise<T>): Promise<T> {
+    try {
+      return await request();
+    } catch (err) {
+      throw unavailableOr(err, this.hosts);
+    }
+  }
+
+  private range(req: IRangeRequest) {
+    return this.call(() => this.kv.range(req));
   }
 
   private etcdKey(key: string): Buffer {

@@ -1,5 +1,6 @@
 export {
   CompactedError,
+  StoreUnavailableError,
   type Campaign,
   type Compare,
   type KeyValue,

@@ -76,6 +76,19 @@ export class CompactedError extends Error {
 }
 
 /**
+ * Thrown by a call that could not be served because the store cannot be reached
+ * or does not answer in time (etcd: no member answered, or the cluster had no
+ * quorum, for the whole request timeout). Nothing is wrong with the request: try
+ * again later. A write that failed so may still have been applied.
+ */
+export class StoreUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
+/**
  * One candidate's campaign for a named leadership (see Store.campaign). At most one
  * candidate of a name leads at a time, on every process sharing the store.
  */

@@ -48,6 +48,7 @@ export const ErrorCatalog = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'The body must be JSON or YAML' },
   HOST_UNREACHABLE: { status: 502, title: 'The host agent did not answer' },
   REGISTRY_UNAVAILABLE: { status: 503, title: 'The platform registry is not taking writes now' },
+  STORE_UNAVAILABLE: { status: 503, title: "The platform's store cannot be reached now" },
   INTERNAL: { status: 500, title: 'Internal error' },
 } as const;
 

@@ -8,13 +8,16 @@
  *   const etcd = await startEtcd({ members: 3 });
  *   const store = await EtcdStore.open({ hosts: etcd.endpoints });
  *   await etcd.members[0].kill();   // SIGKILL, waits for the exit
+ *   await (await etcd.leader()).kill();
  *   await etcd.members[0].start();  // back, healthy
+ *   etcd.members[1].pause();        // SIGSTOP: hangs, connections stay open
+ *   etcd.members[1].resume();
  *   await etcd.stop();
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
-import { get as httpGet, type IncomingMessage } from 'node:http';
-import { get as httpsGet } from 'node:https';
+import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +40,10 @@ export interface EtcdTestMember {
   kill(signal?: NodeJS.Signals): Promise<void>;
   /** Starts it again on the same ports and data, and waits until it is healthy. */
   start(): Promise<void>;
+  /** SIGSTOP: the process stays, its connections stay open, and nothing answers (a hung or cut-off member). */
+  pause(): void;
+  /** SIGCONT after pause(). */
+  resume(): void;
 }
 
 export interface EtcdTestCluster {
@@ -46,6 +53,8 @@ export interface EtcdTestCluster {
   readonly url: string;
   readonly members: EtcdTestMember[];
   readonly dir: string;
+  /** The member that leads now, as the running members say; rejects when none does. */
+  leader(): Promise<EtcdTestMember>;
   /** Kills every member and removes the directory. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -82,21 +91,36 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** True when the member answers /health with "true" (it has a leader and serves reads). */
-function healthy(endpoint: string, tls: EtcdTestTls | undefined): Promise<boolean> {
+/** The body of the member's answer to `path` (POST when a body is given), or undefined when it does not answer. */
+function ask(endpoint: string, tls: EtcdTestTls | undefined, path: string, body?: string): Promise<string | undefined> {
   return new Promise((resolve) => {
     const onResponse = (res: IncomingMessage) => {
-      let body = '';
+      let text = '';
       res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve(/"health":\s*"true"/.test(body)));
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve(text));
     };
+    const options: RequestOptions = { method: body === undefined ? 'GET' : 'POST', timeout: 2_000 };
     const req = tls
-      ? httpsGet(`https://${endpoint}/health`, { timeout: 2_000, ca: readFileSync(tls.ca), cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, onResponse)
-      : httpGet(`http://${endpoint}/health`, { timeout: 2_000 }, onResponse);
+      ? httpsRequest(`https://${endpoint}${path}`, { ...options, ca: readFileSync(tls.ca), cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, onResponse)
+      : httpRequest(`http://${endpoint}${path}`, options, onResponse);
     req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(false));
+    req.on('error', () => resolve(undefined));
+    req.end(body);
   });
+}
+
+/** True when the member answers /health with "true" (it has a leader and serves reads). */
+async function healthy(endpoint: string, tls: EtcdTestTls | undefined): Promise<boolean> {
+  return /"health":\s*"true"/.test((await ask(endpoint, tls, '/health')) ?? '');
+}
+
+/** Whether the member says it leads (etcd's JSON gateway to Maintenance.Status). */
+async function leads(endpoint: string, tls: EtcdTestTls | undefined): Promise<boolean> {
+  const text = await ask(endpoint, tls, '/v3/maintenance/status', '{}');
+  if (!text) return false;
+  const status = JSON.parse(text) as { header?: { member_id?: string }; leader?: string };
+  return status.leader !== undefined && status.leader === status.header?.member_id;
 }
 
 function logTail(file: string): string {
@@ -177,6 +201,14 @@ class Member implements EtcdTestMember {
     await this.waitHealthy();
   }
 
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const child = this.child;
     if (!child) return;
@@ -215,5 +247,9 @@ export async function startEtcd(opts: StartEtcdOptions = {}): Promise<EtcdTestCl
     throw err;
   }
   const endpoints = members.map((m) => m.endpoint);
-  return { endpoints, url: `etcd://${endpoints.join(',')}`, members, dir, stop };
+  const leader = async () => {
+    for (const m of members) if (m.running && (await leads(m.endpoint, opts.tls))) return m;
+    throw new Error('no etcd member leads');
+  };
+  return { endpoints, url: `etcd://${endpoints.join(',')}`, members, dir, leader, stop };
 }
