@@ -84,7 +84,7 @@ run('wharf-agent', [
   '--name', process.env.WHARF_HOST_NAME ?? hostname(),
   '--data-dir', join(dataDir, 'agent'),
 ]);
-say(`running at ${url}; the CLI is configured (${configPath}). Try: ./bin/wharf get sets   — Ctrl-C to stop`);
+say(`running at ${url}; web console at ${url}/ (log in with the token in ${join(dataDir, 'admin.token')}); the CLI is configured (${configPath}). Try: ./bin/wharf get sets   — Ctrl-C to stop`);
 
 // The platform registry wharf-server runs (unless WHARF_REGISTRY=off or docker-registry is missing).
 const registry = await fetch(`${url}/v1/registry`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.json()).catch(() => undefined);

@@ -22,6 +22,7 @@ import {
   isErrorCode,
   execQuery,
   type AppEvent,
+  type RecentEvent,
   type AutoscaleSpec,
   type AutoscaleStatus,
   type MetricSample,
@@ -592,6 +593,11 @@ export class WharfClient {
 
   appEvents(appkey: string): Promise<AppEvent[]> {
     return this.request('GET', this.scoped(`${appPath(appkey)}/events`));
+  }
+
+  /** The newest events of the tenant's sets and apps together, newest first (default 50, at most 500). */
+  recentEvents(opts: { limit?: number } = {}): Promise<RecentEvent[]> {
+    return this.request('GET', this.scoped('/v1/events', { limit: opts.limit?.toString() }));
   }
 
   /** Sets the app's autoscaling (bounds, targets, pacing, schedules); the autoscaler owns its replicas from then on. */

@@ -1,10 +1,12 @@
 /**
  * Data for pages: `useApi` runs a client call, keeps its last answer, and calls it
  * again every few seconds while the page is visible (live updates without a
- * manual refresh). `run` wraps a change (a button) with its busy and error state.
+ * manual refresh), until the object is gone (404). `useAction` wraps a change (a
+ * button) with its busy and error state.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { WharfClient } from '@wharf/client';
+import { WharfError } from '@wharf/types';
 import { useSession } from './session.js';
 
 export interface Loaded<T> {
@@ -32,13 +34,16 @@ export function useApi<T>(load: (c: WharfClient) => Promise<T>, deps: unknown[] 
     let live = true;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const once = async () => {
+      let gone = false;
       try {
         const data = await loadRef.current(client);
         if (live) setState({ data, loading: false });
       } catch (e) {
+        // A 404 (deleted elsewhere, or a page left open on it) will not come back by asking again.
+        gone = e instanceof WharfError && e.status === 404;
         if (live) setState((s) => ({ ...s, error: e as Error, loading: false }));
       }
-      if (live && refreshMs !== false) timer = setTimeout(() => void (document.hidden ? waitVisible().then(once) : once()), refreshMs);
+      if (live && !gone && refreshMs !== false) timer = setTimeout(() => void (document.hidden ? waitVisible().then(once) : once()), refreshMs);
     };
     void once();
     return () => {

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { WHARF_VERSION, WharfError } from '@wharf/types';
 import { installErrorHandling } from './errors.js';
-import { installAuth } from './auth/hook.js';
+import { installAuth, pickWsProtocol } from './auth/hook.js';
 import { LoginLimiter } from './auth/login-limiter.js';
 import { AuditLog, audited } from './audit/log.js';
 import { beforeSummary } from './audit/before.js';
@@ -40,6 +40,8 @@ import { registryRoutes } from './api/registry.js';
 import { imageRoutes } from './api/images.js';
 import { identityRoutes } from './api/identity.js';
 import { sshKeyRoutes } from './api/ssh-keys.js';
+import { eventRoutes } from './api/events.js';
+import { consoleRoutes, defaultConsoleDir } from './console.js';
 
 export async function buildApp(given: ApiContext, logger: Logger): Promise<App> {
   const monitoring = given.monitoring ?? (await Monitoring.start(given.store));
@@ -55,7 +57,7 @@ export async function buildApp(given: ApiContext, logger: Logger): Promise<App> 
   installErrorHandling(app);
   // WebSocket routes (exec) go through the same hooks (auth) before the upgrade. Registered
   // first, so its own hooks see every upgrade, also one the auth hook refuses (its socket is closed).
-  await app.register(websocket, { options: { maxPayload: MAX_EXEC_FRAME_BYTES } });
+  await app.register(websocket, { options: { maxPayload: MAX_EXEC_FRAME_BYTES, handleProtocols: pickWsProtocol } });
   installAuth(app, ctx.store);
 
   app.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml'], { parseAs: 'string' }, (_req, body, done) => {
@@ -111,6 +113,8 @@ export async function buildApp(given: ApiContext, logger: Logger): Promise<App> 
   sshKeyRoutes(app, ctx);
   auditRoutes(app, ctx);
   quotaRoutes(app, ctx);
+  eventRoutes(app, ctx);
+  await consoleRoutes(app, given.consoleDir ?? defaultConsoleDir());
   app.addHook('onClose', async () => ctx.audit.stop());
   if (!given.monitoring) app.addHook('onClose', async () => monitoring.stop());
   return app;

@@ -27,6 +27,14 @@ export type ExecControl =
   /** The session failed (the host went away, the container stopped…); it closes after it. */
   | { type: 'error'; code: ErrorCode; message: string };
 
+/**
+ * WebSocket subprotocols of the exec route. A browser cannot set an Authorization
+ * header on a WebSocket, so it offers `[EXEC_WS_PROTOCOL, WS_BEARER_PREFIX + token]`;
+ * the server takes the token from the second and answers with the first only.
+ */
+export const EXEC_WS_PROTOCOL = 'wharf.exec';
+export const WS_BEARER_PREFIX = 'wharf.bearer.';
+
 /** Largest window size accepted (both ways). */
 export const MAX_TTY_SIZE = 10_000;
 

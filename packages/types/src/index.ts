@@ -22,3 +22,4 @@ export * from './audit.js';
 export * from './quota.js';
 export * from './exec-frames.js';
 export * from './ssh-key.js';
+export * from './events.js';

@@ -1,12 +1,14 @@
 /**
  * The platform at a glance: capacity and allocation by zone and hosts by state
- * (platform admins), the tenant's sets by state with the failing ones first.
+ * (platform admins), the tenant's sets by state with the failing ones first, and
+ * the tenant's recent events with the warnings first.
  */
 import { Link } from 'react-router-dom';
-import type { Host, SetView } from '@wharf/types';
+import type { Host, RecentEvent, SetView } from '@wharf/types';
 import { useApi } from '../api.js';
 import { Badge } from '../components/Badge.js';
 import { Bar } from '../components/Bar.js';
+import { EventsTable } from '../components/EventsTable.js';
 import { Data } from '../components/States.js';
 import { bytes, cores } from '../format.js';
 import { useSession } from '../session.js';
@@ -76,6 +78,31 @@ function Trouble({ sets }: { sets: SetView[] }) {
   );
 }
 
+const RECENT_SHOWN = 15;
+
+/** Warnings before the rest, each newest first (the server answers newest first). */
+function warningsFirst(events: RecentEvent[]): RecentEvent[] {
+  return [...events.filter((e) => e.type === 'Warning'), ...events.filter((e) => e.type !== 'Warning')].slice(0, RECENT_SHOWN);
+}
+
+function EventObject({ e }: { e: RecentEvent }) {
+  const appkey = encodeURIComponent(e.appkey);
+  if (e.id === undefined) return <Link to={`/apps/${appkey}`}>app {e.appkey}</Link>;
+  return <Link to={`/sets/${appkey}/${encodeURIComponent(e.id)}`}>{`${e.appkey}/${e.id}`}</Link>;
+}
+
+function RecentEvents() {
+  const events = useApi((c) => c.recentEvents({ limit: 100 }));
+  return (
+    <section className="card wide">
+      <h2>Recent events</h2>
+      <Data q={events} what="events" empty="No events yet.">
+        {(list) => <EventsTable events={warningsFirst(list)} label="Recent events" object={(e) => <EventObject e={e} />} />}
+      </Data>
+    </section>
+  );
+}
+
 export function Overview() {
   const { me, tenant } = useSession();
   const sets = useApi((c) => c.listSets());
@@ -102,6 +129,7 @@ export function Overview() {
             )}
           </Data>
         )}
+        <RecentEvents />
       </div>
     </>
   );

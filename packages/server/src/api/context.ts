@@ -28,6 +28,8 @@ export interface ApiContext {
   registry?: RegistrySource;
   /** How long audit records are kept (default 90 days). */
   auditRetentionMs?: number;
+  /** The web console's build (index.html, assets/); default WHARF_CONSOLE_DIR, else packages/console/dist. */
+  consoleDir?: string;
   /** Which server leads (runs the controllers); absent: this one alone, as in tests. */
   leaderStatus?: () => Promise<LeaderStatus>;
 }

@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import {
-  ExecChannel, ExecOutput, decodeExecFrame, encodeExecControl, encodeExecData, execQuery, type AuditRecord, type ExecControl, type ExecParams, type SetStatus, type TokenCreated,
+  EXEC_WS_PROTOCOL, ExecChannel, ExecOutput, WS_BEARER_PREFIX, decodeExecFrame, encodeExecControl, encodeExecData, execQuery, type AuditRecord, type ExecControl, type ExecParams, type SetStatus, type TokenCreated,
 } from '@wharf/types';
 import { setKeys } from '../state/keys.js';
 import { createOpenExec } from '../exec/open.js';
@@ -103,13 +103,14 @@ describe('GET /v1/sets/{appkey}/{id}/exec (WebSocket)', () => {
     name, role, index, image: 'busybox', state, restartCount: 0, ...(containerId ? { containerId } : {}),
   });
 
-  /** Opens a session, or answers the refused upgrade's status and error. */
-  function exec(set: string, params: ExecParams & { container?: string; tenant?: string }, token = t.admin): Promise<ClientSession | { status: number; code?: string; message?: string }> {
+  /** Opens a session, or answers the refused upgrade's status and error. The token goes as the header, or as the given subprotocols. */
+  function exec(set: string, params: ExecParams & { container?: string; tenant?: string }, token: string | { protocols: string[] } = t.admin): Promise<ClientSession | { status: number; code?: string; message?: string }> {
     const q = execQuery(params);
     if (params.container) q.set('container', params.container);
     if (params.tenant) q.set('tenant', params.tenant);
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(`${base.replace('http', 'ws')}/v1/sets/${set}/exec?${q}`, { headers: bearer(token) });
+      const url = `${base.replace('http', 'ws')}/v1/sets/${set}/exec?${q}`;
+      const ws = typeof token === 'string' ? new WebSocket(url, { headers: bearer(token) }) : new WebSocket(url, token.protocols);
       const output = new ExecOutput();
       ws.on('message', (data, binary) => output.add(data as Buffer, binary));
       const ended = new Promise<{ last?: ExecControl; code: number }>((r) => ws.once('close', (code) => r({ ...(output.last ? { last: output.last } : {}), code })));
@@ -240,6 +241,17 @@ describe('GET /v1/sets/{appkey}/{id}/exec (WebSocket)', () => {
     s.ws.close();
     for (let i = 0; i < 500 && agent.closedByServer() === before; i++) await new Promise((r) => setTimeout(r, 10));
     assert.equal(agent.closedByServer(), before + 1);
+  });
+
+  it('a browser\'s token comes as a subprotocol: the session answers wharf.exec, never the token; a wrong one is a 401', async () => {
+    // The token offered first: ws answers with the first offer unless the server picks.
+    const s = opened(await exec('web/1', { cmd: ['fail'], tty: false }, { protocols: [WS_BEARER_PREFIX + (tokens.dev ?? ''), EXEC_WS_PROTOCOL] }));
+    assert.equal(s.ws.protocol, EXEC_WS_PROTOCOL);
+    assert.deepEqual(await s.ended, { last: { type: 'exit', code: 3 }, code: 1000 });
+    assert.equal(s.stdout(), 'to stdout\n');
+    const wrong = await exec('web/1', { cmd: ['fail'], tty: false }, { protocols: [EXEC_WS_PROTOCOL, `${WS_BEARER_PREFIX}wharf_user_not-a-real-token`] });
+    assert.ok(!('ws' in wrong));
+    assert.deepEqual([wrong.status, wrong.code], [401, 'UNAUTHORIZED']);
   });
 
   it('OpenExec (the SSH gateway\'s way in): output that comes before onData is kept; the join token is checked', async () => {

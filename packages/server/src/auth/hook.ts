@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { DEFAULT_TENANT, WharfError } from '@wharf/types';
+import { DEFAULT_TENANT, EXEC_WS_PROTOCOL, WS_BEARER_PREFIX, WharfError } from '@wharf/types';
 import type { Store } from '@wharf/store';
 import { principalOf, requireTenant, type Principal } from './principal.js';
 
@@ -25,11 +25,30 @@ declare module 'fastify' {
   }
 }
 
+/** The subprotocols a WebSocket upgrade offers (`Sec-WebSocket-Protocol`, comma-separated). */
+function offeredProtocols(req: FastifyRequest): string[] {
+  const h = req.headers['sec-websocket-protocol'];
+  return (Array.isArray(h) ? h.join(',') : h ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+}
+
+/**
+ * The caller's token: `Authorization: Bearer <token>`, else, on a WebSocket upgrade
+ * (browsers cannot set that header), the `wharf.bearer.<token>` subprotocol.
+ */
 function bearer(req: FastifyRequest): string | undefined {
   const h = req.headers.authorization;
-  if (!h) return undefined;
-  const m = /^Bearer\s+(\S+)$/i.exec(h);
-  return m?.[1];
+  if (h) return /^Bearer\s+(\S+)$/i.exec(h)?.[1];
+  if (req.headers.upgrade?.toLowerCase() !== 'websocket') return undefined;
+  const offered = offeredProtocols(req).find((p) => p.startsWith(WS_BEARER_PREFIX));
+  return offered ? offered.slice(WS_BEARER_PREFIX.length) || undefined : undefined;
+}
+
+/**
+ * The subprotocol a WebSocket answers with (ws's `handleProtocols`): `wharf.exec` when
+ * offered, else none. Never the bearer entry, so the token is not echoed back.
+ */
+export function pickWsProtocol(protocols: Set<string>): string | false {
+  return protocols.has(EXEC_WS_PROTOCOL) ? EXEC_WS_PROTOCOL : false;
 }
 
 /** The tenant a tenant-scoped route acts on, as the route itself will read it. */

@@ -9,6 +9,8 @@ export const Keys = {
   statusPrefix: '/status/',
   status: (tenant: string, appkey: string, id: string) => `/status/${tenant}/${appkey}/${id}`,
   events: (tenant: string, appkey: string, id: string) => `/events/${tenant}/${appkey}/${id}`,
+  /** Every set event log of a tenant: `/events/<tenant>/<appkey>/<id>`. */
+  tenantEvents: (tenant: string) => `/events/${tenant}/`,
   hostsPrefix: '/hosts/',
   host: (name: string) => `/hosts/${name}`,
   token: (hash: string) => `/auth/tokens/${hash}`,
@@ -47,6 +49,7 @@ export const Keys = {
   tenantApps: (tenant: string) => `/apps/${tenant}/`,
   app: (tenant: string, appkey: string) => `/apps/${tenant}/${appkey}`,
   appEvents: (tenant: string, appkey: string) => `/app-events/${tenant}/${appkey}`,
+  tenantAppEvents: (tenant: string) => `/app-events/${tenant}/`,
   /** Every set (or status) of one app: `/sets/<tenant>/<appkey>/`. */
   appSets: (tenant: string, appkey: string) => `/sets/${tenant}/${appkey}/`,
   appStatuses: (tenant: string, appkey: string) => `/status/${tenant}/${appkey}/`,

@@ -30,7 +30,7 @@ export interface TestServerOptions {
   /** Fake agents to start, by host name. */
   agents?: string[];
   /** What the routes get besides the store, the host changes and the join token. */
-  context?: Pick<ApiContext, 'customMetrics' | 'lb' | 'monitoring' | 'registry'>;
+  context?: Pick<ApiContext, 'consoleDir' | 'customMetrics' | 'lb' | 'monitoring' | 'registry'>;
 }
 
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {

@@ -1,0 +1,262 @@
+/**
+ * The web console in a real browser (Debian's chromium, headless, driven by
+ * playwright-core) against a platform on one real Docker host: log in, create a set
+ * from the editor, a terminal in it, resize it, scale an app to ready, a rollout and
+ * its rollback, a volume back from the recycle bin, what a viewer sees, a phone-sized
+ * screen and keyboard navigation — and not one error in the browser console for the
+ * whole run. Screenshots of each main page are saved on every run (path printed).
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import type { Page } from 'playwright-core';
+import type { WharfClient } from '@wharf/client';
+import { ConsoleBrowser, PHONE, browserSkipReason, copyConsoleBuild, focused, see, terminalLines, widths } from './harness/browser.js';
+import type { DockerHost } from './harness/docker-host.js';
+import { waitFor } from './harness/exec.js';
+import { LOOP, buildImage } from './harness/images.js';
+import { Platform } from './harness/platform.js';
+
+const PASSWORD = 'console-e2e-password';
+const V2 = 'wharf/console:v2';
+const APP = 'api';
+
+/** A set with a volume, as a person would paste it into the editor. */
+const SET_YAML = `appkey: web
+id: "1"
+resources: { cpu: 0.5, memory: 64Mi, disk: 64Mi }
+containers:
+  - index: 1
+    image: wharf/busybox:latest
+    options:
+      name: main
+      volumes: [{ path: /data }]
+      command: { cmd: /bin/sh, args: ["-c", "${LOOP}"] }
+`;
+
+const template = {
+  resources: { cpu: 0.2, memory: '32Mi' },
+  containers: [{ index: 1, image: 'wharf/busybox:latest', options: { name: 'main', command: { cmd: '/bin/sh', args: ['-c', LOOP] } } }],
+};
+
+/** Buttons that change things: a viewer must see none of them. */
+const CHANGING = /^(Create|Apply|Delete|Delete app|Stop|Start|Restart|Scale|Resize|Connect|Restore|Purge.*|Rollback|Start rollout|Pause|Resume|Cordon|Uncordon|Drain)$/;
+
+/**
+ * Browser console errors that are expected, each with why. Chromium logs every HTTP
+ * error answer of a fetch as "Failed to load resource", even one the page handles.
+ */
+const EXPECTED_ERRORS: Array<{ why: string; match: RegExp }> = [
+  {
+    why: 'the set page polls its set every 2 s; a poll in flight when the page deletes the set answers 404 after the page has moved on to /sets',
+    match: /^console error at \S+\/sets: Failed to load resource: the server responded with a status of 404 \(Not Found\) \(\S+\/v1\/(sets|volumes)\/web\/1\?/,
+  },
+];
+
+describe('the web console in a real browser, on a platform with one Docker host', { skip: browserSkipReason() }, () => {
+  let platform: Platform;
+  let host: DockerHost;
+  let c: WharfClient;
+  let browser: ConsoleBrowser;
+  let page: Page;
+  let consoleDir: string | undefined;
+
+  before(async () => {
+    consoleDir = copyConsoleBuild();
+    process.env.WHARF_CONSOLE_DIR = consoleDir;
+    platform = await Platform.onOwnHost('h1');
+    host = platform.host('h1');
+    c = platform.client;
+    await buildImage(host, V2, ['RUN echo v2 > /version']);
+    await c.createUser('ops', { password: PASSWORD, platformAdmin: true });
+    await c.createUser('watcher', { password: PASSWORD, roles: { default: 'viewer' } });
+    browser = await ConsoleBrowser.launch(platform.url);
+    page = await browser.newPage();
+  });
+
+  after(async () => {
+    try {
+      await browser?.close();
+    } finally {
+      await platform?.stop();
+      if (consoleDir) rmSync(consoleDir, { recursive: true, force: true });
+    }
+  });
+
+  const heading = (p: Page, name: string | RegExp) => see(p.getByRole('heading', { level: 1, name }));
+
+  it('logs in with user name and password and shows the overview', async () => {
+    await browser.loginWithPassword(page, 'ops', PASSWORD);
+    await heading(page, 'Overview');
+    await see(page.getByRole('heading', { name: 'Hosts (1)' }));
+    await see(page.getByRole('heading', { name: 'Capacity by zone' }));
+  });
+
+  it('lists the host with its allocation and opens its detail', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Hosts' }).click();
+    await heading(page, 'Hosts');
+    await see(page.getByRole('link', { name: 'h1', exact: true }));
+    await browser.screenshot(page, 'hosts');
+    await page.getByRole('link', { name: 'h1', exact: true }).click();
+    await heading(page, /h1/);
+    await browser.screenshot(page, 'host-detail');
+  });
+
+  it('creates a set from the YAML editor and shows it running on its page', async () => {
+    await page.goto('/create');
+    await heading(page, 'Create');
+    await page.getByLabel('Spec (YAML)').fill(SET_YAML);
+    await browser.screenshot(page, 'create');
+    await page.getByRole('button', { name: 'Create', exact: true }).click();
+    await page.waitForURL('**/sets/web/1');
+    await heading(page, 'Set web/1');
+    await see(page.locator('#summary .badge', { hasText: /^running$/ }), 60_000);
+    await see(page.locator('#containers').getByRole('cell', { name: 'main', exact: true }));
+    assert.equal((await c.getSet('web', 1)).status, 'running');
+    await browser.screenshot(page, 'set-detail');
+  });
+
+  it('opens a terminal in the set and runs a command', async () => {
+    const terminal = page.locator('#terminal');
+    await terminal.getByRole('button', { name: 'Connect' }).click();
+    await see(terminal.getByRole('status').filter({ hasText: 'Connected.' }));
+    await terminal.locator('.xterm').click();
+    await page.keyboard.type('echo hi-from-console\n');
+    // The command's own line is echoed as "… echo hi-from-console"; its output is a line of its own.
+    await waitFor('the command\'s output in the terminal', async () => (await terminalLines(terminal)).includes('hi-from-console'), 20_000, 200);
+    await browser.screenshot(terminal, 'terminal');
+    await terminal.getByRole('button', { name: 'Disconnect' }).click();
+    await see(terminal.getByRole('status').filter({ hasText: 'Not connected.' }));
+  });
+
+  it('resizes the set\'s CPU and memory in place and shows the new size', async () => {
+    const form = page.locator('#resize');
+    await form.getByLabel('CPU').fill('0.75');
+    await form.getByLabel('Memory').fill('96Mi');
+    await form.getByRole('button', { name: 'Resize' }).click();
+    await see(form.getByRole('status').filter({ hasText: /^Resized/ }));
+    await see(page.locator('#summary').getByText('0.75 cores · 96 MiB memory'), 30_000);
+    const s = await c.getSet('web', 1);
+    assert.deepEqual([s.resources.cpu, s.resources.memory], [0.75, 96 * 1024 * 1024]);
+  });
+
+  it('scales an app and follows its sets to ready', async () => {
+    await c.createApp({ appkey: APP, replicas: 1, template });
+    await page.goto(`/apps/${APP}`);
+    await heading(page, new RegExp(APP));
+    const ready = page.getByRole('progressbar', { name: 'Ready sets' });
+    await waitFor('1/1 ready', async () => (await ready.getAttribute('aria-valuetext')) === '1/1 ready', 60_000, 200);
+    await page.getByLabel('Replicas', { exact: true }).fill('3');
+    await page.getByRole('button', { name: 'Scale' }).click();
+    await waitFor('3/3 ready', async () => (await ready.getAttribute('aria-valuetext')) === '3/3 ready', 60_000, 200);
+    const app = await c.getApp(APP);
+    assert.deepEqual([app.replicas, app.ready], [3, 3]);
+  });
+
+  it('starts a rollout, sees it succeed, and rolls it back', async () => {
+    const wizard = page.getByRole('form', { name: 'New rollout' });
+    await wizard.getByLabel('Container').selectOption('main');
+    await wizard.getByLabel('Image', { exact: true }).fill(V2);
+    await wizard.getByLabel('Batch size').fill('2');
+    await wizard.getByRole('button', { name: 'Start rollout' }).click();
+    const current = page.getByRole('group', { name: 'Rollout 1' });
+    await see(current.locator('.badge', { hasText: /^succeeded$/ }), 90_000);
+    assert.equal(await current.getByRole('progressbar', { name: 'Sets updated' }).getAttribute('aria-valuetext'), '3/3 sets updated');
+    assert.equal(await current.getByRole('progressbar', { name: 'Batches done' }).getAttribute('aria-valuetext'), '2/2 batches done');
+    assert.equal((await c.getRollout(APP, 'current')).state, 'succeeded');
+    await browser.screenshot(page, 'app-detail-rollout');
+    await current.getByRole('button', { name: 'Rollback' }).click();
+    await page.getByRole('dialog', { name: 'Rollback' }).getByRole('button', { name: 'Rollback' }).click();
+    await see(current.locator('.badge', { hasText: /^rolled-back$/ }), 90_000);
+    assert.equal((await c.getRollout(APP, 'current')).state, 'rolled-back');
+    for (const s of await c.listSets({ appkey: APP })) assert.equal(s.spec.containers[0]?.image, 'wharf/busybox:latest', `set ${s.id} back on the old image`);
+  });
+
+  it('deletes a set with a volume and restores the volume from the recycle bin', async () => {
+    const before = await host.docker(['exec', 'default_web_1_main', 'sh', '-c', 'echo kept > /data/note']);
+    assert.equal(before.code, 0, before.stderr);
+    // The volume goes back into a stopped set of the same size.
+    await c.applySet({ appkey: 'web', id: '2', resources: { cpu: 0.5, memory: '64Mi', disk: '64Mi' }, containers: [{ index: 1, image: 'wharf/busybox:latest', options: { name: 'main', volumes: [{ path: '/data' }], command: { cmd: '/bin/sh', args: ['-c', LOOP] } } }] });
+    await platform.waitRunning('web', 2, 60_000);
+    await c.setAction('web', 2, 'stop');
+    await platform.waitForSet('web', 2, 'stopped', (s) => s.status === 'stopped', 60_000);
+
+    await page.goto('/sets/web/1');
+    await page.locator('#summary').getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('dialog', { name: 'Delete' }).getByRole('button', { name: 'Delete' }).click();
+    await page.waitForURL('**/sets');
+    await waitFor('web/1 in the recycle bin', async () => (await c.listTrash()).entries.some((t) => t.appkey === 'web' && t.id === '1'), 60_000, 250);
+
+    await page.goto('/volumes');
+    await heading(page, 'Volumes');
+    const row = page.getByRole('row').filter({ hasText: 'web/1' }).filter({ has: page.getByRole('button', { name: 'Restore' }) });
+    await see(row, 20_000);
+    await browser.screenshot(page, 'volumes');
+    await row.getByRole('button', { name: 'Restore' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Restore' });
+    await dialog.getByLabel('Appkey').fill('web');
+    await dialog.getByLabel('Set id').fill('2');
+    await dialog.getByRole('button', { name: 'Restore' }).click();
+    // The restored volume leaves the bin (web/2's own, replaced, goes in).
+    await waitFor('web/1 out of the bin', async () => !(await c.listTrash()).entries.some((t) => t.appkey === 'web' && t.id === '1'), 30_000, 250).catch(async (err: Error) => {
+      throw new Error(`${err.message}; the page says: ${(await page.getByRole('alert').allTextContents()).join(' | ') || 'no error'}`);
+    });
+    await row.waitFor({ state: 'detached' });
+    await c.setAction('web', 2, 'start');
+    await platform.waitRunning('web', 2, 60_000);
+    assert.equal((await host.docker(['exec', 'default_web_2_main', 'cat', '/data/note'])).stdout.trim(), 'kept');
+  });
+
+  it('a viewer sees the data but no button that changes things', async () => {
+    const viewer = await browser.newPage();
+    await browser.loginWithPassword(viewer, 'watcher', PASSWORD);
+    for (const [path, data] of [['/sets/web/2', 'main'], ['/sets/api/1', 'main'], [`/apps/${APP}`, '3/3 ready'], ['/create', 'Spec (YAML)'], ['/volumes', 'web/2'], ['/hosts', '']] as const) {
+      await viewer.goto(path);
+      await see(viewer.getByRole('heading', { level: 1 }));
+      if (data) await see(viewer.getByText(data).first(), 20_000);
+      // Give the page's first poll time to render what it would add.
+      await viewer.waitForLoadState('networkidle');
+      const changing = await viewer.getByRole('button', { name: CHANGING }).allTextContents();
+      assert.deepEqual(changing, [], `buttons a viewer sees on ${path}`);
+    }
+    await viewer.context().close();
+  });
+
+  it('renders the overview on a phone without horizontal overflow', async () => {
+    const phone = await browser.newPage(PHONE);
+    await browser.loginWithToken(phone, platform.adminToken);
+    for (const path of ['/', '/sets', '/sets/web/2', `/apps/${APP}`, '/hosts']) {
+      await phone.goto(path);
+      await see(phone.getByRole('heading', { level: 1 }));
+      await phone.waitForLoadState('networkidle');
+      const { scroll, inner } = await widths(phone);
+      assert.ok(scroll <= inner, `${path}: the page is ${scroll} px wide on a ${inner} px screen`);
+      if (path === '/') await browser.screenshot(phone, 'phone-overview');
+    }
+    await phone.context().close();
+  });
+
+  it('reaches the main navigation with the keyboard', async () => {
+    await page.goto('/');
+    await heading(page, 'Overview');
+    // web/2 and the app's 3 sets, on the overview that also serves as its screenshot.
+    await see(page.getByRole('heading', { name: 'Sets in default (4)' }));
+    await browser.screenshot(page, 'overview');
+    const target = page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Sets' });
+    let onTarget = false;
+    for (let i = 0; i < 30 && !onTarget; i++) {
+      await page.keyboard.press('Tab');
+      onTarget = await focused(target);
+    }
+    assert.ok(onTarget, 'the Sets link of the navigation takes the focus within 30 Tabs');
+    await page.keyboard.press('Enter');
+    await page.waitForURL('**/sets');
+    await heading(page, 'Sets');
+  });
+
+  it('left no error in the browser console', (t) => {
+    const expected = browser.errors.filter((e) => EXPECTED_ERRORS.some((x) => x.match.test(e)));
+    if (expected.length) t.diagnostic(`expected errors (see EXPECTED_ERRORS): ${expected.join('; ')}`);
+    assert.deepEqual(browser.errors.filter((e) => !expected.includes(e)), []);
+  });
+});
