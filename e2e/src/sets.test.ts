@@ -1,6 +1,7 @@
 /**
- * Sets on a real dockerd: the seed's example, shared namespaces, start/stop order,
- * limits, restarts of agent, dockerd and server, bad input, unknown images, logs.
+ * Sets on a real dockerd: the seed's example, shared namespaces, business containers'
+ * hardening, start/stop order, limits, restarts of agent, dockerd and server, bad
+ * input, unknown images, logs.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,6 +18,22 @@ const SEED = JSON.parse(readFileSync(join(ROOT, 'docs/examples/seed-set.json'), 
 
 function container(index: number, name: string, extra: Record<string, unknown> = {}) {
   return { index, image: 'wharf/busybox:latest', options: { name, command: { cmd: '/bin/sh', args: ['-c', LOOP] }, ...extra } };
+}
+
+/** Bits of CapEff in /proc/<pid>/status (linux/capability.h). */
+const CAP = { CHOWN: 0n, SETUID: 7n, NET_RAW: 13n, MKNOD: 27n } as const;
+
+/** The status of a container's main process: effective capabilities, no-new-privileges, seccomp mode. */
+async function processStatus(host: DockerHost, id: string): Promise<{ has: (cap: keyof typeof CAP) => boolean; noNewPrivs: string; seccomp: string }> {
+  const r = await host.docker(['exec', id, 'cat', '/proc/1/status']);
+  assert.equal(r.code, 0, r.stderr);
+  const field = (name: string): string => {
+    const v = new RegExp(`^${name}:\\s*(\\S+)$`, 'm').exec(r.stdout)?.[1];
+    assert.ok(v !== undefined, `${name} in ${r.stdout}`);
+    return v;
+  };
+  const eff = BigInt(`0x${field('CapEff')}`);
+  return { has: (cap) => ((eff >> CAP[cap]) & 1n) === 1n, noNewPrivs: field('NoNewPrivs'), seccomp: field('Seccomp') };
 }
 
 function byName(s: SetView, name: string) {
@@ -70,6 +87,44 @@ describe('sets on a real Docker engine', () => {
     assert.equal(test.Config.Labels['wharf.app'], SEED.appkey);
     assert.equal(test.Config.Labels['wharf.index'], '0');
     assert.equal(test.Config.Labels['wharf.generation'], '1');
+  });
+
+  it('business containers run hardened; a spec adds a capability back only where its tenant allows it', async () => {
+    const s = await wharf.client.getSet(SEED.appkey, SEED.id);
+    const id = byName(s, 'test').containerId;
+    const info = await host.inspect(id);
+    assert.equal(info.HostConfig.Privileged, false);
+    assert.deepEqual(info.HostConfig.SecurityOpt, ['no-new-privileges:true']);
+    assert.deepEqual(info.HostConfig.CapDrop, ['AUDIT_WRITE', 'MKNOD', 'NET_RAW', 'SETFCAP', 'SETPCAP', 'SYS_CHROOT']);
+    const hardened = await processStatus(host, id);
+    assert.equal(hardened.noNewPrivs, '1');
+    assert.ok(!hardened.has('NET_RAW') && !hardened.has('MKNOD'), 'NET_RAW and MKNOD are dropped');
+    assert.ok(hardened.has('CHOWN') && hardened.has('SETUID'), 'what package managers need stays');
+    const daemon = await host.docker(['info', '--format', '{{json .SecurityOptions}}']);
+    if (daemon.stdout.includes('seccomp')) assert.equal(hardened.seccomp, '2', "Docker's default seccomp profile filters the container");
+    const mknod = await host.docker(['exec', id, 'mknod', '/tmp/null', 'c', '1', '3']);
+    assert.notEqual(mknod.code, 0);
+    assert.match(mknod.stderr, /Operation not permitted/);
+
+    const spec = { id: 'raw', appkey: 'e2e.caps', containers: [container(0, 'pinger', { security: { capAdd: ['NET_RAW'] } })] };
+    await assert.rejects(wharf.client.applySet(spec), (err: unknown) => {
+      assert.ok(err instanceof WharfError && err.status === 403, String(err));
+      assert.match(err.message, /^tenant "default" may not add capability NET_RAW \(containers\[0\]\.options\.security\.capAdd\)/);
+      return true;
+    });
+    await wharf.client.request('PUT', '/v1/tenants/default', { allowedCapabilities: ['NET_RAW'] });
+    try {
+      await wharf.client.applySet(spec);
+      const raw = await wharf.waitRunning('e2e.caps', 'raw');
+      const pinger = await processStatus(host, byName(raw, 'pinger').containerId);
+      assert.ok(pinger.has('NET_RAW'), 'NET_RAW added back');
+      assert.ok(!pinger.has('MKNOD'));
+      assert.equal(pinger.noNewPrivs, '1');
+    } finally {
+      await wharf.client.request('PUT', '/v1/tenants/default', { allowedCapabilities: [] });
+      const d = await wharf.cli(['delete', 'set', 'e2e.caps/raw', '--wait']);
+      assert.ok(d.code === 0 || /not found/i.test(d.stderr), d.stderr);
+    }
   });
 
   it('applies CPU and memory limits as percentages of the set', async () => {

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Labels, resolveSetSpec, type SetObject } from '@wharf/types';
-import { canonicalJson, containerName, desiredSet, INFRA_REF, specHash, volumePath, withInfraId } from './containers.js';
+import { DROPPED_CAPABILITIES, Labels, resolveSetSpec, type SetObject } from '@wharf/types';
+import { beforeHardening } from './testing/before-hardening.js';
+import { canonicalJson, containerName, desiredSet, INFRA_REF, specHash, volumePath, withInfraId, type HostSettings } from './containers.js';
 import { setObject as fixture } from './testing/fixtures.js';
 
 const host = { dataDir: '/data', infraImage: 'wharf/busybox:latest' };
@@ -18,10 +19,10 @@ const setObject = (over: Partial<SetObject> = {}, spec: Record<string, unknown> 
     ...spec,
   } as SetObject['spec'], { tenant: 'acme', generation: 3, ...over });
 
-function build(set: SetObject) {
+function build(set: SetObject, settings: HostSettings = host) {
   const r = resolveSetSpec(set.spec);
   assert.ok(r.ok, JSON.stringify(r));
-  return desiredSet(set, r.set, host);
+  return desiredSet(set, r.set, settings);
 }
 
 test('names and volume path', () => {
@@ -129,4 +130,55 @@ test('bandwidth is not in any hash: a new limit is applied online', () => {
   const a = build(setObject());
   const b = build(setObject({}, { resources: { cpu: 2, memory: '1Gi', bandwidth: 40 } }));
   assert.deepEqual(a.containers.map((c) => c.specHash), b.containers.map((c) => c.specHash));
+});
+
+function withSecurity(security: Record<string, unknown>): SetObject {
+  const spec = setObject().spec;
+  spec.containers[1]!.options.security = security;
+  return setObject({ spec });
+}
+
+test('business containers: not privileged, no-new-privileges, the dropped capabilities; infra unchanged', () => {
+  const [infra, web, db] = build(setObject()).containers;
+  for (const c of [web, db]) {
+    assert.equal(c?.config.privileged, false);
+    assert.deepEqual(c?.config.securityOpt, ['no-new-privileges:true']);
+    assert.deepEqual(c?.config.capDrop, ['AUDIT_WRITE', 'MKNOD', 'NET_RAW', 'SETFCAP', 'SETPCAP', 'SYS_CHROOT']);
+    assert.equal(c?.config.capAdd, undefined);
+    assert.ok(!(c?.config.securityOpt ?? []).some((o) => o.startsWith('seccomp')), "Docker's default seccomp profile");
+  }
+  assert.equal(infra?.config.privileged, true);
+  assert.equal(infra?.config.capDrop, undefined);
+  assert.equal(infra?.config.securityOpt, undefined);
+  const custom = build(setObject(), { ...host, infraPrivilege: { privileged: false, capAdd: ['ALL'], capDrop: ['SYS_RESOURCE'], securityOpt: ['seccomp=unconfined'] } });
+  assert.deepEqual(custom.containers[0]?.config.capDrop, ['SYS_RESOURCE'], 'the infra container keeps its own privilege settings');
+});
+
+test("a spec's security: capAdd passes through (and is not dropped), no-new-privileges can be turned off", () => {
+  const added = build(withSecurity({ capAdd: ['NET_RAW', 'SYS_PTRACE', 'NET_RAW'] })).containers[1]!;
+  assert.deepEqual(added.config.capAdd, ['NET_RAW', 'SYS_PTRACE']);
+  assert.deepEqual(added.config.capDrop, DROPPED_CAPABILITIES.filter((c) => c !== 'NET_RAW'));
+  assert.deepEqual(added.config.securityOpt, ['no-new-privileges:true']);
+  const escalating = build(withSecurity({ noNewPrivileges: false })).containers[1]!;
+  assert.equal(escalating.config.securityOpt, undefined);
+  assert.equal(escalating.config.privileged, false);
+});
+
+test('the hardening recreates no container made before it; what a spec asks beyond it does', () => {
+  const plain = build(setObject());
+  // Literals taken before business containers were hardened: an upgraded agent keeps them running.
+  assert.deepEqual(plain.containers.map((c) => c.specHash), [
+    'b78877614934b8714b9923a24fc802b3f4fbd4e6656bd9a7b5e1e0f3e3ea2973',
+    '9f0115573aaa2b347d5d43946bfbbc8392b9226c2530a6fa139ece16b5e15248',
+    'fd85c9f51110064fe997a90312a1d82551acc13d587f4a29587da15108a6816f',
+  ]);
+  for (const c of plain.containers.slice(1)) assert.equal(beforeHardening(c.config).hash, c.specHash);
+  const hashes = [
+    plain.containers[1]!.specHash,
+    build(withSecurity({ capAdd: ['NET_RAW'] })).containers[1]!.specHash,
+    build(withSecurity({ capAdd: ['NET_RAW', 'SYS_PTRACE'] })).containers[1]!.specHash,
+    build(withSecurity({ noNewPrivileges: false })).containers[1]!.specHash,
+  ];
+  assert.equal(new Set(hashes).size, hashes.length, 'each change of security recreates the container');
+  assert.equal(build(withSecurity({ noNewPrivileges: true, capAdd: [] })).containers[1]!.specHash, hashes[0], 'the defaults written out change nothing');
 });

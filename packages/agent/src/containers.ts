@@ -5,8 +5,10 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import {
+  DROPPED_CAPABILITIES,
   INFRA_NAME,
   Labels,
+  NO_NEW_PRIVILEGES,
   setRef,
   type ContainerRole,
   type ResolvedContainer,
@@ -146,7 +148,7 @@ function businessConfig(set: SetIdentity, c: ResolvedContainer, generation: numb
       [Labels.role]: 'business',
     },
     ports: [],
-    privileged: false,
+    ...businessHardening(c),
     ipcMode: `container:${INFRA_REF}`,
     networkMode: `container:${INFRA_REF}`,
     nanoCpus: c.nanoCpus,
@@ -156,6 +158,36 @@ function businessConfig(set: SetIdentity, c: ResolvedContainer, generation: numb
     // The agent restarts business containers itself, per the spec's restart policy.
     restartPolicy: 'no',
   };
+}
+
+/**
+ * Never privileged; no-new-privileges and Docker's default capabilities less
+ * DROPPED_CAPABILITIES, unless the spec adds some back or turns no-new-privileges off.
+ * Docker's default seccomp profile applies (no seccomp option is passed).
+ */
+function businessHardening(c: ResolvedContainer): Pick<ContainerConfig, 'privileged' | 'capAdd' | 'capDrop' | 'securityOpt'> {
+  const { capAdd, noNewPrivileges } = c.security;
+  return {
+    privileged: false,
+    ...(capAdd.length > 0 ? { capAdd } : {}),
+    capDrop: DROPPED_CAPABILITIES.filter((cap) => !capAdd.includes(cap)),
+    ...(noNewPrivileges ? { securityOpt: [NO_NEW_PRIVILEGES] } : {}),
+  };
+}
+
+/**
+ * The part of a config the spec hash covers. A business container's default hardening
+ * (the dropped capabilities, no-new-privileges) is left out; only what its spec asks
+ * beyond it is in: `capAdd`, and `noNewPrivileges: false` when turned off. Business
+ * containers created before the hardening existed thus hash as they did, and an agent
+ * upgrade recreates none of them: they run with Docker's defaults until their spec
+ * changes (or they are recreated for another reason), and are then created hardened.
+ */
+function hashedConfig(config: ContainerConfig): Omit<ContainerConfig, 'nanoCpus' | 'memory' | 'memorySwap'> & { noNewPrivileges?: false } {
+  const { nanoCpus: _cpu, memory: _memory, memorySwap: _swap, ...rest } = config;
+  if (config.labels[Labels.role] !== 'business') return rest;
+  const { capDrop: _drop, securityOpt, ...asked } = rest;
+  return securityOpt?.includes(NO_NEW_PRIVILEGES) ? asked : { ...asked, noNewPrivileges: false };
 }
 
 /** JSON with sorted keys and no undefined values, so equal configs hash equally on every run. */
@@ -172,15 +204,15 @@ export function canonicalJson(value: unknown): string {
 
 /**
  * sha256 of the effective config. Left out: the generation label (a new generation
- * that does not change this container must not recreate it) and the CPU and memory
- * limits (changed online with `docker update`, see the planner's update action).
+ * that does not change this container must not recreate it), the CPU and memory
+ * limits (changed online with `docker update`, see the planner's update action) and
+ * business containers' default hardening (see hashedConfig).
  */
 export function specHash(config: ContainerConfig): string {
   const labels = { ...config.labels };
   delete labels[Labels.generation];
   delete labels[Labels.specHash];
-  const { nanoCpus: _cpu, memory: _memory, memorySwap: _swap, ...rest } = config;
-  return createHash('sha256').update(`v2\n${canonicalJson({ ...rest, labels })}`).digest('hex');
+  return createHash('sha256').update(`v2\n${canonicalJson({ ...hashedConfig(config), labels })}`).digest('hex');
 }
 
 /** The first IP on each Docker network: the addresses Docker gives the container (the rest are secondary). */

@@ -6,6 +6,7 @@
  * seccomp/AppArmor confinement.
  */
 import { readFileSync } from 'node:fs';
+import { LINUX_CAPABILITIES } from '@wharf/types';
 
 export interface InfraPrivilege {
   privileged: boolean;
@@ -14,21 +15,12 @@ export interface InfraPrivilege {
   securityOpt?: string[];
 }
 
-/** Linux capability names by number (linux/capability.h). */
-const CAPS = [
-  'CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP', 'LINUX_IMMUTABLE',
-  'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'IPC_OWNER', 'SYS_MODULE', 'SYS_RAWIO', 'SYS_CHROOT', 'SYS_PTRACE',
-  'SYS_PACCT', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_NICE', 'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'MKNOD', 'LEASE', 'AUDIT_WRITE',
-  'AUDIT_CONTROL', 'SETFCAP', 'MAC_OVERRIDE', 'MAC_ADMIN', 'SYSLOG', 'WAKE_ALARM', 'BLOCK_SUSPEND', 'AUDIT_READ', 'PERFMON', 'BPF',
-  'CHECKPOINT_RESTORE',
-];
-
 /** Capabilities missing from a bounding set ("CapBnd:" hex of /proc/PID/status) up to the kernel's last one. */
 export function missingCapabilities(capBndHex: string, lastCap: number): string[] {
   const bits = BigInt(`0x${capBndHex}`);
   const missing: string[] = [];
-  for (let i = 0; i <= Math.min(lastCap, CAPS.length - 1); i++) {
-    if ((bits & (1n << BigInt(i))) === 0n) missing.push(CAPS[i]!);
+  for (let i = 0; i <= Math.min(lastCap, LINUX_CAPABILITIES.length - 1); i++) {
+    if ((bits & (1n << BigInt(i))) === 0n) missing.push(LINUX_CAPABILITIES[i]!);
   }
   return missing;
 }

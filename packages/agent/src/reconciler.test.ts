@@ -13,6 +13,7 @@ import { ManualClock } from './testing/manual-clock.js';
 import { SetReconciler, type ReportedStatus } from './reconciler.js';
 import { DirDriver, testVolumes } from './testing/dir-volumes.js';
 import { setObject as fixture } from './testing/fixtures.js';
+import { beforeHardening } from './testing/before-hardening.js';
 
 const INFRA = 'wharf/busybox:latest';
 
@@ -161,6 +162,33 @@ test('reconciler: a container that dies at start holds back the next ones (degra
     assert.equal(st.phase, 'degraded');
     assert.equal(st.message, 'back-off 1s restarting failed container web; db is missing');
     assert.equal(r.wakeAt !== undefined, true);
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test('reconciler: business containers made before the hardening are kept by an upgraded agent; new ones are hardened', async () => {
+  const s = await setup([INFRA, 'web:1', 'db:1', 'db:2']);
+  try {
+    await s.reconciler.reconcile(setObject(), s.hooks);
+    // What an agent before the hardening left running: Docker's defaults, the hash of then.
+    const infraId = s.engine.byName('t_app_1_infra')!.id;
+    for (const name of ['t_app_1_web', 't_app_1_db']) {
+      const c = s.engine.byName(name)!;
+      c.config = beforeHardening(c.config, infraId).config;
+      assert.equal(c.config.securityOpt, undefined);
+    }
+    s.engine.calls.length = 0;
+    const r = await s.reconciler.reconcile(setObject({ generation: 2 }), s.hooks);
+    assert.deepEqual(r.actions, []);
+    assert.deepEqual(s.engine.calls, []);
+    // A spec change recreates the container it touches, hardened.
+    const spec = setObject().spec;
+    spec.containers[1]!.image = 'db:2';
+    await s.reconciler.reconcile(setObject({ spec, generation: 3 }), s.hooks);
+    assert.deepEqual(s.engine.calls, ['stop db', 'remove db', 'create db', 'start db']);
+    assert.deepEqual(s.engine.byName('t_app_1_db')?.config.securityOpt, ['no-new-privileges:true']);
+    assert.equal(s.engine.byName('t_app_1_web')?.config.securityOpt, undefined, 'the other one is left as it was');
   } finally {
     await s.cleanup();
   }

@@ -229,7 +229,8 @@ function lbErrors(doc: Record<string, unknown>): FieldError[] {
   const lb = doc.lb as { targetPort?: unknown } | undefined;
   const t = doc.template as { containers?: { options?: { ports?: { containerPort?: unknown }[] } }[] } | undefined;
   if (typeof lb !== 'object' || lb === null || typeof lb.targetPort !== 'number' || !Array.isArray(t?.containers)) return [];
-  const declared = t.containers.some((c) => c?.options?.ports?.some((p) => p?.containerPort === lb.targetPort));
+  // Runs on specs that failed the schema too (every error is reported at once): ports may be anything.
+  const declared = t.containers.some((c) => Array.isArray(c?.options?.ports) && c.options.ports.some((p) => p?.containerPort === lb.targetPort));
   return declared ? [] : [{ path: 'lb.targetPort', message: `${lb.targetPort} is not a containerPort of the template` }];
 }
 

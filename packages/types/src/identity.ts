@@ -4,6 +4,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { NAME_PATTERN, TENANT_PATTERN } from './patterns.js';
+import { Capability, LINUX_CAPABILITIES } from './security.js';
 
 /** Roles a user holds per tenant, strongest first. `platform-admin` is a flag of the user, not a tenant role. */
 export const TENANT_ROLES = ['tenant-admin', 'developer', 'viewer'] as const;
@@ -30,14 +31,25 @@ export function weakerRole(a: TenantRole, b: TenantRole): TenantRole {
 export const USER_PATTERN = NAME_PATTERN;
 export const TenantRoleSchema = Type.Union([Type.Literal('tenant-admin'), Type.Literal('developer'), Type.Literal('viewer')], { description: 'tenant-admin, developer or viewer' });
 
+/** What the sets and apps of a tenant may ask of their business containers' hardening (see security.ts). */
+const TenantSecurityFields = {
+  allowedCapabilities: Type.Optional(Type.Array(Capability, {
+    maxItems: LINUX_CAPABILITIES.length,
+    description: 'Capabilities its specs may add with security.capAdd (default none; [] takes them all back)',
+  })),
+  allowPrivilegeEscalation: Type.Optional(Type.Boolean({ description: 'Its specs may set security.noNewPrivileges: false (default false)' })),
+};
+
 export const TenantSpec = Type.Object({
   description: Type.Optional(Type.String({ maxLength: 200 })),
+  ...TenantSecurityFields,
 }, { additionalProperties: false });
 export type TenantSpec = Static<typeof TenantSpec>;
 
 export const Tenant = Type.Object({
   name: Type.String(),
   description: Type.Optional(Type.String()),
+  ...TenantSecurityFields,
   createdAt: Type.String(),
   /** Users with a role in the tenant (only for those who may manage it). */
   members: Type.Optional(Type.Array(Type.Object({ user: Type.String(), role: TenantRoleSchema }))),

@@ -3,6 +3,7 @@ export * from './quantity.js';
 export * from './labels.js';
 export * from './patterns.js';
 export * from './set-spec.js';
+export * from './security.js';
 export * from './probe.js';
 export * from './resize.js';
 export * from './rollout.js';

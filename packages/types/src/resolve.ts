@@ -12,6 +12,7 @@ import { SetSpec, type PortSpec } from './set-spec.js';
 import { INFRA_NAME } from './labels.js';
 import { parseIpv4 } from './ipv4.js';
 import { resolveProbe, type ResolvedProbe, type RestartPolicy } from './probe.js';
+import { capabilityErrors, resolveSecurity, type ResolvedSecurity } from './security.js';
 
 export const DEFAULT_RESOURCES = { cpu: 1, memory: '1Gi', disk: '1Gi' } as const;
 /** Docker refuses a memory limit below 6 MiB. */
@@ -37,6 +38,8 @@ export interface ResolvedContainer {
   restartPolicy: RestartPolicy;
   liveness?: ResolvedProbe;
   readiness?: ResolvedProbe;
+  /** Added capabilities and no-new-privileges, beyond the default hardening. */
+  security: ResolvedSecurity;
 }
 
 export interface ResolvedSet {
@@ -187,6 +190,7 @@ export function resolveSetSpec(input: unknown): ResolveResult {
       const probe = c.options[kind];
       if (probe && !resolveProbe(probe)) errors.push({ path: `containers[${i}].options.${kind}`, message: 'needs exactly one of exec, http and tcp' });
     }
+    errors.push(...capabilityErrors(c.options.security?.capAdd, `containers[${i}].options.security.capAdd`));
     const hostPorts = new Set<string>();
     c.options.ports?.forEach((p, j) => {
       const key = `${p.containerPort}/${p.protocol ?? 'tcp'}`;
@@ -229,6 +233,7 @@ export function resolveSetSpec(input: unknown): ResolveResult {
       restartPolicy: c.options.restartPolicy ?? 'always',
       ...(c.options.liveness ? { liveness: resolveProbe(c.options.liveness)! } : {}),
       ...(c.options.readiness ? { readiness: resolveProbe(c.options.readiness)! } : {}),
+      security: resolveSecurity(c.options.security),
     };
   });
   if (errors.length > 0) return { ok: false, errors };

@@ -7,6 +7,7 @@ import { Type, type Static } from '@sinclair/typebox';
 
 import { APPKEY_PATTERN, IPV4_PATTERN, NAME_PATTERN, NETWORK_NAME_PATTERN } from './patterns.js';
 import { ProbeSpec, RestartPolicy } from './probe.js';
+import { ContainerSecuritySpec } from './security.js';
 
 /** "512Mi", "1Gi", "2G" or a number (bytes; GiB for a volume quota). */
 export const Quantity = Type.Union([Type.String({ minLength: 1 }), Type.Number({ minimum: 0 })], {
@@ -55,6 +56,8 @@ export const ContainerOptions = Type.Object(
     /** Until it passes, the container (and its set) is not ready. */
     readiness: Type.Optional(ProbeSpec),
     restartPolicy: Type.Optional(RestartPolicy),
+    /** Capabilities added back, no-new-privileges turned off (see security.ts). */
+    security: Type.Optional(ContainerSecuritySpec),
   },
   { additionalProperties: false },
 );

@@ -7,6 +7,7 @@ import { AppEvent, AppSpec, AppView, ScaleRequest, WharfError, resolveAppSpec, t
 import { applyApp, deleteApp, getApp, listApps, loadMembers, appView, readAppEvents, scaleApp, viewApp } from '../state/apps.js';
 import { admitAppScale, admitQuota, NOTHING } from '../state/quotas.js';
 import { Keys } from '../state/keys.js';
+import { admitSecurity } from '../state/security.js';
 import type { App, ApiContext } from './context.js';
 import { TenantQuery, errors, tenantOf } from './schemas.js';
 
@@ -25,7 +26,7 @@ export function appRoutes(app: App, { store }: ApiContext): void {
       params: AppParams,
       querystring: TenantQuery,
       body: AppSpec,
-      response: { 200: AppView, 201: AppView, ...errors(400, 401, 409) },
+      response: { 200: AppView, 201: AppView, ...errors(400, 401, 403, 409) },
     },
     // resolveAppSpec validates and names fields as written (`template.containers[0].image`).
     validatorCompiler: () => () => true,
@@ -35,6 +36,7 @@ export function appRoutes(app: App, { store }: ApiContext): void {
     if (!result.ok) throw WharfError.validation(result.errors);
     const { appkey } = req.params as { appkey: string };
     if (result.spec.appkey !== appkey) throw WharfError.validation([{ path: 'appkey', message: `"${result.spec.appkey}" does not match the URL's "${appkey}"` }]);
+    await admitSecurity(store, tenant, result.spec.template.containers, 'template.');
     const createOnly = req.headers['if-none-match'] === '*';
     if (result.spec.lb) {
       const existing = await store.get<AppObject>(Keys.app(tenant, appkey));

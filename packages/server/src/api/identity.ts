@@ -5,7 +5,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import {
-  DEFAULT_SESSION_TTL_SECONDS, LoginRequest, Me, PasswordChange, RoleGrant, Tenant, TenantSpec, TokenCreate, TokenCreated, TokenInfo, User, UserCreate,
+  capabilityErrors, DEFAULT_SESSION_TTL_SECONDS, LoginRequest, Me, PasswordChange, RoleGrant, Tenant, TenantSpec, TokenCreate, TokenCreated, TokenInfo, User, UserCreate,
   USER_PATTERN, TENANT_PATTERN, WharfError, weakerRole, type TenantRole,
 } from '@wharf/types';
 import { checkPassword, hashPassword, verifyPassword } from '../auth/passwords.js';
@@ -13,6 +13,7 @@ import { principal } from '../auth/hook.js';
 import { me, requireTenant, type Principal } from '../auth/principal.js';
 import {
   createTenant, createUser, createUserToken, deleteTenant, deleteUser, getTenant, getUser, listTenants, listUserTokens, listUsers, revokeToken, tenantView, updateUser, userView,
+  withTenantSpec,
 } from '../state/identity.js';
 import { Keys } from '../state/keys.js';
 import type { App, RouteContext } from './context.js';
@@ -84,15 +85,18 @@ export function identityRoutes(app: App, { store, loginLimiter: limiter }: Route
   app.put('/v1/tenants/:tenant', {
     schema: {
       tags: ['identity'],
-      summary: 'Create a tenant, or change its description (platform admins)',
+      summary: 'Create a tenant, or change its description and security policy (platform admins)',
+      description: 'Fields left out stay as they are. allowedCapabilities and allowPrivilegeEscalation bound what the security field of its set specs and app templates may ask.',
       params: TenantParams,
       body: TenantSpec,
       response: { 200: Tenant, 201: Tenant, ...errors(400, 401, 403) },
     },
   }, async (req, reply) => {
+    const capErrors = capabilityErrors(req.body.allowedCapabilities, 'allowedCapabilities');
+    if (capErrors.length > 0) throw WharfError.validation(capErrors);
     const existing = await getTenant(store, req.params.tenant);
     if (existing) {
-      const record = { ...existing.value, ...(req.body.description !== undefined ? { description: req.body.description } : {}) };
+      const record = withTenantSpec(existing.value, req.body);
       await store.put(existing.key, record);
       return reply.status(200).send(tenantView(req.params.tenant, record));
     }

@@ -17,6 +17,7 @@ import { appendEvents, event, getSet, listSetViews, readEvents, setView, updateS
 import type { App, ApiContext } from './context.js';
 import { SetParams, TenantQuery, errors, tenantOf } from './schemas.js';
 import { admitIps, releaseOps } from '../state/ipam.js';
+import { admitSecurity } from '../state/security.js';
 
 /** A set as the API serves it: with its status and whether its host is ready. */
 export async function viewOf(store: Store, s: SetObject): Promise<SetView> {
@@ -66,7 +67,7 @@ export function setRoutes(app: App, { store }: ApiContext): void {
       params: SetParams,
       querystring: TenantQuery,
       body: SetSpec,
-      response: { 200: SetView, 201: SetView, ...errors(400, 401, 409) },
+      response: { 200: SetView, 201: SetView, ...errors(400, 401, 403, 409) },
     },
     // The body schema documents the spec; resolveSetSpec validates it and names fields the
     // way users write them. The params are two free strings, checked against the body below.
@@ -78,7 +79,9 @@ export function setRoutes(app: App, { store }: ApiContext): void {
     const specId = String(result.spec.id);
     if (result.spec.appkey !== appkey) throw WharfError.validation([{ path: 'appkey', message: `"${result.spec.appkey}" does not match the URL's "${appkey}"` }]);
     if (specId !== id) throw WharfError.validation([{ path: 'id', message: `"${specId}" does not match the URL's "${id}"` }]);
-    const { created, set } = await applySet(store, refOf(req.params, req.query as { tenant?: string }), result.spec);
+    const ref = refOf(req.params, req.query as { tenant?: string });
+    await admitSecurity(store, ref.tenant, result.spec.containers);
+    const { created, set } = await applySet(store, ref, result.spec);
     return reply.status(created ? 201 : 200).send(await viewOf(store, set));
   });
 

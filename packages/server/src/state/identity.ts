@@ -3,7 +3,7 @@
  * with a compare on absence, changed with a compare on their modRevision, so two
  * admins granting roles at once cannot lose one of the grants.
  *
- *   /tenants/<name>        { description?, createdAt }
+ *   /tenants/<name>        { description?, allowedCapabilities?, allowPrivilegeEscalation?, createdAt }
  *   /users/<name>          { passwordHash, platformAdmin, roles: {tenant: role}, createdAt }
  *   /auth/tokens/<sha256>  TokenRecord (role 'user': user, scope, expiry)
  */
@@ -15,6 +15,10 @@ import { sshKeyDeletes } from './ssh-keys.js';
 
 export interface TenantRecord {
   description?: string;
+  /** Capabilities its specs may add to business containers (see state/security.ts). */
+  allowedCapabilities?: string[];
+  /** Its specs may turn no-new-privileges off. */
+  allowPrivilegeEscalation?: boolean;
   createdAt: string;
 }
 
@@ -28,7 +32,25 @@ export interface UserRecord {
 const nameOf = (key: string, prefix: string) => key.slice(prefix.length);
 
 export function tenantView(name: string, r: TenantRecord, members?: { user: string; role: TenantRole }[]): Tenant {
-  return { name, ...(r.description ? { description: r.description } : {}), createdAt: r.createdAt, ...(members ? { members } : {}) };
+  return {
+    name,
+    ...(r.description ? { description: r.description } : {}),
+    ...(r.allowedCapabilities?.length ? { allowedCapabilities: r.allowedCapabilities } : {}),
+    ...(r.allowPrivilegeEscalation ? { allowPrivilegeEscalation: true } : {}),
+    createdAt: r.createdAt,
+    ...(members ? { members } : {}),
+  };
+}
+
+/** A tenant record with the fields `spec` gives changed (absent fields stay; `allowedCapabilities: []` clears them). */
+export function withTenantSpec(record: TenantRecord, spec: TenantSpec): TenantRecord {
+  const next: TenantRecord = { ...record };
+  if (spec.description !== undefined) next.description = spec.description;
+  if (spec.allowedCapabilities !== undefined) next.allowedCapabilities = [...new Set(spec.allowedCapabilities)].sort();
+  if (spec.allowPrivilegeEscalation !== undefined) next.allowPrivilegeEscalation = spec.allowPrivilegeEscalation;
+  if (next.allowedCapabilities?.length === 0) delete next.allowedCapabilities;
+  if (next.allowPrivilegeEscalation === false) delete next.allowPrivilegeEscalation;
+  return next;
 }
 
 export function userView(name: string, r: UserRecord): User {
@@ -50,7 +72,7 @@ export async function listTenants(store: Store): Promise<{ name: string; record:
 }
 
 export async function createTenant(store: Store, name: string, spec: TenantSpec, now = new Date()): Promise<TenantRecord> {
-  const record: TenantRecord = { ...(spec.description ? { description: spec.description } : {}), createdAt: now.toISOString() };
+  const record = withTenantSpec({ createdAt: now.toISOString() }, spec);
   const r = await store.txn([{ key: Keys.tenant(name), absent: true }], [{ type: 'put', key: Keys.tenant(name), value: record }]);
   if (!r.succeeded) throw new WharfError('TENANT_EXISTS', `tenant "${name}" exists`);
   return record;
