@@ -3,15 +3,16 @@
 # and data, never as system services): Prometheus and promtool, InfluxDB 1.x and its CLI,
 # carbon-cache with whisper, zabbix_server for PostgreSQL and the PostgreSQL server it
 # runs on (end-to-end tests), etcd (the store's etcd backend, its tests and bench), the
-# OpenSSH client the SSH gateway's tests log in with, and chromium (headless, driven by
-# playwright-core in the console's browser tests; no browser is downloaded).
+# OpenSSH client the SSH gateway's tests log in with, chromium (headless, driven by
+# playwright-core in the console's browser tests; no browser is downloaded), and
+# libfaketime (the fault tests shift one agent's clock).
 # Only what is missing; does nothing when all is there.
 set -euo pipefail
 
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 
 need=()
-for pkg in prometheus influxdb influxdb-client graphite-carbon python3-whisper zabbix-server-pgsql postgresql etcd-server openssh-client chromium; do
+for pkg in prometheus influxdb influxdb-client graphite-carbon python3-whisper zabbix-server-pgsql postgresql etcd-server openssh-client chromium faketime; do
   have_pkg "$pkg" || need+=("$pkg")
 done
 [ ${#need[@]} -eq 0 ] && exit 0

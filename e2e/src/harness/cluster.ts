@@ -29,7 +29,7 @@ import type { Host } from '@wharf/types';
 import { DockerHost } from './docker-host.js';
 import { waitFor, type RunResult } from './exec.js';
 import { createSwitch, deleteNetns, inNetns, ping, setPort, type Switch, type Uplink } from './network.js';
-import { Platform } from './platform.js';
+import { Platform, type PlatformOptions } from './platform.js';
 
 export interface ClusterHostSpec {
   name: string;
@@ -39,6 +39,8 @@ export interface ClusterHostSpec {
 
 export interface ClusterOptions {
   hosts: ClusterHostSpec[];
+  /** For the platform on the hosts (e.g. the registry, agent flags). */
+  platform?: PlatformOptions;
 }
 
 /** Hosts on 10.213.P.11 … 10.213.P.99; the rest of the /24 (.100–.254) is free for test IP pools. */
@@ -136,7 +138,7 @@ export class Cluster {
       for (const r of started) if (r.status === 'fulfilled') c.hosts.push(r.value);
       const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;
-      c.platformOrUndefined = await Platform.start(c.hosts);
+      c.platformOrUndefined = await Platform.start(c.hosts, typeof spec === 'number' ? {} : spec.platform);
     } catch (err) {
       await c.stop().catch(() => undefined);
       throw err;

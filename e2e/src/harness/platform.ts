@@ -41,6 +41,8 @@ export class Platform {
   private readonly agents = new Map<string, ChildProcess>();
   /** More wharf-agent flags per host, used from the next startAgent on (see setAgentArgs). */
   private readonly extraAgentArgs = new Map<string, string[]>();
+  /** More environment variables per host's agent, used from the next startAgent on (see setAgentEnv). */
+  private readonly extraAgentEnv = new Map<string, NodeJS.ProcessEnv>();
   private port = 0;
   /** Set by onOwnHost: stop() stops the hosts too. */
   private ownsHosts = false;
@@ -123,9 +125,9 @@ export class Platform {
     }
   }
 
-  private spawnLogged(name: string, args: string[]): ChildProcess {
+  private spawnLogged(name: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
     const log = openSync(join(this.dir, `${name}.log`), 'a');
-    const child = spawn(process.execPath, args, { stdio: ['ignore', log, log] });
+    const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', log, log] });
     closeSync(log);
     return child;
   }
@@ -156,6 +158,12 @@ export class Platform {
     this.extraAgentArgs.set(name, args);
   }
 
+  /** More environment variables for a host's agent (e.g. a faked clock), from its next (re)start on; {} for none. */
+  setAgentEnv(name: string, env: NodeJS.ProcessEnv): void {
+    this.host(name);
+    this.extraAgentEnv.set(name, env);
+  }
+
   /** Starts (or starts again) the agent of a host, with the host's zone and rack when it has them. */
   async startAgent(name: string): Promise<void> {
     const h = this.host(name);
@@ -169,7 +177,7 @@ export class Platform {
       heartbeatSeconds: 1,
       cpuOvercommit: 32,
       extraArgs: this.extraAgentArgs.get(name) ?? [],
-    })));
+    }), this.extraAgentEnv.get(name)));
   }
 
   /**
