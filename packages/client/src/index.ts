@@ -11,6 +11,7 @@ import {
   type QuotaSpec,
   type QuotaView,
   type Tenant,
+  type TenantSpec,
   type TenantRole,
   type TokenCreate,
   type TokenCreated,
@@ -738,9 +739,12 @@ export class WharfClient {
     return this.request('GET', `/v1/tenants/${encodeURIComponent(name)}`);
   }
 
-  /** Creates the tenant, or changes its description. */
-  putTenant(name: string, description?: string): Promise<Tenant> {
-    return this.request('PUT', `/v1/tenants/${encodeURIComponent(name)}`, description !== undefined ? { description } : {});
+  /**
+   * Creates the tenant, or changes what the spec gives (description; platform admins
+   * also its security policy: allowedCapabilities, allowPrivilegeEscalation).
+   */
+  putTenant(name: string, spec: TenantSpec = {}): Promise<Tenant> {
+    return this.request('PUT', `/v1/tenants/${encodeURIComponent(name)}`, spec);
   }
 
   async deleteTenant(name: string): Promise<void> {

@@ -147,6 +147,14 @@ describe('identity commands against a real wharf-server', () => {
     ok(created, 'tenant create');
     assert.equal(created.stdout, 'tenant team-a created\n');
     assert.equal((await admin(['tenant', 'create', 'team-a'])).stdout, 'tenant team-a exists (unchanged)\n');
+    assert.equal((await admin(['tenant', 'create', 'team-a', '--allow-cap', 'net_raw,SYS_PTRACE', '--allow-privilege-escalation', 'no'])).stdout, 'tenant team-a exists; allowedCapabilities, allowPrivilegeEscalation set\n');
+    assert.match((await admin(['tenant', 'get', 'team-a'])).stdout, /May add capabilities:\s+NET_RAW, SYS_PTRACE\n\s*May turn off no-new-privileges:\s+no\n/);
+    const badCap = await admin(['tenant', 'create', 'team-a', '--allow-cap', 'FLY']);
+    assert.notEqual(badCap.code, 0);
+    assert.match(badCap.stderr, /FLY/);
+    const badAnswer = await admin(['tenant', 'create', 'team-a', '--allow-privilege-escalation', 'maybe']);
+    assert.notEqual(badAnswer.code, 0);
+    assert.match(badAnswer.stderr, /yes or no/);
     ok(await admin(['tenant', 'create', 'team-b']), 'tenant create team-b');
     const user = await admin(['user', 'create', 'alice', '--role', 'team-a=developer', '--password-stdin'], 'alice-secret\n');
     ok(user, 'user create');

@@ -1,6 +1,6 @@
 /** `wharf tenant ls|get|create|rm|grant|revoke`: tenants and the roles users hold in them. */
-import { Argument, type Command } from 'commander';
-import { WharfError, type TenantRole } from '@wharf/types';
+import { Argument, InvalidArgumentError, type Command } from 'commander';
+import { WharfError, type TenantRole, type TenantSpec } from '@wharf/types';
 import type { Context } from '../context.js';
 import { describeTenant, roleList, renderTenants } from '../format/identity.js';
 import { examples } from './common.js';
@@ -8,6 +8,12 @@ import { addGetCommand, addListCommand, parseRole, parseTenantName, parseUserNam
 
 const tenantArgument = () => new Argument('<tenant>', 'the tenant name (lowercase letters, digits and "-")').argParser(parseTenantName);
 const userArgument = () => new Argument('<user>', 'the user name').argParser(parseUserName);
+
+function parseYesNo(v: string): boolean {
+  if (/^(yes|true)$/i.test(v)) return true;
+  if (/^(no|false)$/i.test(v)) return false;
+  throw new InvalidArgumentError('answer yes or no');
+}
 
 /** Whether the tenant exists for the caller (404 for one that does not, or is not among the caller's). */
 async function exists(ctx: Context, name: string): Promise<boolean> {
@@ -59,22 +65,34 @@ export function registerTenant(program: Command, ctx: Context): void {
 
   tenant
     .command('create')
-    .summary('create a tenant (platform admins)')
-    .description('Create a tenant. Creating one that exists changes nothing but its description, when --description is given.')
+    .summary('create a tenant, or change its description and security policy (platform admins)')
+    .description(
+      'Create a tenant. For one that exists, only what is given changes: its description, and the ' +
+        'capabilities its specs may add with options.security.capAdd (--allow-cap, "" for none) and whether ' +
+        'they may turn no-new-privileges off (--allow-privilege-escalation yes|no). See "Container hardening" in docs/concepts.md.',
+    )
     .addArgument(tenantArgument())
     .option('--description <text>', 'what the tenant is for (at most 200 characters)')
+    .option('--allow-cap <caps>', 'comma-separated capabilities its specs may add, e.g. NET_RAW,SYS_PTRACE ("" for none)')
+    .option('--allow-privilege-escalation <yes|no>', 'whether its specs may set security.noNewPrivileges: false', parseYesNo)
     .addHelpText(
       'after',
       examples([
         ['wharf tenant create team-a', 'an empty tenant'],
         ['wharf tenant create team-a --description "Payments team"', 'with a description (or to change it)'],
+        ['wharf tenant create team-a --allow-cap NET_RAW', "team-a's sets may add NET_RAW (ping)"],
       ]),
     )
-    .action(async (name: string, opts: { description?: string }) => {
+    .action(async (name: string, opts: { description?: string; allowCap?: string; allowPrivilegeEscalation?: boolean }) => {
+      const spec: TenantSpec = {
+        ...(opts.description !== undefined ? { description: opts.description } : {}),
+        ...(opts.allowCap !== undefined ? { allowedCapabilities: opts.allowCap.split(',').map((c) => c.trim().toUpperCase()).filter(Boolean) } : {}),
+        ...(opts.allowPrivilegeEscalation !== undefined ? { allowPrivilegeEscalation: opts.allowPrivilegeEscalation } : {}),
+      };
       const existed = await exists(ctx, name);
-      await ctx.client().putTenant(name, opts.description);
+      await ctx.client().putTenant(name, spec);
       if (!existed) ctx.out(`tenant ${name} created`);
-      else ctx.out(opts.description !== undefined ? `tenant ${name} exists; description set` : `tenant ${name} exists (unchanged)`);
+      else ctx.out(Object.keys(spec).length > 0 ? `tenant ${name} exists; ${Object.keys(spec).join(', ')} set` : `tenant ${name} exists (unchanged)`);
     });
 
   tenant

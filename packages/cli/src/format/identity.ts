@@ -48,6 +48,8 @@ export function describeTenant(t: Tenant, now: number): string {
   return fields([
     ['Name', t.name],
     ['Description', cell(t.description)],
+    ['May add capabilities', t.allowedCapabilities?.length ? t.allowedCapabilities.join(', ') : '<none>'],
+    ['May turn off no-new-privileges', yesNo(t.allowPrivilegeEscalation === true)],
     ['Created', when(t.createdAt, now)],
     ['Members', members],
   ]);

@@ -22,7 +22,7 @@ function CreateTenant({ done }: { done: () => void }) {
       label="New tenant"
       action={action}
       submit={async () => {
-        await client.putTenant(name.trim(), description.trim() || undefined);
+        await client.putTenant(name.trim(), description.trim() ? { description: description.trim() } : {});
         setName('');
         setDescription('');
         done();
