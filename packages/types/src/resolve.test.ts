@@ -46,6 +46,8 @@ test('errors name the field and the problem', () => {
     [{ version: 'v2', id: 1, containers: seed.containers }, 'appkey', 'is required'],
     [{ ...seed, id: true }, 'id', 'must be integer or string'],
     [{ ...seed, containers: [c(0, 'a', { volumes: [{ path: 'relative' }] })] }, 'containers[0].options.volumes[0].path', '"relative" is not valid (lowercase letters, digits, \'.\', \'_\' and \'-\'; must match ^/)'],
+    [{ ...seed, containers: [c(0, 'a', { volumes: [{ path: '/data/../../root' }] })] }, 'containers[0].options.volumes[0].path', '"/data/../../root" must be an absolute directory below / without "." or ".." parts (e.g. /data)'],
+    [{ ...seed, containers: [c(0, 'a', { volumes: [{ path: '/' }] })] }, 'containers[0].options.volumes[0].path', '"/" must be an absolute directory below / without "." or ".." parts (e.g. /data)'],
     [{ ...seed, containers: [c(0, 'a', { labels: { 'wharf.set': 'x' } })] }, 'containers[0].options.labels.wharf.set', 'the "wharf." prefix is reserved'],
     [{ ...seed, resources: { memory: '10Mi' }, containers: [c(0, 'a', { mem: 10 })] }, 'containers[0].options.mem', '10% of the set\'s memory is 1048576 bytes; a container needs at least 6Mi'],
     [{ ...seed, containers: [c(0, 'a', { cpu: 100 }), c(1, 'b')] }, 'containers[].options.cpu', 'nothing is left for containers without a value (the others use 100%)'],

@@ -182,6 +182,10 @@ export function resolveSetSpec(input: unknown): ResolveResult {
       if (key.startsWith('wharf.')) errors.push({ path: `containers[${i}].options.labels.${key}`, message: 'the "wharf." prefix is reserved' });
     }
     c.options.volumes?.forEach((v, j) => {
+      // The mount point is a directory inside the container: not its root, not walking up.
+      if (v.path === '/' || v.path.split('/').some((part) => part === '..' || part === '.')) {
+        errors.push({ path: `containers[${i}].options.volumes[${j}].path`, message: `"${v.path}" must be an absolute directory below / without "." or ".." parts (e.g. /data)` });
+      }
       if (typeof v.quota === 'string' && parseBytes(v.quota) === undefined) {
         errors.push({ path: `containers[${i}].options.volumes[${j}].quota`, message: `"${v.quota}" is not a size (use e.g. 10Gi, or a number of GiB)` });
       }
