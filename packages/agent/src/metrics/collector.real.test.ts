@@ -145,7 +145,9 @@ test('real: a process holding 64 MiB in /dev/shm reads 64 MiB (±15%)', { skip }
 test('real: a 10 MiB transfer between two sets reads 10 MiB sent by one and received by the other (±10%)', { skip }, async () => {
   const size = 10 * MiB;
   await runSet('msrv', { cpu: 1, memory: '64Mi' }, [sh('www', `mkdir -p /www && head -c ${size} /dev/zero > /www/f && exec httpd -f -p 8080 -h /www`)]);
-  await runSet('mcli', { cpu: 1, memory: '64Mi' }, [sh('get', SLEEP)]);
+  // NET_RAW for ping (business containers run without it unless their spec asks).
+  const get = sh('get', SLEEP);
+  await runSet('mcli', { cpu: 1, memory: '64Mi' }, [{ ...get, options: { ...get.options, security: { capAdd: ['NET_RAW'] } } }]);
   const info = await engine.docker.getContainer('wharfmetrics_msrv_1_infra').inspect();
   const ip = info.NetworkSettings.Networks.bridge?.IPAddress;
   assert.ok(ip, 'the server set has an address on the default bridge');
@@ -181,7 +183,7 @@ test('real: uplink traffic is read in the Docker host\'s namespace (--netns /run
   const before = await host.collect();
   assert.ok(before);
   // 50 echo requests of 1000 bytes to the bridge's own address: the host side of docker0 sees them all.
-  await exec('wharfmetrics_mcli_1_get', ['ping', '-q', '-c', '50', '-i', '0.02', '-s', '1000', gateway]);
+  assert.match(await exec('wharfmetrics_mcli_1_get', ['ping', '-q', '-c', '50', '-i', '0.02', '-s', '1000', gateway]), /50 packets transmitted/);
   await sleep(500);
   const after = await host.collect();
   assert.ok(after);
