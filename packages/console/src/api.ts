@@ -17,6 +17,8 @@ export interface Loaded<T> {
 }
 
 export const REFRESH_MS = 2000;
+/** For metrics and volume usage, which the hosts report every 5 to 10 s. */
+export const SLOW_REFRESH_MS = 10_000;
 
 export function useApi<T>(load: (c: WharfClient) => Promise<T>, deps: unknown[] = [], refreshMs: number | false = REFRESH_MS): Loaded<T> {
   const { client } = useSession();
@@ -33,6 +35,8 @@ export function useApi<T>(load: (c: WharfClient) => Promise<T>, deps: unknown[] 
   useEffect(() => {
     let live = true;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    // A refresh that fell due while the tab was hidden, run when it shows again.
+    let due = false;
     const once = async () => {
       let gone = false;
       try {
@@ -43,28 +47,26 @@ export function useApi<T>(load: (c: WharfClient) => Promise<T>, deps: unknown[] 
         gone = e instanceof WharfError && e.status === 404;
         if (live) setState((s) => ({ ...s, error: e as Error, loading: false }));
       }
-      if (live && !gone && refreshMs !== false) timer = setTimeout(() => void (document.hidden ? waitVisible().then(once) : once()), refreshMs);
+      if (live && !gone && refreshMs !== false) timer = setTimeout(next, refreshMs);
     };
+    const next = () => {
+      due = document.hidden;
+      if (!due) void once();
+    };
+    const shown = () => {
+      if (due && !document.hidden) next();
+    };
+    document.addEventListener('visibilitychange', shown);
     void once();
     return () => {
       live = false;
-      if (timer) clearTimeout(timer);
+      clearTimeout(timer);
+      document.removeEventListener('visibilitychange', shown);
     };
   }, [client, tick, refreshMs, ...deps]);
 
   const reload = useCallback(() => setTick((t) => t + 1), []);
   return { ...state, reload } as Loaded<T>;
-}
-
-function waitVisible(): Promise<void> {
-  return new Promise((resolve) => {
-    const on = () => {
-      if (document.hidden) return;
-      document.removeEventListener('visibilitychange', on);
-      resolve();
-    };
-    document.addEventListener('visibilitychange', on);
-  });
 }
 
 export interface Action {

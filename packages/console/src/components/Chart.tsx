@@ -1,6 +1,7 @@
 /**
  * A time-series line chart (uPlot): `series` share the x axis `times` (ISO 8601).
- * It fills its container's width and redraws when the data changes.
+ * It fills its container's width; new data replaces the plotted points, and the
+ * plot is built again only when its title, series or units change.
  */
 import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
@@ -12,32 +13,42 @@ export interface Series {
 }
 
 const COLOURS = ['#1f6feb', '#1a7f37', '#cf222e', '#9a6700', '#8250df', '#0a7d8c'];
+const HEIGHT = 180;
+
+const aligned = (times: string[], series: Series[]) => [times.map((t) => Date.parse(t) / 1000), ...series.map((s) => s.values)] as uPlot.AlignedData;
 
 export function Chart({ title, times, series, format }: { title: string; times: string[]; series: Series[]; format?: (n: number) => string }) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | undefined>(undefined);
+  const data = useRef({ times, series });
+  data.current = { times, series };
+  // The series' names stand for the plot's shape.
+  const labels = series.map((s) => s.label).join('\n');
 
   useEffect(() => {
     const el = box.current;
     if (!el) return;
-    const data = [times.map((t) => Date.parse(t) / 1000), ...series.map((s) => s.values)] as uPlot.AlignedData;
     const opts: uPlot.Options = {
       title,
       width: Math.max(240, el.clientWidth),
-      height: 180,
-      series: [{}, ...series.map((s, i) => ({ label: s.label, stroke: COLOURS[i % COLOURS.length] as string, width: 1.5, ...(format ? { value: (_u: uPlot, v: number | null) => (v === null ? '–' : format(v)) } : {}) }))],
+      height: HEIGHT,
+      series: [{}, ...data.current.series.map(({ label }, i) => ({ label, stroke: COLOURS[i % COLOURS.length] as string, width: 1.5, ...(format ? { value: (_u: uPlot, v: number | null) => (v === null ? '–' : format(v)) } : {}) }))],
       axes: [{}, { size: 70, ...(format ? { values: (_u: uPlot, vals: number[]) => vals.map(format) } : {}) }],
     };
-    plot.current?.destroy();
-    plot.current = new uPlot(opts, data, el);
-    const resize = new ResizeObserver(() => plot.current?.setSize({ width: Math.max(240, el.clientWidth), height: 180 }));
+    const p = new uPlot(opts, aligned(data.current.times, data.current.series), el);
+    plot.current = p;
+    const resize = new ResizeObserver(() => p.setSize({ width: Math.max(240, el.clientWidth), height: HEIGHT }));
     resize.observe(el);
     return () => {
       resize.disconnect();
-      plot.current?.destroy();
+      p.destroy();
       plot.current = undefined;
     };
-  }, [title, times, series, format]);
+  }, [title, labels, format]);
+
+  useEffect(() => {
+    plot.current?.setData(aligned(times, series));
+  }, [times, series]);
 
   return <div className="chart" ref={box} role="img" aria-label={title} />;
 }

@@ -1,6 +1,6 @@
 /**
  * A table of events (sets, apps, or both on the overview): when, type (warnings
- * marked), an optional object column, reason, message and an optional host column.
+ * as a badge), an optional object column, reason, message and an optional host column.
  * The caller decides the order and how many.
  */
 import type { ReactNode } from 'react';
@@ -22,7 +22,7 @@ export function newestFirst<E extends EventRow>(events: E[], limit: number): E[]
 
 export function EventsTable<E extends EventRow>({ events, label, object, host }: { events: E[]; label: string; object?: (e: E) => ReactNode; host?: boolean }) {
   return (
-    <div className="table-wrap events">
+    <div className="table-wrap">
       <table aria-label={label}>
         <thead>
           <tr>
@@ -36,7 +36,7 @@ export function EventsTable<E extends EventRow>({ events, label, object, host }:
         </thead>
         <tbody>
           {events.map((e, i) => (
-            <tr key={`${e.time}-${i}`} className={e.type === 'Warning' ? 'warning' : undefined}>
+            <tr key={`${e.time}-${i}`}>
               <td>
                 <time dateTime={e.time} title={time(e.time)}>
                   {age(e.time)} ago

@@ -3,7 +3,7 @@ import { useState, type ReactNode } from 'react';
 import { NavLink } from 'react-router-dom';
 import { useSession } from '../session.js';
 
-const NAV: Array<{ to: string; label: string; admin?: boolean }> = [
+const NAV: Array<{ to: string; label: string }> = [
   { to: '/', label: 'Overview' },
   { to: '/hosts', label: 'Hosts' },
   { to: '/apps', label: 'Apps' },
@@ -43,7 +43,7 @@ export function Layout({ children }: { children: ReactNode }) {
         </button>
       </header>
       <nav className={open ? 'side open' : 'side'} aria-label="Main" onClick={() => setOpen(false)}>
-        {NAV.filter((n) => !n.admin || s.me.platformAdmin).map((n) => (
+        {NAV.map((n) => (
           <NavLink key={n.to} to={n.to} end={n.to === '/'}>
             {n.label}
           </NavLink>

@@ -11,11 +11,15 @@ export function Empty({ children }: { children: ReactNode }) {
   return <p className="state empty">{children}</p>;
 }
 
-/** The field errors of a VALIDATION_FAILED answer, if it is one. */
+/**
+ * The field errors of a VALIDATION_FAILED answer, if it is one, named as the input's
+ * fields: the server's schema errors say which part of the request they are about
+ * (`body.replicas`), its own checks do not (`replicas`).
+ */
 export function fieldErrors(e: unknown): FieldError[] {
   if (!(e instanceof WharfError) || e.code !== 'VALIDATION_FAILED') return [];
   const list = (e.details as { errors?: FieldError[] } | undefined)?.errors;
-  return Array.isArray(list) ? list : [];
+  return Array.isArray(list) ? list.map((f) => ({ ...f, path: f.path.replace(/^(body|params|querystring)\./, '') })) : [];
 }
 
 export function ErrorBox({ error }: { error: Error | undefined }) {

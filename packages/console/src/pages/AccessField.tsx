@@ -1,24 +1,7 @@
-/** A labelled input of the Access forms, with the server's errors about its field under it. */
-import { cloneElement, useId, type ReactElement, type ReactNode } from 'react';
+/** Form helpers of the Access (and Audit) pages. */
+import type { ReactNode } from 'react';
 import type { Action } from '../api.js';
 import { ErrorBox } from '../components/States.js';
-import { errorsAt, fieldErrorsOf } from './SpecDoc.js';
-
-export function Field({ label, path, error, children }: { label: string; path: string; error: Error | undefined; children: ReactElement<Record<string, unknown>> }) {
-  const id = useId();
-  const mine = errorsAt(fieldErrorsOf(error), path);
-  return (
-    <div className="field">
-      <label htmlFor={id}>{label}</label>
-      {cloneElement(children, { id, 'aria-invalid': mine.length > 0, 'aria-describedby': mine.length ? `${id}-error` : undefined })}
-      {mine.length > 0 && (
-        <span id={`${id}-error`} className="field-error">
-          {mine.map((e) => e.message).join('; ')}
-        </span>
-      )}
-    </div>
-  );
-}
 
 /** Input change handler for a string state. */
 export const onValue = (set: (v: string) => void) => (e: { target: { value: string } }) => set(e.target.value);

@@ -3,10 +3,11 @@ import { useState } from 'react';
 import { QUOTA_RESOURCES, type QuotaResource, type QuotaSpec, type QuotaView } from '@wharf/types';
 import { useAction, useApi } from '../api.js';
 import { Bar } from '../components/Bar.js';
-import { Data } from '../components/States.js';
+import { Field } from '../components/Field.js';
+import { Data, fieldErrors } from '../components/States.js';
 import { bytes, cores } from '../format.js';
 import { useSession } from '../session.js';
-import { ActionForm, Field, onValue } from './AccessField.js';
+import { ActionForm, onValue } from './AccessField.js';
 
 const RESOURCES: Record<QuotaResource, { label: string; format: (n: number) => string; hint: string }> = {
   cpu: { label: 'CPU cores', format: cores, hint: '8' },
@@ -49,6 +50,7 @@ function EditQuota({ q, done }: { q: QuotaView; done: () => void }) {
   const { client, tenant } = useSession();
   const [values, setValues] = useState<Record<string, string>>(() => Object.fromEntries(QUOTA_RESOURCES.map((r) => [r, q.limits[r] === undefined ? '' : String(q.limits[r])])));
   const action = useAction();
+  const errors = fieldErrors(action.error);
   return (
     <ActionForm
       className=""
@@ -63,7 +65,7 @@ function EditQuota({ q, done }: { q: QuotaView; done: () => void }) {
       <p className="muted">Empty: no limit. Memory and disk in bytes or as 16Gi.</p>
       <div className="toolbar">
         {QUOTA_RESOURCES.map((r) => (
-          <Field key={r} label={`${RESOURCES[r].label} limit`} path={r} error={action.error}>
+          <Field key={r} label={`${RESOURCES[r].label} limit`} path={r} errors={errors}>
             <input value={values[r] ?? ''} placeholder={RESOURCES[r].hint} size={8} onChange={onValue((v) => setValues((s) => ({ ...s, [r]: v })))} />
           </Field>
         ))}

@@ -3,17 +3,19 @@ import { useState } from 'react';
 import type { SshKey } from '@wharf/types';
 import { useAction, useApi } from '../api.js';
 import { ConfirmButton } from '../components/Confirm.js';
-import { Data } from '../components/States.js';
+import { Field } from '../components/Field.js';
+import { Data, fieldErrors } from '../components/States.js';
 import { time } from '../format.js';
 import { useSession } from '../session.js';
 import { Table } from './AccessTable.js';
-import { ActionForm, Field, onValue } from './AccessField.js';
+import { ActionForm, onValue } from './AccessField.js';
 
 function AddKey({ done }: { done: () => void }) {
   const { client } = useSession();
   const [name, setName] = useState('');
   const [publicKey, setPublicKey] = useState('');
   const action = useAction();
+  const errors = fieldErrors(action.error);
   return (
     <ActionForm
       className=""
@@ -27,10 +29,10 @@ function AddKey({ done }: { done: () => void }) {
       }}
     >
       <div className="toolbar">
-        <Field label="Key name" path="name" error={action.error}>
+        <Field label="Key name" path="name" errors={errors}>
           <input value={name} onChange={onValue(setName)} placeholder="laptop" required />
         </Field>
-        <Field label="Public key" path="publicKey" error={action.error}>
+        <Field label="Public key" path="publicKey" errors={errors}>
           <textarea value={publicKey} onChange={onValue(setPublicKey)} rows={2} placeholder="ssh-ed25519 AAAA… me@laptop" required />
         </Field>
         <button className="primary" disabled={action.busy || !name.trim() || !publicKey.trim()}>

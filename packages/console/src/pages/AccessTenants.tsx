@@ -6,17 +6,19 @@ import { useState } from 'react';
 import { TENANT_ROLES, type Tenant, type TenantRole } from '@wharf/types';
 import { useAction, useApi } from '../api.js';
 import { ConfirmButton } from '../components/Confirm.js';
-import { Data, ErrorBox } from '../components/States.js';
+import { Field } from '../components/Field.js';
+import { Data, ErrorBox, fieldErrors } from '../components/States.js';
 import { Table } from './AccessTable.js';
 import { time } from '../format.js';
 import { useSession } from '../session.js';
-import { ActionForm, Field, onValue } from './AccessField.js';
+import { ActionForm, onValue } from './AccessField.js';
 
 function CreateTenant({ done }: { done: () => void }) {
   const { client } = useSession();
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
   const action = useAction();
+  const errors = fieldErrors(action.error);
   return (
     <ActionForm
       label="New tenant"
@@ -28,10 +30,10 @@ function CreateTenant({ done }: { done: () => void }) {
         done();
       }}
     >
-      <Field label="Tenant name" path="tenant" error={action.error}>
+      <Field label="Tenant name" path="tenant" errors={errors}>
         <input value={name} onChange={onValue(setName)} required />
       </Field>
-      <Field label="Description" path="description" error={action.error}>
+      <Field label="Description" path="description" errors={errors}>
         <input value={description} onChange={onValue(setDescription)} />
       </Field>
       <button className="primary" disabled={action.busy || !name.trim()}>
@@ -88,6 +90,7 @@ function Grant({ done }: { done: () => void }) {
   const [user, setUser] = useState('');
   const [role, setRole] = useState<TenantRole>('developer');
   const action = useAction();
+  const errors = fieldErrors(action.error);
   return (
     <ActionForm
       label="Grant a role"
@@ -98,7 +101,7 @@ function Grant({ done }: { done: () => void }) {
         done();
       }}
     >
-      <Field label="User" path="user" error={action.error}>
+      <Field label="User" path="user" errors={errors}>
         <input value={user} onChange={onValue(setUser)} required />
       </Field>
       <label>

@@ -3,11 +3,12 @@ import { useRef, useState } from 'react';
 import { TENANT_ROLES, type TenantRole, type TokenCreated, type TokenInfo } from '@wharf/types';
 import { useAction, useApi } from '../api.js';
 import { ConfirmButton } from '../components/Confirm.js';
-import { Data } from '../components/States.js';
+import { Field } from '../components/Field.js';
+import { Data, fieldErrors } from '../components/States.js';
 import { time } from '../format.js';
 import { useSession } from '../session.js';
 import { Table } from './AccessTable.js';
-import { ActionForm, Field, onValue } from './AccessField.js';
+import { ActionForm, onValue } from './AccessField.js';
 
 const DAY = 86400;
 const TTLS: Array<[string, number | undefined]> = [
@@ -58,6 +59,7 @@ function CreateToken({ done }: { done: () => void }) {
   const [ttl, setTtl] = useState(0);
   const [created, setCreated] = useState<TokenCreated | undefined>();
   const action = useAction();
+  const errors = fieldErrors(action.error);
   const seconds = TTLS[ttl]?.[1];
   return (
     <>
@@ -70,10 +72,10 @@ function CreateToken({ done }: { done: () => void }) {
           done();
         }}
       >
-        <Field label="Token name" path="name" error={action.error}>
+        <Field label="Token name" path="name" errors={errors}>
           <input value={name} onChange={onValue(setName)} placeholder="ci-deploy" required />
         </Field>
-        <Field label="Only for tenant" path="tenant" error={action.error}>
+        <Field label="Only for tenant" path="tenant" errors={errors}>
           <select value={tenant} onChange={onValue(setTenant)}>
             <option value="">any of mine</option>
             {tenants.map((t) => (
@@ -81,7 +83,7 @@ function CreateToken({ done }: { done: () => void }) {
             ))}
           </select>
         </Field>
-        <Field label="At most role" path="role" error={action.error}>
+        <Field label="At most role" path="role" errors={errors}>
           <select value={role} onChange={(e) => setRole(e.target.value as TenantRole | '')}>
             <option value="">my own</option>
             {TENANT_ROLES.map((r) => (
@@ -89,7 +91,7 @@ function CreateToken({ done }: { done: () => void }) {
             ))}
           </select>
         </Field>
-        <Field label="Lifetime" path="ttlSeconds" error={action.error}>
+        <Field label="Lifetime" path="ttlSeconds" errors={errors}>
           <select value={ttl} onChange={(e) => setTtl(Number(e.target.value))}>
             {TTLS.map(([label], i) => (
               <option key={label} value={i}>

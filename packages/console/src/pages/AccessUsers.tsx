@@ -3,11 +3,12 @@ import { useState } from 'react';
 import { PASSWORD_MIN, TENANT_ROLES, type TenantRole, type User } from '@wharf/types';
 import { useAction, useApi } from '../api.js';
 import { ConfirmButton } from '../components/Confirm.js';
-import { Data } from '../components/States.js';
+import { Field } from '../components/Field.js';
+import { Data, fieldErrors } from '../components/States.js';
 import { time } from '../format.js';
 import { useSession } from '../session.js';
 import { Table } from './AccessTable.js';
-import { ActionForm, Field, onValue } from './AccessField.js';
+import { ActionForm, onValue } from './AccessField.js';
 
 function CreateUser({ done }: { done: () => void }) {
   const { client, tenant } = useSession();
@@ -16,6 +17,7 @@ function CreateUser({ done }: { done: () => void }) {
   const [admin, setAdmin] = useState(false);
   const [role, setRole] = useState<TenantRole | ''>('developer');
   const action = useAction();
+  const errors = fieldErrors(action.error);
   return (
     <ActionForm
       label="New user"
@@ -27,13 +29,13 @@ function CreateUser({ done }: { done: () => void }) {
         done();
       }}
     >
-      <Field label="User name" path="name" error={action.error}>
+      <Field label="User name" path="name" errors={errors}>
         <input value={name} onChange={onValue(setName)} autoComplete="off" required />
       </Field>
-      <Field label="Password" path="password" error={action.error}>
+      <Field label="Password" path="password" errors={errors}>
         <input type="password" value={password} onChange={onValue(setPassword)} autoComplete="new-password" minLength={PASSWORD_MIN} required />
       </Field>
-      <Field label={`Role in ${tenant}`} path="roles" error={action.error}>
+      <Field label={`Role in ${tenant}`} path="roles" errors={errors}>
         <select value={role} onChange={(e) => setRole(e.target.value as TenantRole | '')}>
           <option value="">none</option>
           {TENANT_ROLES.map((r) => (

@@ -4,8 +4,7 @@
  */
 import { Link, useNavigate, useParams } from 'react-router-dom';
 import { WharfError, type AppView } from '@wharf/types';
-import { useEffect, useState } from 'react';
-import { REFRESH_MS, useApi } from '../api.js';
+import { useApi } from '../api.js';
 import { Badge } from '../components/Badge.js';
 import { ConfirmButton } from '../components/Confirm.js';
 import { Data, Empty } from '../components/States.js';
@@ -63,11 +62,9 @@ export function AppDetail() {
   const appkey = useParams().appkey ?? '';
   const { client, canWrite } = useSession();
   const navigate = useNavigate();
-  // Once the app is gone, asking again every few seconds only fills the browser console with 404s.
-  const [gone, setGone] = useState<string>();
-  const app = useApi((c) => c.getApp(appkey), [appkey], gone === appkey ? false : REFRESH_MS);
+  // useApi stops asking once the answer is a 404.
+  const app = useApi((c) => c.getApp(appkey), [appkey]);
   const notFound = app.error instanceof WharfError && app.error.code === 'APP_NOT_FOUND';
-  useEffect(() => setGone(notFound ? appkey : undefined), [notFound, appkey]);
   if (notFound) {
     return (
       <>

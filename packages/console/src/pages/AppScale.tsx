@@ -5,22 +5,10 @@
 import { useState } from 'react';
 import type { AppView } from '@wharf/types';
 import { useAction } from '../api.js';
+import { Field, FormError } from '../components/Field.js';
+import { Progress } from '../components/Progress.js';
 import { fieldErrors } from '../components/States.js';
-import { percent } from '../format.js';
 import { useSession } from '../session.js';
-import { Field, FormError, errorAt } from './AppFields.js';
-
-/** A labelled progress bar with its figures as text ("3/3 ready"), for the app pages. */
-export function Progress({ label, now, max, text }: { label: string; now: number; max: number; text: string }) {
-  return (
-    <div className="app-progress" role="progressbar" aria-label={label} aria-valuemin={0} aria-valuemax={max} aria-valuenow={now} aria-valuetext={text}>
-      <div className="progress">
-        <span style={{ width: `${max === 0 ? 100 : percent(now, max)}%` }} />
-      </div>
-      <span className="app-progress-text">{text}</span>
-    </div>
-  );
-}
 
 /** Replicas coming ready as a progress bar; the words say what is still under way. */
 export function ReadyProgress({ app }: { app: AppView }) {
@@ -60,11 +48,11 @@ function ScaleForm({ app, onScaled }: { app: AppView; onScaled: () => void }) {
         void submit();
       }}
     >
-      <Field label="Replicas" error={errorAt(errors, 'replicas')}>
-        {(p) => <input type="number" min={0} required value={replicas} onChange={(e) => (setReplicas(e.target.value), action.clear())} {...p} />}
+      <Field label="Replicas" path="replicas" errors={errors}>
+        <input type="number" min={0} required value={replicas} onChange={(e) => (setReplicas(e.target.value), action.clear())} />
       </Field>
-      <Field label="Warm pool" error={errorAt(errors, 'warmPool')}>
-        {(p) => <input type="number" min={0} value={warmPool} onChange={(e) => (setWarmPool(e.target.value), action.clear())} {...p} />}
+      <Field label="Warm pool" path="warmPool" errors={errors}>
+        <input type="number" min={0} value={warmPool} onChange={(e) => (setWarmPool(e.target.value), action.clear())} />
       </Field>
       <button type="submit" className="primary" disabled={action.busy}>
         {action.busy ? 'Scaling…' : 'Scale'}

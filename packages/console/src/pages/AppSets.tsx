@@ -4,11 +4,7 @@ import type { AppView } from '@wharf/types';
 import { Badge } from '../components/Badge.js';
 import { Empty } from '../components/States.js';
 import { age } from '../format.js';
-
-/** The set page of set `id` of `appkey`. */
-export function setPath(appkey: string, id: string): string {
-  return `/sets/${encodeURIComponent(appkey)}/${encodeURIComponent(id)}`;
-}
+import { hostHref, setHref } from '../links.js';
 
 function flags(s: AppView['sets'][number]): string {
   return [s.standby && 'warm pool', s.draining && 'draining', s.outOfRotation && 'out of rotation'].filter(Boolean).join(', ');
@@ -35,13 +31,13 @@ export function AppSets({ app }: { app: AppView }) {
           {sorted.map((s) => (
             <tr key={s.id}>
               <td>
-                <Link to={setPath(app.appkey, s.id)}>{`${app.appkey}/${s.id}`}</Link>
+                <Link to={setHref({ appkey: app.appkey, id: s.id })}>{`${app.appkey}/${s.id}`}</Link>
               </td>
               <td>
                 <Badge state={s.status} />
               </td>
               <td>{s.ready ? 'yes' : 'no'}</td>
-              <td>{s.host ? <Link to={`/hosts/${encodeURIComponent(s.host)}`}>{s.host}</Link> : '–'}</td>
+              <td>{s.host ? <Link to={hostHref(s.host)}>{s.host}</Link> : '–'}</td>
               <td>{s.ip ?? '–'}</td>
               <td>{age(s.createdAt)}</td>
               <td>

@@ -9,6 +9,7 @@ import type { AppView } from '@wharf/types';
 import { useApi } from '../api.js';
 import { Badge } from '../components/Badge.js';
 import { Data, Empty } from '../components/States.js';
+import { appHref } from '../links.js';
 import { useSession } from '../session.js';
 
 const FILTERS: Record<string, { label: string; test: (a: AppView) => boolean }> = {
@@ -58,7 +59,7 @@ function AppRow({ a }: { a: AppView }) {
   return (
     <tr>
       <td>
-        <Link to={`/apps/${encodeURIComponent(a.appkey)}`}>{a.appkey}</Link>
+        <Link to={appHref(a.appkey)}>{a.appkey}</Link>
         {a.deleting && (
           <>
             {' '}

@@ -3,27 +3,28 @@
  * and remove) and pacing, with the server's messages at each field and the next
  * 24 hours of the edited spec drawn below. Viewers see it read-only.
  */
-import { useDeferredValue, useMemo, useState } from 'react';
+import { useDeferredValue, useMemo, useState, type InputHTMLAttributes } from 'react';
 import type { AutoscaleSpec, FieldError } from '@wharf/types';
 import { useAction } from '../api.js';
+import { Field, FormError } from '../components/Field.js';
 import { fieldErrors } from '../components/States.js';
 import { useSession } from '../session.js';
-import { Field, FormError, errorAt } from './AppFields.js';
 import { AutoscaleChart } from './AutoscaleChart.js';
 import { NEW_METRIC, NEW_SCHEDULE, PACING, toDraft, toSpec, type Draft, type MetricDraft, type ScheduleDraft } from './AutoscaleDraft.js';
 
 type Update<T> = (i: number, patch: Partial<T>) => void;
 
-function TextInput({ value, onChange, ...rest }: { value: string; onChange: (v: string) => void; type?: string; placeholder?: string; 'aria-invalid'?: true; 'aria-describedby'?: string }) {
-  return <input type={rest.type ?? 'text'} value={value} onChange={(e) => onChange(e.target.value)} {...rest} />;
+function TextInput({ onChange, ...rest }: Omit<InputHTMLAttributes<HTMLInputElement>, 'onChange'> & { value: string; onChange: (v: string) => void }) {
+  return <input type="text" onChange={(e) => onChange(e.target.value)} {...rest} />;
 }
 
 function ScheduleRow({ s, i, errors, update, remove }: { s: ScheduleDraft; i: number; errors: FieldError[]; update: Update<ScheduleDraft>; remove?: () => void }) {
   const at = `schedules[${i}]`;
-  const row = errorAt(errors, at);
+  // An error about the rule as a whole (not one of its fields).
+  const row = errors.find((e) => e.path === at)?.message;
   const field = (key: keyof ScheduleDraft, label: string, type = 'text', placeholder?: string) => (
-    <Field label={label} error={errorAt(errors, `${at}.${key}`)}>
-      {(p) => <TextInput type={type} value={s[key]} onChange={(v) => update(i, { [key]: v })} {...(placeholder ? { placeholder } : {})} {...p} />}
+    <Field label={label} path={`${at}.${key}`} errors={errors}>
+      <TextInput type={type} value={s[key]} onChange={(v) => update(i, { [key]: v })} placeholder={placeholder} />
     </Field>
   );
   return (
@@ -49,11 +50,11 @@ function MetricRow({ m, i, errors, update, remove }: { m: MetricDraft; i: number
   return (
     <fieldset className="row-fields">
       <legend>Custom metric {i + 1}</legend>
-      <Field label="Metric name" error={errorAt(errors, `${at}.name`)}>
-        {(p) => <TextInput value={m.name} onChange={(v) => update(i, { name: v })} placeholder="requests_per_second" {...p} />}
+      <Field label="Metric name" path={`${at}.name`} errors={errors}>
+        <TextInput value={m.name} onChange={(v) => update(i, { name: v })} placeholder="requests_per_second" />
       </Field>
-      <Field label="Target per set" error={errorAt(errors, `${at}.target`)}>
-        {(p) => <TextInput type="number" value={m.target} onChange={(v) => update(i, { target: v })} {...p} />}
+      <Field label="Target per set" path={`${at}.target`} errors={errors}>
+        <TextInput type="number" value={m.target} onChange={(v) => update(i, { target: v })} />
       </Field>
       {remove && (
         <button type="button" onClick={remove} aria-label={`Remove metric ${i + 1}`}>
@@ -91,8 +92,8 @@ export function AutoscaleEditor({ appkey, spec, current, onSaved, onCancel }: { 
   const metrics = rows(draft.metrics, (metrics) => set({ metrics }));
   const schedules = rows(draft.schedules, (schedules) => set({ schedules }));
   const num = (key: 'min' | 'max' | 'cpu' | 'memory', label: string, hint?: string) => (
-    <Field label={label} error={errorAt(errors, key)} hint={hint}>
-      {(p) => <TextInput type="number" value={draft[key]} onChange={(v) => set({ [key]: v })} {...p} />}
+    <Field label={label} path={key} errors={errors} hint={hint}>
+      <TextInput type="number" value={draft[key]} onChange={(v) => set({ [key]: v })} />
     </Field>
   );
   const save = async () => {
@@ -139,8 +140,8 @@ export function AutoscaleEditor({ appkey, spec, current, onSaved, onCancel }: { 
           <summary>Pacing</summary>
           <div className="toolbar">
             {PACING.map(([key, label, dflt]) => (
-              <Field key={key} label={label} error={errorAt(errors, key)}>
-                {(p) => <TextInput type="number" value={draft.pacing[key]} onChange={(v) => set({ pacing: { ...draft.pacing, [key]: v } })} placeholder={`default ${dflt}`} {...p} />}
+              <Field key={key} label={label} path={key} errors={errors}>
+                <TextInput type="number" value={draft.pacing[key]} onChange={(v) => set({ pacing: { ...draft.pacing, [key]: v } })} placeholder={`default ${dflt}`} />
               </Field>
             ))}
           </div>

@@ -8,11 +8,12 @@ import { useEffect, useState } from 'react';
 import { useNavigate, useSearchParams } from 'react-router-dom';
 import type { FieldError } from '@wharf/types';
 import { useAction, useApi } from '../api.js';
-import { ErrorBox, Loading } from '../components/States.js';
+import { ErrorBox, Loading, fieldErrors } from '../components/States.js';
 import { useSession } from '../session.js';
 import { CreateEditor } from './CreateEditor.js';
 import { CreateForm } from './CreateForm.js';
-import { convert, fieldErrorsOf, fromText, newDoc, toText, type Doc, type Format, type Mode } from './SpecDoc.js';
+import { convert, fromText, newDoc, toText, type Doc, type Format, type Mode } from './SpecDoc.js';
+import { appHref, setHref } from '../links.js';
 
 interface Draft {
   doc: Doc;
@@ -21,7 +22,6 @@ interface Draft {
 }
 
 const draftOf = (doc: Doc, format: Format): Draft => ({ doc, text: toText(doc, format) });
-const enc = encodeURIComponent;
 
 /** What the server needs before it can even route the request. */
 function missing(doc: Doc, mode: Mode): FieldError[] {
@@ -82,13 +82,13 @@ export function Create() {
       try {
         if (mode === 'set') {
           const { set } = await client.applySet(draft.doc);
-          navigate(`/sets/${enc(set.appkey)}/${enc(set.id)}`);
+          navigate(setHref(set));
         } else {
           const { app } = await client.applyApp(draft.doc);
-          navigate(`/apps/${enc(app.appkey)}`);
+          navigate(appHref(app.appkey));
         }
       } catch (e) {
-        setErrors(fieldErrorsOf(e));
+        setErrors(fieldErrors(e));
         throw e;
       }
     });

@@ -4,7 +4,7 @@
  */
 import type { FieldError } from '@wharf/types';
 import { base, getIn, setIn, type Doc, type Mode } from './SpecDoc.js';
-import { envCodec, linesCodec, numberCodec, SpecField } from './SpecField.js';
+import { envCodec, linesCodec, numberCodec, SpecField, type FieldProps } from './SpecField.js';
 
 interface Props {
   mode: Mode;
@@ -45,8 +45,6 @@ function Container({ at, n, common, onRemove }: { at: string; n: number; common:
     </fieldset>
   );
 }
-
-type FieldProps = Parameters<typeof SpecField>[0];
 
 export function CreateForm({ mode, doc, errors, readOnly, lockName, onDoc }: Props) {
   const b = base(mode);

@@ -1,12 +1,11 @@
 /** A host's metrics of the last 30 minutes: CPU, memory, load, volume pool and uplink traffic. */
 import { useMemo } from 'react';
 import type { HostMetrics } from '@wharf/types';
-import { useApi } from '../api.js';
+import { SLOW_REFRESH_MS, useApi } from '../api.js';
 import { Chart, type Series } from '../components/Chart.js';
 import { Data, Empty } from '../components/States.js';
 import { bytes, cores } from '../format.js';
 
-const METRICS_REFRESH_MS = 5000;
 const rate = (n: number) => `${bytes(n)}/s`;
 
 interface Panel {
@@ -42,7 +41,7 @@ function panels(points: HostMetrics[]): Panel[] {
 }
 
 function Charts({ points }: { points: HostMetrics[] }) {
-  // Built once per answer: a new series array would redraw the chart from scratch.
+  // Built once per answer: new series arrays replot the charts.
   const times = useMemo(() => points.map((p) => p.time), [points]);
   const list = useMemo(() => panels(points), [points]);
   return (
@@ -55,7 +54,7 @@ function Charts({ points }: { points: HostMetrics[] }) {
 }
 
 export function HostCharts({ name }: { name: string }) {
-  const q = useApi((c) => c.hostMetrics(name, { since: '-30m' }), [name], METRICS_REFRESH_MS);
+  const q = useApi((c) => c.hostMetrics(name, { since: '-30m' }), [name], SLOW_REFRESH_MS);
   return (
     <section className="card wide">
       <h2>Metrics (last 30 minutes)</h2>

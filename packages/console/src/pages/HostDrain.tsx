@@ -8,9 +8,9 @@ import type { Host } from '@wharf/types';
 import { useAction } from '../api.js';
 import { ConfirmButton } from '../components/Confirm.js';
 import { ErrorBox } from '../components/States.js';
-import { percent } from '../format.js';
+import { setHref } from '../links.js';
 import { useSession } from '../session.js';
-import { setHref } from './Sets.js';
+import { Progress } from '../components/Progress.js';
 
 export function HostActions({ host, changed }: { host: Host; changed: () => void }) {
   const { client } = useSession();
@@ -55,17 +55,17 @@ export function DrainProgress({ host }: { host: Host }) {
   // The drain's size is not stored: the most sets to move seen on this page stands for it.
   const most = useRef(0);
   const d = host.drain;
-  if (!host.draining || !d) return null;
+  if (!host.draining || !d) {
+    most.current = 0;
+    return null;
+  }
   const left = toMove(d);
   most.current = Math.max(most.current, left);
   const done = most.current - left;
-  const p = left === 0 ? 100 : percent(done, most.current);
   return (
     <section className="card wide" aria-label="Drain">
       <h2>Drain {left === 0 ? 'done' : 'in progress'}</h2>
-      <div className="progress" role="progressbar" aria-label="Drain progress" aria-valuemin={0} aria-valuemax={100} aria-valuenow={p}>
-        <span style={{ width: `${p}%` }} />
-      </div>
+      <Progress label="Drain progress" now={done} max={most.current} text={left === 0 ? 'nothing left to move' : `${done}/${most.current} sets moved`} />
       <p>
         {d.remaining} set{d.remaining === 1 ? '' : 's'} still on the host, {d.moving} moving, {d.blocked.length} cannot move.
         {left === 0 && d.blocked.length === 0 && ' Every set has left; the host stays cordoned until you uncordon it.'}

@@ -6,8 +6,7 @@ import { bytes, cores } from '../format.js';
 
 export const count = (n: number) => String(n);
 
-/** The console's address of a host's page. */
-export const hostHref = (name: string) => `/hosts/${encodeURIComponent(name)}`;
+export const NO_HOSTS = 'No hosts have joined yet: start wharf-agent on a Docker host (docs/operations.md).';
 
 /** What the scheduler reserved on the host against what it offers. */
 export function HostAllocation({ host }: { host: Host }) {

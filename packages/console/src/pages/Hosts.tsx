@@ -9,8 +9,9 @@ import { useApi } from '../api.js';
 import { Badge } from '../components/Badge.js';
 import { Data, Empty } from '../components/States.js';
 import { age, time } from '../format.js';
+import { hostHref } from '../links.js';
 import { useSession } from '../session.js';
-import { AdminOnly, HostAllocation, HostIps, Labels, hostHref } from './HostParts.js';
+import { AdminOnly, HostAllocation, HostIps, Labels, NO_HOSTS } from './HostParts.js';
 
 const ALL = '';
 
@@ -111,7 +112,7 @@ function HostList() {
   const hosts = useApi((c) => c.listHosts());
   const networks = useApi((c) => c.listNetworks());
   return (
-    <Data q={hosts} what="hosts" empty="No hosts have joined yet: start wharf-agent on a Docker host (docs/operations.md).">
+    <Data q={hosts} what="hosts" empty={NO_HOSTS}>
       {(list) => <HostTable hosts={list} networks={networks.data} />}
     </Data>
   );

@@ -5,8 +5,8 @@ import { useApi } from '../api.js';
 import { ConfirmButton } from '../components/Confirm.js';
 import { Data } from '../components/States.js';
 import { bytes, time } from '../format.js';
+import { setHref } from '../links.js';
 import { useSession } from '../session.js';
-import { setHref } from './Sets.js';
 
 function platformOf(detail: ImageDetail, t: ImageTag): string {
   if (t.platforms?.length) return t.platforms.join(', ');

@@ -5,6 +5,7 @@
 import { useState } from 'react';
 import type { ImageRepository } from '@wharf/types';
 import { useApi } from '../api.js';
+import { Badge } from '../components/Badge.js';
 import { ConfirmButton } from '../components/Confirm.js';
 import { Data } from '../components/States.js';
 import { bytes } from '../format.js';
@@ -20,7 +21,7 @@ function RepositoryRow({ r, changed }: { r: ImageRepository; changed: () => void
       <tr>
         <th scope="row">{r.name}</th>
         <td className="mono">{r.image}</td>
-        <td>{r.public ? <span className="badge good">public</span> : <span className="muted">private</span>}</td>
+        <td>{r.public ? <Badge state="public" tone="good" /> : <span className="muted">private</span>}</td>
         <td>{r.tags.length}</td>
         <td>{bytes(r.size)}</td>
         <td>

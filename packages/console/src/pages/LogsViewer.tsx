@@ -16,6 +16,7 @@ const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;?]*[A-Za-z]`, 'g');
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
+/** `re` has one group: split keeps the matches at the odd places. */
 function highlight(line: string, re: RegExp): ReactNode {
   return line.split(re).map((part, i) => (i % 2 ? <mark key={i}>{part}</mark> : part));
 }
@@ -102,7 +103,7 @@ export function LogsViewer({ appkey, id, containers }: { appkey: string; id: str
             ))}
           </select>
         </label>
-        <label className="inline-check">
+        <label className="check">
           <input type="checkbox" checked={follow} onChange={(e) => setFollow(e.target.checked)} />
           Follow
         </label>
@@ -131,7 +132,7 @@ export function LogsViewer({ appkey, id, containers }: { appkey: string; id: str
           : re
             ? shown.map((l, i) => (
                 <span key={i}>
-                  {highlight(l, new RegExp(`(${escapeRegExp(query)})`, 'ig'))}
+                  {highlight(l, re)}
                   {'\n'}
                 </span>
               ))

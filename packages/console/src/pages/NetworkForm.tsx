@@ -2,13 +2,14 @@
 import { useState, type FormEvent } from 'react';
 import type { NetworkSpec } from '@wharf/types';
 import { useAction } from '../api.js';
-import { ErrorBox, fieldErrors } from '../components/States.js';
+import { Field, FormError } from '../components/Field.js';
+import { fieldErrors } from '../components/States.js';
 import { useSession } from '../session.js';
 
-type Field = 'name' | 'subnet' | 'gateway' | 'range' | 'zone' | 'vlan';
-const EMPTY: Record<Field, string> = { name: '', subnet: '', gateway: '', range: '', zone: '', vlan: '' };
+type Key = 'name' | 'subnet' | 'gateway' | 'range' | 'zone' | 'vlan';
+const EMPTY: Record<Key, string> = { name: '', subnet: '', gateway: '', range: '', zone: '', vlan: '' };
 
-const FIELDS: Array<{ field: Field; label: string; placeholder: string; required?: boolean }> = [
+const FIELDS: Array<{ field: Key; label: string; placeholder: string; required?: boolean }> = [
   { field: 'name', label: 'Name', placeholder: 'prod-a', required: true },
   { field: 'subnet', label: 'Subnet', placeholder: '10.99.0.0/24', required: true },
   { field: 'gateway', label: 'Gateway', placeholder: '10.99.0.1', required: true },
@@ -17,10 +18,7 @@ const FIELDS: Array<{ field: Field; label: string; placeholder: string; required
   { field: 'vlan', label: 'VLAN (optional)', placeholder: '1-4094' },
 ];
 
-/** A field error's path as the form names it: schema errors say `body.subnet`. */
-const fieldOf = (path: string) => path.replace(/^(body\.|\/)/, '');
-
-function toSpec(v: Record<Field, string>, isDefault: boolean): NetworkSpec {
+function toSpec(v: Record<Key, string>, isDefault: boolean): NetworkSpec {
   return {
     name: v.name.trim(),
     subnet: v.subnet.trim(),
@@ -38,9 +36,6 @@ export function NetworkForm({ created }: { created: () => void }) {
   const [values, setValues] = useState(EMPTY);
   const [isDefault, setDefault] = useState(false);
   const errors = fieldErrors(action.error);
-  const errorOf = (f: Field) => errors.filter((e) => fieldOf(e.path) === f).map((e) => e.message).join('; ');
-  // The box above the button only for what no field shows.
-  const allPlaced = errors.length > 0 && errors.every((e) => FIELDS.some((f) => f.field === fieldOf(e.path)));
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -55,23 +50,17 @@ export function NetworkForm({ created }: { created: () => void }) {
     <form className="card wide network-form" aria-label="New network" onSubmit={(e) => void submit(e)}>
       <h2>New network</h2>
       <div className="toolbar">
-        {FIELDS.map(({ field, label, placeholder, required }) => {
-          const err = errorOf(field);
-          return (
-            <label key={field}>
-              {label}
-              <input
-                value={values[field]}
-                placeholder={placeholder}
-                required={required}
-                inputMode={field === 'vlan' ? 'numeric' : undefined}
-                aria-invalid={err ? true : undefined}
-                onChange={(e) => setValues({ ...values, [field]: e.target.value })}
-              />
-              {err && <span className="field-error">{err}</span>}
-            </label>
-          );
-        })}
+        {FIELDS.map(({ field, label, placeholder, required }) => (
+          <Field key={field} label={label} path={field} errors={errors}>
+            <input
+              value={values[field]}
+              placeholder={placeholder}
+              required={required}
+              inputMode={field === 'vlan' ? 'numeric' : undefined}
+              onChange={(e) => setValues({ ...values, [field]: e.target.value })}
+            />
+          </Field>
+        ))}
         <label className="check">
           <span>
             <input type="checkbox" checked={isDefault} onChange={(e) => setDefault(e.target.checked)} /> Default network
@@ -81,7 +70,7 @@ export function NetworkForm({ created }: { created: () => void }) {
           {action.busy ? 'Creating…' : 'Create network'}
         </button>
       </div>
-      <ErrorBox error={allPlaced ? undefined : action.error} />
+      <FormError error={action.error} paths={FIELDS.map((f) => f.field)} />
     </form>
   );
 }

@@ -6,12 +6,14 @@ import { useState } from 'react';
 import { Link } from 'react-router-dom';
 import type { NetworkView } from '@wharf/types';
 import { useApi } from '../api.js';
+import { Badge } from '../components/Badge.js';
 import { Bar } from '../components/Bar.js';
 import { ConfirmButton } from '../components/Confirm.js';
 import { Data } from '../components/States.js';
 import { time } from '../format.js';
+import { hostHref } from '../links.js';
 import { useSession } from '../session.js';
-import { AdminOnly, count, hostHref } from './HostParts.js';
+import { AdminOnly, count } from './HostParts.js';
 import { NetworkForm } from './NetworkForm.js';
 
 /** The addresses in use, loaded when the row is opened (`GET /v1/networks/:name`). */
@@ -53,7 +55,7 @@ function NetworkRow({ n, deleted }: { n: NetworkView; deleted: () => void }) {
     <>
       <tr>
         <th scope="row">
-          {n.name} {n.default && <span className="badge good">default</span>}
+          {n.name} {n.default && <Badge state="default" tone="good" />}
         </th>
         <td className="mono">{n.subnet}</td>
         <td className="mono">{n.gateway}</td>

@@ -11,7 +11,9 @@ import { Bar } from '../components/Bar.js';
 import { EventsTable } from '../components/EventsTable.js';
 import { Data } from '../components/States.js';
 import { bytes, cores } from '../format.js';
+import { appHref, setHref } from '../links.js';
 import { useSession } from '../session.js';
+import { NO_HOSTS } from './HostParts.js';
 
 const TROUBLE = new Set(['failed', 'degraded']);
 
@@ -38,12 +40,15 @@ function Counts({ title, counts }: { title: string; counts: Array<[string, numbe
 
 function Zones({ hosts }: { hosts: Host[] }) {
   const zones = new Map<string, Host[]>();
-  for (const h of hosts) zones.set(h.zone || '–', [...(zones.get(h.zone || '–') ?? []), h]);
+  for (const h of hosts) {
+    const zone = h.zone || '–';
+    zones.set(zone, [...(zones.get(zone) ?? []), h]);
+  }
   return (
     <section className="card wide">
       <h2>Capacity by zone</h2>
       <div className="zones">
-        {[...zones].sort().map(([zone, hs]) => {
+        {[...zones].sort(([a], [b]) => a.localeCompare(b)).map(([zone, hs]) => {
           const sum = (f: (h: Host) => number) => hs.reduce((a, h) => a + f(h), 0);
           return (
             <div key={zone} className="zone">
@@ -70,7 +75,7 @@ function Trouble({ sets }: { sets: SetView[] }) {
       <ul>
         {bad.map((s) => (
           <li key={`${s.appkey}/${s.id}`}>
-            <Badge state={s.status} /> <Link to={`/sets/${encodeURIComponent(s.appkey)}/${encodeURIComponent(s.id)}`}>{`${s.appkey}/${s.id}`}</Link> {s.message}
+            <Badge state={s.status} /> <Link to={setHref(s)}>{`${s.appkey}/${s.id}`}</Link> {s.message}
           </li>
         ))}
       </ul>
@@ -86,9 +91,8 @@ function warningsFirst(events: RecentEvent[]): RecentEvent[] {
 }
 
 function EventObject({ e }: { e: RecentEvent }) {
-  const appkey = encodeURIComponent(e.appkey);
-  if (e.id === undefined) return <Link to={`/apps/${appkey}`}>app {e.appkey}</Link>;
-  return <Link to={`/sets/${appkey}/${encodeURIComponent(e.id)}`}>{`${e.appkey}/${e.id}`}</Link>;
+  if (e.id === undefined) return <Link to={appHref(e.appkey)}>app {e.appkey}</Link>;
+  return <Link to={setHref({ appkey: e.appkey, id: e.id })}>{`${e.appkey}/${e.id}`}</Link>;
 }
 
 function RecentEvents() {
@@ -103,10 +107,24 @@ function RecentEvents() {
   );
 }
 
+/** Hosts by state and capacity by zone: `GET /v1/hosts` needs a platform admin. */
+function HostCards() {
+  const hosts = useApi((c) => c.listHosts());
+  return (
+    <Data q={hosts} what="hosts" empty={NO_HOSTS}>
+      {(list) => (
+        <>
+          <Counts title={`Hosts (${list.length})`} counts={countBy(list, (h) => h.state)} />
+          <Zones hosts={list} />
+        </>
+      )}
+    </Data>
+  );
+}
+
 export function Overview() {
   const { me, tenant } = useSession();
   const sets = useApi((c) => c.listSets());
-  const hosts = useApi((c) => (me.platformAdmin ? c.listHosts() : Promise.resolve([] as Host[])), [me.platformAdmin]);
   return (
     <>
       <h1>Overview</h1>
@@ -119,16 +137,7 @@ export function Overview() {
             </>
           )}
         </Data>
-        {me.platformAdmin && (
-          <Data q={hosts} what="hosts" empty="No hosts have joined yet: start wharf-agent on a Docker host (docs/operations.md).">
-            {(list) => (
-              <>
-                <Counts title={`Hosts (${list.length})`} counts={countBy(list, (h) => h.state)} />
-                <Zones hosts={list} />
-              </>
-            )}
-          </Data>
-        )}
+        {me.platformAdmin && <HostCards />}
         <RecentEvents />
       </div>
     </>

@@ -3,15 +3,16 @@
  * fields the user changed are sent; the server's refusals are shown at their field.
  */
 import { useState, type FormEvent } from 'react';
-import { WharfError, type ResizeRequest, type SetView } from '@wharf/types';
+import { WharfError, type FieldError, type ResizeRequest, type SetView } from '@wharf/types';
 import { useAction } from '../api.js';
+import { Field } from '../components/Field.js';
 import { ErrorBox, fieldErrors } from '../components/States.js';
 import { useSession } from '../session.js';
 
-type Field = 'cpu' | 'memory' | 'disk';
-type Values = Record<Field, string>;
+type Key = 'cpu' | 'memory' | 'disk';
+type Values = Record<Key, string>;
 
-const FIELDS: Array<{ f: Field; label: string; hint: string }> = [
+const FIELDS: Array<{ f: Key; label: string; hint: string }> = [
   { f: 'cpu', label: 'CPU', hint: 'cores, e.g. 2 or 0.5' },
   { f: 'memory', label: 'Memory', hint: 'e.g. 512Mi, 4Gi' },
   { f: 'disk', label: 'Disk', hint: 'volume size, e.g. 20Gi' },
@@ -23,23 +24,18 @@ function current(s: SetView): Values {
   return { cpu: String(r.cpu ?? s.resources.cpu), memory: String(r.memory ?? s.resources.memory), disk: String(r.disk ?? s.resources.disk) };
 }
 
-/** Which input a server error is about: a validation path (`body.cpu`, `resources.memory`) or the resource a refusal names. */
-function byField(e: Error | undefined): { at: Partial<Record<Field, string>>; rest: string[] } {
-  const at: Partial<Record<Field, string>> = {};
-  const rest: string[] = [];
-  if (!e) return { at, rest };
+/**
+ * The server's refusal as errors named by the form's inputs: validation errors (about
+ * the request's `cpu` or the resized spec's `resources.memory`), or the resource a
+ * refusal names ("insufficient cpu").
+ */
+function errorsOf(e: Error | undefined): FieldError[] {
   const fields = fieldErrors(e);
-  for (const x of fields) {
-    const p = x.path.replace(/^body[./]?/, '').replace(/^\//, '').replace(/^resources[./]/, '');
-    if (p === 'cpu' || p === 'memory' || p === 'disk') at[p] = x.message;
-    else rest.push(`${x.path}: ${x.message}`);
-  }
-  if (fields.length === 0 && e instanceof WharfError) {
-    const named = /insufficient (cpu|memory|disk)/i.exec(e.message)?.[1]?.toLowerCase() as Field | undefined;
-    const f = named ?? (e.code === 'VOLUME_TOO_SMALL' || e.code === 'INSUFFICIENT_DISK' ? 'disk' : undefined);
-    if (f) at[f] = e.message;
-  }
-  return { at, rest };
+  if (fields.length > 0) return fields.map((x) => ({ ...x, path: x.path.replace(/^resources\./, '') }));
+  if (!(e instanceof WharfError)) return [];
+  const named = /insufficient (cpu|memory|disk)/i.exec(e.message)?.[1]?.toLowerCase();
+  const f = named ?? (e.code === 'VOLUME_TOO_SMALL' || e.code === 'INSUFFICIENT_DISK' ? 'disk' : undefined);
+  return f ? [{ path: f, message: e.message }] : [];
 }
 
 function request(changed: Partial<Values>, move: boolean): ResizeRequest {
@@ -59,9 +55,11 @@ export function ResizeForm({ s, onDone }: { s: SetView; onDone: () => void }) {
   const [move, setMove] = useState(false);
   const [done, setDone] = useState<string | undefined>();
   const now = current(s);
-  const value = (f: Field) => draft[f] ?? now[f];
-  const changed = Object.fromEntries(Object.entries(draft).filter(([f, v]) => v !== now[f as Field] && v.trim() !== '')) as Partial<Values>;
-  const { at, rest } = byField(action.error);
+  const value = (f: Key) => draft[f] ?? now[f];
+  const changed = Object.fromEntries(Object.entries(draft).filter(([f, v]) => v !== now[f as Key] && v.trim() !== '')) as Partial<Values>;
+  const errors = errorsOf(action.error);
+  // What no input shows; all of the error when no input shows any of it.
+  const rest = errors.filter((x) => !FIELDS.some(({ f }) => f === x.path));
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -78,41 +76,44 @@ export function ResizeForm({ s, onDone }: { s: SetView; onDone: () => void }) {
     });
   };
 
-  const id = (f: Field) => `resize-${f}-error`;
   return (
     <form className="resize" onSubmit={submit} noValidate>
       <div className="toolbar">
         {FIELDS.map(({ f, label, hint }) => (
-          <label key={f}>
-            {label}
+          <Field key={f} label={label} path={f} errors={errors}>
             <input
               name={f}
               type={f === 'cpu' ? 'number' : 'text'}
               {...(f === 'cpu' ? { step: 'any', min: 0 } : {})}
               value={value(f)}
               title={hint}
-              aria-invalid={at[f] ? true : undefined}
-              aria-describedby={at[f] ? id(f) : undefined}
               onChange={(e) => setDraft({ ...draft, [f]: e.target.value })}
             />
-            {at[f] && (
-              <span className="field-error" id={id(f)}>
-                {at[f]}
-              </span>
-            )}
-          </label>
+          </Field>
         ))}
         <button type="submit" className="primary" disabled={action.busy}>
           Resize
         </button>
       </div>
-      <label className="inline-check">
+      <label className="check">
         <input type="checkbox" checked={move} onChange={(e) => setMove(e.target.checked)} />
         Move to another host if this one cannot fit the new size (sets without a local volume)
       </label>
       {action.busy && <p role="status">Resizing…</p>}
       {done && !action.busy && <p role="status">{done}</p>}
-      {Object.keys(at).length === 0 ? <ErrorBox error={action.error} /> : rest.length > 0 && <ul className="field-error">{rest.map((r) => <li key={r}>{r}</li>)}</ul>}
+      {rest.length === errors.length ? (
+        <ErrorBox error={action.error} />
+      ) : (
+        rest.length > 0 && (
+          <ul className="field-error">
+            {rest.map((x) => (
+              <li key={x.path + x.message}>
+                {x.path}: {x.message}
+              </li>
+            ))}
+          </ul>
+        )
+      )}
     </form>
   );
 }

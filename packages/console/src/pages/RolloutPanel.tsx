@@ -10,9 +10,9 @@ import { Badge } from '../components/Badge.js';
 import { ConfirmButton } from '../components/Confirm.js';
 import { Data, Empty, ErrorBox } from '../components/States.js';
 import { age, time } from '../format.js';
+import { setHref } from '../links.js';
 import { useSession } from '../session.js';
-import { Progress } from './AppScale.js';
-import { setPath } from './AppSets.js';
+import { Progress } from '../components/Progress.js';
 import { RolloutWizard } from './RolloutWizard.js';
 
 const UNDER_WAY = new Set(['running', 'paused', 'rolling-back']);
@@ -65,6 +65,9 @@ function Current({ r, onChanged }: { r: Rollout; onChanged: () => void }) {
   const { canWrite } = useSession();
   const back = r.state === 'rolling-back' || r.state === 'rolled-back';
   const n = r.targets.length;
+  const rolledBack = count(r, 'rolled-back');
+  const updated = count(r, 'updated');
+  const batches = batchesDone(r);
   return (
     <div className="rollout-current" aria-label={`Rollout ${r.number}`} role="group">
       <h3>
@@ -76,11 +79,11 @@ function Current({ r, onChanged }: { r: Rollout; onChanged: () => void }) {
         {r.message && <span className="muted"> — {r.message}</span>}
       </p>
       {back ? (
-        <Progress label="Sets rolled back" now={count(r, 'rolled-back')} max={n} text={`${count(r, 'rolled-back')}/${n} sets rolled back`} />
+        <Progress label="Sets rolled back" now={rolledBack} max={n} text={`${rolledBack}/${n} sets rolled back`} />
       ) : (
         <>
-          <Progress label="Batches done" now={batchesDone(r)} max={r.batches} text={`${batchesDone(r)}/${r.batches} batches done${r.batch > 0 && UNDER_WAY.has(r.state) ? `, batch ${r.batch} under way` : ''}`} />
-          <Progress label="Sets updated" now={count(r, 'updated')} max={n} text={`${count(r, 'updated')}/${n} sets updated`} />
+          <Progress label="Batches done" now={batches} max={r.batches} text={`${batches}/${r.batches} batches done${r.batch > 0 && UNDER_WAY.has(r.state) ? `, batch ${r.batch} under way` : ''}`} />
+          <Progress label="Sets updated" now={updated} max={n} text={`${updated}/${n} sets updated`} />
         </>
       )}
       {canWrite && <Actions r={r} onChanged={onChanged} />}
@@ -101,7 +104,7 @@ function Current({ r, onChanged }: { r: Rollout; onChanged: () => void }) {
               {r.targets.map((t) => (
                 <tr key={t.id}>
                   <td>
-                    <Link to={setPath(r.appkey, t.id)}>{t.id}</Link>
+                    <Link to={setHref({ appkey: r.appkey, id: t.id })}>{t.id}</Link>
                   </td>
                   <td>{t.batch ?? '–'}</td>
                   <td>

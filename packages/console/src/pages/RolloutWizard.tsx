@@ -4,11 +4,12 @@
  * line says what will happen before the button does it.
  */
 import { useState } from 'react';
-import type { AppView, RolloutRequest } from '@wharf/types';
+import { DEFAULT_BATCH, batchSizeOf, type AppView, type RolloutRequest } from '@wharf/types';
 import { useAction } from '../api.js';
+import { Field, FormError } from '../components/Field.js';
 import { fieldErrors } from '../components/States.js';
 import { useSession } from '../session.js';
-import { Field, FormError, errorAt, textNum } from './AppFields.js';
+import { textNum } from './AppFields.js';
 
 const PATHS = ['container', 'image', 'set', 'batch', 'maxUnavailable', 'timeoutSeconds'];
 
@@ -20,8 +21,7 @@ function batchValue(s: string): RolloutRequest['batch'] {
 
 /** Sets per batch and batches for `sets` sets (the server's rule: a percentage rounds up, at least 1). */
 function batching(batch: RolloutRequest['batch'], sets: number): { size: number; count: number } {
-  const b = batch ?? '25%';
-  const size = typeof b === 'number' ? b : Math.max(1, Math.ceil((sets * parseInt(b, 10)) / 100));
+  const size = batchSizeOf(batch ?? DEFAULT_BATCH, sets);
   return { size, count: Math.max(1, Math.ceil(sets / size)) };
 }
 
@@ -70,47 +70,43 @@ export function RolloutWizard({ app, onStarted }: { app: AppView; onStarted: () 
       <FormError error={action.error} paths={PATHS} />
       <fieldset>
         <legend>1. Container</legend>
-        <Field label="Container" error={errorAt(errors, 'container')} hint={current && `now ${current}`}>
-          {(p) => (
-            <select value={container} onChange={(e) => setContainer(e.target.value)} {...p}>
-              {containers.map((c) => (
-                <option key={c.options.name} value={c.options.name}>
-                  {c.options.name}
-                </option>
-              ))}
-            </select>
-          )}
+        <Field label="Container" path="container" errors={errors} hint={current && `now ${current}`}>
+          <select value={container} onChange={(e) => setContainer(e.target.value)}>
+            {containers.map((c) => (
+              <option key={c.options.name} value={c.options.name}>
+                {c.options.name}
+              </option>
+            ))}
+          </select>
         </Field>
-        <Field label="Sets" error={errorAt(errors, 'set')}>
-          {(p) => (
-            <select value={set} onChange={(e) => setSet(e.target.value)} {...p}>
-              <option value="">All sets of the app</option>
-              {app.sets.map((s) => (
-                <option key={s.id} value={s.id}>
-                  Only set {s.id}
-                </option>
-              ))}
-            </select>
-          )}
+        <Field label="Sets" path="set" errors={errors}>
+          <select value={set} onChange={(e) => setSet(e.target.value)}>
+            <option value="">All sets of the app</option>
+            {app.sets.map((s) => (
+              <option key={s.id} value={s.id}>
+                Only set {s.id}
+              </option>
+            ))}
+          </select>
         </Field>
       </fieldset>
       <fieldset>
         <legend>2. Image</legend>
-        <Field label="Image" error={errorAt(errors, 'image')}>
-          {(p) => <input type="text" required value={image} placeholder={current} onChange={(e) => setImage(e.target.value)} {...p} />}
+        <Field label="Image" path="image" errors={errors}>
+          <input type="text" required value={image} placeholder={current} onChange={(e) => setImage(e.target.value)} />
         </Field>
       </fieldset>
       <fieldset>
         <legend>3. Batches</legend>
         <div className="toolbar">
-          <Field label="Batch size" error={errorAt(errors, 'batch')} hint="sets, or a percentage such as 25%">
-            {(p) => <input type="text" value={batch} placeholder={String(defaultBatch ?? '25%')} onChange={(e) => setBatch(e.target.value)} {...p} />}
+          <Field label="Batch size" path="batch" errors={errors} hint="sets, or a percentage such as 25%">
+            <input type="text" value={batch} placeholder={String(defaultBatch ?? '25%')} onChange={(e) => setBatch(e.target.value)} />
           </Field>
-          <Field label="Max unavailable" error={errorAt(errors, 'maxUnavailable')}>
-            {(p) => <input type="number" min={1} value={maxUnavailable} placeholder={String(app.spec.update?.maxUnavailable ?? 'batch size')} onChange={(e) => setMaxUnavailable(e.target.value)} {...p} />}
+          <Field label="Max unavailable" path="maxUnavailable" errors={errors}>
+            <input type="number" min={1} value={maxUnavailable} placeholder={String(app.spec.update?.maxUnavailable ?? 'batch size')} onChange={(e) => setMaxUnavailable(e.target.value)} />
           </Field>
-          <Field label="Batch timeout (s)" error={errorAt(errors, 'timeoutSeconds')}>
-            {(p) => <input type="number" min={5} value={timeout} placeholder="300" onChange={(e) => setTimeoutSeconds(e.target.value)} {...p} />}
+          <Field label="Batch timeout (s)" path="timeoutSeconds" errors={errors}>
+            <input type="number" min={5} value={timeout} placeholder="300" onChange={(e) => setTimeoutSeconds(e.target.value)} />
           </Field>
         </div>
         <label className="check">

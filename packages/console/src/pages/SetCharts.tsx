@@ -1,7 +1,7 @@
 /** A set's CPU, memory and network over the last 30 minutes. */
 import { useMemo } from 'react';
 import type { SetMetricsHistory } from '@wharf/types';
-import { useApi } from '../api.js';
+import { SLOW_REFRESH_MS, useApi } from '../api.js';
 import { Chart, type Series } from '../components/Chart.js';
 import { Data, Empty } from '../components/States.js';
 import { bytes, cores } from '../format.js';
@@ -43,7 +43,7 @@ function Plots({ h }: { h: SetMetricsHistory }) {
 }
 
 export function SetCharts({ appkey, id }: { appkey: string; id: string }) {
-  const metrics = useApi((c) => c.setMetrics(appkey, id, { since: '-30m' }), [appkey, id], 10_000);
+  const metrics = useApi((c) => c.setMetrics(appkey, id, { since: '-30m' }), [appkey, id], SLOW_REFRESH_MS);
   return (
     <Data q={metrics} what="metrics">
       {(h) => (h.points.length > 1 ? <Plots h={h} /> : <Empty>No metrics yet: the host reports them every few seconds while the set runs.</Empty>)}

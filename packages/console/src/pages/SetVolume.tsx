@@ -3,20 +3,26 @@
  * list route answers from the store alone; the single-volume route also asks the
  * agent for snapshots, too much for a poll.)
  */
-import { useApi } from '../api.js';
+import { SLOW_REFRESH_MS, useApi } from '../api.js';
 import { Bar } from '../components/Bar.js';
-import { ErrorBox, Loading } from '../components/States.js';
+import { Data } from '../components/States.js';
 import { bytes, time } from '../format.js';
 
 export function SetVolume({ appkey, id }: { appkey: string; id: string }) {
-  const vol = useApi((c) => c.listVolumes({ appkey }).then((vs) => vs.find((v) => v.id === id) ?? null), [appkey, id], 10_000);
-  const v = vol.data;
-  if (v === undefined) return vol.error ? <ErrorBox error={vol.error} /> : <Loading what="volume" />;
-  if (v === null) return <p className="muted">No volume on a host yet.</p>;
-  if (v.used === undefined) return <p className="muted">Volume of {bytes(v.size)}: usage not reported yet.</p>;
+  const vol = useApi((c) => c.listVolumes({ appkey }).then((vs) => vs.find((v) => v.id === id) ?? null), [appkey, id], SLOW_REFRESH_MS);
   return (
-    <div className="set-volume" title={v.reportedAt ? `reported ${time(v.reportedAt)}` : undefined}>
-      <Bar label="Volume" used={v.used} total={v.quota ?? v.size} format={bytes} />
-    </div>
+    <Data q={vol} what="volume">
+      {(v) =>
+        v === null ? (
+          <p className="muted">No volume on a host yet.</p>
+        ) : v.used === undefined ? (
+          <p className="muted">Volume of {bytes(v.size)}: usage not reported yet.</p>
+        ) : (
+          <div className="set-volume" title={v.reportedAt ? `reported ${time(v.reportedAt)}` : undefined}>
+            <Bar label="Volume" used={v.used} total={v.quota ?? v.size} format={bytes} />
+          </div>
+        )
+      }
+    </Data>
   );
 }

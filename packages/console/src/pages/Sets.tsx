@@ -9,13 +9,9 @@ import { useApi } from '../api.js';
 import { Badge } from '../components/Badge.js';
 import { Data, Empty } from '../components/States.js';
 import { age, bytes, cores } from '../format.js';
+import { setHref } from '../links.js';
 import { useSession } from '../session.js';
 import { SetPick } from './SetPick.js';
-
-/** The console's address of a set's detail page. */
-export function setHref(s: { appkey: string; id: string | number }): string {
-  return `/sets/${encodeURIComponent(s.appkey)}/${encodeURIComponent(String(s.id))}`;
-}
 
 const FILTERS = ['status', 'appkey', 'host', 'q'] as const;
 type Filter = (typeof FILTERS)[number];

@@ -4,8 +4,6 @@
  * server names a field in its validation errors), and written as YAML or JSON.
  */
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import type { FieldError } from '@wharf/types';
-import { fieldErrors } from '../components/States.js';
 
 export type Doc = Record<string, unknown>;
 export type Format = 'yaml' | 'json';
@@ -81,14 +79,4 @@ export function convert(doc: Doc, to: Mode): Doc {
 /** Where the set's fields are in the document: at its root, or under an app's `template.`. */
 export function base(mode: Mode): string {
   return mode === 'app' ? 'template.' : '';
-}
-
-/** The errors about `path` or a field inside it. */
-export function errorsAt(errors: FieldError[], path: string): FieldError[] {
-  return errors.filter((e) => e.path === path || e.path.startsWith(`${path}.`) || e.path.startsWith(`${path}[`));
-}
-
-/** The field errors of an error answer, named as the body's fields (the server may prefix `body.` or `params.`). */
-export function fieldErrorsOf(e: unknown): FieldError[] {
-  return fieldErrors(e).map((f) => ({ ...f, path: f.path.replace(/^(body|params|querystring)\./, '') }));
 }

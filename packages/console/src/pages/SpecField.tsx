@@ -3,9 +3,10 @@
  * what is typed while it means the same value as the document (so "0." or a
  * trailing new line survive), and shows the server's errors about its path.
  */
-import { useId, useState } from 'react';
+import { useState } from 'react';
 import type { FieldError } from '@wharf/types';
-import { errorsAt, getIn, type Doc } from './SpecDoc.js';
+import { Field } from '../components/Field.js';
+import { getIn, type Doc } from './SpecDoc.js';
 
 /** How a field's text becomes a value of the document and back; undefined leaves the field out. */
 export interface Codec {
@@ -68,35 +69,21 @@ export interface FieldProps {
 }
 
 export function SpecField({ label, path, doc, errors, onChange, codec = textCodec, multiline, placeholder, readOnly, hint }: FieldProps) {
-  const id = useId();
   const value = getIn(doc, path);
   const [typed, setTyped] = useState(() => codec.format(value));
   const shown = same(codec.parse(typed), value) ? typed : codec.format(value);
-  const mine = errorsAt(errors, path);
   const props = {
     value: shown,
     placeholder,
     readOnly,
-    'aria-invalid': mine.length > 0,
-    'aria-describedby': mine.length || hint ? `${id}-help` : undefined,
     onChange: (e: { target: { value: string } }) => {
       setTyped(e.target.value);
       onChange(path, codec.parse(e.target.value));
     },
   };
   return (
-    <div className="spec-field">
-      <label htmlFor={id}>{label}</label>
-      {multiline ? <textarea id={id} rows={3} {...props} /> : <input id={id} {...props} />}
-      <span id={`${id}-help`}>
-        {hint && !mine.length && <small>{hint}</small>}
-        {mine.map((e) => (
-          <span key={e.path + e.message} className="field-error">
-            {e.path !== path ? `${e.path.slice(path.length).replace(/^\./, '')}: ` : ''}
-            {e.message}
-          </span>
-        ))}
-      </span>
-    </div>
+    <Field className="spec-field" label={label} path={path} errors={errors} hint={hint}>
+      {multiline ? <textarea rows={3} {...props} /> : <input {...props} />}
+    </Field>
   );
 }

@@ -14,6 +14,7 @@ import { SetPick } from './SetPick.js';
 
 // xterm names its input "Terminal input"; a distinct name keeps the label "Terminal" for the whole terminal.
 Terminal.strings.promptLabel = 'Shell input';
+const utf8 = new TextEncoder();
 
 type Phase = { kind: 'idle' } | { kind: 'connecting' } | { kind: 'open' } | { kind: 'exited'; code: number } | { kind: 'failed'; message: string };
 
@@ -53,7 +54,7 @@ export function TerminalPanel({ appkey, id, containers }: { appkey: string; id: 
     const send = (frame: Uint8Array | string) => {
       if (socket.current?.readyState === WebSocket.OPEN) socket.current.send(frame);
     };
-    const input = t.onData((d) => send(encodeExecData(ExecChannel.stdin, new TextEncoder().encode(d))));
+    const input = t.onData((d) => send(encodeExecData(ExecChannel.stdin, utf8.encode(d))));
     const binary = t.onBinary((d) => send(encodeExecData(ExecChannel.stdin, Uint8Array.from(d, (c) => c.charCodeAt(0) & 0xff))));
     const size = t.onResize(({ cols, rows }) => send(encodeExecControl({ type: 'resize', cols, rows })));
     const refit = () => {

@@ -11,8 +11,8 @@ import { Data } from '../components/States.js';
 import { age, bytes, time } from '../format.js';
 import { useSession } from '../session.js';
 import { Table } from './AccessTable.js';
+import { setHref } from '../links.js';
 
-const setLink = (appkey: string, id: string) => `/sets/${encodeURIComponent(appkey)}/${encodeURIComponent(id)}`;
 
 function Restore({ entry, done }: { entry: TrashEntry; done: () => void }) {
   const { client } = useSession();
@@ -51,7 +51,7 @@ function Row({ e, done }: { e: TrashEntry; done: () => void }) {
   return (
     <tr>
       <td>
-        <Link to={setLink(e.appkey, e.id)}>{`${e.appkey}/${e.id}`}</Link>
+        <Link to={setHref(e)}>{`${e.appkey}/${e.id}`}</Link>
       </td>
       <td>{e.host}</td>
       <td>
@@ -93,7 +93,6 @@ function PurgeHost({ host, entries, done }: { host: string; entries: TrashEntry[
 
 export function VolumeTrash() {
   const trash = useApi((c) => c.listTrash());
-  const hosts = [...new Set(trash.data?.entries.map((e) => e.host) ?? [])].sort();
   return (
     <section className="card" aria-labelledby="trash-h">
       <h2 id="trash-h">Recycle bin</h2>
@@ -103,7 +102,7 @@ export function VolumeTrash() {
           Not listed: the recycle bins of {trash.data.unreachable.join(', ')} (the host is not ready or did not answer).
         </p>
       )}
-      <Data q={trash} what="the recycle bin" empty="The recycle bin is empty.">
+      <Data q={trash} what="the recycle bin">
         {(list) =>
           list.entries.length === 0 ? (
             <p className="state empty">The recycle bin is empty.</p>
@@ -115,7 +114,7 @@ export function VolumeTrash() {
                 ))}
               </Table>
               <div className="buttons">
-                {hosts.map((h) => (
+                {[...new Set(list.entries.map((e) => e.host))].sort().map((h) => (
                   <PurgeHost key={h} host={h} entries={list.entries.filter((e) => e.host === h)} done={trash.reload} />
                 ))}
               </div>

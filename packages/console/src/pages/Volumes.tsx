@@ -12,6 +12,7 @@ import { age, bytes } from '../format.js';
 import { useSession } from '../session.js';
 import { Table } from './AccessTable.js';
 import { VolumeTrash } from './VolumeTrash.js';
+import { hostHref, setHref } from '../links.js';
 
 function Usage({ v }: { v: VolumeView }) {
   if (v.used === undefined) return <span className="muted">not reported yet</span>;
@@ -24,9 +25,9 @@ function VolumeTable({ list }: { list: VolumeView[] }) {
       {list.map((v) => (
         <tr key={`${v.appkey}/${v.id}`}>
           <td>
-            <Link to={`/sets/${encodeURIComponent(v.appkey)}/${encodeURIComponent(v.id)}`}>{`${v.appkey}/${v.id}`}</Link>
+            <Link to={setHref(v)}>{`${v.appkey}/${v.id}`}</Link>
           </td>
-          <td>{v.host ? <Link to={`/hosts/${encodeURIComponent(v.host)}`}>{v.host}</Link> : <span className="muted">not placed</span>}</td>
+          <td>{v.host ? <Link to={hostHref(v.host)}>{v.host}</Link> : <span className="muted">not placed</span>}</td>
           <td>{v.driver ?? '–'}</td>
           <td>
             {bytes(v.size)}
