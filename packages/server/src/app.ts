@@ -9,7 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import type { Logger } from 'pino';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { WHARF_VERSION, WharfError } from '@wharf/types';
-import { frameworkErrors, installErrorHandling, nonFiniteNumbers } from './errors.js';
+import { answerError, installErrorHandling, refuseNonFiniteNumbers } from './errors.js';
 import { installAuth, pickWsProtocol } from './auth/hook.js';
 import { LoginLimiter } from './auth/login-limiter.js';
 import { AuditLog, audited } from './audit/log.js';
@@ -52,7 +52,7 @@ export async function buildApp(given: ApiContext, logger: Logger): Promise<App> 
     bodyLimit: 1024 * 1024,
     disableRequestLogging: true,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false } },
-    frameworkErrors,
+    frameworkErrors: answerError,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   installErrorHandling(app);
@@ -78,11 +78,8 @@ export async function buildApp(given: ApiContext, logger: Logger): Promise<App> 
     },
   });
 
-  // After validation, before any handler: Infinity passes the schemas (see nonFiniteNumbers).
-  app.addHook('preHandler', async (req) => {
-    const errors = [...nonFiniteNumbers(req.params, 'params'), ...nonFiniteNumbers(req.query, 'querystring'), ...nonFiniteNumbers(req.body, 'body')];
-    if (errors.length) throw WharfError.validation(errors);
-  });
+  // After validation, before any handler: a string the schemas coerced to Infinity.
+  app.addHook('preHandler', refuseNonFiniteNumbers);
   // The object a change acts on, as it was before, for the audit log.
   app.addHook('preHandler', async (req) => {
     if (audited(req)) req.auditBefore = await beforeSummary(ctx.store, req).catch(() => undefined);

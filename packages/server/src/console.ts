@@ -11,7 +11,6 @@
  *
  * Every answer carries a Content-Security-Policy that allows only this origin.
  */
-import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -80,7 +79,7 @@ export async function consoleRoutes(app: App, dir: string): Promise<void> {
     // Deep links are pages of the console; other things that are not there stay 404s.
     if (path !== '/' && file !== 'index.html' && !acceptsHtml(req)) return reply.callNotFound();
     void reply.headers(consoleHeaders(req));
-    if (!existsSync(join(dir, 'index.html'))) {
+    if (file !== 'index.html' && !(await builtFile(dir, '/index.html'))) {
       return reply.code(503).type('text/plain; charset=utf-8').send(NOT_BUILT);
     }
     void reply.header('cache-control', 'no-cache');

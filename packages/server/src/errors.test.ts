@@ -12,7 +12,7 @@ import { bootstrapTokens } from './auth/tokens.js';
 import { installErrorHandling } from './errors.js';
 import { HostChanges } from './state/host-changes.js';
 import { ensureDefaultTenant } from './state/identity.js';
-import { bearer } from './testing/test-server.js';
+import { bearer, startTestServer } from './testing/test-server.js';
 
 describe('error handling', () => {
   it('a store that cannot be reached answers 503 STORE_UNAVAILABLE naming it, with Retry-After; anything unknown 500 without internals', async () => {
@@ -38,6 +38,24 @@ describe('error handling', () => {
       assert.doesNotMatch(bug.body, /secret/);
     } finally {
       await app.close();
+    }
+  });
+});
+
+describe('non-finite numbers', () => {
+  it('a string the schema coerces to Infinity, in the query or the body, is 400 VALIDATION_FAILED naming the field', async () => {
+    const t = await startTestServer();
+    try {
+      const query = await t.app.inject({ url: '/v1/events?limit=1e999', headers: bearer(t.admin) });
+      const yaml = await t.app.inject({ method: 'POST', url: '/v1/apps/shop/scale', headers: { ...bearer(t.admin), 'content-type': 'application/yaml' }, payload: 'replicas: "-1e999"\n' });
+      for (const [res, path, value] of [[query, 'querystring.limit', 'Infinity'], [yaml, 'body.replicas', '-Infinity']] as const) {
+        assert.equal(res.statusCode, 400, res.body);
+        const { error } = res.json() as { error: { code: string; details: { errors: { path: string; message: string }[] } } };
+        assert.equal(error.code, 'VALIDATION_FAILED');
+        assert.deepEqual(error.details.errors, [{ path, message: `${value} is not a finite number` }]);
+      }
+    } finally {
+      await t.stop();
     }
   });
 });

@@ -40,9 +40,10 @@ function fromFastify(err: FastifyError): WharfError | undefined {
 }
 
 /**
- * The numbers in a request that are not finite, as field errors. JSON's `1e999`, YAML's
- * `.inf` and strings such as "1e999" that the schemas coerce all become Infinity, which
- * passes a schema's type check (and a missing maximum) but cannot be stored or answered.
+ * The numbers in a validated part of a request that are not finite, as field errors.
+ * Ajv refuses Infinity itself, but coerces strings such as "1e999" to it without
+ * checking it again (ajv-validator/ajv#2212): it passes the schema yet cannot be
+ * stored or answered.
  */
 export function nonFiniteNumbers(value: unknown, path: string): FieldError[] {
   const errors: FieldError[] = [];
@@ -56,14 +57,22 @@ export function nonFiniteNumbers(value: unknown, path: string): FieldError[] {
       continue;
     }
     if (typeof v !== 'object' || v === null || seen.has(v)) continue;
-    // Parsed JSON, YAML and query strings only: not a streamed body (image uploads).
-    const proto: unknown = Object.getPrototypeOf(v);
-    if (!Array.isArray(v) && proto !== Object.prototype && proto !== null) continue;
     seen.add(v);
     if (Array.isArray(v)) v.forEach((item, i) => todo.push([`${at}[${i}]`, item]));
     else for (const [k, item] of Object.entries(v)) todo.push([`${at}.${k}`, item]);
   }
   return errors;
+}
+
+/** The request parts a route validates (and so coerces), by their name in field paths. */
+const VALIDATED = [['params', 'params'], ['querystring', 'query'], ['body', 'body']] as const;
+
+/** A preHandler: 400 naming the field when a validated part holds a non-finite number. */
+export async function refuseNonFiniteNumbers(req: FastifyRequest): Promise<void> {
+  const schema = req.routeOptions.schema;
+  if (!schema) return;
+  const errors = VALIDATED.flatMap(([part, field]) => (schema[part] ? nonFiniteNumbers(req[field], part) : []));
+  if (errors.length) throw WharfError.validation(errors);
 }
 
 /** The error code each failed answer carried (for the audit log). */
@@ -74,29 +83,25 @@ export function answeredErrorCode(reply: object): string | undefined {
 }
 
 /**
- * Fastify's `frameworkErrors`: errors raised before routing (a URL whose percent escapes
- * do not decode) never reach the error handler, so they get the catalog's shape here.
+ * Every failure's answer. Also Fastify's `frameworkErrors`: errors raised before routing
+ * (a URL whose percent escapes do not decode) do not reach the error handler.
  */
-export function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
-  const known = fromFastify(err) ?? new WharfError('BAD_REQUEST', err.message);
-  answeredCodes.set(reply, known.code);
-  void reply.status(known.status).send(known.toBody());
+export function answerError(err: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const known = err instanceof WharfError ? err : (fromStore(err) ?? fromFastify(err));
+  answeredCodes.set(reply, known?.code ?? 'INTERNAL');
+  if (known) {
+    if (known.status >= 500) req.log.warn({ code: known.code }, known.message);
+    const retry = known.details?.retryAfterSeconds;
+    if (typeof retry === 'number') void reply.header('retry-after', String(retry));
+    return reply.status(known.status).send(known.toBody());
+  }
+  req.log.error({ err }, 'unhandled error');
+  const internal = new WharfError('INTERNAL', 'internal error; see the server log');
+  return reply.status(500).send(internal.toBody());
 }
 
 export function installErrorHandling(app: FastifyInstance): void {
-  app.setErrorHandler((err: FastifyError, req, reply) => {
-    const known = err instanceof WharfError ? err : (fromStore(err) ?? fromFastify(err));
-    answeredCodes.set(reply, known?.code ?? 'INTERNAL');
-    if (known) {
-      if (known.status >= 500) req.log.warn({ code: known.code }, known.message);
-      const retry = known.details?.retryAfterSeconds;
-      if (typeof retry === 'number') void reply.header('retry-after', String(retry));
-      return reply.status(known.status).send(known.toBody());
-    }
-    req.log.error({ err }, 'unhandled error');
-    const internal = new WharfError('INTERNAL', 'internal error; see the server log');
-    return reply.status(500).send(internal.toBody());
-  });
+  app.setErrorHandler(answerError);
   app.setNotFoundHandler((req, reply) => {
     const e = new WharfError('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`);
     answeredCodes.set(reply, e.code);

@@ -11,6 +11,16 @@ export const BatchSize = Type.Union([Type.Integer({ minimum: 1, maximum: 10_000 
   description: 'Sets per batch: a number, or a percentage of the sets such as "25%" (default "25%")',
 });
 
+export const DEFAULT_BATCH = '25%';
+
+/** "25%" of `total` sets (rounded up, at least 1), or a number of sets. */
+export function batchSizeOf(batch: number | string, total: number): number {
+  if (typeof batch === 'number') return batch;
+  const percent = /^(\d+)%$/.exec(batch.trim());
+  if (!percent) return Math.max(1, Number(batch) || 1);
+  return Math.max(1, Math.ceil((total * Number(percent[1])) / 100));
+}
+
 export const RolloutRequest = Type.Object(
   {
     container: Type.String({ pattern: NAME_PATTERN, description: 'The container (options.name) whose image changes' }),

@@ -20,7 +20,7 @@ export const REGRESSIONS: FuzzRequest[] = [
   { method: 'PUT', url: '/v1/hosts/h1', headers: json, payload: '{"name":"h1","zone":"z1","rack":"r1","labels":{},"capacity":{"cpu":1,"memory":"Infinity","disk":1},"agentUrl":"http://127.0.0.1:1","agentVersion":"t","dockerVersion":"t"}' },
   { method: 'POST', url: '/v1/apps/shop/scale', headers: { 'content-type': 'application/yaml' }, payload: 'replicas: "1e999"\n' },
   { method: 'PUT', url: '/v1/apps/shop/autoscale', headers: json, payload: `{"min":0,"max":"${'9'.repeat(400)}"}` },
-  // Nested 5000 deep: the check for Infinity above once recursed and overflowed the stack.
+  // Nested 5000 deep: a check for Infinity once recursed and overflowed the stack.
   { method: 'PUT', url: '/v1/sets/web/1', headers: json, payload: '['.repeat(5000) + ']'.repeat(5000) },
   { method: 'POST', url: '/v1/sets/web/1/stop', headers: json, payload: `{"a":${'['.repeat(5000)}1e999${']'.repeat(5000)}}` },
 ];

@@ -4,7 +4,9 @@
  * controller (controllers/rollout.ts) moves them forward.
  */
 import {
+  DEFAULT_BATCH,
   WharfError,
+  batchSizeOf,
   type AppObject,
   type Rollout,
   type RolloutRequest,
@@ -17,7 +19,6 @@ import type { KeyValue, Store } from '@wharf/store';
 import { Keys } from './keys.js';
 import { compareSetIds, notFound, updateKey } from './sets.js';
 
-export const DEFAULT_BATCH = '25%';
 export const DEFAULT_TIMEOUT_SECONDS = 300;
 
 /** A target as stored: the API shows only the RolloutTarget fields. */
@@ -67,14 +68,6 @@ export function containerImage(spec: Pick<SetSpec, 'containers'>, name: string):
 /** A set spec (or an app's template) with the image of container `name` changed. */
 export function withContainerImage<S extends Pick<SetSpec, 'containers'>>(spec: S, name: string, image: string): S {
   return { ...spec, containers: spec.containers.map((c) => (c.options.name === name ? { ...c, image } : c)) };
-}
-
-/** "25%" of `total` sets (rounded up, at least 1), or a number of sets. */
-export function batchSizeOf(batch: number | string, total: number): number {
-  if (typeof batch === 'number') return batch;
-  const percent = /^(\d+)%$/.exec(batch.trim());
-  if (!percent) return Math.max(1, Number(batch) || 1);
-  return Math.max(1, Math.ceil((total * Number(percent[1])) / 100));
 }
 
 export function rolloutName(r: { number: number; appkey: string }): string {

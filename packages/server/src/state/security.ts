@@ -15,8 +15,8 @@ import { getTenant } from './identity.js';
  * body as written (`template.` for an app).
  */
 export async function admitSecurity(store: Store, tenant: string, containers: SetSpec['containers'], prefix = ''): Promise<void> {
-  const asks = containers.some((c) => c.options.security?.capAdd?.length || c.options.security?.noNewPrivileges === false);
-  if (!asks) return;
+  // Beyond an empty policy is all the spec asks: nothing asked, no tenant to read.
+  if (securityBeyondPolicy(containers, {}).length === 0) return;
   const policy = (await getTenant(store, tenant))?.value ?? {};
   const beyond = securityBeyondPolicy(containers, policy).map((v) => ({ ...v, path: prefix + v.path }));
   const first = beyond[0];
