@@ -18,6 +18,7 @@ if [ "$(id -u)" -ne 0 ]; then
   exec node --test --test-reporter=spec "${unit[@]}"
 fi
 # Integration tests inside packages use a private dockerd; e2e tests start their own.
-# Two files at a time: most e2e time is spent waiting on engines and probes, and each
-# e2e file's hosts, namespaces and subnets are its own (named after its pid).
+# Two files at a time: most e2e time is spent waiting on engines and probes. Each e2e
+# file names its hosts and namespaces after its pid, and its subnets live inside its
+# own namespaces, so two files never meet even when their subnets are equal.
 exec node e2e/dist/harness/with-docker.js node --test --test-concurrency="${WHARF_TEST_CONCURRENCY:-2}" --test-reporter=spec "${unit[@]}" "${e2e[@]}"

@@ -27,7 +27,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -35,6 +34,7 @@ import { WharfClient } from '@wharf/client';
 import { startServer } from '@wharf/server';
 import { EtcdStore, SqliteStore, type Store } from '@wharf/store';
 import { etcdSkipReason, startEtcd, type EtcdTestCluster } from '@wharf/store/testing';
+import { freePort, waitFor } from '../../e2e/dist/harness/exec.js';
 import { percentile, positiveInt, round } from './stats.js';
 
 const { values } = parseArgs({
@@ -182,12 +182,8 @@ function sqliteBackend(dir: string): Backend {
   };
 }
 
-/** The 3-member cluster of etcdBackend(3), also used for the leader take-over. */
-let etcd3Cluster: EtcdTestCluster | undefined;
-
-async function etcdBackend(members: number): Promise<Backend> {
-  const etcd: EtcdTestCluster = await startEtcd({ members });
-  if (members === 3) etcd3Cluster = etcd;
+async function etcdBackend(members: number): Promise<Backend & { etcd: EtcdTestCluster }> {
+  const etcd = await startEtcd({ members });
   const open = (r: number) => EtcdStore.open({ hosts: etcd.endpoints, prefix: `/bench-${r}/` });
   return {
     id: `etcd${members}`,
@@ -197,17 +193,8 @@ async function etcdBackend(members: number): Promise<Backend> {
       return { writer: await open(r), watcher: await open(r) };
     },
     stop: () => etcd.stop(),
+    etcd,
   };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer().once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
-    });
-  });
 }
 
 const SERVER_MAIN = new URL('../../packages/server/dist/main.js', import.meta.url).pathname;
@@ -215,10 +202,7 @@ const SERVER_MAIN = new URL('../../packages/server/dist/main.js', import.meta.ur
 /** Polls `probe` every 50 ms until it holds (at most 60 s); the ms it took. */
 async function until(what: string, probe: () => Promise<boolean>): Promise<number> {
   const t0 = performance.now();
-  while (!(await probe().catch(() => false))) {
-    if (performance.now() - t0 > 60_000) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitFor(what, probe, 60_000, 50);
   return performance.now() - t0;
 }
 
@@ -257,19 +241,18 @@ async function main(): Promise<void> {
   const samples = new Map<Backend, Samples>();
   const takeovers: Record<'SIGKILL' | 'SIGTERM', number[]> = { SIGKILL: [], SIGTERM: [] };
   try {
-    backends.push(sqliteBackend(dir), await etcdBackend(1), await etcdBackend(3));
+    backends.push(sqliteBackend(dir), await etcdBackend(1));
+    const etcd3 = await etcdBackend(3);
+    backends.push(etcd3);
     for (const b of backends) samples.set(b, { apiMs: [], apiWallMs: 0, storeWallMs: 0, watchMs: [] });
     for (let r = 1; r <= ROUNDS; r++) {
       // Each round starts with another backend, so none always runs first (cold) or last.
       const order = backends.map((_, i) => backends[(i + r - 1) % backends.length] as Backend);
       for (const b of order) await measure(b, dir, r, samples.get(b) as Samples);
     }
-    const three = etcd3Cluster;
-    if (three) {
-      for (let r = 1; r <= ROUNDS; r++) {
-        takeovers.SIGKILL.push(await takeover(three, dir, r, 'SIGKILL'));
-        takeovers.SIGTERM.push(await takeover(three, dir, r, 'SIGTERM'));
-      }
+    for (let r = 1; r <= ROUNDS; r++) {
+      takeovers.SIGKILL.push(await takeover(etcd3.etcd, dir, r, 'SIGKILL'));
+      takeovers.SIGTERM.push(await takeover(etcd3.etcd, dir, r, 'SIGTERM'));
     }
   } finally {
     await Promise.all(backends.map((b) => b.stop()));

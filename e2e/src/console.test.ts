@@ -51,6 +51,10 @@ const EXPECTED_ERRORS: Array<{ why: string; match: RegExp }> = [
     why: 'the set page polls its set every 2 s; a poll in flight when the page deletes the set answers 404 after the page has moved on to /sets',
     match: /^console error at \S+\/sets: Failed to load resource: the server responded with a status of 404 \(Not Found\) \(\S+\/v1\/(sets|volumes)\/web\/1\?/,
   },
+  {
+    why: 'the scale test sends a replica count the server refuses, to see its message at the field',
+    match: /^console error at \S+\/apps\/api: Failed to load resource: the server responded with a status of 400 \(Bad Request\) \(\S+\/v1\/apps\/api\/scale/,
+  },
 ];
 
 describe('the web console in a real browser, on a platform with one Docker host', { skip: browserSkipReason() }, () => {
@@ -99,6 +103,7 @@ describe('the web console in a real browser, on a platform with one Docker host'
     await browser.screenshot(page, 'hosts');
     await page.getByRole('link', { name: 'h1', exact: true }).click();
     await heading(page, /h1/);
+    await see(page.getByRole('heading', { name: 'Facts' }));
     await browser.screenshot(page, 'host-detail');
   });
 
@@ -146,7 +151,15 @@ describe('the web console in a real browser, on a platform with one Docker host'
     await heading(page, new RegExp(APP));
     const ready = page.getByRole('progressbar', { name: 'Ready sets' });
     await waitFor('1/1 ready', async () => (await ready.getAttribute('aria-valuetext')) === '1/1 ready', 60_000, 200);
-    await page.getByLabel('Replicas', { exact: true }).fill('3');
+    // The server's validation message shows at the field it names (the schema says body.replicas).
+    const replicas = page.getByLabel('Replicas', { exact: true });
+    await replicas.fill('99999999');
+    await page.getByRole('button', { name: 'Scale' }).click();
+    await waitFor('Replicas marked invalid', async () => (await replicas.getAttribute('aria-invalid')) === 'true', 15_000, 100);
+    const described = await replicas.getAttribute('aria-describedby');
+    assert.ok(described, 'the invalid field points at its message');
+    assert.match((await page.locator(`[id="${described}"]`).textContent()) ?? '', /must be <= 10000/);
+    await replicas.fill('3');
     await page.getByRole('button', { name: 'Scale' }).click();
     await waitFor('3/3 ready', async () => (await ready.getAttribute('aria-valuetext')) === '3/3 ready', 60_000, 200);
     const app = await c.getApp(APP);

@@ -19,6 +19,7 @@ import { OWNER_FILE } from './harness/docker-host.js';
 import { run, sleep, waitFor } from './harness/exec.js';
 import { LOOP } from './harness/images.js';
 import type { Platform } from './harness/platform.js';
+import { assertRunsOnce, assertUntouched, runningContainers } from './harness/untouched.js';
 
 const MiB = 1024 * 1024;
 const LIBFAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1';
@@ -35,14 +36,6 @@ function spec(appkey: string, id: number, o: { zone?: string; disk?: string; vol
 
 /** `s` matched literally in a RegExp. */
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-/** A running Wharf container as Docker sees it. */
-interface Running {
-  host: string;
-  set: string;
-  name: string;
-  startedAt: string;
-}
 
 describe('faults on a 2-host cluster', () => {
   let cluster: Cluster;
@@ -78,43 +71,8 @@ describe('faults on a 2-host cluster', () => {
     rmSync(scratch, { recursive: true, force: true });
   });
 
-  /** Every running Wharf container on every host, by container id. */
-  async function snapshot(): Promise<Map<string, Running>> {
-    const out = new Map<string, Running>();
-    for (const h of cluster.hosts) {
-      const ps = await h.docker(['ps', '-q', '--no-trunc', '--filter', 'label=wharf.managed=true']);
-      assert.equal(ps.code, 0, ps.stderr);
-      const ids = ps.stdout.split('\n').filter(Boolean);
-      if (!ids.length) continue;
-      const r = await h.docker(['inspect', '--format', '{{.Id}} {{.State.StartedAt}} {{index .Config.Labels "wharf.set"}} {{.Name}}', ...ids]);
-      for (const line of r.stdout.split('\n').filter(Boolean)) {
-        const [id, startedAt, set, name] = line.split(' ') as [string, string, string, string];
-        out.set(id, { host: h.name, set, name: name.replace(/^\//, ''), startedAt });
-      }
-    }
-    return out;
-  }
-
-  /** Each container running before runs still, not restarted — but those of the sets in `leaving` (deleted by the test). */
-  function assertUntouched(before: Map<string, Running>, now: Map<string, Running>, leaving: string[] = []): void {
-    const changed: string[] = [];
-    for (const [id, was] of before) {
-      if (leaving.includes(was.set)) continue;
-      const is = now.get(id);
-      if (!is) changed.push(`${was.host}/${was.name} gone or recreated`);
-      else if (is.startedAt !== was.startedAt) changed.push(`${was.host}/${was.name} restarted (${was.startedAt} → ${is.startedAt})`);
-    }
-    assert.deepEqual(changed, [], 'no running container was restarted');
-    assert.ok(before.size > 0);
-  }
-
-  /** No set has containers on two hosts. */
-  function assertRunsOnce(now: Map<string, Running>): void {
-    const hostsOf = new Map<string, Set<string>>();
-    for (const r of now.values()) hostsOf.set(r.set, (hostsOf.get(r.set) ?? new Set()).add(r.host));
-    const twice = [...hostsOf].filter(([, hosts]) => hosts.size > 1).map(([set, hosts]) => `${set} on ${[...hosts].join(', ')}`);
-    assert.deepEqual(twice, [], 'no set runs twice');
-  }
+  /** Every running Wharf container on both hosts. */
+  const snapshot = () => runningContainers(cluster.hosts);
 
   /** Every set (but `except`) running at its generation; resolves with them all. */
   async function allRunning(except: (s: SetView) => boolean = () => false, timeoutMs = 90_000): Promise<SetView[]> {
@@ -166,8 +124,8 @@ describe('faults on a 2-host cluster', () => {
     await h2.stopDockerd('SIGKILL');
     try {
       await c.applySet(spec('e2e.while-crashed', 1, { zone: 'z2' }));
-      // Long enough for the agent to fail at least one call to the engine.
-      await sleep(3000);
+      // The agent tries the new set and fails: the engine does not answer.
+      await waitFor("h2's agent failing to reconcile the new set", async () => p.logs('agent-h2').split('\n').some((l) => l.includes('"msg":"reconcile failed"') && l.includes('"set":"default/e2e.while-crashed/1"')), 60_000, 250);
     } finally {
       await h2.startDockerd();
     }
@@ -190,29 +148,37 @@ describe('faults on a 2-host cluster', () => {
     const scaled: number[] = [];
     let tried: number | undefined;
     let stop = false;
+    let killing = false;
+    /** Calls that failed before the server was killed: none may. */
+    const failedEarly: string[] = [];
+    /** Whether `call` was acknowledged; a call that fails ends the caller's loop. */
+    const acked = async (call: () => Promise<unknown>): Promise<boolean> => {
+      try {
+        await call();
+        return true;
+      } catch (err) {
+        if (!killing) failedEarly.push(String(err));
+        return false;
+      }
+    };
     const creates = (async () => {
       for (let i = 1; i <= 16 && !stop; i++) {
-        try {
-          await c.applySet(spec('e2e.burst', i));
-          created.push(i);
-        } catch {
-          return;
-        }
+        if (!(await acked(() => c.applySet(spec('e2e.burst', i))))) return;
+        created.push(i);
       }
     })();
     const scales = (async () => {
       const sizes = [3, 2, 4, 1, 3, 2];
       for (let k = 0; !stop; k++) {
-        tried = sizes[k % sizes.length] as number;
-        try {
-          await c.scaleApp(APP, tried);
-          scaled.push(tried);
-        } catch {
-          return;
-        }
+        const size = sizes[k % sizes.length] as number;
+        tried = size;
+        if (!(await acked(() => c.scaleApp(APP, size)))) return;
+        scaled.push(size);
       }
     })();
-    await waitFor('acknowledged creates and scales', async () => created.length >= 4 && scaled.length >= 3, 20_000, 5);
+    await waitFor('acknowledged creates and scales', async () => (created.length >= 4 && scaled.length >= 3) || failedEarly.length > 0, 20_000, 5);
+    assert.deepEqual(failedEarly, [], 'no call failed before the server was killed');
+    killing = true;
     await p.stopServer('SIGKILL');
     stop = true;
     await Promise.all([creates, scales]);

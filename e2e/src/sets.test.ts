@@ -7,11 +7,12 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { WharfError, type SetView } from '@wharf/types';
+import { LINUX_CAPABILITIES, WharfError, type SetView } from '@wharf/types';
 import type { DockerHost } from './harness/docker-host.js';
 import { Platform } from './harness/platform.js';
 import { waitFor } from './harness/exec.js';
 import { LOOP } from './harness/images.js';
+import { assertUntouched, runningContainers } from './harness/untouched.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const SEED = JSON.parse(readFileSync(join(ROOT, 'docs/examples/seed-set.json'), 'utf8')) as { appkey: string; id: number };
@@ -20,11 +21,8 @@ function container(index: number, name: string, extra: Record<string, unknown> =
   return { index, image: 'wharf/busybox:latest', options: { name, command: { cmd: '/bin/sh', args: ['-c', LOOP] }, ...extra } };
 }
 
-/** Bits of CapEff in /proc/<pid>/status (linux/capability.h). */
-const CAP = { CHOWN: 0n, SETUID: 7n, NET_RAW: 13n, MKNOD: 27n } as const;
-
-/** The status of a container's main process: effective capabilities, no-new-privileges, seccomp mode. */
-async function processStatus(host: DockerHost, id: string): Promise<{ has: (cap: keyof typeof CAP) => boolean; noNewPrivs: string; seccomp: string }> {
+/** The status of a container's main process: effective capabilities (CapEff's bits are LINUX_CAPABILITIES), no-new-privileges, seccomp mode. */
+async function processStatus(host: DockerHost, id: string): Promise<{ has: (cap: (typeof LINUX_CAPABILITIES)[number]) => boolean; noNewPrivs: string; seccomp: string }> {
   const r = await host.docker(['exec', id, 'cat', '/proc/1/status']);
   assert.equal(r.code, 0, r.stderr);
   const field = (name: string): string => {
@@ -33,7 +31,7 @@ async function processStatus(host: DockerHost, id: string): Promise<{ has: (cap:
     return v;
   };
   const eff = BigInt(`0x${field('CapEff')}`);
-  return { has: (cap) => ((eff >> CAP[cap]) & 1n) === 1n, noNewPrivs: field('NoNewPrivs'), seccomp: field('Seccomp') };
+  return { has: (cap) => ((eff >> BigInt(LINUX_CAPABILITIES.indexOf(cap))) & 1n) === 1n, noNewPrivs: field('NoNewPrivs'), seccomp: field('Seccomp') };
 }
 
 function byName(s: SetView, name: string) {
@@ -167,7 +165,7 @@ describe('sets on a real Docker engine', () => {
   it('restarting the agent re-adopts the containers and recreates none', async () => {
     const before = await host.containerIds();
     const s1 = await wharf.waitRunning(SEED.appkey, SEED.id);
-    const startedBefore = await Promise.all(s1.containers.map(async (c) => (await host.inspect(c.containerId as string)).State.StartedAt));
+    const running = await runningContainers([host]);
     await wharf.stopAgent('h1', 'SIGKILL');
     await wharf.startAgent('h1');
     // The new agent registers (a second "registered" line in its log), then reconciles what it finds.
@@ -176,8 +174,7 @@ describe('sets on a real Docker engine', () => {
     const s2 = await wharf.waitRunning(SEED.appkey, SEED.id);
     assert.deepEqual(await host.containerIds(), before);
     assert.deepEqual(s2.containers.map((c) => c.containerId), s1.containers.map((c) => c.containerId));
-    const startedAfter = await Promise.all(s2.containers.map(async (c) => (await host.inspect(c.containerId as string)).State.StartedAt));
-    assert.deepEqual(startedAfter, startedBefore);
+    assertUntouched(running, await runningContainers([host]));
   });
 
   it('restarting dockerd (live-restore) restarts no container', async () => {

@@ -7,9 +7,10 @@
  * - An attempt that fails in a way another member, or the same one a moment later, may not
  *   (unreachable, timed out, no leader, leader changed: etcd3's "recoverable" errors) is
  *   tried again with back-off (50 ms, doubling to 1 s), on the next member, until
- *   `requestTimeoutMs` have passed since the call began; the attempt under way then runs to
- *   its own deadline. etcd3's default, three retries at once, is spent within the
- *   milliseconds of a leader election and failed writes while a member was down.
+ *   `requestTimeoutMs` have passed since the call began; the attempt under way then (or one
+ *   begun at the end of the back-off under way) runs to its own deadline. etcd3's default,
+ *   three retries at once, is spent within the milliseconds of a leader election and failed
+ *   writes while a member was down.
  * - Each member has a circuit breaker: after 3 failed attempts in a row it is skipped, and
  *   tried again by one call after about 1 s, then 2, 4 and at most 5 s while it stays down
  *   (short, so that etcd back after an outage is used within seconds). When every member
@@ -44,7 +45,7 @@ export interface EtcdClientOptions extends EtcdAccess {
 }
 
 /** The longest one attempt of a call may take: etcd answers in milliseconds when it can. */
-export const ATTEMPT_TIMEOUT_MS = 5_000;
+const ATTEMPT_TIMEOUT_MS = 5_000;
 
 /** An error worth another attempt: the member or the cluster could not serve it now. */
 function transient(err: unknown): boolean {
@@ -69,7 +70,7 @@ export function toEtcd3Options(opts: EtcdClientOptions): IOptions {
     defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + attemptMs }),
     faultHandling: {
       global: wrap(
-        // Cooperative: no new attempt once the time is up, and the last attempt's error is what the call throws.
+        // Cooperative: no back-off after a failure once the time is up, and the last attempt's error is what the call throws.
         timeout(opts.requestTimeoutMs, TimeoutStrategy.Cooperative),
         retry(handleWhen(transient), { maxAttempts: Infinity, backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 1_000 }) }),
       ),

@@ -37,7 +37,8 @@ export interface EtcdStoreOptions extends EtcdAccess {
   historyLimit?: number;
   /**
    * How long a call keeps trying (on other members, with back-off) before it rejects with
-   * StoreUnavailableError; an attempt under way then may take up to 5 s more. Default 10 s.
+   * StoreUnavailableError; the last attempt may end up to 6 s later (1 s of back-off, then at
+   * most 5 s). Default 10 s.
    */
   requestTimeoutMs?: number;
   /** Called when a watch callback throws. Default: console.error. */
