@@ -16,7 +16,7 @@ import { WharfError, type SetView } from '@wharf/types';
 import type { WharfClient } from '@wharf/client';
 import { Cluster } from './harness/cluster.js';
 import { OWNER_FILE } from './harness/docker-host.js';
-import { run, sleep, waitFor } from './harness/exec.js';
+import { literal, run, sleep, waitFor } from './harness/exec.js';
 import { LOOP } from './harness/images.js';
 import type { Platform } from './harness/platform.js';
 import { assertRunsOnce, assertUntouched, runningContainers } from './harness/untouched.js';
@@ -33,9 +33,6 @@ function spec(appkey: string, id: number, o: { zone?: string; disk?: string; vol
     ...(o.zone ? { placement: { zones: [o.zone] } } : {}),
   };
 }
-
-/** `s` matched literally in a RegExp. */
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 describe('faults on a 2-host cluster', () => {
   let cluster: Cluster;
@@ -242,6 +239,9 @@ describe('faults on a 2-host cluster', () => {
       return (x.used ?? 0) > 32 * MiB ? x : undefined;
     }, 60_000, 500);
     assert.ok((v.used ?? 0) <= 64 * MiB + MiB, `used ${v.used} of a 64Mi quota`);
+    const full = await waitFor('a VolumeFull event on the set', async () => (await c.setEvents('e2e.full', 1)).find((e) => e.reason === 'VolumeFull'), 30_000, 500);
+    assert.equal(full.type, 'Warning');
+    assert.match(full.message, /^volume is full: \S+ of 64Mi used \(\d+%\)/);
     // The steady set on the same host still writes to its own volume.
     const other = await cluster.host('h1').docker(['exec', 'default_e2e.steady_1_app', 'sh', '-c', 'echo ok > /data/ok && cat /data/ok']);
     assert.equal(other.stdout.trim(), 'ok', other.stderr);
@@ -295,7 +295,7 @@ describe('faults on a 2-host cluster', () => {
         const warnings = events.map((ev) => ev.find((e) => e.type === 'Warning' && e.reason === 'ImagePullFailed'));
         return warnings.every(Boolean) ? { sets, warnings } : undefined;
       }, 90_000, 500);
-      for (const w of failed.warnings) assert.match(w?.message ?? '', new RegExp(`^cannot pull image ${escape(image)}: .*${escape(address)}`));
+      for (const w of failed.warnings) assert.match(w?.message ?? '', new RegExp(`^cannot pull image ${literal(image)}: .*${literal(address)}`));
       for (const s of failed.sets) assert.notEqual(s.status, 'running');
       await block('-D');
       blocked = false;

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import type { SetEvent } from '@wharf/types';
 import { OWNER_FILE, type DockerHost } from './harness/docker-host.js';
 import { Platform } from './harness/platform.js';
-import { freePort, run, stopChild, waitFor, type RunResult } from './harness/exec.js';
+import { freePort, literal, run, stopChild, waitFor, type RunResult } from './harness/exec.js';
 import { buildImage, LOOP } from './harness/images.js';
 import { NetnsPortal } from './harness/netns-portal.js';
 
@@ -90,8 +90,8 @@ describe('images on hosts', () => {
     assert.equal(pulls[0], `Pulling image ${image}`, pulls.join('\n'));
     const steps = pulls.filter((m) => / \d+% \(/.test(m));
     assert.ok(steps.length >= 1 && steps.length <= 3, pulls.join('\n'));
-    for (const m of steps) assert.match(m, new RegExp(`^Pulling image ${escape(image)}: (2[5-9]|[3-9]\\d)% \\(\\d+(\\.\\d)?Mi of 3\\d(\\.\\d)?Mi\\)$`));
-    assert.match(pulls.at(-1) ?? '', new RegExp(`^Pulled image ${escape(image)} in \\d+\\.\\ds \\(3\\d(\\.\\d)?Mi, 3\\d(\\.\\d)?Mi downloaded\\)$`));
+    for (const m of steps) assert.match(m, new RegExp(`^Pulling image ${literal(image)}: (2[5-9]|[3-9]\\d)% \\(\\d+(\\.\\d)?Mi of 3\\d(\\.\\d)?Mi\\)$`));
+    assert.match(pulls.at(-1) ?? '', new RegExp(`^Pulled image ${literal(image)} in \\d+\\.\\ds \\(3\\d(\\.\\d)?Mi, 3\\d(\\.\\d)?Mi downloaded\\)$`));
   });
 
   it("a newly placed set's images are pre-pulled, beside its reconcile", async () => {
@@ -101,7 +101,7 @@ describe('images on hosts', () => {
     const absent = `${addr}/default/absent:1`;
     await runSet(2, [absent, image]);
     const s = await wharf.waitForSet(APP, 2, 'failed', (v) => v.status === 'failed', 90_000);
-    assert.match(s.message ?? '', new RegExp(`^cannot pull image ${escape(absent)}: .*(not found|manifest unknown)`));
+    assert.match(s.message ?? '', new RegExp(`^cannot pull image ${literal(absent)}: .*(not found|manifest unknown)`));
     await waitFor(`${image} pre-pulled`, () => hasImage(image), 60_000, 200);
     const e = await waitFor('the Pulled event of set 2', async () => (await events(2)).find((x) => x.reason === 'Pulled' && x.message.startsWith(`Pulled image ${image} in `)), 30_000, 500);
     assert.ok(e);
@@ -175,7 +175,3 @@ describe('images on hosts', () => {
     assert.equal((await host.docker(['exec', (await wharf.client.getSet(APP, 5)).containers.find((c) => c.name === 'c0')?.containerId ?? '', 'cat', '/version'])).stdout.trim(), 'upstream');
   });
 });
-
-function escape(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}

@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:
 import { join } from 'node:path';
 import type { DockerHost } from './harness/docker-host.js';
 import { DOCKER_CERTS_DIR, Platform } from './harness/platform.js';
-import { run, waitFor, type RunResult } from './harness/exec.js';
+import { literal, run, waitFor, type RunResult } from './harness/exec.js';
 import { LOOP } from './harness/images.js';
 
 describe('platform registry', () => {
@@ -131,6 +131,6 @@ describe('platform registry', () => {
     const events = await wharf.client.setEvents('e2e.registry', 2);
     const warning = events.find((e) => e.type === 'Warning' && e.reason === 'ImagePullFailed');
     assert.ok(warning, JSON.stringify(events));
-    assert.match(warning.message, new RegExp(`${image.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*(not found|manifest unknown)`));
+    assert.match(warning.message, new RegExp(`${literal(image)}.*(not found|manifest unknown)`));
   });
 });

@@ -26,6 +26,11 @@ export async function must(cmd: string, args: string[], opts: { env?: NodeJS.Pro
   return r.stdout;
 }
 
+/** `s` as a regular expression that matches it literally (messages quote image names with dots and slashes). */
+export function literal(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 /** Synchronous best-effort command, for cleanup paths that must run even while exiting. */
 export function quiet(cmd: string, args: string[]): string {
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 30_000 });

@@ -3,7 +3,10 @@
  *
  * - Each attempt of a call has a deadline of at most ATTEMPT_TIMEOUT_MS, so a member that
  *   hangs (stopped, cut off) costs that long and no more. A write caught by the death of
- *   etcd's leader waits as long (etcd itself would hold it 7 s) and is then sent again.
+ *   etcd's leader (its proposal is lost with the leader and never answered) waits as long
+ *   (etcd itself would hold it 7 s) and is then sent again. The deadline is short next to
+ *   `requestTimeoutMs` because one call may meet both: a lost proposal on a live member,
+ *   then the hung member itself, before the new leader takes the write.
  * - An attempt that fails in a way another member, or the same one a moment later, may not
  *   (unreachable, timed out, no leader, leader changed: etcd3's "recoverable" errors) is
  *   tried again with back-off (50 ms, doubling to 1 s), on the next member, until
@@ -45,7 +48,7 @@ export interface EtcdClientOptions extends EtcdAccess {
 }
 
 /** The longest one attempt of a call may take: etcd answers in milliseconds when it can. */
-const ATTEMPT_TIMEOUT_MS = 5_000;
+const ATTEMPT_TIMEOUT_MS = 2_000;
 
 /** An error worth another attempt: the member or the cluster could not serve it now. */
 function transient(err: unknown): boolean {

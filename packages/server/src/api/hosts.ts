@@ -5,6 +5,7 @@ import { allocations, getEffectiveHost, hostView, listAllSets, listHostRecords, 
 import { firewallFor } from '../state/firewall.js';
 import { loadNetworks, releaseOps } from '../state/ipam.js';
 import { appendEvents, updateSet } from '../state/sets.js';
+import { recordVolumeFill, volumeFill } from '../state/volume-fill.js';
 import type { App, ApiContext } from './context.js';
 import { errors } from './schemas.js';
 
@@ -112,16 +113,19 @@ export function hostRoutes(app: App, { store, hostChanges, monitoring }: ApiCont
     const now = new Date().toISOString();
     for (let attempt = 0; attempt < 10; attempt++) {
       const kv = await store.get<HostRecord>(key);
+      const fill = volumeFill(req.params.name, kv?.value.fullVolumes, registration.volumes);
       const rec: HostRecord = {
         ...registration,
         registeredAt: kv?.value.registeredAt ?? now,
         cordoned: kv?.value.cordoned ?? false,
         draining: kv?.value.draining ?? false,
         lastHeartbeat: now,
+        ...(fill.full.length > 0 ? { fullVolumes: fill.full } : {}),
       };
       const cmp = kv ? { key, modRevision: kv.modRevision } : { key, absent: true as const };
       if ((await store.txn([cmp], [{ type: 'put', key, value: rec }])).succeeded) {
         if (!kv) req.log.info({ host: rec.name, zone: rec.zone }, 'host registered');
+        await recordVolumeFill(store, rec.name, fill.events, req.log);
         // Heartbeats are frequent: the allocation comes from the watch, sets are read only for drain progress.
         const settings = await store.get<HostSettings>(Keys.hostSettings(rec.name));
         return hostView(withSettings(rec, settings?.value), hostChanges.allocation(rec.name), rec.draining ? await listAllSets(store) : []);

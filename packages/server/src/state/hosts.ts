@@ -9,6 +9,8 @@ export interface HostRecord extends HostRegistration {
   lastHeartbeat: string;
   cordoned: boolean;
   draining?: boolean;
+  /** Volumes (`tenant/appkey/id`) found full at the last heartbeat (see volume-fill.ts). */
+  fullVolumes?: string[];
 }
 
 /** What `wharf host set` stores under /host-settings/<name>: it wins over what the agent declares. */
