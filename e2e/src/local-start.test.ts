@@ -13,6 +13,7 @@ import type { SetView } from '@wharf/types';
 import { DockerHost, releaseBelow } from './harness/docker-host.js';
 import { run, waitFor } from './harness/exec.js';
 import { DOCKER_CERTS_DIR } from './harness/platform.js';
+import { assertUntouched, runningContainers } from './harness/untouched.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 
@@ -80,19 +81,18 @@ describe('local platform (npm start)', () => {
   });
 
   it('Ctrl-C stops the platform but no container; the next start re-adopts them', async () => {
-    const before = await host.containerIds();
-    assert.equal(before.length, 2);
-    const started = await Promise.all(before.map(async (id) => (await host.inspect(id)).State.StartedAt));
+    const before = await runningContainers([host]);
+    assert.equal(before.size, 2);
     await ctrlC();
-    assert.deepEqual(await host.containerIds('status=running'), before);
+    assertUntouched(before, await runningContainers([host]));
     await start();
     const s = await waitFor('seed set running again', async () => {
       const r = await wharf(['get', 'sets', '-o', 'json']);
       const sets = r.code === 0 ? (JSON.parse(r.stdout) as SetView[]) : [];
       return sets.find((x) => x.status === 'running');
     }, 30_000, 200);
-    assert.deepEqual(s.containers.map((c) => c.containerId).sort(), before);
-    assert.deepEqual(await Promise.all(before.map(async (id) => (await host.inspect(id)).State.StartedAt)), started);
+    assert.deepEqual(s.containers.map((c) => c.containerId).sort(), [...before.keys()].sort());
+    assertUntouched(before, await runningContainers([host]));
     await ctrlC();
   });
 });

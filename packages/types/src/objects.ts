@@ -177,8 +177,14 @@ export const Host = Type.Composite([
     cordoned: Type.Boolean(),
     /** Set by drain: its sets without a volume are moved elsewhere, one at a time. */
     draining: Type.Boolean(),
-    /** While draining: sets still on the host, sets that left but do not run elsewhere yet, and those that cannot move (local volume). */
-    drain: Type.Optional(Type.Object({ remaining: Type.Integer(), moving: Type.Integer(), blocked: Type.Array(Type.String()) })),
+    /** While draining: sets still on the host, sets that left but do not run elsewhere yet, and those that cannot move (local volume); when the drain began and how many sets the host held then. */
+    drain: Type.Optional(Type.Object({
+      remaining: Type.Integer(),
+      moving: Type.Integer(),
+      blocked: Type.Array(Type.String()),
+      startedAt: Type.Optional(Type.String()),
+      total: Type.Optional(Type.Integer()),
+    })),
     lastHeartbeat: Type.String(),
     registeredAt: Type.String(),
     allocated: HostCapacity,

@@ -76,7 +76,8 @@ export function renderHosts(hosts: Host[], wide: boolean, now: number): string {
 export function describeHost(h: Host, networks: NetworkView[] | Error, now: number): string {
   const out: string[] = [];
   const labels = Object.entries(h.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(', ');
-  const drain = h.drain ? `${h.drain.remaining} set(s) left, ${h.drain.moving} starting elsewhere${h.drain.blocked.length ? `; cannot move (local volume): ${h.drain.blocked.join(', ')}` : ''}` : undefined;
+  const began = h.drain?.startedAt ? ` of ${h.drain.total ?? '?'} (began ${age(h.drain.startedAt, now)} ago)` : '';
+  const drain = h.drain ? `${h.drain.remaining} set(s) left${began}, ${h.drain.moving} starting elsewhere${h.drain.blocked.length ? `; cannot move (local volume): ${h.drain.blocked.join(', ')}` : ''}` : undefined;
   out.push(
     fields([
       ['Name', h.name],

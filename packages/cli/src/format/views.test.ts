@@ -140,6 +140,8 @@ test('describe host: resources with bandwidth, networks with their subnet and wh
   assert.deepEqual(columns(lines[at + 4] ?? ''), ['gone', 'eth9', '-', '-', 'no (no such network)']);
   const plain = describeHost(makeHost({ networks: [] }), new Error('boom'), T0);
   assert.match(plain, /^Networks: +<none>$/m);
+  const draining = describeHost(makeHost({ draining: true, drain: { remaining: 2, moving: 1, blocked: [], total: 5, startedAt: new Date(T0 - 90_000).toISOString() } }), [], T0);
+  assert.match(draining, /^Drain: +2 set\(s\) left of 5 \(began 90s ago\), 1 starting elsewhere$/m);
   const failed = describeHost(makeHost(), new Error('boom'), T0);
   assert.match(failed, /^Networks:\n {2}NETWORK +UPLINK\n {2}net1 +eth0\n {2}<network details unavailable: boom>$/m);
 });

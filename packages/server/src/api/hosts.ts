@@ -66,10 +66,17 @@ export function hostRoutes(app: App, { store, hostChanges, monitoring }: ApiCont
     throw new WharfError('CONFLICT', `host ${name} is changing too often; try again`);
   });
 
-  const actions: Record<string, { summary: string; change: (h: HostRecord) => HostRecord }> = {
+  const actions: Record<string, { summary: string; change: (h: HostRecord, setsHere: () => Promise<number>) => Promise<HostRecord> | HostRecord }> = {
     cordon: { summary: 'Mark a host unschedulable (running sets stay)', change: (h) => ({ ...h, cordoned: true }) },
-    uncordon: { summary: 'Make a host schedulable again (also ends a drain)', change: (h) => ({ ...h, cordoned: false, draining: false }) },
-    drain: { summary: 'Cordon a host and move its sets without a volume elsewhere, one at a time', change: (h) => ({ ...h, cordoned: true, draining: true }) },
+    uncordon: {
+      summary: 'Make a host schedulable again (also ends a drain)',
+      change: ({ drainStarted: _, ...h }) => ({ ...h, cordoned: false, draining: false }),
+    },
+    drain: {
+      summary: 'Cordon a host and move its sets without a volume elsewhere, one at a time',
+      // What the host held when the drain began is kept, so progress can be shown as a share of it.
+      change: async (h, setsHere) => ({ ...h, cordoned: true, draining: true, drainStarted: h.draining && h.drainStarted ? h.drainStarted : { at: new Date().toISOString(), sets: await setsHere() } }),
+    },
   };
   for (const [action, { summary, change }] of Object.entries(actions)) {
     app.post(`/v1/hosts/:name/${action}`, {
@@ -80,7 +87,7 @@ export function hostRoutes(app: App, { store, hostChanges, monitoring }: ApiCont
       for (let attempt = 0; attempt < 10; attempt++) {
         const kv = await store.get<HostRecord>(key);
         if (!kv) throw new WharfError('HOST_NOT_FOUND', `host ${name} not found`);
-        const next = change(kv.value);
+        const next = await change(kv.value, async () => (await listAllSets(store)).filter((s) => s.host === name && !s.deleting).length);
         if ((await store.txn([{ key, modRevision: kv.modRevision }], [{ type: 'put', key, value: next }])).succeeded) {
           req.log.info({ host: name, action }, 'host changed');
           const [sets, settings] = await Promise.all([listAllSets(store), store.get<HostSettings>(Keys.hostSettings(name))]);
@@ -119,6 +126,7 @@ export function hostRoutes(app: App, { store, hostChanges, monitoring }: ApiCont
         registeredAt: kv?.value.registeredAt ?? now,
         cordoned: kv?.value.cordoned ?? false,
         draining: kv?.value.draining ?? false,
+        ...(kv?.value.drainStarted ? { drainStarted: kv.value.drainStarted } : {}),
         lastHeartbeat: now,
         ...(fill.full.length > 0 ? { fullVolumes: fill.full } : {}),
       };

@@ -9,6 +9,8 @@ export interface HostRecord extends HostRegistration {
   lastHeartbeat: string;
   cordoned: boolean;
   draining?: boolean;
+  /** When the drain under way began and how many sets the host held then. */
+  drainStarted?: { at: string; sets: number };
   /** Volumes (`tenant/appkey/id`) found full at the last heartbeat (see volume-fill.ts). */
   fullVolumes?: string[];
 }
@@ -110,6 +112,7 @@ export function hostView(h: EffectiveHost, alloc: Allocation | undefined, sets: 
     ...(h.draining
       ? {
           drain: {
+            ...(h.drainStarted ? { startedAt: h.drainStarted.at, total: h.drainStarted.sets } : {}),
             remaining: here.length,
             moving: sets.filter((s) => s.movedFrom === h.name && !s.deleting).length,
             blocked: here.filter((s) => !isRelocatable(s)).map((s) => `${s.appkey}/${s.id}`),
