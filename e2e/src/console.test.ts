@@ -1,16 +1,21 @@
 /**
  * The web console in a real browser (Debian's chromium, headless, driven by
  * playwright-core) against a platform on one real Docker host: log in, create a set
- * from the editor, a terminal in it, resize it, scale an app to ready, a rollout and
- * its rollback, a volume back from the recycle bin, what a viewer sees, a phone-sized
- * screen and keyboard navigation — and not one error in the browser console for the
- * whole run. Screenshots of each main page are saved on every run (path printed).
+ * from the editor, a terminal in it, resize it, scale an app to ready, a rollout
+ * paused, resumed and rolled back, a volume back from the recycle bin, a volume
+ * snapshot taken and restored, an image made public and private again, what a viewer
+ * sees, switching tenants, a phone-sized screen and keyboard navigation — and not one
+ * error in the browser console for the whole run. Screenshots of each main page are
+ * saved on every run (path printed).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { createReadStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { WharfClient } from '@wharf/client';
+import type { Rollout } from '@wharf/types';
 import { ConsoleBrowser, PHONE, browserSkipReason, copyConsoleBuild, focused, see, terminalLines, widths } from './harness/browser.js';
 import type { DockerHost } from './harness/docker-host.js';
 import { waitFor } from './harness/exec.js';
@@ -18,8 +23,14 @@ import { LOOP, buildImage } from './harness/images.js';
 import { Platform } from './harness/platform.js';
 
 const PASSWORD = 'console-e2e-password';
+/** How long a paused rollout must start no batch: longer than the rollout controller's 2 s resync. */
+const PAUSE_HOLD_MS = 3_000;
 const V2 = 'wharf/console:v2';
 const APP = 'api';
+/** A second tenant, with a set of its own, that the viewer is also a member of. */
+const BLUE = 'blue';
+/** A repository of the platform registry (the busybox image, uploaded). */
+const REPO = 'tools';
 
 /** A set with a volume, as a person would paste it into the editor. */
 const SET_YAML = `appkey: web
@@ -40,7 +51,7 @@ const template = {
 };
 
 /** Buttons that change things: a viewer must see none of them. */
-const CHANGING = /^(Create|Apply|Delete|Delete app|Stop|Start|Restart|Scale|Resize|Connect|Restore|Purge.*|Rollback|Start rollout|Pause|Resume|Cordon|Uncordon|Drain)$/;
+const CHANGING = /^(Create|Apply|Delete|Delete .*|Stop|Start|Restart|Scale|Resize|Connect|Restore|Purge.*|Rollback|Start rollout|Pause|Resume|Cordon|Uncordon|Drain|Take snapshot|Make public|Make private)$/;
 
 /**
  * Browser console errors that are expected, each with why. Chromium logs every HTTP
@@ -68,12 +79,14 @@ describe('the web console in a real browser, on a platform with one Docker host'
   before(async () => {
     consoleDir = copyConsoleBuild();
     process.env.WHARF_CONSOLE_DIR = consoleDir;
-    platform = await Platform.onOwnHost('h1');
+    platform = await Platform.onOwnHost('h1', { registry: true });
     host = platform.host('h1');
     c = platform.client;
     await buildImage(host, V2, ['RUN echo v2 > /version']);
+    await c.putTenant(BLUE);
+    await c.forTenant(BLUE).applySet({ appkey: 'shop', id: '1', ...template });
     await c.createUser('ops', { password: PASSWORD, platformAdmin: true });
-    await c.createUser('watcher', { password: PASSWORD, roles: { default: 'viewer' } });
+    await c.createUser('watcher', { password: PASSWORD, roles: { default: 'viewer', [BLUE]: 'viewer' } });
     browser = await ConsoleBrowser.launch(platform.url);
     page = await browser.newPage();
   });
@@ -166,16 +179,30 @@ describe('the web console in a real browser, on a platform with one Docker host'
     assert.deepEqual([app.replicas, app.ready], [3, 3]);
   });
 
-  it('starts a rollout, sees it succeed, and rolls it back', async () => {
+  it('starts a rollout, pauses and resumes it, sees it succeed, and rolls it back', async () => {
     const wizard = page.getByRole('form', { name: 'New rollout' });
     await wizard.getByLabel('Container').selectOption('main');
     await wizard.getByLabel('Image', { exact: true }).fill(V2);
     await wizard.getByLabel('Batch size').fill('2');
     await wizard.getByRole('button', { name: 'Start rollout' }).click();
     const current = page.getByRole('group', { name: 'Rollout 1' });
+    // The first batch's sets leave the endpoints for the app's drainSeconds (default 5) before
+    // they change: time enough to pause. The batch under way finishes; the second must not start.
+    await current.getByRole('button', { name: 'Pause' }).click();
+    await see(current.locator('.badge', { hasText: /^paused$/ }));
+    const firstDone = (r: Rollout) => r.targets.filter((t) => t.batch === 1).every((t) => t.state === 'updated');
+    await waitFor('the first batch updated', async () => firstDone(await c.getRollout(APP, 'current')), 60_000, 250);
+    const held = Date.now();
+    const batches = current.getByRole('progressbar', { name: 'Batches done' });
+    await waitFor('1/2 batches done on the page', async () => (await batches.getAttribute('aria-valuetext'))?.startsWith('1/2 batches done'), 10_000, 200);
+    await new Promise((resolve) => setTimeout(resolve, PAUSE_HOLD_MS - (Date.now() - held)));
+    const paused = await c.getRollout(APP, 'current');
+    assert.equal(paused.state, 'paused');
+    assert.deepEqual(paused.targets.map((t) => t.batch ?? 0).sort(), [0, 1, 1], 'one set waits, in no batch');
+    await current.getByRole('button', { name: 'Resume' }).click();
     await see(current.locator('.badge', { hasText: /^succeeded$/ }), 90_000);
     assert.equal(await current.getByRole('progressbar', { name: 'Sets updated' }).getAttribute('aria-valuetext'), '3/3 sets updated');
-    assert.equal(await current.getByRole('progressbar', { name: 'Batches done' }).getAttribute('aria-valuetext'), '2/2 batches done');
+    assert.equal(await batches.getAttribute('aria-valuetext'), '2/2 batches done');
     assert.equal((await c.getRollout(APP, 'current')).state, 'succeeded');
     await browser.screenshot(page, 'app-detail-rollout');
     await current.getByRole('button', { name: 'Rollback' }).click();
@@ -220,10 +247,59 @@ describe('the web console in a real browser, on a platform with one Docker host'
     assert.equal((await host.docker(['exec', 'default_web_2_main', 'cat', '/data/note'])).stdout.trim(), 'kept');
   });
 
-  it('a viewer sees the data but no button that changes things', async () => {
+  it('takes a snapshot of a volume on its page and rolls the volume back to it', async () => {
+    await page.goto('/volumes');
+    await page.getByRole('region', { name: 'Volumes of tenant default' }).getByRole('link', { name: 'web/2', exact: true }).click();
+    await heading(page, 'Volume web/2');
+    await page.getByLabel('Snapshot name').fill('with-note');
+    await page.getByRole('button', { name: 'Take snapshot' }).click();
+    const row = page.getByRole('row').filter({ has: page.getByRole('rowheader', { name: 'with-note' }) });
+    await see(row);
+    assert.deepEqual((await c.listSnapshots('web', 2)).map((s) => s.name), ['with-note']);
+    await browser.screenshot(page, 'volume');
+
+    const changed = await host.docker(['exec', 'default_web_2_main', 'sh', '-c', 'echo changed > /data/note']);
+    assert.equal(changed.code, 0, changed.stderr);
+    await c.setAction('web', 2, 'stop');
+    await platform.waitForSet('web', 2, 'stopped', (s) => s.status === 'stopped', 60_000);
+    await row.getByRole('button', { name: 'Restore' }).click();
+    await page.getByRole('dialog', { name: 'Restore' }).getByRole('button', { name: 'Restore' }).click();
+    await waitFor('the SnapshotRestored event', async () => (await c.setEvents('web', 2)).some((e) => e.reason === 'SnapshotRestored'), 30_000, 250);
+    await c.setAction('web', 2, 'start');
+    await platform.waitRunning('web', 2, 60_000);
+    assert.equal((await host.docker(['exec', 'default_web_2_main', 'cat', '/data/note'])).stdout.trim(), 'kept');
+  });
+
+  it('makes an image public and private again, after asking', async () => {
+    // The busybox image every set here runs, uploaded as a docker save archive.
+    const dir = mkdtempSync(join(tmpdir(), 'wharf-console-image-'));
+    try {
+      const file = join(dir, 'busybox.tar');
+      const saved = await host.docker(['save', '-o', file, 'wharf/busybox:latest']);
+      assert.equal(saved.code, 0, saved.stderr);
+      await c.uploadImage({ name: REPO, tag: '1', body: createReadStream(file), length: statSync(file).size });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const visibility = async () => (await c.listImages()).find((r) => r.name === REPO)?.public;
+    await page.goto('/images');
+    await heading(page, 'Images');
+    const row = page.getByRole('row').filter({ has: page.getByRole('rowheader', { name: REPO, exact: true }) });
+    await see(row);
+    for (const [label, want] of [['Make public', true], ['Make private', false]] as const) {
+      await row.getByRole('button', { name: label }).click();
+      await page.getByRole('dialog', { name: label }).getByRole('button', { name: label }).click();
+      await see(row.getByRole('button', { name: want ? 'Make private' : 'Make public' }));
+      assert.equal(await visibility(), want, `${REPO} public after ${label}`);
+      if (want) await see(row.locator('.badge', { hasText: /^public$/ }));
+    }
+    await browser.screenshot(page, 'images');
+  });
+
+  it('a viewer sees the data but no button that changes things, and switches to their other tenant', async () => {
     const viewer = await browser.newPage();
     await browser.loginWithPassword(viewer, 'watcher', PASSWORD);
-    for (const [path, data] of [['/sets/web/2', 'main'], ['/sets/api/1', 'main'], [`/apps/${APP}`, '3/3 ready'], ['/create', 'Spec (YAML)'], ['/volumes', 'web/2'], ['/hosts', '']] as const) {
+    for (const [path, data] of [['/sets/web/2', 'main'], ['/sets/api/1', 'main'], [`/apps/${APP}`, '3/3 ready'], ['/create', 'Spec (YAML)'], ['/volumes', 'web/2'], ['/volumes/web/2', 'with-note'], ['/images', REPO], ['/hosts', '']] as const) {
       await viewer.goto(path);
       await see(viewer.getByRole('heading', { level: 1 }));
       if (data) await see(viewer.getByText(data).first(), 20_000);
@@ -232,6 +308,15 @@ describe('the web console in a real browser, on a platform with one Docker host'
       const changing = await viewer.getByRole('button', { name: CHANGING }).allTextContents();
       assert.deepEqual(changing, [], `buttons a viewer sees on ${path}`);
     }
+
+    // A member of two tenants switches in the header: the other tenant's sets, not the first's.
+    await viewer.goto('/sets');
+    await heading(viewer, 'Sets');
+    const link = (name: string) => viewer.getByRole('link', { name, exact: true });
+    await see(link('web/2'));
+    await viewer.getByRole('combobox', { name: 'Tenant' }).selectOption(BLUE);
+    await see(link('shop/1'));
+    assert.equal(await link('web/2').count(), 0, `no set of default in ${BLUE}`);
     await viewer.context().close();
   });
 

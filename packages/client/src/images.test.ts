@@ -22,7 +22,7 @@ before(async () => {
 
 after(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-test('image routes: the tenant in the query or the path (default without one), names escaped, the archive streamed', async () => {
+test('image routes: the tenant in the query or the path (default without one), names escaped, the archive streamed, visibility set', async () => {
   const c = new WharfClient({ server: url, tenant: 'team-a' });
   await c.listImages();
   await c.getImage('web/api');
@@ -37,6 +37,7 @@ test('image routes: the tenant in the query or the path (default without one), n
   await c.uploadImage({ name: 'web', tag: '1', body: archive(), length: 4 });
   await new WharfClient({ server: url }).getImage('web');
   await c.runRegistryGc();
+  await c.setImagePublic('web/api', true);
   assert.deepEqual(seen.map((s) => s.line), [
     'GET /v1/images?tenant=team-a',
     'GET /v1/images/team-a/web%2Fapi',
@@ -47,8 +48,10 @@ test('image routes: the tenant in the query or the path (default without one), n
     'POST /v1/images/upload?name=web&tag=1&tenant=team-a',
     'GET /v1/images/default/web',
     'POST /v1/registry/gc',
+    'PUT /v1/images/team-a/web%2Fapi/public',
   ]);
   assert.deepEqual(JSON.parse(seen[4]!.body), { source: 'web:1' });
   assert.deepEqual(JSON.parse(seen[5]!.body), { name: 'web', layers: ['sha256:a'] });
   assert.deepEqual([seen[6]!.type, seen[6]!.length, Buffer.from(seen[6]!.body, 'latin1')], ['application/x-tar', '4', Buffer.from([1, 2, 3, 4])]);
+  assert.deepEqual(JSON.parse(seen[9]!.body), { public: true });
 });

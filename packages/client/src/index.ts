@@ -43,6 +43,7 @@ import {
   type ImageTag,
   type ImageUploadPlan,
   type ImageUploadResult,
+  type ImageVisibility,
   type RegistryGcRun,
   type RegistryGcStatus,
   type RegistryInfo,
@@ -687,6 +688,11 @@ export class WharfClient {
   /** Points `name:tag` at the image `source` (`NAME:TAG` or `NAME@DIGEST` of the tenant) names. */
   tagImage(name: string, tag: string, source: string): Promise<ImageTag> {
     return this.request('PUT', imagePath(this.tenant, name, `/tags/${encodeURIComponent(tag)}`), { source });
+  }
+
+  /** Marks a repository public (anyone may pull it) or private; tenant admins only. */
+  setImagePublic(name: string, isPublic: boolean): Promise<ImageVisibility> {
+    return this.request('PUT', imagePath(this.tenant, name, '/public'), { public: isPublic });
   }
 
   /** Which of `layers` (digests) the registry has for `name` (or can mount from another repository of the tenant). */

@@ -4,6 +4,11 @@ export const hostHref = (name: string): string => `/hosts/${encodeURIComponent(n
 
 export const appHref = (appkey: string): string => `/apps/${encodeURIComponent(appkey)}`;
 
-export function setHref(s: { appkey: string; id: string | number }): string {
-  return `/sets/${encodeURIComponent(s.appkey)}/${encodeURIComponent(String(s.id))}`;
-}
+/** `${base}/{appkey}/{id}`: the address of a page about one set. */
+const ofSet = (base: string) => (s: { appkey: string; id: string | number }): string =>
+  `${base}/${encodeURIComponent(s.appkey)}/${encodeURIComponent(String(s.id))}`;
+
+export const setHref = ofSet('/sets');
+
+/** A set's volume and its snapshots. */
+export const volumeHref = ofSet('/volumes');

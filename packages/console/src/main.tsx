@@ -20,6 +20,7 @@ const Sets = lazy(() => import('./pages/Sets.js').then((m) => ({ default: m.Sets
 const SetDetail = lazy(() => import('./pages/SetDetail.js').then((m) => ({ default: m.SetDetail })));
 const Create = lazy(() => import('./pages/Create.js').then((m) => ({ default: m.Create })));
 const Volumes = lazy(() => import('./pages/Volumes.js').then((m) => ({ default: m.Volumes })));
+const VolumeDetail = lazy(() => import('./pages/VolumeDetail.js').then((m) => ({ default: m.VolumeDetail })));
 const Access = lazy(() => import('./pages/Access.js').then((m) => ({ default: m.Access })));
 const Audit = lazy(() => import('./pages/Audit.js').then((m) => ({ default: m.Audit })));
 
@@ -43,6 +44,7 @@ createRoot(document.getElementById('root') as HTMLElement).render(
               <Route path="/sets/:appkey/:id" element={<SetDetail />} />
               <Route path="/create" element={<Create />} />
               <Route path="/volumes" element={<Volumes />} />
+              <Route path="/volumes/:appkey/:id" element={<VolumeDetail />} />
               <Route path="/networks" element={<Networks />} />
               <Route path="/images" element={<Images />} />
               <Route path="/access" element={<Access />} />

@@ -1,6 +1,7 @@
 /**
  * The current tenant's repositories in the platform registry: size, visibility, tags
- * and the sets using them; how to push; tenant admins delete tags and repositories.
+ * and the sets using them; how to push; tenant admins delete tags and repositories and
+ * make repositories public or private.
  */
 import { useState } from 'react';
 import type { ImageRepository } from '@wharf/types';
@@ -13,6 +14,30 @@ import { useSession } from '../session.js';
 import { RegistryCard } from './ImageRegistry.js';
 import { ImageTags, UsedBy } from './ImageTags.js';
 
+/** Tenant admins make a repository public (anyone may pull it, no credentials) or private again. */
+function VisibilityToggle({ r, changed }: { r: ImageRepository; changed: () => void }) {
+  const { client } = useSession();
+  const to = !r.public;
+  return (
+    <ConfirmButton
+      label={to ? 'Make public' : 'Make private'}
+      danger={to}
+      question={
+        to ? (
+          <>
+            Make <code>{r.repository}</code> public? Anyone who reaches the registry may then pull its images, without credentials.
+          </>
+        ) : (
+          <>
+            Make <code>{r.repository}</code> private? Only the tenant&apos;s members and the platform&apos;s hosts may pull it then.
+          </>
+        )
+      }
+      onConfirm={() => client.setImagePublic(r.name, to).then(changed)}
+    />
+  );
+}
+
 function RepositoryRow({ r, changed }: { r: ImageRepository; changed: () => void }) {
   const { client, canAdmin } = useSession();
   const [open, setOpen] = useState(false);
@@ -21,7 +46,11 @@ function RepositoryRow({ r, changed }: { r: ImageRepository; changed: () => void
       <tr>
         <th scope="row">{r.name}</th>
         <td className="mono">{r.image}</td>
-        <td>{r.public ? <Badge state="public" tone="good" /> : <span className="muted">private</span>}</td>
+        <td>
+          {r.public ? <Badge state="public" tone="good" /> : <span className="muted">private</span>}
+          {canAdmin && ' '}
+          {canAdmin && <VisibilityToggle r={r} changed={changed} />}
+        </td>
         <td>{r.tags.length}</td>
         <td>{bytes(r.size)}</td>
         <td>

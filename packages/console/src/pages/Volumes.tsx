@@ -1,6 +1,7 @@
 /**
- * The tenant's volumes (one per set) with their usage against the hard limit, and
- * (for platform admins, whose routes they are) the hosts' recycle bins.
+ * The tenant's volumes (one per set) with their usage against the hard limit, each
+ * linking to its page (snapshots, its set), and (for platform admins, whose routes
+ * they are) the hosts' recycle bins.
  */
 import { useState } from 'react';
 import { Link } from 'react-router-dom';
@@ -12,7 +13,7 @@ import { age, bytes } from '../format.js';
 import { useSession } from '../session.js';
 import { Table } from './AccessTable.js';
 import { VolumeTrash } from './VolumeTrash.js';
-import { hostHref, setHref } from '../links.js';
+import { hostHref, volumeHref } from '../links.js';
 
 function Usage({ v }: { v: VolumeView }) {
   if (v.used === undefined) return <span className="muted">not reported yet</span>;
@@ -21,11 +22,11 @@ function Usage({ v }: { v: VolumeView }) {
 
 function VolumeTable({ list }: { list: VolumeView[] }) {
   return (
-    <Table headers={['Set', 'Host', 'Driver', 'Size', 'Usage', 'Reported']}>
+    <Table headers={['Volume', 'Host', 'Driver', 'Size', 'Usage', 'Reported']}>
       {list.map((v) => (
         <tr key={`${v.appkey}/${v.id}`}>
           <td>
-            <Link to={setHref(v)}>{`${v.appkey}/${v.id}`}</Link>
+            <Link to={volumeHref(v)}>{`${v.appkey}/${v.id}`}</Link>
           </td>
           <td>{v.host ? <Link to={hostHref(v.host)}>{v.host}</Link> : <span className="muted">not placed</span>}</td>
           <td>{v.driver ?? '–'}</td>
