@@ -296,6 +296,35 @@ describe('the web console in a real browser, on a platform with one Docker host'
     await browser.screenshot(page, 'images');
   });
 
+  it('drains the only host: the drain waits with its progress and reason, no set stops; uncordon ends it', async () => {
+    await page.goto('/hosts/h1');
+    await heading(page, /h1/);
+    await page.getByRole('button', { name: 'Drain', exact: true }).click();
+    await page.getByRole('dialog', { name: 'Drain' }).getByRole('button', { name: 'Drain' }).click();
+    const h = await waitFor('h1 draining', async () => {
+      const x = await c.getHost('h1');
+      return x.state === 'draining' ? x : undefined;
+    });
+    const total = h.drain?.total ?? -1;
+    assert.ok(total >= 2, `the host held the test's sets when the drain began: ${total}`);
+    const drain = page.getByRole('region', { name: 'Drain' });
+    await see(drain.getByText(new RegExp(`^Began \\d+s ago with ${total} sets\\.`)));
+    await see(drain.getByRole('progressbar', { name: 'Drain progress' }));
+    // No other host: the next set waits on h1, running, and says why.
+    const tenants = [c, c.forTenant(BLUE)];
+    await waitFor('a DrainWaiting event', async () => {
+      for (const t of tenants) {
+        for (const x of await t.listSets()) if ((await t.setEvents(x.appkey, x.id)).some((e) => e.reason === 'DrainWaiting')) return true;
+      }
+      return undefined;
+    }, 15_000, 500);
+    for (const t of tenants) assert.deepEqual((await t.listSets()).filter((x) => x.host !== 'h1').map((x) => `${x.appkey}/${x.id}`), [], 'no set left the host');
+    await browser.screenshot(page, 'host-drain');
+    await page.getByRole('button', { name: 'Uncordon' }).click();
+    await see(page.getByRole('button', { name: 'Cordon' }));
+    assert.equal((await c.getHost('h1')).state, 'ready');
+  });
+
   it('a viewer sees the data but no button that changes things, and switches to their other tenant', async () => {
     const viewer = await browser.newPage();
     await browser.loginWithPassword(viewer, 'watcher', PASSWORD);

@@ -2,12 +2,12 @@
  * Cordon, uncordon and drain a host, and how far a drain has come: the sets it still
  * has to move, those on their way, and those that cannot move (a local volume).
  */
-import { useRef } from 'react';
 import { Link } from 'react-router-dom';
 import type { Host } from '@wharf/types';
 import { useAction } from '../api.js';
 import { ConfirmButton } from '../components/Confirm.js';
 import { ErrorBox } from '../components/States.js';
+import { age } from '../format.js';
 import { setHref } from '../links.js';
 import { useSession } from '../session.js';
 import { Progress } from '../components/Progress.js';
@@ -52,21 +52,18 @@ function toMove(d: NonNullable<Host['drain']>): number {
 }
 
 export function DrainProgress({ host }: { host: Host }) {
-  // The drain's size is not stored: the most sets to move seen on this page stands for it.
-  const most = useRef(0);
   const d = host.drain;
-  if (!host.draining || !d) {
-    most.current = 0;
-    return null;
-  }
+  if (!host.draining || !d) return null;
   const left = toMove(d);
-  most.current = Math.max(most.current, left);
-  const done = most.current - left;
+  // What the host held when the drain began, but the sets that cannot move.
+  const size = Math.max(left, (d.total ?? left) - d.blocked.length);
+  const done = size - left;
   return (
     <section className="card wide" aria-label="Drain">
       <h2>Drain {left === 0 ? 'done' : 'in progress'}</h2>
-      <Progress label="Drain progress" now={done} max={most.current} text={left === 0 ? 'nothing left to move' : `${done}/${most.current} sets moved`} />
+      <Progress label="Drain progress" now={done} max={size} text={left === 0 ? 'nothing left to move' : `${done}/${size} sets moved`} />
       <p>
+        {d.startedAt && `Began ${age(d.startedAt)} ago with ${d.total ?? '?'} set${d.total === 1 ? '' : 's'}. `}
         {d.remaining} set{d.remaining === 1 ? '' : 's'} still on the host, {d.moving} moving, {d.blocked.length} cannot move.
         {left === 0 && d.blocked.length === 0 && ' Every set has left; the host stays cordoned until you uncordon it.'}
       </p>

@@ -71,3 +71,20 @@ test('drain moves one set at a time, the next only when the previous runs again'
   assert.equal((await get('3'))?.host, 'h1', 'a set with a volume never moves by drain');
   c.stop();
 });
+
+test('a drain with no other host that can take the next set waits, says why once, and moves it once a host can', async () => {
+  const other = host('h2', { cordoned: true });
+  const { store, c, get } = await setup([host('h1', { cordoned: true, draining: true }), other], [set('1', 'h1'), set('2', 'h1')]);
+  await c.pass(NOW);
+  await c.pass(NOW + 2000);
+  assert.deepEqual([(await get('1'))?.host, (await get('2'))?.host], ['h1', 'h1'], 'nothing leaves: the only other host is cordoned');
+  const events = await readEvents(store, { tenant: 'default', appkey: 'app', id: '1' });
+  assert.deepEqual(events.map((e) => [e.type, e.reason]), [['Warning', 'DrainWaiting']], 'said once over two passes');
+  assert.match(events[0]?.message ?? '', /^host h1 is draining, but no other host can take set default\/app\/1 now \(0\/2 hosts fit: 2 hosts: host is cordoned\); the drain waits, the set keeps running$/);
+
+  await store.put(Keys.host('h2'), { ...other, cordoned: false });
+  await c.pass(NOW + 4000);
+  assert.equal((await get('1'))?.host, undefined, 'h2 can take it now: it moves');
+  assert.equal((await get('1'))?.movedFrom, 'h1');
+  c.stop();
+});
