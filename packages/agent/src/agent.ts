@@ -18,6 +18,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { once } from 'node:events';
+import { join } from 'node:path';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
@@ -50,6 +51,8 @@ import { VolumeManager } from './volumes/manager.js';
 import { ImagePuller, type PullSubscriber } from './images/puller.js';
 import { ImageGc } from './images/gc.js';
 import { UsageRecord } from './images/usage-record.js';
+import { tlsFetch } from './tls/fetch.js';
+import { certifiesAddress, joinCluster, loadIdentity, pinnedCa, type HostIdentity } from './tls/identity.js';
 
 export interface RunningAgent {
   /** Stops the loops and the HTTP API. Containers are left running. */
@@ -135,8 +138,9 @@ class Agent {
     private readonly volumes: VolumeManager,
     private readonly metrics: MetricsPipeline,
     registry: Pick<RegistryAccess, 'mirrorFor' | 'fromPlatform'>,
+    client: WharfClient,
   ) {
-    this.client = new WharfClient({ server: config.server, ...(config.joinToken ? { token: config.joinToken } : {}) });
+    this.client = client;
     this.reporter = new StatusReporter((report) => this.client.reportStatus(config.name, report), log);
     const infraPrivilege = resolvePrivilege(config.infraPrivileged);
     if (!infraPrivilege.privileged && config.infraPrivileged === 'auto') {
@@ -467,7 +471,7 @@ function urlHost(address: string): string {
 }
 
 /** For a wildcard listen address, the first external IPv4 address (else loopback). */
-function defaultAdvertise(addr: AddressInfo): string {
+function defaultAdvertise(addr: Pick<AddressInfo, 'address' | 'port'>, scheme: 'http' | 'https'): string {
   let host = addr.address;
   if (host === '0.0.0.0' || host === '::') {
     const external = Object.values(networkInterfaces())
@@ -475,7 +479,23 @@ function defaultAdvertise(addr: AddressInfo): string {
       .find((i) => i && i.family === 'IPv4' && !i.internal);
     host = external?.address ?? '127.0.0.1';
   }
-  return `http://${urlHost(host)}:${addr.port}`;
+  return `${scheme}://${urlHost(host)}:${addr.port}`;
+}
+
+/**
+ * The host's certificate: the one kept in <data-dir>/tls, else one got now by joining
+ * with a one-use token; undefined for an agent on the shared join token.
+ */
+async function hostIdentity(config: ResolvedConfig, advertise: string, log: Logger): Promise<HostIdentity | undefined> {
+  const dir = join(config.dataDir, 'tls');
+  const kept = await loadIdentity(dir, config.name, log);
+  if (kept) {
+    if (config.joinToken && !pinnedCa(config.joinToken)) log.warn('the host has a certificate: the shared join token given is not used');
+    if (!certifiesAddress(kept, advertise)) log.warn({ advertise }, `the host certificate does not name the advertised address: the server will refuse it; remove ${dir} and join again with a new token`);
+    return kept;
+  }
+  if (!config.joinToken || !pinnedCa(config.joinToken)) return undefined;
+  return joinCluster({ server: config.server, token: config.joinToken, name: config.name, advertise, dir, log });
 }
 
 async function listen(server: Server, host: string, port: number): Promise<AddressInfo> {
@@ -488,13 +508,18 @@ async function listen(server: Server, host: string, port: number): Promise<Addre
 export async function startAgent(input: AgentConfig = {}): Promise<RunningAgent> {
   const config = resolveConfig(input);
   const log = config.logger ?? pino({ name: 'wharf-agent', level: 'info' }, pino.destination(2));
+  await mkdir(config.dataDir, { recursive: true });
+  const { host, port } = parseListen(config.listen);
+  // Only the host of the advertised URL goes into the certificate: the port may still be 0 here.
+  const tls = await hostIdentity(config, config.advertise ?? defaultAdvertise({ address: host, port }, 'https'), log);
+  const joinToken = tls ? undefined : config.joinToken;
+  const client = new WharfClient({ server: config.server, ...(joinToken ? { token: joinToken } : {}), ...(tls ? { fetch: tlsFetch(tls) } : {}) });
   const registry = new RegistryAccess({
-    fetchInfo: () => new WharfClient({ server: config.server, ...(config.joinToken ? { token: config.joinToken } : {}) }).request('GET', '/v1/registry'),
-    certsDir: config.dockerCertsDir, log, ...(config.joinToken ? { joinToken: config.joinToken } : {}),
+    fetchInfo: () => client.request('GET', '/v1/registry'),
+    certsDir: config.dockerCertsDir, log, ...(joinToken ? { joinToken } : {}),
   });
   const engine = config.engine ?? new DockerodeEngine(config.dockerSocket, registry.authFor);
-  await mkdir(config.dataDir, { recursive: true });
-  if (!config.joinToken) log.warn('no join token: the agent API accepts every request');
+  if (!joinToken && !tls) log.warn('no join token: the agent API accepts every request');
 
   const driver = config.volumes ?? createVolumeDriver(config);
   const volumes = new VolumeManager({
@@ -504,7 +529,7 @@ export async function startAgent(input: AgentConfig = {}): Promise<RunningAgent>
     retentionMs: config.trashRetentionSeconds * 1000,
     log,
     inUse: async (set) => (await engine.listSet(setRef(set))).some((c) => c.state === 'running' || c.state === 'restarting' || c.state === 'paused'),
-    ...(config.joinToken ? { token: config.joinToken } : {}),
+    ...(joinToken ? { token: joinToken } : {}),
   });
   const metrics = new MetricsPipeline({
     engine, host: { name: config.name, zone: config.zone }, uplinks: config.networks.map((n) => n.uplink), volumes,
@@ -512,28 +537,28 @@ export async function startAgent(input: AgentConfig = {}): Promise<RunningAgent>
     ...(config.netns ? { netns: config.netns } : {}),
   });
   const http = createHttpServer({
-    engine, log, volumes, ...(config.joinToken ? { token: config.joinToken } : {}),
+    engine, log, volumes, ...(joinToken ? { token: joinToken } : {}), ...(tls ? { tls } : {}),
     metrics: { render: () => metrics.prometheus.render(), contentType: metrics.prometheus.contentType, public: config.metricsPublic },
   });
-  const { host, port } = parseListen(config.listen);
   const addr = await listen(http, host, port).catch(async (err: unknown) => {
     await metrics.close();
     throw err;
   });
-  const url = `http://${urlHost(addr.address)}:${addr.port}`;
-  const advertise = config.advertise ?? defaultAdvertise(addr);
+  const scheme = tls ? 'https' : 'http';
+  const url = `${scheme}://${urlHost(addr.address)}:${addr.port}`;
+  const advertise = config.advertise ?? defaultAdvertise(addr, scheme);
 
   const network = new NetworkPlane({ engine, ...(config.runCommand ? { runner: config.runCommand } : {}), ...(config.netns ? { hostNetns: config.netns } : {}) });
   const uplink = config.networks[0]?.uplink;
   const bandwidth = config.bandwidth ?? (uplink ? await network.host.uplinkSpeed(uplink) : undefined) ?? DEFAULTS.bandwidth;
 
-  const agent = new Agent(config, engine, log, advertise, network, bandwidth, volumes, metrics, registry);
+  const agent = new Agent(config, engine, log, advertise, network, bandwidth, volumes, metrics, registry, client);
   // The pool is set up before the first heartbeat (a failure is logged and retried, never fatal).
   agent.start((await volumes.start(agent.signal)).loop);
   const registryLoop = registry.run(agent.signal);
   log.info(
     {
-      host: config.name, server: config.server, listen: url, advertise, dataDir: config.dataDir, docker: config.dockerSocket, networks: config.networks, netns: config.netns, bandwidth,
+      host: config.name, server: config.server, listen: url, advertise, auth: tls ? 'host certificate' : joinToken ? 'join token' : 'none', dataDir: config.dataDir, docker: config.dockerSocket, networks: config.networks, netns: config.netns, bandwidth,
       volumes: { driver: driver.name, pool: driver.pool, ready: volumes.ready, ...(volumes.error ? { error: volumes.error } : {}) },
     },
     'wharf-agent started',

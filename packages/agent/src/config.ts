@@ -15,7 +15,11 @@ import type { VolumeDriver } from './volumes/driver.js';
 export interface AgentConfig {
   /** wharf-server base URL, or several separated by commas (failover). Default http://127.0.0.1:7070 */
   server?: string;
-  /** Authenticates the agent to the server and the server to the agent's API. */
+  /**
+   * The shared join token: authenticates the agent to the server and the server to the
+   * agent's API. Or a one-use token (`wharf_hjt_…`): spent once for the host's
+   * certificate, kept in <dataDir>/tls (see tls/identity.ts).
+   */
   joinToken?: string;
   /** Host name. Default os.hostname() */
   name?: string;
@@ -234,7 +238,14 @@ environment (shown in brackets); flags win.
   --server URL[,URL…]       wharf-server URL; with several servers of one platform, a
                             server that cannot be reached is passed over for the next
                             [WHARF_SERVER] (default ${DEFAULTS.server})
-  --join-token TOKEN        join token [WHARF_JOIN_TOKEN]
+  --join-token TOKEN        the shared join token (<server data-dir>/join.token), or a one-use token from
+                            "wharf host join-token create" [WHARF_JOIN_TOKEN]. With a one-use token the
+                            agent joins once: it makes its key, checks the server presents the CA the token
+                            names, gets a certificate for --name and the host of --advertise, and keeps key,
+                            certificate and CA in DATA-DIR/tls (mode 0600). From then on it talks to the server
+                            over mutual TLS as that host only, serves its API over HTTPS, and needs no token;
+                            --server must be the https URL of wharf-server --agent-tls-listen. To join again
+                            (new name or address), remove DATA-DIR/tls and give a new token.
   --join-token-file PATH    read the join token from a file
   --name NAME               host name [WHARF_HOST_NAME] (default: this machine's hostname)
   --zone ZONE               data centre [WHARF_ZONE] (default ${DEFAULTS.zone})
@@ -243,10 +254,11 @@ environment (shown in brackets); flags win.
   --docker-socket PATH      Docker Engine socket [DOCKER_HOST=unix://PATH] (default ${DEFAULTS.dockerSocket})
   --docker-certs-dir DIR    Docker's certs.d: the platform registry's CA goes to DIR/<registry>/ca.crt
                             [WHARF_DOCKER_CERTS_DIR] (default ${DEFAULTS.dockerCertsDir})
-  --data-dir DIR            volume pool and recycle bin [WHARF_AGENT_DATA_DIR] (default ${DEFAULTS.dataDir})
+  --data-dir DIR            volume pool, recycle bin, and the host certificate (tls/) [WHARF_AGENT_DATA_DIR]
+                            (default ${DEFAULTS.dataDir})
   --listen HOST:PORT        agent API address, port 0 = any free port [WHARF_AGENT_LISTEN] (default ${DEFAULTS.listen})
   --advertise URL           URL the server uses to reach this agent [WHARF_AGENT_ADVERTISE]
-                            (default http://<listen address>)
+                            (default http://<listen address>, https:// with a host certificate)
   --heartbeat-interval SEC  registration/heartbeat period [WHARF_HEARTBEAT_INTERVAL] (default ${DEFAULTS.heartbeatIntervalSeconds})
   --infra-image IMAGE       image of every set's infra container [WHARF_INFRA_IMAGE] (default ${DEFAULTS.infraImage})
   --cpu-overcommit RATIO    CPU capacity offered to the scheduler = cores × RATIO [WHARF_CPU_OVERCOMMIT]
@@ -276,7 +288,8 @@ environment (shown in brackets); flags win.
   --metrics-interval TIME   how often the collector measures containers, sets and the host, e.g. 10s
                             [WHARF_METRICS_INTERVAL] (default ${DEFAULTS.metricsIntervalSeconds}s; at least ${MIN_METRICS_INTERVAL}s)
   --metrics-public          serve GET /metrics (Prometheus) without the join token [WHARF_METRICS_PUBLIC=true]
-                            (default: it needs the join token as a bearer token, like the rest of the API)
+                            (default: it needs the join token as a bearer token, like the rest of the API,
+                            or with a host certificate, the server's client certificate)
   --reporter KIND=URL       also push every collection to a reporter; repeatable [WHARF_REPORTERS=spec,spec]:
                             influx=http://HOST:8086/write?db=wharf, graphite=tcp://HOST:2003?prefix=P,
                             zabbix=tcp://HOST:10051?host=NAME

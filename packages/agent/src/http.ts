@@ -1,12 +1,15 @@
 /**
  * The agent's HTTP API, reached by wharf-server (logs, exec, volumes), by other
  * agents (volume exports) and by Prometheus (GET /metrics). Bearer auth with the
- * join token (/metrics without it when the agent runs with --metrics-public).
+ * join token (/metrics without it when the agent runs with --metrics-public); or,
+ * for an agent that joined with a one-use token, HTTPS with its host certificate,
+ * callers known by theirs (see tls/authorize.ts), and no token.
  * Only containers labelled wharf.managed=true are served. Exec sessions are
  * WebSockets (the server's 'upgrade' event, see exec.ts).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
@@ -16,11 +19,15 @@ import { serveExec } from './exec.js';
 import { parseBool } from './query.js';
 import type { VolumeManager } from './volumes/manager.js';
 import { serveVolumes } from './volumes/routes.js';
+import { authorizeCaller } from './tls/authorize.js';
+import type { HostIdentity } from './tls/identity.js';
 
 export interface HttpOptions {
   engine: Engine;
-  /** Without a token every request is accepted (development only). */
+  /** Without a token (or tls) every request is accepted (development only). */
   token?: string;
+  /** Serve HTTPS with the host's certificate; callers need a certificate of the cluster CA (the token is not used). */
+  tls?: HostIdentity;
   log: Logger;
   /** Serves /v1/volumes and /v1/trash (see volumes/routes.ts). */
   volumes?: VolumeManager;
@@ -89,8 +96,14 @@ function internal(err: unknown, log: Logger, path: string): WharfError {
 const EXEC_PATH = /^\/v1\/containers\/([^/]+)\/exec$/;
 
 export function createHttpServer(opts: HttpOptions): Server {
-  const { engine, token, log, volumes, metrics } = opts;
-  const server = createServer((req, res) => {
+  const { engine, token, tls, log, volumes, metrics } = opts;
+  const authorize = (req: IncomingMessage, path: string): void => {
+    if (tls) return authorizeCaller(req, path);
+    if (token !== undefined && !tokenMatches(req.headers.authorization, token)) {
+      throw new WharfError('UNAUTHORIZED', 'a valid bearer token (the join token) is required');
+    }
+  };
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'http://agent');
     const handle = async (): Promise<void> => {
       if (req.method === 'GET' && url.pathname === '/v1/health') {
@@ -100,9 +113,7 @@ export function createHttpServer(opts: HttpOptions): Server {
       }
       const metricsRequest = metrics !== undefined && req.method === 'GET' && url.pathname === '/metrics';
       if (metricsRequest && metrics.public) return serveMetrics(metrics, res);
-      if (token !== undefined && !tokenMatches(req.headers.authorization, token)) {
-        throw new WharfError('UNAUTHORIZED', 'a valid bearer token (the join token) is required');
-      }
+      authorize(req, url.pathname);
       if (metricsRequest) return serveMetrics(metrics, res);
       const logs = /^\/v1\/containers\/([^/]+)\/logs$/.exec(url.pathname);
       if (logs?.[1] && req.method === 'GET') {
@@ -113,16 +124,16 @@ export function createHttpServer(opts: HttpOptions): Server {
       throw new WharfError('NOT_FOUND', `no route ${req.method ?? ''} ${url.pathname}`);
     };
     handle().catch((err: unknown) => sendError(res, internal(err, log, url.pathname)));
-  });
+  };
+  // Certificates are asked for, not required: /v1/health (and public metrics) need none, the rest is checked per request.
+  const server = tls ? createHttpsServer({ ...tls, requestCert: true, rejectUnauthorized: false }, handler) : createServer(handler);
 
   const execSessions = new WebSocketServer({ noServer: true });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     const url = new URL(req.url ?? '/', 'http://agent');
     const handle = async (): Promise<void> => {
-      if (token !== undefined && !tokenMatches(req.headers.authorization, token)) {
-        throw new WharfError('UNAUTHORIZED', 'a valid bearer token (the join token) is required');
-      }
+      authorize(req, url.pathname);
       const exec = EXEC_PATH.exec(url.pathname);
       if (!exec?.[1] || req.method !== 'GET') throw new WharfError('NOT_FOUND', `no WebSocket route ${req.method ?? ''} ${url.pathname}`);
       await serveExec(engine, execSessions, log, decodeURIComponent(exec[1]), url, req, socket, head);

@@ -22,6 +22,7 @@ import { registerLifecycle } from './commands/lifecycle.js';
 import { registerLogin } from './commands/login.js';
 import { registerLogs } from './commands/logs.js';
 import { registerHostCommands } from './commands/hosts.js';
+import { registerJoinToken } from './commands/join-token.js';
 import { registerImage } from './commands/image.js';
 import { registerLighthost } from './commands/lighthost.js';
 import { registerUser } from './commands/user.js';
@@ -102,6 +103,7 @@ export function createProgram(makeContext: (flags: () => GlobalFlags) => Context
   registerLogs(program, ctx);
   registerExec(program, ctx);
   registerHostCommands(program, ctx);
+  registerJoinToken(program, ctx);
   registerNetwork(program, ctx);
   registerPolicy(program, ctx);
   registerVolume(program, ctx);

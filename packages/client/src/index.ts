@@ -78,6 +78,8 @@ export interface ClientOptions {
    * server's default tenant ("default"). Networks and hosts are platform-wide.
    */
   tenant?: string;
+  /** Sends the requests instead of the global fetch (an agent that joined passes one with its client certificate). */
+  fetch?: typeof fetch;
 }
 
 /** The server could not be reached at all (refused, reset, timed out). */
@@ -226,6 +228,7 @@ export class WharfClient {
   readonly tenant: string | undefined;
   private readonly token: string | undefined;
   private readonly timeoutMs: number;
+  private readonly fetch: typeof fetch | undefined;
 
   constructor(opts: ClientOptions) {
     this.servers = opts.server.split(',').map((u) => u.trim().replace(/\/+$/, '')).filter(Boolean);
@@ -233,6 +236,7 @@ export class WharfClient {
     this.token = opts.token;
     this.timeoutMs = opts.timeoutMs ?? 30_000;
     this.tenant = opts.tenant;
+    this.fetch = opts.fetch;
   }
 
   /** The server requests go to now (the first one that answered). */
@@ -246,6 +250,7 @@ export class WharfClient {
       server: this.servers.join(','),
       timeoutMs: this.timeoutMs,
       ...(this.token !== undefined ? { token: this.token } : {}),
+      ...(this.fetch ? { fetch: this.fetch } : {}),
       ...(tenant !== undefined ? { tenant } : {}),
     });
   }
@@ -278,7 +283,7 @@ export class WharfClient {
       const server = this.server;
       try {
         // A streamed body goes out as it is read (half duplex: the answer comes after it).
-        res = await fetch(server + path, { method, headers, body, signal, ...(init.stream ? { duplex: 'half' } : {}) } as RequestInit);
+        res = await (this.fetch ?? fetch)(server + path, { method, headers, body, signal, ...(init.stream ? { duplex: 'half' } : {}) } as RequestInit);
       } catch (err) {
         if (init.signal?.aborted) throw err;
         const another = tried < this.servers.length && init.stream === undefined && (notDelivered(err) || method === 'GET');

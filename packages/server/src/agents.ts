@@ -1,13 +1,19 @@
 /**
- * Calls from the server to a host's agent (logs, volume operations). The server
- * presents the join token; an agent's own WharfError is passed on with its code
+ * Calls from the server to a host's agent (logs, volume operations). To an agent that
+ * joined with a one-use token (an https agent URL, and the server has the cluster CA)
+ * the server presents its certificate and checks the agent's: signed by the cluster CA,
+ * issued to that host, for that address. To any other agent it presents the join
+ * token. An agent's own WharfError is passed on with its code
  * and message (and the host added to its details), and an agent that does not
  * answer, or answers something that is not an API error, becomes 502
  * HOST_UNREACHABLE naming the host.
  */
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest, type RequestOptions } from 'node:https';
+import { Readable } from 'node:stream';
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { WharfError, isErrorCode, type ErrorCode } from '@wharf/types';
+import { HOST_ORG, type TlsIdentity } from './tls/cluster-pki.js';
 
 /** What is needed to reach an agent: the host's name (for messages) and its URL. */
 export interface AgentHost {
@@ -31,10 +37,38 @@ export function agentPath(...segments: string[]): string {
   return `/v1/${segments.map(encodeURIComponent).join('/')}`;
 }
 
+/** The TLS options of a call to `host` with the cluster identity: the agent's certificate must name that host. */
+export function agentTlsOptions(host: AgentHost, tls: TlsIdentity): RequestOptions {
+  return {
+    ca: tls.ca,
+    cert: tls.cert,
+    key: tls.key,
+    // A pooled connection would skip the check below (the pool does not key on it).
+    agent: false,
+    checkServerIdentity: (hostname: string, cert: PeerCertificate) => {
+      const wrongAddress = checkServerIdentity(hostname, cert);
+      if (wrongAddress) return wrongAddress;
+      const { O, CN } = cert.subject as { O?: unknown; CN?: unknown };
+      return O === HOST_ORG && CN === host.name ? undefined : new Error(`the agent presented the certificate of ${String(CN)}, not of host ${host.name}`);
+    },
+  };
+}
+
+/**
+ * How a call to `host` proves it comes from the server: TLS options with the server's
+ * certificate for an https agent once the server has the cluster identity, else the
+ * join token as the bearer token.
+ */
+export function agentCredentials(host: AgentHost, token: string, tls: TlsIdentity | undefined): { headers: Record<string, string>; tls?: RequestOptions } {
+  if (tls && /^https:/i.test(host.agentUrl)) return { headers: {}, tls: agentTlsOptions(host, tls) };
+  return { headers: { authorization: `Bearer ${token}` } };
+}
+
 export class Agents {
   constructor(
     private readonly token: string,
     private readonly timeoutMs = AGENT_TIMEOUT_MS,
+    private readonly tls?: TlsIdentity,
   ) {}
 
   /**
@@ -64,9 +98,10 @@ export class Agents {
     return new Promise((resolve, reject) => {
       const url = new URL(host.agentUrl.replace(/\/+$/, '') + path);
       const payload = body !== undefined ? JSON.stringify(body) : undefined;
-      const headers: Record<string, string | number> = { authorization: `Bearer ${this.token}`, accept: 'application/json' };
+      const auth = agentCredentials(host, this.token, this.tls);
+      const headers: Record<string, string | number> = { ...auth.headers, accept: 'application/json' };
       if (payload !== undefined) Object.assign(headers, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
-      const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { method, headers }, (res) => {
+      const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { method, headers, ...auth.tls }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', fail);
@@ -99,8 +134,10 @@ export class Agents {
     const signal = opts.signal ? AbortSignal.any([opts.signal, timer.signal]) : timer.signal;
     try {
       let res: Response;
+      const url = host.agentUrl.replace(/\/+$/, '') + path;
+      const auth = agentCredentials(host, this.token, this.tls);
       try {
-        res = await fetch(host.agentUrl.replace(/\/+$/, '') + path, { headers: { authorization: `Bearer ${this.token}` }, signal });
+        res = auth.tls ? await tlsGet(url, auth.tls, signal) : await fetch(url, { headers: auth.headers, signal });
       } catch (err) {
         if (opts.signal?.aborted) throw err;
         throw unreachable(host, err, timer.signal.aborted ? ms : undefined);
@@ -113,6 +150,22 @@ export class Agents {
       clearTimeout(handle);
     }
   }
+}
+
+/** A GET over node:https (fetch cannot present a client certificate), its answer as a fetch Response. */
+function tlsGet(url: string, tls: RequestOptions, signal: AbortSignal): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url, { ...tls, signal }, (res: IncomingMessage) => {
+      const headers = new Headers();
+      for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+      const status = res.statusCode ?? 502;
+      const empty = [101, 204, 205, 304].includes(status);
+      if (empty) res.resume();
+      resolve(new Response(empty ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>), { status, headers }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 export function unreachable(host: AgentHost, err: unknown, timedOutAfterMs: number | undefined): WharfError {

@@ -41,6 +41,7 @@ import { imageRoutes } from './api/images.js';
 import { identityRoutes } from './api/identity.js';
 import { sshKeyRoutes } from './api/ssh-keys.js';
 import { eventRoutes } from './api/events.js';
+import { joinRoutes } from './api/join.js';
 import { consoleRoutes, defaultConsoleDir } from './console.js';
 
 export async function buildApp(given: ApiContext, logger: Logger): Promise<App> {
@@ -117,6 +118,7 @@ export async function buildApp(given: ApiContext, logger: Logger): Promise<App> 
   auditRoutes(app, ctx);
   quotaRoutes(app, ctx);
   eventRoutes(app, ctx);
+  joinRoutes(app, ctx);
   await consoleRoutes(app, given.consoleDir ?? defaultConsoleDir());
   app.addHook('onClose', async () => ctx.audit.stop());
   if (!given.monitoring) app.addHook('onClose', async () => monitoring.stop());

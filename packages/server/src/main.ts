@@ -79,6 +79,18 @@ Options:
                      command in a set's container, for users with a registered key
                      (wharf ssh-key add) and the developer role (WHARF_SSH_LISTEN,
                      default the --host address and port ${DEFAULT_SSH_PORT}; docs/ssh.md)
+  --agent-tls-listen HOST:PORT|off
+                     the agents' TLS listener: hosts join there with one-use tokens
+                     (wharf host join-token create) and then talk to the server with
+                     the certificate they got (mutual TLS, each host only as itself);
+                     the server calls those agents over HTTPS with its own certificate
+                     (WHARF_AGENT_TLS_LISTEN, default off: agents use the join token).
+                     The main listener (--host, --port) stays plain HTTP for the CLI
+                     and the console.
+  --agent-tls-san NAME|IP
+                     another name or IP agents reach this server by, for its certificate
+                     on that listener; repeatable (WHARF_AGENT_TLS_SANS, comma-separated;
+                     the listen address, 127.0.0.1, localhost and the host name are in it)
   -h, --help         show this help
   --version          print the version
 
@@ -86,7 +98,10 @@ On first start it creates <data-dir>/admin.token (for the CLI) and
 <data-dir>/join.token (for agents), both mode 0600, and with the registry on,
 its CA and certificates in <data-dir>/registry (images in <data-dir>/registry/data), and
 with the SSH gateway on, its host key <data-dir>/ssh_host_ed25519_key (mode 0600, kept
-across restarts; copy it to every server of a cluster so clients see one host key).`;
+across restarts; copy it to every server of a cluster so clients see one host key).
+With --agent-tls-listen it also makes the cluster CA and this server's certificate in
+<data-dir>/cluster-ca (keys 0600); servers sharing a store must share that CA: copy
+ca.key and ca.crt to every server before its first start with the listener.`;
 
 /** The path of a command: itself when it holds a '/', else the first match on the PATH. */
 function findCommand(cmd: string): string | undefined {
@@ -122,6 +137,8 @@ async function main(): Promise<void> {
       'registry-gc': { type: 'string' },
       mirror: { type: 'string', multiple: true },
       'ssh-listen': { type: 'string' },
+      'agent-tls-listen': { type: 'string' },
+      'agent-tls-san': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean' },
     },
@@ -173,6 +190,10 @@ async function main(): Promise<void> {
   const host = values.host ?? env.WHARF_HOST ?? '127.0.0.1';
   const sshListen = values['ssh-listen'] ?? env.WHARF_SSH_LISTEN;
   const ssh = sshListen === 'off' ? undefined : sshListen ? splitHostPort(sshListen, '--ssh-listen') : { host, port: DEFAULT_SSH_PORT };
+  const agentTlsListen = values['agent-tls-listen'] ?? env.WHARF_AGENT_TLS_LISTEN ?? 'off';
+  const agentTlsSans = values['agent-tls-san'] ?? env.WHARF_AGENT_TLS_SANS?.split(',').map((s) => s.trim()).filter(Boolean);
+  if (agentTlsSans?.length && agentTlsListen === 'off') throw new Error('--agent-tls-san: only with --agent-tls-listen HOST:PORT');
+  const agentTls = agentTlsListen === 'off' ? undefined : { ...splitHostPort(agentTlsListen, '--agent-tls-listen'), ...(agentTlsSans?.length ? { sans: agentTlsSans } : {}) };
   const server = await startServer({
     host,
     port,
@@ -194,6 +215,7 @@ async function main(): Promise<void> {
     registryGc,
     ...(mirrors.length > 0 ? { registryMirrors: mirrors } : {}),
     ...(ssh ? { ssh } : {}),
+    ...(agentTls ? { agentTls } : {}),
   });
   let closing = false;
   const stop = () => {

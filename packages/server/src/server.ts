@@ -2,7 +2,7 @@
  * Wires a running wharf-server: store, tokens, watchers, controllers, HTTP.
  */
 import { mkdir } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { openStore as openStoreUrl, type EtcdAccess, type Store } from '@wharf/store';
@@ -30,6 +30,8 @@ import { AuditLog } from './audit/log.js';
 import { createOpenExec } from './exec/open.js';
 import { SshGateway } from './ssh/gateway.js';
 import { loadOrCreateHostKey } from './ssh/host-key.js';
+import { ClusterPki } from './tls/cluster-pki.js';
+import { listenForAgents, type AgentListener } from './tls/agent-listener.js';
 
 export interface ServerConfig {
   host: string;
@@ -75,6 +77,11 @@ export interface ServerConfig {
   leaseSeconds?: number;
   /** Where the SSH gateway listens (port 0: a free one); absent: no gateway. wharf-server's default is <host>:2222. */
   ssh?: { host: string; port: number };
+  /**
+   * The agents' TLS listener (port 0: a free one): one-use joins and agents with certificates
+   * (mutual TLS); the cluster CA in <dataDir>/cluster-ca. Absent: none (agents use the join token).
+   */
+  agentTls?: { host: string; port: number; /** More names and IPs for its certificate. */ sans?: string[] };
 }
 
 export const DEFAULT_REGISTRY_ADDR = '127.0.0.1:5000';
@@ -87,7 +94,19 @@ export interface RunningServer {
   tokens: { admin: string; join: string };
   /** The SSH gateway's port, when it runs. */
   sshPort?: number;
+  /** The agents' TLS listener, when it runs. */
+  agentTlsUrl?: string;
   close(): Promise<void>;
+}
+
+/** Secrets never logged: bearer tokens, join tokens, keys. */
+export const LOG_REDACT = ['req.headers.authorization', '*.token', '*.joinToken', '*.password', '*.key', '*.privateKey'];
+
+/** The names and IPs agents may reach this server by: the listen address (every interface's for a wildcard), loopback, the host name. */
+export function agentTlsNames(host: string, extra: string[] = []): string[] {
+  const wildcard = host === '0.0.0.0' || host === '::' || host === '';
+  const addresses = wildcard ? Object.values(networkInterfaces()).flat().flatMap((i) => (i ? [i.address.replace(/%.*$/, '')] : [])) : [host];
+  return [...addresses, '127.0.0.1', 'localhost', hostname(), ...extra];
 }
 
 /** Opens the store of a `--store` URL (see @wharf/store's openStore); its background problems go to `logger`. */
@@ -96,7 +115,7 @@ export function openStore(url: string, logger: Logger, etcd?: EtcdAccess): Promi
 }
 
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
-  const logger = config.logger ?? pino({ level: config.logLevel ?? 'info', redact: ['req.headers.authorization', '*.token', '*.joinToken'] });
+  const logger = config.logger ?? pino({ level: config.logLevel ?? 'info', redact: LOG_REDACT });
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const store = await openStore(config.store ?? `sqlite:${config.dataDir}/wharf.db`, logger, config.etcd);
   const tokens = await bootstrapTokens(store, config.dataDir);
@@ -126,11 +145,19 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     : undefined;
   const leadership: { loop?: LeaderLoop } = {};
   const leaderStatus = async () => leadership.loop?.status() ?? { server: '', leading: false };
-  const app = await buildApp({ store, hostChanges, joinToken: tokens.join, monitoring, customMetrics, leaderStatus, ...(lb ? { lb } : {}), ...(registry ? { registry } : {}) }, logger);
+  const cluster = config.agentTls
+    ? await ClusterPki.prepare(join(config.dataDir, 'cluster-ca'), agentTlsNames(config.agentTls.host, config.agentTls.sans), store)
+    : undefined;
+  if (cluster?.issued.length) logger.info({ issued: cluster.issued, dir: join(config.dataDir, 'cluster-ca') }, 'cluster certificates made');
+  const app = await buildApp({
+    store, hostChanges, joinToken: tokens.join, monitoring, customMetrics, leaderStatus, ...(lb ? { lb } : {}), ...(registry ? { registry } : {}), ...(cluster ? { cluster } : {}),
+  }, logger);
   await app.listen({ host: config.host, port: config.port });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  const opened: { agentListener?: AgentListener } = {};
   const abort = async (err: unknown): Promise<never> => {
+    await opened.agentListener?.close();
     await registry?.stop();
     await app.close();
     hostChanges.stop();
@@ -141,10 +168,13 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   // The registry sends clients to this server for tokens, so it starts once the server listens.
   await registry?.start(config.registryRealm ?? defaultRealm(registryAddr, port), { notifications: notificationsUrl(config.host, port), store }).catch(abort);
   if (!registry) logger.info('platform registry off (wharf-server --registry local runs it)');
+  const agentListener = cluster && config.agentTls ? await listenForAgents(app, cluster, config.agentTls.host, config.agentTls.port).catch(abort) : undefined;
+  if (agentListener) opened.agentListener = agentListener;
+  if (agentListener) logger.info({ url: agentListener.url, caFingerprint: cluster?.fingerprint }, 'agents\' TLS listener up (one-use joins, host certificates)');
   const sshListen = config.ssh;
   const ssh = sshListen
     ? await loadOrCreateHostKey(config.dataDir).then((hostKey) => SshGateway.start({
-      store, openExec: createOpenExec(store, tokens.join), hostKey, audit: new AuditLog(store, logger), log: logger.child({ component: 'ssh' }), ...sshListen,
+      store, openExec: createOpenExec(store, tokens.join, cluster?.server), hostKey, audit: new AuditLog(store, logger), log: logger.child({ component: 'ssh' }), ...sshListen,
     })).catch(abort)
     : undefined;
   if (!ssh) logger.info('SSH gateway off (wharf-server --ssh-listen HOST:PORT runs it)');
@@ -190,8 +220,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     store,
     tokens,
     ...(ssh ? { sshPort: ssh.port } : {}),
+    ...(agentListener ? { agentTlsUrl: agentListener.url } : {}),
     async close() {
       await ssh?.close();
+      await agentListener?.close();
       await leader.close();
       await lb?.stop();
       await registry?.stop();

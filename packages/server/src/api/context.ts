@@ -9,6 +9,7 @@ import type { CustomMetrics } from '../metrics/custom.js';
 import type { LbSlot, RegistryInfo } from '@wharf/types';
 import type { RegistryTokenService } from '../registry/token-service.js';
 import type { ImageRegistrySource } from '../registry/service.js';
+import type { ClusterPki } from '../tls/cluster-pki.js';
 
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
 
@@ -18,6 +19,8 @@ export interface ApiContext {
   hostChanges: HostChanges;
   /** The join token, which the server also presents to agents (logs). */
   joinToken: string;
+  /** The cluster CA and this server's certificate: one-use joins, and TLS to agents that joined; absent without --agent-tls-listen. */
+  cluster?: ClusterPki;
   /** The metrics history and Wharf's own metrics; buildApp makes one when not given. */
   monitoring?: Monitoring;
   /** Custom app metrics pushed for the autoscaler; buildApp makes one when not given. */

@@ -41,7 +41,7 @@ interface Pending {
   audit: (fields: Pick<AuditRecord, 'status' | 'result'> & Partial<AuditRecord>) => void;
 }
 
-export function execRoutes(app: App, { store, joinToken, audit }: RouteContext): void {
+export function execRoutes(app: App, { store, joinToken, cluster, audit }: RouteContext): void {
   const pending = new WeakMap<FastifyRequest['raw'], Pending>();
 
   app.route({
@@ -80,7 +80,7 @@ export function execRoutes(app: App, { store, joinToken, audit }: RouteContext):
         object = `sets/${appkey}/${id}/${target.container.name}`;
         if (!req.ws) return; // the handler explains what is missing
         const { cols, rows } = req.query;
-        const stream = await connectAgentExec(target, { cmd, tty, ...(cols !== undefined ? { cols } : {}), ...(rows !== undefined ? { rows } : {}) }, joinToken);
+        const stream = await connectAgentExec(target, { cmd, tty, ...(cols !== undefined ? { cols } : {}), ...(rows !== undefined ? { rows } : {}) }, joinToken, cluster?.server);
         pending.set(req.raw, { stream, audit: record });
         // If the upgrade never completes the command must not run on.
         req.raw.socket.once('close', () => stream.close());

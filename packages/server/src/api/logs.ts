@@ -9,8 +9,8 @@ import type { App, ApiContext } from './context.js';
 import { SetParams, TenantQuery, errors, tenantOf } from './schemas.js';
 
 /** Streams a container's log from the agent of the set's host (the server never reads Docker itself). */
-export function logRoutes(app: App, { store, joinToken }: ApiContext): void {
-  const agents = new Agents(joinToken);
+export function logRoutes(app: App, { store, joinToken, cluster }: ApiContext): void {
+  const agents = new Agents(joinToken, undefined, cluster?.server);
   app.get('/v1/sets/:appkey/:id/logs', {
     config: { access: 'tenant' },
     schema: {

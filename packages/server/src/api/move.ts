@@ -60,8 +60,8 @@ function describeSum(c: VolumeChecksum): string {
   return `sha256 ${c.sha256.slice(0, 12)}…, ${c.files} files, ${formatBytes(c.bytes)}`;
 }
 
-export function moveRoutes(app: App, { store, joinToken }: ApiContext): void {
-  const agents = new Agents(joinToken);
+export function moveRoutes(app: App, { store, joinToken, cluster }: ApiContext): void {
+  const agents = new Agents(joinToken, undefined, cluster?.server);
 
   app.post('/v1/sets/:appkey/:id/move', {
     schema: {

@@ -56,8 +56,8 @@ function resizesVolumeInPlace(before: SetObject, after: SetObject): boolean {
   return before.host !== undefined && after.host === before.host && volumeSize(after) !== volumeSize(before);
 }
 
-export function resizeRoutes(app: App, { store, joinToken }: ApiContext): void {
-  const agents = new Agents(joinToken);
+export function resizeRoutes(app: App, { store, joinToken, cluster }: ApiContext): void {
+  const agents = new Agents(joinToken, undefined, cluster?.server);
 
   app.post('/v1/sets/:appkey/:id/resize', {
     config: { access: 'tenant' },

@@ -105,8 +105,8 @@ async function findTrash(agents: Agents, host: EffectiveHost, trashId: string, t
   return { ...entry, host: host.name };
 }
 
-export function volumeRoutes(app: App, { store, joinToken }: ApiContext): void {
-  const agents = new Agents(joinToken);
+export function volumeRoutes(app: App, { store, joinToken, cluster }: ApiContext): void {
+  const agents = new Agents(joinToken, undefined, cluster?.server);
 
   app.get('/v1/volumes', {
     config: { access: 'tenant' },

@@ -2,12 +2,14 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { DEFAULT_TENANT, EXEC_WS_PROTOCOL, WS_BEARER_PREFIX, WharfError } from '@wharf/types';
 import type { Store } from '@wharf/store';
 import { principalOf, requireTenant, type Principal } from './principal.js';
+import { hostPrincipal, peerHost } from '../tls/peer.js';
 
 /**
  * Who may call a route:
  * - `public`: anyone, no token;
  * - `admin`: platform admins (the admin token, users with the platform-admin flag);
- * - `agent`: the hosts' join token, and platform admins;
+ * - `agent`: the hosts' join token, a host certificate (on the agents' TLS listener; only
+ *   for its own host where the path names one, `:name`), and platform admins;
  * - `user`: any user or admin token (the route decides what each may see);
  * - `tenant`: members of the route's tenant (`:tenant` in the path, else `?tenant=`, else
  *   the default tenant): viewers for GET, developers for changes; platform admins too;
@@ -65,6 +67,14 @@ export function principal(req: FastifyRequest): Principal {
   return req.principal;
 }
 
+/** A host certificate acts only for its own host: 403 for a path naming another. */
+function requireOwnHost(who: Principal, req: FastifyRequest): void {
+  const named = (req.params as { name?: unknown } | undefined)?.name;
+  if (who.host !== undefined && typeof named === 'string' && named !== who.host) {
+    throw new WharfError('FORBIDDEN', `the certificate of host ${who.host} cannot act for host ${named}`);
+  }
+}
+
 /** Every route requires a token unless it declares `config: { access: 'public' }`. */
 export function installAuth(app: FastifyInstance, store: Store): void {
   app.addHook('onRequest', async (req) => {
@@ -72,9 +82,10 @@ export function installAuth(app: FastifyInstance, store: Store): void {
     if (!req.routeOptions.url) return;
     // Public routes that show more to a caller they know (the image catalog) read its credentials themselves.
     if (access === 'public') return;
-    const token = bearer(req);
-    if (!token) throw new WharfError('UNAUTHORIZED', 'missing bearer token (Authorization: Bearer <token>)');
-    const who = await principalOf(store, token);
+    const peer = peerHost(req.raw);
+    const token = peer ? undefined : bearer(req);
+    if (!peer && !token) throw new WharfError('UNAUTHORIZED', 'missing bearer token (Authorization: Bearer <token>)');
+    const who = peer ? await hostPrincipal(store, peer) : await principalOf(store, token as string);
     if (!who) throw new WharfError('UNAUTHORIZED', 'the token is not valid (unknown, expired or revoked)');
     req.principal = who;
     switch (access) {
@@ -83,6 +94,7 @@ export function installAuth(app: FastifyInstance, store: Store): void {
         return;
       case 'agent':
         if (who.kind !== 'agent' && !who.platformAdmin) throw new WharfError('FORBIDDEN', 'this is for hosts (the join token) and platform admins');
+        requireOwnHost(who, req);
         return;
       case 'user':
         if (who.kind === 'agent') throw new WharfError('FORBIDDEN', 'the join token is for hosts only');

@@ -16,6 +16,8 @@ export interface Principal {
   platformAdmin: boolean;
   /** Effective roles per tenant. */
   roles: Record<string, TenantRole>;
+  /** An agent known by its host certificate: it may act only as this host. */
+  host?: string;
   token: { hash: string; record: TokenRecord };
 }
 

@@ -12,7 +12,8 @@ import type { Store } from '@wharf/store';
 import {
   ExecChannel, INFRA_NAME, WharfError, decodeExecFrame, encodeExecControl, encodeExecData, execQuery, type ContainerStatus, type SetStatus,
 } from '@wharf/types';
-import { AGENT_TIMEOUT_MS, agentError, agentPath, unreachable, type AgentHost } from '../agents.js';
+import { AGENT_TIMEOUT_MS, agentCredentials, agentError, agentPath, unreachable, type AgentHost } from '../agents.js';
+import type { TlsIdentity } from '../tls/cluster-pki.js';
 import { Keys, setKeys } from '../state/keys.js';
 import { getSet } from '../state/sets.js';
 import type { HostRecord } from '../state/hosts.js';
@@ -60,15 +61,15 @@ export async function resolveExecTarget(store: Store, req: Pick<ExecRequest, 'te
 }
 
 /** The OpenExec of wharf-server: the WebSocket route and the SSH gateway use it. */
-export function createOpenExec(store: Store, joinToken: string): OpenExec {
+export function createOpenExec(store: Store, joinToken: string, tls?: TlsIdentity): OpenExec {
   return async (req) => {
     const target = await resolveExecTarget(store, req);
-    return connectAgentExec(target, req, joinToken);
+    return connectAgentExec(target, req, joinToken, tls);
   };
 }
 
 /** Opens the session on the agent; refusals (HTTP errors of the upgrade) become WharfErrors as for any agent call. */
-export function connectAgentExec(target: ExecTarget, req: Pick<ExecRequest, 'cmd' | 'tty' | 'cols' | 'rows' | 'env'>, joinToken: string): Promise<ExecStream> {
+export function connectAgentExec(target: ExecTarget, req: Pick<ExecRequest, 'cmd' | 'tty' | 'cols' | 'rows' | 'env'>, joinToken: string, tls?: TlsIdentity): Promise<ExecStream> {
   const { host } = target;
   const path = agentPath('containers', target.container.containerId, 'exec');
   const query = execQuery({
@@ -76,7 +77,8 @@ export function connectAgentExec(target: ExecTarget, req: Pick<ExecRequest, 'cmd
   });
   const url = `${host.agentUrl.replace(/\/+$/, '').replace(/^http/, 'ws')}${path}?${query}`;
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers: { authorization: `Bearer ${joinToken}` }, handshakeTimeout: AGENT_TIMEOUT_MS, maxPayload: MAX_EXEC_FRAME_BYTES });
+    const auth = agentCredentials(host, joinToken, tls);
+    const ws = new WebSocket(url, { ...auth.tls, headers: auth.headers, handshakeTimeout: AGENT_TIMEOUT_MS, maxPayload: MAX_EXEC_FRAME_BYTES });
     // Frames that come with the upgrade's answer are kept for the stream.
     const stream = new AgentExecStream(ws, host);
     ws.once('open', () => resolve(stream));

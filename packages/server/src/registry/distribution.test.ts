@@ -112,12 +112,14 @@ describe('Distribution with Wharf tokens', { skip }, () => {
     const pid = Number(readFileSync(join(dir, 'registry.pid'), 'utf8'));
     process.kill(pid, 'SIGKILL');
     const deadline = Date.now() + 30_000;
-    const pidNow = () => Number(readFileSync(join(dir, 'registry.pid'), 'utf8'));
+    // A pid file read while it is being rewritten is empty: that is no pid (0 would be this process group).
+    const pidNow = () => Number(readFileSync(join(dir, 'registry.pid'), 'utf8').trim() || NaN);
     let back = false;
     // Answering and its pid file being written are two steps of the restart: wait for both.
     while (!back && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 200));
-      back = (await get('/v2/').catch(() => ({ status: 0 }))).status === 401 && pidNow() !== pid;
+      const now = pidNow();
+      back = (await get('/v2/').catch(() => ({ status: 0 }))).status === 401 && Number.isInteger(now) && now > 0 && now !== pid;
     }
     assert.ok(back, `the registry answers again, from a new process (pid file: ${pidNow()}, killed: ${pid})`);
     const again = pidNow();

@@ -1,0 +1,168 @@
+/**
+ * A host joins with a one-use token on a real dockerd: the agent gets its certificate
+ * from wharf-server's agents' TLS listener, the token is refused a second time, a set
+ * runs on the host, its logs come through the server (server → agent over mutual TLS),
+ * and the agent's API refuses plain HTTP, callers without a certificate and a
+ * certificate of another CA. A restarted agent reuses its certificate, no token needed.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { join } from 'node:path';
+import { WharfClient } from '@wharf/client';
+import { DockerHost, OWNER_FILE, releaseBelow } from './harness/docker-host.js';
+import { freePort, must, run, stopChild, waitFor } from './harness/exec.js';
+import { agentArgs } from './harness/platform.js';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const SET = { appkey: 'e2e.tls', id: '1' };
+
+/** A GET to the agent API over TLS with the given client certificate (or none), trusting the cluster CA. */
+function agentGet(url: string, ca: string, client?: { cert: string; key: string }): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url, { ca, ...client, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (c: string) => (body += c)).on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('a host joined with a one-use token, over mutual TLS', () => {
+  const dir = mkdtempSync('/tmp/wharf-e2e-');
+  const serverDir = join(dir, 'server');
+  const agentDir = join(dir, 'agents', 'h1');
+  let host: DockerHost;
+  let server: ChildProcess | undefined;
+  let agent: ChildProcess | undefined;
+  let port = 0;
+  let tlsPort = 0;
+  let admin: WharfClient;
+  let token = '';
+  const url = () => `http://127.0.0.1:${port}`;
+  const tlsUrl = () => `https://127.0.0.1:${tlsPort}`;
+  const log = (name: string) => {
+    try {
+      return readFileSync(join(dir, `${name}.log`), 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  const spawnLogged = (name: string, args: string[]): ChildProcess => {
+    const fd = openSync(join(dir, `${name}.log`), 'a');
+    const child = spawn(process.execPath, args, { stdio: ['ignore', fd, fd] });
+    closeSync(fd);
+    return child;
+  };
+  const cli = (args: string[]) => run(process.execPath, [join(ROOT, 'bin/wharf'), ...args], {
+    env: { ...process.env, WHARF_SERVER: url(), WHARF_TOKEN: readFileSync(join(serverDir, 'admin.token'), 'utf8').trim(), WHARF_CONFIG: join(dir, 'no-config.json') },
+  });
+  const tokenFile = join(dir, 'one-use.token');
+  const startAgent = (name: string, dataDir: string) => {
+    mkdirSync(dataDir, { recursive: true });
+    // Another agent name on the same dockerd: the host seen through an object naming it so.
+    const named = Object.create(host, { name: { value: name } }) as DockerHost;
+    return spawnLogged(`agent-${name}`, agentArgs({ server: tlsUrl(), joinTokenFile: tokenFile, host: named, dataDir, heartbeatSeconds: 1, cpuOvercommit: 32 }));
+  };
+
+  before(async () => {
+    writeFileSync(join(dir, OWNER_FILE), `${process.pid}\n`);
+    host = await DockerHost.start('h1');
+    port = await freePort();
+    tlsPort = await freePort();
+    server = spawnLogged('server', [join(ROOT, 'packages/server/dist/main.js'), '--port', String(port), '--data-dir', serverDir, '--log-level', 'debug',
+      '--registry', 'off', '--ssh-listen', 'off', '--agent-tls-listen', `127.0.0.1:${tlsPort}`]);
+    await waitFor('wharf-server health', async () => (await fetch(`${url()}/v1/health`).catch(() => undefined))?.ok, 60_000);
+    admin = new WharfClient({ server: url(), token: readFileSync(join(serverDir, 'admin.token'), 'utf8').trim() });
+  });
+
+  after(async () => {
+    await stopChild(agent);
+    await stopChild(server);
+    releaseBelow(dir);
+    if (!process.env.WHARF_E2E_KEEP) rmSync(dir, { recursive: true, force: true });
+    await host?.stop();
+  });
+
+  it('joins with a token from the CLI and keeps key and certificate 0600', async () => {
+    const made = await cli(['host', 'join-token', 'create', '--ttl', '10m']);
+    assert.equal(made.code, 0, made.stderr);
+    token = made.stdout.trim();
+    assert.match(token, /^wharf_hjt_\S+\.[0-9a-f]{64}$/);
+    writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+    agent = startAgent('h1', agentDir);
+    const h = await waitFor('h1 ready', async () => (await admin.listHosts()).find((x) => x.name === 'h1' && x.state === 'ready'), 60_000);
+    assert.match(h.agentUrl, /^https:\/\/127\.0\.0\.1:\d+$/);
+    for (const f of ['host.key', 'host.crt', 'ca.crt']) assert.equal(statSync(join(agentDir, 'tls', f)).mode & 0o777, 0o600, f);
+    assert.equal(statSync(join(serverDir, 'cluster-ca', 'ca.key')).mode & 0o777, 0o600);
+    const listed = await cli(['host', 'join-token', 'ls']);
+    assert.match(listed.stdout, /used by h1/);
+  });
+
+  it('refuses the token a second time: the second agent stops, saying it was used', async () => {
+    const second = startAgent('h2', join(dir, 'agents', 'h2'));
+    const code = await new Promise<number | null>((resolve) => second.once('exit', resolve));
+    assert.equal(code, 1);
+    assert.match(log('agent-h2'), /was used already, by host h1/);
+    assert.equal((await admin.listHosts()).some((x) => x.name === 'h2'), false);
+  });
+
+  it('runs a set on the host and reads its logs through the server (server → agent over TLS)', async () => {
+    await admin.applySet({ ...SET, containers: [{ index: 0, image: 'wharf/busybox:latest', options: { name: 'web', command: { cmd: '/bin/sh', args: ['-c', "echo hello-over-tls; trap 'exit 0' TERM; while :; do sleep 1; done"] } } }] });
+    await waitFor('e2e.tls/1 running', async () => {
+      const s = await admin.getSet(SET.appkey, SET.id);
+      return s.status === 'running' && s.host === 'h1';
+    }, 60_000);
+    const text = await waitFor('the log line', async () => {
+      let all = '';
+      for await (const chunk of admin.logs(SET.appkey, SET.id)) all += chunk;
+      return all.includes('hello-over-tls') ? all : undefined;
+    }, 30_000, 500);
+    assert.match(text, /hello-over-tls/);
+  });
+
+  it('the agent API refuses plain HTTP, no certificate, the join token, and a certificate of another CA', async () => {
+    const h = await admin.getHost('h1');
+    const ca = readFileSync(join(agentDir, 'tls', 'ca.crt'), 'utf8');
+    const path = '/v1/trash';
+    const plain = await fetch(`${h.agentUrl.replace(/^https:/, 'http:')}${path}`).then((r) => r.status, () => 'refused');
+    assert.notEqual(plain, 200);
+    const none = await agentGet(`${h.agentUrl}${path}`, ca);
+    assert.equal(none.status, 401);
+    const joinToken = readFileSync(join(serverDir, 'join.token'), 'utf8').trim();
+    assert.equal((await fetch(`${h.agentUrl.replace(/^https:/, 'http:')}${path}`, { headers: { authorization: `Bearer ${joinToken}` } }).then((r) => r.status, () => 'refused')) === 200, false);
+    // A key and a self-signed certificate that claim to be the server's.
+    const key = join(dir, 'rogue.key');
+    const crt = join(dir, 'rogue.crt');
+    await must('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', crt, '-subj', '/O=wharf-servers/CN=wharf-server', '-days', '1']);
+    const rogue = await agentGet(`${h.agentUrl}${path}`, ca, { cert: readFileSync(crt, 'utf8'), key: readFileSync(key, 'utf8') });
+    assert.equal(rogue.status, 401);
+    // The host's own certificate may pull volume exports only, not act as the server.
+    const own = await agentGet(`${h.agentUrl}${path}`, ca, { cert: readFileSync(join(agentDir, 'tls', 'host.crt'), 'utf8'), key: readFileSync(join(agentDir, 'tls', 'host.key'), 'utf8') });
+    assert.equal(own.status, 403);
+  });
+
+  it('a restarted agent reuses its certificate without spending a token', async () => {
+    const before = readFileSync(join(agentDir, 'tls', 'host.crt'), 'utf8');
+    await stopChild(agent);
+    const since = Date.now();
+    agent = startAgent('h1', agentDir);
+    await waitFor('h1 heartbeating again', async () => {
+      const h = await admin.getHost('h1');
+      return h.state === 'ready' && Date.parse(h.lastHeartbeat) > since;
+    }, 60_000, 200);
+    assert.equal(readFileSync(join(agentDir, 'tls', 'host.crt'), 'utf8'), before);
+    const s = await admin.getSet(SET.appkey, SET.id);
+    assert.equal(s.status, 'running');
+  });
+
+  it('never logs the token or a key', () => {
+    const logs = log('server') + log('agent-h1') + log('agent-h2');
+    assert.ok(logs.length > 0);
+    assert.ok(!logs.includes(token.split('.')[0] as string), 'a log holds the join token');
+    assert.ok(!logs.includes('PRIVATE KEY'), 'a log holds a private key');
+  });
+});

@@ -1,0 +1,99 @@
+/**
+ * The host's certificate, for agents that join with a one-use token. Made once: the
+ * agent makes its key here, checks the server presents the CA its token pins, spends
+ * the token at `POST /v1/join` for a certificate (CN = host name, SAN = the advertised
+ * address), and keeps key, certificate and CA in `<data-dir>/tls/` (0600, directory
+ * 0700). Every later start reuses them; no token is needed again.
+ */
+import { X509Certificate, createHash, generateKeyPairSync } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { WharfClient } from '@wharf/client';
+import { ConfigError } from '../config.js';
+import { tlsFetch } from './fetch.js';
+
+/** The agent's TLS identity (PEM): its key and certificate, and the cluster CA. */
+export interface HostIdentity {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+/** The subject organisations the cluster CA gives servers and hosts. */
+export const SERVER_ORG = 'wharf-servers';
+export const HOST_ORG = 'wharf-hosts';
+const RENEW_WARNING_MS = 30 * 86_400_000;
+
+/** The CA SHA-256 a one-use join token (`wharf_hjt_<secret>.<sha256>`) pins; undefined for the shared join token. */
+export function pinnedCa(token: string): string | undefined {
+  if (!token.startsWith('wharf_hjt_')) return undefined;
+  return /\.([0-9a-f]{64})$/.exec(token)?.[1];
+}
+
+const files = (dir: string) => ({ key: join(dir, 'host.key'), cert: join(dir, 'host.crt'), ca: join(dir, 'ca.crt') });
+
+/** The identity kept in `dir`, if the agent joined before; a certificate for another host name is an error. */
+export async function loadIdentity(dir: string, name: string, log: Logger): Promise<HostIdentity | undefined> {
+  const f = files(dir);
+  const read = (p: string) => readFile(p, 'utf8').catch(() => undefined);
+  const [key, cert, ca] = await Promise.all([read(f.key), read(f.cert), read(f.ca)]);
+  if (!key || !cert || !ca) return undefined;
+  const x = new X509Certificate(cert);
+  const cn = /(?:^|\n)CN=([^\n]+)/.exec(x.subject)?.[1];
+  if (cn !== name) throw new ConfigError(`${f.cert} is the certificate of host ${cn ?? '?'}, not of ${name}: remove ${dir} and join again with a new token`);
+  const left = Date.parse(x.validTo) - Date.now();
+  if (left < RENEW_WARNING_MS) log.warn({ expires: x.validTo }, `the host certificate ${left > 0 ? 'expires soon' : 'has expired'}: remove ${dir} and join again with a new token`);
+  return { key, cert, ca };
+}
+
+/** Whether the identity's certificate names the host of `advertise` (what the server checks when it calls the agent). */
+export function certifiesAddress(identity: HostIdentity, advertise: string): boolean {
+  const host = new URL(advertise).hostname.replace(/^\[|\]$/g, '');
+  const x = new X509Certificate(identity.cert);
+  return x.checkIP(host) !== undefined || x.checkHost(host) !== undefined;
+}
+
+export interface JoinOptions {
+  /** The server's TLS listener URL(s), https. */
+  server: string;
+  token: string;
+  name: string;
+  /** The agent API's https URL: the certificate's SAN. */
+  advertise: string;
+  dir: string;
+  log: Logger;
+}
+
+/** Joins with a one-use token and keeps the identity in `dir`. */
+export async function joinCluster(o: JoinOptions): Promise<HostIdentity> {
+  const pin = pinnedCa(o.token);
+  if (!pin) throw new ConfigError('the join token is not a one-use token (wharf host join-token create)');
+  if (o.server.split(',').some((u) => !/^https:\/\//i.test(u.trim()))) {
+    throw new ConfigError(`--server ${o.server}: a one-use join token is spent at wharf-server's agents' TLS listener: give its https URL (wharf-server --agent-tls-listen)`);
+  }
+  // The CA is fetched without trusting anything, then checked against the token's pin before the token is sent.
+  const anyone = new WharfClient({ server: o.server, fetch: tlsFetch({ rejectUnauthorized: false }) });
+  const ca = await (await anyone.raw('GET', '/v1/join/ca.crt')).text();
+  const fingerprint = createHash('sha256').update(new X509Certificate(ca).raw).digest('hex');
+  if (fingerprint !== pin) throw new ConfigError(`the server at ${anyone.server} presents the cluster CA ${fingerprint}, not the ${pin} of the join token: wrong server, or someone in between`);
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const key = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+  const client = new WharfClient({ server: o.server, fetch: tlsFetch({ ca }) });
+  const answer = await client.request<{ certificate: string; ca: string; expiresAt: string }>('POST', '/v1/join', {
+    token: o.token, name: o.name, publicKey: publicKey.export({ type: 'spki', format: 'pem' }), address: o.advertise,
+  });
+  await mkdir(o.dir, { recursive: true, mode: 0o700 });
+  const f = files(o.dir);
+  // Key first, certificate last: a certificate on disk always has its key.
+  await writeSecret(f.key, key);
+  await writeSecret(f.ca, answer.ca);
+  await writeSecret(f.cert, answer.certificate);
+  o.log.info({ host: o.name, expires: answer.expiresAt, dir: o.dir }, 'joined the cluster: host certificate kept');
+  return { key, cert: answer.certificate, ca: answer.ca };
+}
+
+async function writeSecret(path: string, pem: string): Promise<void> {
+  await writeFile(`${path}.tmp`, pem, { mode: 0o600 });
+  await rename(`${path}.tmp`, path);
+}

@@ -1,0 +1,103 @@
+/**
+ * One-use join tokens: a platform admin makes one per host to join; the host's agent
+ * spends it at `POST /v1/join` for a certificate. Only the token's SHA-256 is stored
+ * (`/auth/join-tokens/<sha256>`); spending it is one compare-and-swap on that record,
+ * so of two joins with the same token exactly one wins.
+ *
+ * The token ends with `.<SHA-256 of the cluster CA>`: the agent checks the server it
+ * joins presents that CA before it sends the token.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Store } from '@wharf/store';
+import { WharfError } from '@wharf/types';
+import { hashToken, tokenId } from '../auth/tokens.js';
+
+const PREFIX = '/auth/join-tokens/';
+/** Which certificate each joined host holds: `/auth/host-certs/<host>`. */
+const HOST_CERTS = '/auth/host-certs/';
+export const JOIN_TOKEN_PREFIX = 'wharf_hjt_';
+export const DEFAULT_JOIN_TTL_SECONDS = 3600;
+export const MAX_JOIN_TTL_SECONDS = 7 * 86_400;
+/** Used and expired tokens stay listed this long, then are dropped. */
+const KEEP_SPENT_MS = 86_400_000;
+
+export interface JoinTokenRecord {
+  id: string;
+  createdAt: string;
+  expiresAt: string;
+  /** Who made it. */
+  createdBy: string;
+  /** Set when a host joined with it. */
+  usedAt?: string;
+  usedBy?: string;
+}
+
+/** The certificate a joined host holds now; a certificate that is not this one is refused. */
+export interface HostCertRecord {
+  fingerprint: string;
+  issuedAt: string;
+  expiresAt: string;
+  /** The join token it was issued for. */
+  joinToken: string;
+}
+
+/** `wharf_hjt_<secret>.<CA SHA-256 hex>` → the pinned CA fingerprint; undefined for any other token. */
+export function pinnedCa(token: string): string | undefined {
+  if (!token.startsWith(JOIN_TOKEN_PREFIX)) return undefined;
+  return /\.([0-9a-f]{64})$/.exec(token)?.[1];
+}
+
+export async function createJoinToken(store: Store, opts: { caFingerprint: string; ttlSeconds: number; createdBy: string; now?: number }): Promise<{ token: string; record: JoinTokenRecord }> {
+  const now = opts.now ?? Date.now();
+  const token = `${JOIN_TOKEN_PREFIX}${randomBytes(24).toString('base64url')}.${opts.caFingerprint}`;
+  const hash = hashToken(token);
+  const record: JoinTokenRecord = { id: tokenId(hash), createdAt: new Date(now).toISOString(), expiresAt: new Date(now + opts.ttlSeconds * 1000).toISOString(), createdBy: opts.createdBy };
+  await store.put(PREFIX + hash, record);
+  return { token, record };
+}
+
+/** Every join token, newest first; those used or expired for more than a day are dropped on the way. */
+export async function listJoinTokens(store: Store, now = Date.now()): Promise<JoinTokenRecord[]> {
+  const { items } = await store.list<JoinTokenRecord>(PREFIX);
+  const kept: JoinTokenRecord[] = [];
+  for (const kv of items) {
+    const spent = Math.min(Date.parse(kv.value.expiresAt), kv.value.usedAt ? Date.parse(kv.value.usedAt) : Infinity);
+    if (now - spent > KEEP_SPENT_MS) await store.txn([{ key: kv.key, modRevision: kv.modRevision }], [{ type: 'delete', key: kv.key }]);
+    else kept.push(kv.value);
+  }
+  return kept.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+}
+
+/** Deletes the token with this ID; false when there is none. */
+export async function revokeJoinToken(store: Store, id: string): Promise<boolean> {
+  if (!/^[0-9a-f]{16}$/.test(id)) return false;
+  const { items } = await store.list<JoinTokenRecord>(PREFIX + id);
+  for (const kv of items) await store.delete(kv.key);
+  return items.length > 0;
+}
+
+/**
+ * Spends `token` for host `host`: 401 when it is unknown (mistyped, revoked) or expired,
+ * 409 when it was used already, including by a join that won the race for it.
+ */
+export async function consumeJoinToken(store: Store, token: string, host: string, now = Date.now()): Promise<JoinTokenRecord> {
+  const key = PREFIX + hashToken(token);
+  const kv = await store.get<JoinTokenRecord>(key);
+  if (!kv) throw new WharfError('UNAUTHORIZED', 'the join token is not known (mistyped, revoked, or long expired); make one with "wharf host join-token create"');
+  const used = (r: JoinTokenRecord) => new WharfError('CONFLICT', `the join token ${r.id} was used already, by host ${r.usedBy ?? '?'} at ${r.usedAt ?? '?'}; a join token works once: make a new one with "wharf host join-token create"`);
+  if (kv.value.usedAt) throw used(kv.value);
+  if (Date.parse(kv.value.expiresAt) <= now) throw new WharfError('UNAUTHORIZED', `the join token ${kv.value.id} expired at ${kv.value.expiresAt}; make a new one with "wharf host join-token create"`);
+  const spent: JoinTokenRecord = { ...kv.value, usedAt: new Date(now).toISOString(), usedBy: host };
+  if ((await store.txn([{ key, modRevision: kv.modRevision }], [{ type: 'put', key, value: spent }])).succeeded) return spent;
+  const after = await store.get<JoinTokenRecord>(key);
+  if (!after) throw new WharfError('UNAUTHORIZED', `the join token ${kv.value.id} was revoked`);
+  throw used(after.value);
+}
+
+export async function recordHostCert(store: Store, host: string, cert: HostCertRecord): Promise<void> {
+  await store.put(HOST_CERTS + host, cert);
+}
+
+export async function hostCert(store: Store, host: string): Promise<HostCertRecord | undefined> {
+  return (await store.get<HostCertRecord>(HOST_CERTS + host))?.value;
+}
