@@ -66,6 +66,10 @@ const EXPECTED_ERRORS: Array<{ why: string; match: RegExp }> = [
     why: 'the scale test sends a replica count the server refuses, to see its message at the field',
     match: /^console error at \S+\/apps\/api: Failed to load resource: the server responded with a status of 400 \(Bad Request\) \(\S+\/v1\/apps\/api\/scale/,
   },
+  {
+    why: 'the session test answers /v1/me with 503 once, to see the page keep the login and offer to try again',
+    match: /^console error at \S+\/: Failed to load resource: the server responded with a status of 503 \(Service Unavailable\) \(\S+\/v1\/me/,
+  },
 ];
 
 describe('the web console in a real browser, on a platform with one Docker host', { skip: browserSkipReason() }, () => {
@@ -379,6 +383,16 @@ describe('the web console in a real browser, on a platform with one Docker host'
     await page.keyboard.press('Enter');
     await page.waitForURL('**/sets');
     await heading(page, 'Sets');
+  });
+
+  it('keeps the login when the server fails for a moment, and offers to try again', async () => {
+    // The server answers 503 for the caller once: the page says so and keeps the token.
+    await page.route('**/v1/me', (r) => r.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ error: { code: 'STORE_UNAVAILABLE', message: 'etcd at test: unavailable' } }) }), { times: 1 });
+    await page.goto('/');
+    await see(page.getByRole('alert').getByText(/^Cannot load your session: etcd at test: unavailable$/));
+    assert.ok(await page.evaluate(() => (globalThis as unknown as { localStorage: { getItem(k: string): string | null } }).localStorage.getItem('wharf.session')), 'the token is kept');
+    await page.getByRole('button', { name: 'Try again' }).click();
+    await heading(page, 'Overview');
   });
 
   it('left no error in the browser console', (t) => {

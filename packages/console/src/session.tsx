@@ -5,7 +5,7 @@
  */
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { WharfClient } from '@wharf/client';
-import { DEFAULT_TENANT, type Me } from '@wharf/types';
+import { DEFAULT_TENANT, WharfError, type Me } from '@wharf/types';
 
 interface Stored {
   token: string;
@@ -60,6 +60,9 @@ export function SessionProvider({ login, children }: { login: (done: (token: str
   const [stored, setStored] = useState<Stored | undefined>(load);
   const [me, setMe] = useState<Me | undefined>();
   const [tenants, setTenants] = useState<string[]>([]);
+  // A failure other than a refused token (server down, 5xx) keeps the token and offers to try again.
+  const [bootError, setBootError] = useState<string | undefined>();
+  const [attempt, setAttempt] = useState(0);
 
   const update = useCallback((s: Stored | undefined) => {
     save(s);
@@ -80,11 +83,15 @@ export function SessionProvider({ login, children }: { login: (done: (token: str
         // A user without a role in the remembered tenant starts in their first one.
         if (!m.platformAdmin && !list.includes(stored.tenant)) update({ ...stored, tenant: list[0] as string });
       })
-      .catch(() => live && update(undefined));
+      .catch((err: unknown) => {
+        if (!live) return;
+        if (err instanceof WharfError && err.status === 401) update(undefined);
+        else setBootError(err instanceof Error ? err.message : String(err));
+      });
     return () => {
       live = false;
     };
-  }, [stored?.token]);
+  }, [stored?.token, attempt]);
 
   const value = useMemo<Session | undefined>(() => {
     if (!stored || !me) return undefined;
@@ -110,6 +117,15 @@ export function SessionProvider({ login, children }: { login: (done: (token: str
     return <>{login((token) => {
       update({ token, tenant: DEFAULT_TENANT });
     })}</>;
+  }
+  if (!value && bootError) {
+    return (
+      <div className="boot" role="alert">
+        <p>Cannot load your session: {bootError}</p>
+        <button type="button" onClick={() => { setBootError(undefined); setAttempt((n) => n + 1); }}>Try again</button>{' '}
+        <button type="button" onClick={() => { setBootError(undefined); update(undefined); }}>Log in again</button>
+      </div>
+    );
   }
   if (!value) return <div className="boot">Loading…</div>;
   return <Ctx.Provider value={value}>{children}</Ctx.Provider>;
