@@ -4,20 +4,27 @@
  * runs on the host, its logs come through the server (server → agent over mutual TLS),
  * and the agent's API refuses plain HTTP, callers without a certificate and a
  * certificate of another CA. A restarted agent reuses its certificate, no token needed.
+ * A second joined host takes a set with its volume from the first: the receiving agent
+ * pulls the export from the sending one with its host certificate. A private image of
+ * the platform registry runs on a joined host: it pulls with its registry secret.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { WharfClient } from '@wharf/client';
 import { DockerHost, OWNER_FILE, releaseBelow } from './harness/docker-host.js';
 import { freePort, must, run, stopChild, waitFor } from './harness/exec.js';
-import { agentArgs } from './harness/platform.js';
+import { LOOP } from './harness/images.js';
+import { NetnsPortal } from './harness/netns-portal.js';
+import { agentArgs, DOCKER_CERTS_DIR } from './harness/platform.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const SET = { appkey: 'e2e.tls', id: '1' };
+const VOL_SET = { appkey: 'e2e.tls-vol', id: '1' };
+const PRIVATE_SET = { appkey: 'e2e.tls-private', id: '1' };
 
 /** A GET to the agent API over TLS with the given client certificate (or none), trusting the cluster CA. */
 function agentGet(url: string, ca: string, client?: { cert: string; key: string }): Promise<{ status: number; body: string }> {
@@ -36,10 +43,17 @@ describe('a host joined with a one-use token, over mutual TLS', () => {
   const serverDir = join(dir, 'server');
   const agentDir = join(dir, 'agents', 'h1');
   let host: DockerHost;
+  let host3: DockerHost | undefined;
+  let agent3: ChildProcess | undefined;
   let server: ChildProcess | undefined;
   let agent: ChildProcess | undefined;
   let port = 0;
   let tlsPort = 0;
+  let registryPort = 0;
+  const portals: NetnsPortal[] = [];
+  // The registry as the hosts reach it: a non-loopback address, so Docker verifies its TLS.
+  const registryIp = `10.215.${process.pid % 250}.1`;
+  const registryAddr = () => `${registryIp}:${registryPort}`;
   let admin: WharfClient;
   let token = '';
   const url = () => `http://127.0.0.1:${port}`;
@@ -61,30 +75,46 @@ describe('a host joined with a one-use token, over mutual TLS', () => {
     env: { ...process.env, WHARF_SERVER: url(), WHARF_TOKEN: readFileSync(join(serverDir, 'admin.token'), 'utf8').trim(), WHARF_CONFIG: join(dir, 'no-config.json') },
   });
   const tokenFile = join(dir, 'one-use.token');
-  const startAgent = (name: string, dataDir: string) => {
+  const startAgent = (name: string, dataDir: string, on: DockerHost = host, joinTokenFile = tokenFile) => {
     mkdirSync(dataDir, { recursive: true });
     // Another agent name on the same dockerd: the host seen through an object naming it so.
-    const named = Object.create(host, { name: { value: name } }) as DockerHost;
-    return spawnLogged(`agent-${name}`, agentArgs({ server: tlsUrl(), joinTokenFile: tokenFile, host: named, dataDir, heartbeatSeconds: 1, cpuOvercommit: 32 }));
+    const named = on.name === name ? on : Object.create(on, { name: { value: name } }) as DockerHost;
+    return spawnLogged(`agent-${name}`, agentArgs({ server: tlsUrl(), joinTokenFile, host: named, dataDir, heartbeatSeconds: 1, cpuOvercommit: 32 }));
+  };
+  /** A new one-use token from the CLI, in a file of its own. */
+  const newTokenFile = async (name: string): Promise<string> => {
+    const made = await cli(['host', 'join-token', 'create', '--ttl', '10m']);
+    assert.equal(made.code, 0, made.stderr);
+    const file = join(dir, `${name}.token`);
+    writeFileSync(file, made.stdout, { mode: 0o600 });
+    return file;
   };
 
   before(async () => {
     writeFileSync(join(dir, OWNER_FILE), `${process.pid}\n`);
-    host = await DockerHost.start('h1');
+    // The second joined host's dockerd starts beside the first: it costs no extra wait.
+    [host, host3] = await Promise.all([DockerHost.start('h1'), DockerHost.start('h3')]);
     port = await freePort();
     tlsPort = await freePort();
+    registryPort = await freePort();
     server = spawnLogged('server', [join(ROOT, 'packages/server/dist/main.js'), '--port', String(port), '--data-dir', serverDir, '--log-level', 'debug',
-      '--registry', 'off', '--ssh-listen', 'off', '--agent-tls-listen', `127.0.0.1:${tlsPort}`]);
+      '--registry', 'local', '--registry-addr', registryAddr(), '--registry-listen', `127.0.0.1:${registryPort}`, '--ssh-listen', 'off', '--agent-tls-listen', `127.0.0.1:${tlsPort}`]);
     await waitFor('wharf-server health', async () => (await fetch(`${url()}/v1/health`).catch(() => undefined))?.ok, 60_000);
+    // dockerd reaches the registry and the token service (the server's port) in its namespace.
+    for (const h of [host, host3 as DockerHost]) portals.push(await NetnsPortal.open({ netns: h.netns, address: registryIp, ports: [registryPort, port], dir }));
     admin = new WharfClient({ server: url(), token: readFileSync(join(serverDir, 'admin.token'), 'utf8').trim() });
   });
 
   after(async () => {
+    await stopChild(agent3);
     await stopChild(agent);
     await stopChild(server);
+    for (const portal of portals.splice(0)) await portal.close();
+    rmSync(join(DOCKER_CERTS_DIR, registryAddr()), { recursive: true, force: true });
     releaseBelow(dir);
     if (!process.env.WHARF_E2E_KEEP) rmSync(dir, { recursive: true, force: true });
     await host?.stop();
+    await host3?.stop();
   });
 
   it('joins with a token from the CLI and keeps key and certificate 0600', async () => {
@@ -96,7 +126,7 @@ describe('a host joined with a one-use token, over mutual TLS', () => {
     agent = startAgent('h1', agentDir);
     const h = await waitFor('h1 ready', async () => (await admin.listHosts()).find((x) => x.name === 'h1' && x.state === 'ready'), 60_000);
     assert.match(h.agentUrl, /^https:\/\/127\.0\.0\.1:\d+$/);
-    for (const f of ['host.key', 'host.crt', 'ca.crt']) assert.equal(statSync(join(agentDir, 'tls', f)).mode & 0o777, 0o600, f);
+    for (const f of ['host.key', 'host.crt', 'ca.crt', 'registry.secret']) assert.equal(statSync(join(agentDir, 'tls', f)).mode & 0o777, 0o600, f);
     assert.equal(statSync(join(serverDir, 'cluster-ca', 'ca.key')).mode & 0o777, 0o600);
     const listed = await cli(['host', 'join-token', 'ls']);
     assert.match(listed.stdout, /used by h1/);
@@ -159,10 +189,67 @@ describe('a host joined with a one-use token, over mutual TLS', () => {
     assert.equal(s.status, 'running');
   });
 
-  it('never logs the token or a key', () => {
-    const logs = log('server') + log('agent-h1') + log('agent-h2');
+  it('moves a set with its volume between two joined hosts: the target pulls the export with its certificate', async () => {
+    agent3 = startAgent('h3', join(dir, 'agents', 'h3'), host3, await newTokenFile('h3'));
+    await waitFor('h3 ready', async () => (await admin.listHosts()).some((x) => x.name === 'h3' && x.state === 'ready'), 60_000);
+    await admin.applySet({
+      ...VOL_SET,
+      resources: { cpu: 0.1, memory: '32Mi', disk: '16Mi' },
+      containers: [{ index: 0, image: 'wharf/busybox:latest', options: { name: 'app', volumes: [{ path: '/data' }], command: { cmd: '/bin/sh', args: ['-c', LOOP] } } }],
+    });
+    const placed = await waitFor('e2e.tls-vol/1 running', async () => {
+      const s = await admin.getSet(VOL_SET.appkey, VOL_SET.id);
+      return s.status === 'running' && s.host ? s : undefined;
+    }, 60_000);
+    const hosts: Record<string, DockerHost> = { h1: host, h3: host3 as DockerHost };
+    const from = placed.host as string;
+    const to = from === 'h1' ? 'h3' : 'h1';
+    const container = `default_${VOL_SET.appkey}_${VOL_SET.id}_app`;
+    const wrote = await hosts[from]!.docker(['exec', container, 'sh', '-c', 'echo moved-over-tls > /data/note']);
+    assert.equal(wrote.code, 0, wrote.stderr);
+    await admin.setAction(VOL_SET.appkey, VOL_SET.id, 'stop');
+    await waitFor('e2e.tls-vol/1 stopped', async () => (await admin.getSet(VOL_SET.appkey, VOL_SET.id)).status === 'stopped', 60_000, 200);
+    const moved = await admin.moveSet(VOL_SET.appkey, VOL_SET.id, to);
+    assert.equal(moved.host, to);
+    await waitFor(`e2e.tls-vol/1 running on ${to}`, async () => {
+      const s = await admin.getSet(VOL_SET.appkey, VOL_SET.id);
+      return s.status === 'running' && s.host === to;
+    }, 60_000, 200);
+    const read = await hosts[to]!.docker(['exec', container, 'cat', '/data/note']);
+    assert.equal(read.stdout.trim(), 'moved-over-tls', read.stderr);
+  });
+
+  it('runs a private image of the platform registry on a joined host: it pulls with its registry secret', async () => {
+    const image = `${registryAddr()}/default/private-tls:1`;
+    const cliConfig = join(dir, 'docker-cli');
+    const docker = (args: string[], input?: string) => run('docker', ['--config', cliConfig, '-H', `unix://${host.socket}`, ...args], input !== undefined ? { input } : {});
+    await waitFor('the registry CA installed by the agents', async () => existsSync(join(DOCKER_CERTS_DIR, registryAddr(), 'ca.crt')), 30_000, 200);
+    const login = await docker(['login', registryAddr(), '--username', 'admin', '--password-stdin'], readFileSync(join(serverDir, 'admin.token'), 'utf8').trim());
+    assert.equal(login.code, 0, login.stderr);
+    assert.equal((await docker(['tag', 'wharf/busybox:latest', image])).code, 0);
+    const push = await docker(['push', image]);
+    assert.equal(push.code, 0, push.stderr);
+    // Gone from the host, so that the set has to pull it.
+    assert.equal((await docker(['rmi', image])).code, 0);
+    const visibility = await admin.request<{ public: boolean }>('GET', '/v1/images/default/private-tls/public');
+    assert.equal(visibility.public, false);
+    await admin.applySet({ ...PRIVATE_SET, containers: [{ index: 0, image, options: { name: 'app', command: { cmd: '/bin/sh', args: ['-c', LOOP] } } }] });
+    // A refused pull fails the set: stop waiting then.
+    const s = await waitFor('e2e.tls-private/1 running or failed', async () => {
+      const v = await admin.getSet(PRIVATE_SET.appkey, PRIVATE_SET.id);
+      return v.status === 'running' || v.status === 'failed' ? v : undefined;
+    }, 90_000, 250);
+    assert.equal(s.status, 'running', s.message);
+    assert.ok(['h1', 'h3'].includes(s.host as string), s.host);
+    const events = await admin.setEvents(PRIVATE_SET.appkey, PRIVATE_SET.id);
+    assert.ok(events.some((e) => e.reason === 'Pulled' && e.message.includes(image)), JSON.stringify(events));
+  });
+
+  it('never logs the token, a registry secret or a key', () => {
+    const logs = log('server') + log('agent-h1') + log('agent-h2') + log('agent-h3');
     assert.ok(logs.length > 0);
     assert.ok(!logs.includes(token.split('.')[0] as string), 'a log holds the join token');
+    assert.ok(!logs.includes('wharf_hrs_'), 'a log holds a registry secret');
     assert.ok(!logs.includes('PRIVATE KEY'), 'a log holds a private key');
   });
 });

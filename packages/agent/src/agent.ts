@@ -30,7 +30,7 @@ import { atMost, backoffDelay } from './backoff.js';
 import { DEFAULTS, parseListen, resolveConfig, type AgentConfig, type ResolvedConfig } from './config.js';
 import type { SetIdentity } from './containers.js';
 import { DockerodeEngine } from './docker/dockerode-engine.js';
-import { RegistryAccess } from './docker/registry-access.js';
+import { HOST_REGISTRY_USER, RegistryAccess } from './docker/registry-access.js';
 import type { Engine, EngineEvent } from './docker/engine.js';
 import { ExitTracker } from './exits.js';
 import { failureKind } from './failure-log.js';
@@ -498,6 +498,12 @@ async function hostIdentity(config: ResolvedConfig, advertise: string, log: Logg
   return joinCluster({ server: config.server, token: config.joinToken, name: config.name, advertise, dir, log });
 }
 
+/** What the host pulls from the platform registry with: its registry secret when it joined, else the shared join token. */
+function registryCredentials(name: string, joinToken: string | undefined, tls: HostIdentity | undefined): { credentials: { username: string; password: string } } | undefined {
+  if (tls?.registrySecret) return { credentials: { username: name, password: tls.registrySecret } };
+  return joinToken ? { credentials: { username: HOST_REGISTRY_USER, password: joinToken } } : undefined;
+}
+
 async function listen(server: Server, host: string, port: number): Promise<AddressInfo> {
   server.listen(port, host);
   await Promise.race([once(server, 'listening'), once(server, 'error').then(([err]) => Promise.reject(err as Error))]);
@@ -513,10 +519,12 @@ export async function startAgent(input: AgentConfig = {}): Promise<RunningAgent>
   // Only the host of the advertised URL goes into the certificate: the port may still be 0 here.
   const tls = await hostIdentity(config, config.advertise ?? defaultAdvertise({ address: host, port }, 'https'), log);
   const joinToken = tls ? undefined : config.joinToken;
-  const client = new WharfClient({ server: config.server, ...(joinToken ? { token: joinToken } : {}), ...(tls ? { fetch: tlsFetch(tls) } : {}) });
+  // The host certificate's fetch: to the server, and to other agents for volume exports.
+  const certFetch = tls ? tlsFetch(tls) : undefined;
+  const client = new WharfClient({ server: config.server, ...(joinToken ? { token: joinToken } : {}), ...(certFetch ? { fetch: certFetch } : {}) });
   const registry = new RegistryAccess({
     fetchInfo: () => client.request('GET', '/v1/registry'),
-    certsDir: config.dockerCertsDir, log, ...(joinToken ? { joinToken } : {}),
+    certsDir: config.dockerCertsDir, log, ...(registryCredentials(config.name, joinToken, tls) ?? {}),
   });
   const engine = config.engine ?? new DockerodeEngine(config.dockerSocket, registry.authFor);
   if (!joinToken && !tls) log.warn('no join token: the agent API accepts every request');
@@ -530,6 +538,7 @@ export async function startAgent(input: AgentConfig = {}): Promise<RunningAgent>
     log,
     inUse: async (set) => (await engine.listSet(setRef(set))).some((c) => c.state === 'running' || c.state === 'restarting' || c.state === 'paused'),
     ...(joinToken ? { token: joinToken } : {}),
+    ...(certFetch ? { fetch: certFetch } : {}),
   });
   const metrics = new MetricsPipeline({
     engine, host: { name: config.name, zone: config.zone }, uplinks: config.networks.map((n) => n.uplink), volumes,

@@ -24,3 +24,4 @@ export * from './quota.js';
 export * from './exec-frames.js';
 export * from './ssh-key.js';
 export * from './events.js';
+export * from './join.js';

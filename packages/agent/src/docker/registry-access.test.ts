@@ -24,7 +24,7 @@ test("the CA goes to <certs.d>/<address>/ca.crt, written only when it changes", 
 
 test('pulls from the platform registry carry the host credentials, others none', async () => {
   let answer!: (info: RegistryInfo) => void;
-  const access = new RegistryAccess({ fetchInfo: () => new Promise((r) => (answer = r)), certsDir: dir, joinToken: 'wharf_join_x', log });
+  const access = new RegistryAccess({ fetchInfo: () => new Promise((r) => (answer = r)), certsDir: dir, credentials: { username: HOST_REGISTRY_USER, password: 'wharf_join_x' }, log });
   // Asked before the server answered: it waits for the answer.
   const early = access.authFor('10.0.0.7:5000/default/app:1');
   const synced = access.sync();
@@ -39,7 +39,7 @@ test('pulls from the platform registry carry the host credentials, others none',
 
 test('a server without a registry (off, or from before it) gives no credentials', async () => {
   for (const fetchInfo of [async () => ({ enabled: false }), async () => Promise.reject(new WharfError('NOT_FOUND', 'no route GET /v1/registry'))]) {
-    const access = new RegistryAccess({ fetchInfo, certsDir: dir, joinToken: 'wharf_join_x', log });
+    const access = new RegistryAccess({ fetchInfo, certsDir: dir, credentials: { username: HOST_REGISTRY_USER, password: 'wharf_join_x' }, log });
     await access.sync();
     assert.equal(await access.authFor('10.0.0.7:5000/default/app:1'), undefined);
   }
@@ -51,7 +51,7 @@ test('a server without a registry (off, or from before it) gives no credentials'
 test('mirrors: their CA installed, the host credentials, upstream names pulled through them, and what the GC may fetch again', async () => {
   const access = new RegistryAccess({
     fetchInfo: async () => ({ enabled: true, address: '10.0.0.7:5000', ca: PEM, mirrors: [{ upstream: 'up.internal:5000', address: '10.0.0.7:5001', running: true }] }),
-    certsDir: dir, joinToken: 'wharf_join_x', log,
+    certsDir: dir, credentials: { username: HOST_REGISTRY_USER, password: 'wharf_join_x' }, log,
   });
   await access.sync();
   assert.equal(readFileSync(join(dir, '10.0.0.7:5001', 'ca.crt'), 'utf8'), PEM);

@@ -2,7 +2,9 @@
  * The platform registry as this host uses it: the server tells its address and CA
  * (`GET /v1/registry`); the CA goes to Docker's `certs.d/<address>/ca.crt`, so dockerd
  * verifies the registry's TLS certificate with no --insecure-registry, and pulls of
- * images on that registry carry the host credentials (the join token as the password).
+ * images on that registry carry the host credentials: the shared join token as the
+ * password, or, for a host that joined with a one-use token, its registry secret with
+ * the host name as the user.
  * Asked again every minute (and with back-off until the first answer): a server that
  * moved the registry or made a new CA is followed.
  *
@@ -24,17 +26,19 @@ export interface RegistryAuth {
   serveraddress: string;
 }
 
+/** The user name that goes with the shared join token (the server reads only the password). */
 export const HOST_REGISTRY_USER = 'wharf-agent';
 const REFRESH_MS = 60_000;
 /** How long a pull waits for the server's first answer before going without credentials. */
 const FIRST_ANSWER_WAIT_MS = 10_000;
 
 export interface RegistryAccessOptions {
-  /** GET /v1/registry with the join token. */
+  /** GET /v1/registry as this host. */
   fetchInfo: () => Promise<RegistryInfo>;
   /** Docker's certs.d (dockerd reads /etc/docker/certs.d). */
   certsDir: string;
-  joinToken?: string;
+  /** The host's credentials for the platform registry and its mirrors; none: pulls go anonymous. */
+  credentials?: { username: string; password: string };
   log: Logger;
 }
 
@@ -65,10 +69,11 @@ export class RegistryAccess {
   /** The credentials for pulling `image`: the host's, when it is on the platform registry or a mirror. */
   readonly authFor = async (image: string): Promise<RegistryAuth | undefined> => {
     const registry = imageRegistry(image);
-    if (!registry || !this.opts.joinToken) return undefined;
+    const credentials = this.opts.credentials;
+    if (!registry || !credentials) return undefined;
     await this.ready();
     if (registry !== this.address && ![...this.mirrors.values()].includes(registry)) return undefined;
-    return { username: HOST_REGISTRY_USER, password: this.opts.joinToken, serveraddress: registry };
+    return { ...credentials, serveraddress: registry };
   };
 
   /**

@@ -2,22 +2,26 @@
  * The host's certificate, for agents that join with a one-use token. Made once: the
  * agent makes its key here, checks the server presents the CA its token pins, spends
  * the token at `POST /v1/join` for a certificate (CN = host name, SAN = the advertised
- * address), and keeps key, certificate and CA in `<data-dir>/tls/` (0600, directory
- * 0700). Every later start reuses them; no token is needed again.
+ * address) and a registry secret (its password for the platform registry), and keeps
+ * key, certificate, CA and secret in `<data-dir>/tls/` (0600, directory 0700). Every
+ * later start reuses them; no token is needed again.
  */
 import { X509Certificate, createHash, generateKeyPairSync } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { WharfClient } from '@wharf/client';
+import type { JoinAnswer } from '@wharf/types';
 import { ConfigError } from '../config.js';
 import { tlsFetch } from './fetch.js';
 
-/** The agent's TLS identity (PEM): its key and certificate, and the cluster CA. */
+/** The agent's TLS identity (PEM): its key and certificate, and the cluster CA; its registry secret. */
 export interface HostIdentity {
   ca: string;
   cert: string;
   key: string;
+  /** The password (user: the host name) for pulls from the platform registry; absent for a host that joined before servers gave one. */
+  registrySecret?: string;
 }
 
 /** The subject organisations the cluster CA gives servers and hosts. */
@@ -31,20 +35,21 @@ export function pinnedCa(token: string): string | undefined {
   return /\.([0-9a-f]{64})$/.exec(token)?.[1];
 }
 
-const files = (dir: string) => ({ key: join(dir, 'host.key'), cert: join(dir, 'host.crt'), ca: join(dir, 'ca.crt') });
+const files = (dir: string) => ({ key: join(dir, 'host.key'), cert: join(dir, 'host.crt'), ca: join(dir, 'ca.crt'), registry: join(dir, 'registry.secret') });
 
 /** The identity kept in `dir`, if the agent joined before; a certificate for another host name is an error. */
 export async function loadIdentity(dir: string, name: string, log: Logger): Promise<HostIdentity | undefined> {
   const f = files(dir);
   const read = (p: string) => readFile(p, 'utf8').catch(() => undefined);
-  const [key, cert, ca] = await Promise.all([read(f.key), read(f.cert), read(f.ca)]);
+  const [key, cert, ca, registrySecret] = await Promise.all([read(f.key), read(f.cert), read(f.ca), read(f.registry)]);
   if (!key || !cert || !ca) return undefined;
   const x = new X509Certificate(cert);
   const cn = /(?:^|\n)CN=([^\n]+)/.exec(x.subject)?.[1];
   if (cn !== name) throw new ConfigError(`${f.cert} is the certificate of host ${cn ?? '?'}, not of ${name}: remove ${dir} and join again with a new token`);
   const left = Date.parse(x.validTo) - Date.now();
   if (left < RENEW_WARNING_MS) log.warn({ expires: x.validTo }, `the host certificate ${left > 0 ? 'expires soon' : 'has expired'}: remove ${dir} and join again with a new token`);
-  return { key, cert, ca };
+  if (!registrySecret) log.warn(`no ${f.registry}: private images of the platform registry do not pull; remove ${dir} and join again with a new token`);
+  return { key, cert, ca, ...(registrySecret ? { registrySecret: registrySecret.trim() } : {}) };
 }
 
 /** Whether the identity's certificate names the host of `advertise` (what the server checks when it calls the agent). */
@@ -80,17 +85,18 @@ export async function joinCluster(o: JoinOptions): Promise<HostIdentity> {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const key = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
   const client = new WharfClient({ server: o.server, fetch: tlsFetch({ ca }) });
-  const answer = await client.request<{ certificate: string; ca: string; expiresAt: string }>('POST', '/v1/join', {
+  const answer = await client.request<JoinAnswer>('POST', '/v1/join', {
     token: o.token, name: o.name, publicKey: publicKey.export({ type: 'spki', format: 'pem' }), address: o.advertise,
   });
   await mkdir(o.dir, { recursive: true, mode: 0o700 });
   const f = files(o.dir);
-  // Key first, certificate last: a certificate on disk always has its key.
+  // Key first, certificate last: a certificate on disk always has its key and registry secret.
   await writeSecret(f.key, key);
   await writeSecret(f.ca, answer.ca);
+  await writeSecret(f.registry, answer.registrySecret);
   await writeSecret(f.cert, answer.certificate);
-  o.log.info({ host: o.name, expires: answer.expiresAt, dir: o.dir }, 'joined the cluster: host certificate kept');
-  return { key, cert: answer.certificate, ca: answer.ca };
+  o.log.info({ host: o.name, expires: answer.expiresAt, dir: o.dir }, 'joined the cluster: host certificate and registry secret kept');
+  return { key, cert: answer.certificate, ca: answer.ca, registrySecret: answer.registrySecret };
 }
 
 async function writeSecret(path: string, pem: string): Promise<void> {

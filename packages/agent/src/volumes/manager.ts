@@ -47,6 +47,12 @@ export interface VolumeManagerOptions {
   inUse(set: SetIdentity): Promise<boolean>;
   /** Sent as the bearer token when pulling an export from another agent (the join token). */
   token?: string;
+  /**
+   * How an export is pulled from another agent. A host that joined with a one-use token
+   * gives its certificate's fetch (tls/fetch.ts): the source agent takes another host's
+   * certificate for exports. Default: the global fetch (plain HTTP, the join token).
+   */
+  fetch?: typeof fetch;
   /** Copies an earlier agent's plain volume directory into a new volume. Default: `cp -a`. */
   cmd?: Commands;
   now?: () => Date;
@@ -501,7 +507,7 @@ export class VolumeManager {
 
   /**
    * Pulls the set's volume from the agent at `from` (its export), with this host's
-   * join token, and makes it the set's volume here with limit `quota`; a volume the
+   * certificate or join token, and makes it the set's volume here with limit `quota`; a volume the
    * set has here goes to the recycle bin first.
    */
   async importVolume(set: SetIdentity, from: string, quota: number): Promise<VolumeUsage> {
@@ -520,7 +526,7 @@ export class VolumeManager {
       const abort = new AbortController();
       let res: Response;
       try {
-        res = await fetch(url, { headers: this.opts.token ? { authorization: `Bearer ${this.opts.token}` } : {}, signal: abort.signal });
+        res = await (this.opts.fetch ?? fetch)(url, { headers: this.opts.token ? { authorization: `Bearer ${this.opts.token}` } : {}, signal: abort.signal });
       } catch (err) {
         throw new WharfError('HOST_UNREACHABLE', `cannot reach the source agent at ${from}: ${text((err as { cause?: unknown }).cause ?? err)}`);
       }

@@ -3,6 +3,7 @@
  * agent joins (platform admins). The token is shown once; the server keeps its hash.
  */
 import { Argument, type Command } from 'commander';
+import type { JoinToken, JoinTokenCreated } from '@wharf/types';
 import type { Context } from '../context.js';
 import { parseSeconds } from '../duration.js';
 import { age } from '../format/age.js';
@@ -11,16 +12,6 @@ import { serialize } from '../format/output.js';
 import { renderTable } from '../format/table.js';
 import { examples } from './common.js';
 import { addListCommand, parseTokenId, textOutput, type TextFormat } from './identity-common.js';
-
-/** What the server answers for a join token (POST/GET /v1/join-tokens). */
-export interface JoinToken {
-  id: string;
-  createdAt: string;
-  expiresAt: string;
-  createdBy: string;
-  usedAt?: string;
-  usedBy?: string;
-}
 
 const MAX_TTL_SECONDS = 7 * 86_400;
 
@@ -68,7 +59,7 @@ export function registerJoinToken(program: Command, ctx: Context): void {
       ['wharf-agent --name host7 --join-token "$(wharf host join-token create)" --server https://10.0.0.1:7443', 'join host7 with it'],
     ]))
     .action(async (flags: { ttl?: number; output: TextFormat }) => {
-      const made = await ctx.client().request<JoinToken & { token: string }>('POST', '/v1/join-tokens', flags.ttl !== undefined ? { ttlSeconds: flags.ttl } : {});
+      const made = await ctx.client().request<JoinTokenCreated>('POST', '/v1/join-tokens', flags.ttl !== undefined ? { ttlSeconds: flags.ttl } : {});
       if (flags.output !== 'text') return ctx.out(await serialize(made, flags.output));
       ctx.note(`join token ${made.id}; it ${expiry(made.expiresAt, ctx.clock.now())} and works for one host:`);
       ctx.out(made.token);

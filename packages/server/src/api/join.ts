@@ -7,10 +7,11 @@ import { createPublicKey, X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { Type } from '@sinclair/typebox';
-import { WharfError } from '@wharf/types';
+import { JoinAnswer, JoinToken, JoinTokenCreated, WharfError } from '@wharf/types';
 import { principal } from '../auth/hook.js';
 import type { ClusterPki } from '../tls/cluster-pki.js';
 import { certFingerprint } from '../tls/cluster-pki.js';
+import { newRegistrySecret } from '../tls/registry-secret.js';
 import {
   consumeJoinToken, createJoinToken, DEFAULT_JOIN_TTL_SECONDS, listJoinTokens, MAX_JOIN_TTL_SECONDS, recordHostCert, revokeJoinToken,
 } from '../tls/join-tokens.js';
@@ -20,30 +21,12 @@ import { errors } from './schemas.js';
 /** The agent's --name rule. */
 export const HOST_NAME_PATTERN = '^[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$';
 
-const JoinToken = Type.Object({
-  id: Type.String({ description: 'The public handle (start of the hash), for revoke' }),
-  createdAt: Type.String(),
-  expiresAt: Type.String(),
-  createdBy: Type.String(),
-  usedAt: Type.Optional(Type.String()),
-  usedBy: Type.Optional(Type.String({ description: 'The host that joined with it' })),
-});
-const JoinTokenCreated = Type.Intersect([JoinToken, Type.Object({
-  token: Type.String({ description: 'The token, shown only here: wharf-agent --join-token TOKEN' }),
-  caFingerprint: Type.String({ description: 'SHA-256 of the cluster CA (also the end of the token)' }),
-})]);
 const JoinRequest = Type.Object({
   token: Type.String({ minLength: 1, maxLength: 256, description: 'A one-use join token' }),
   name: Type.String({ pattern: HOST_NAME_PATTERN, description: 'The host name, the certificate\'s CN' }),
   publicKey: Type.String({ minLength: 1, maxLength: 8192, description: 'The agent\'s public key (PEM, SPKI); its private key never leaves the host' }),
   address: Type.String({ minLength: 1, maxLength: 2048, description: 'The agent API\'s https URL (its --advertise): the certificate\'s SAN' }),
 }, { additionalProperties: false });
-const JoinAnswer = Type.Object({
-  certificate: Type.String({ description: 'The host\'s certificate (PEM), for client and server use' }),
-  ca: Type.String({ description: 'The cluster CA (PEM)' }),
-  expiresAt: Type.String(),
-});
-
 function needsCluster(cluster: ClusterPki | undefined): ClusterPki {
   if (!cluster) throw new WharfError('CONFLICT', 'one-use join tokens need the agents\' TLS listener: start wharf-server with --agent-tls-listen HOST:PORT');
   return cluster;
@@ -117,7 +100,8 @@ export function joinRoutes(app: App, { store, cluster }: ApiContext): void {
       tags: ['agent'],
       summary: 'Join a host: spend a one-use join token for a certificate',
       description: 'Only on the agents\' TLS listener. The certificate\'s CN is the host name and its SAN the host of `address`; '
-        + 'with it the agent calls the server (mutual TLS) as that host only, and serves its API. A used token is 409, an unknown or expired one 401.',
+        + 'with it the agent calls the server (mutual TLS) as that host only, and serves its API. The registry secret is the host\'s '
+        + 'password (user: its name) for pulls from the platform registry. A used token is 409, an unknown or expired one 401.',
       body: JoinRequest,
       response: { 200: JoinAnswer, ...errors(400, 401, 409) },
     },
@@ -133,8 +117,11 @@ export function joinRoutes(app: App, { store, cluster }: ApiContext): void {
     const spent = await consumeJoinToken(store, token, name);
     const certificate = await pki.signHost(name, publicKey, [address]);
     const cert = new X509Certificate(certificate);
-    await recordHostCert(store, name, { fingerprint: certFingerprint(certificate), issuedAt: new Date().toISOString(), expiresAt: new Date(cert.validTo).toISOString(), joinToken: spent.id });
-    req.log.info({ host: name, joinTokenId: spent.id, address }, 'host joined: certificate issued');
-    return { certificate, ca: pki.caPem, expiresAt: new Date(cert.validTo).toISOString() };
+    const registry = newRegistrySecret();
+    await recordHostCert(store, name, {
+      fingerprint: certFingerprint(certificate), issuedAt: new Date().toISOString(), expiresAt: new Date(cert.validTo).toISOString(), joinToken: spent.id, registrySecret: registry.hash,
+    });
+    req.log.info({ host: name, joinTokenId: spent.id, address }, 'host joined: certificate and registry secret issued');
+    return { certificate, ca: pki.caPem, expiresAt: new Date(cert.validTo).toISOString(), registrySecret: registry.secret };
   });
 }

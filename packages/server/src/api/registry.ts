@@ -62,9 +62,10 @@ export function registryRoutes(app: App, { store, registry, loginLimiter }: Rout
     schema: {
       tags: ['registry'],
       summary: "The registry's token service (Docker's registry token specification)",
-      description: 'Basic credentials: a user and its password, or any user name and a Wharf token as the password (none: anonymous, which may pull public repositories). '
+      description: 'Basic credentials: a user and its password, any user name and a Wharf token as the password, or a joined host\'s name and its registry secret '
+        + '(none: anonymous, which may pull public repositories). '
         + 'Grants, per scope, the asked actions the caller may do: platform admins push and pull in every tenant, a tenant\'s developers push and pull and its viewers pull there, '
-        + 'its admins also delete, the join token (hosts) pulls, anyone pulls public repositories. '
+        + 'its admins also delete, hosts (the join token, a registry secret) pull, anyone pulls public repositories. '
         + 'Credentials that are neither a valid token nor a user\'s password get 401; too many wrong passwords 429.',
       querystring: TokenQuery,
       response: { 200: RegistryToken, ...errors(400, 401, 404) },

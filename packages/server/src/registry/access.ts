@@ -10,7 +10,7 @@ export type RegistryPrincipal =
   | { kind: 'anonymous' }
   /** The platform admin token: push and pull everything in a tenant namespace. */
   | { kind: 'admin'; subject: string }
-  /** Hosts (the join token): pull everything, for the agents' pulls. */
+  /** Hosts (the join token, or a joined host's registry secret): pull everything, for the agents' pulls. */
   | { kind: 'host'; subject: string }
   /** A user: pull in tenants where it is a viewer, push as a developer, delete as a tenant admin. */
   | { kind: 'user'; subject: string; roles: Record<string, TenantRole> };

@@ -1,13 +1,14 @@
 /**
  * Who asks the token service: Basic credentials (`docker login`) whose password is a
- * Wharf token (any user name) or the user's own password, a bearer Wharf token, or
- * nobody.
+ * Wharf token (any user name), a joined host's registry secret (user: the host name)
+ * or the user's own password, a bearer Wharf token, or nobody.
  */
 import { WharfError } from '@wharf/types';
 import type { Store } from '@wharf/store';
 import type { LoginLimiter } from '../auth/login-limiter.js';
 import { checkPassword } from '../auth/passwords.js';
 import { principalOf } from '../auth/principal.js';
+import { isRegistrySecret, registrySecretHost } from '../tls/registry-secret.js';
 import type { RegistryPrincipal } from './access.js';
 
 function credentialsOf(authorization: string): { user?: string; secret: string } | undefined {
@@ -33,6 +34,7 @@ export async function registryPrincipal(store: Store, authorization: string | un
     const user = await checkPassword(store, passwords.limiter, passwords.address, creds.user, creds.secret);
     return user.platformAdmin ? { kind: 'admin', subject: creds.user } : { kind: 'user', subject: creds.user, roles: user.roles };
   }
+  if (isRegistrySecret(creds.secret)) return { kind: 'host', subject: await registrySecretHost(store, creds.user, creds.secret) };
   const who = await principalOf(store, creds.secret);
   if (!who) throw new WharfError('UNAUTHORIZED', 'the password is not a valid Wharf token');
   if (who.platformAdmin) return { kind: 'admin', subject: who.name };

@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Store } from '@wharf/store';
-import { WharfError } from '@wharf/types';
+import { WharfError, type JoinToken } from '@wharf/types';
 import { hashToken, tokenId } from '../auth/tokens.js';
 
 const PREFIX = '/auth/join-tokens/';
@@ -21,16 +21,8 @@ export const MAX_JOIN_TTL_SECONDS = 7 * 86_400;
 /** Used and expired tokens stay listed this long, then are dropped. */
 const KEEP_SPENT_MS = 86_400_000;
 
-export interface JoinTokenRecord {
-  id: string;
-  createdAt: string;
-  expiresAt: string;
-  /** Who made it. */
-  createdBy: string;
-  /** Set when a host joined with it. */
-  usedAt?: string;
-  usedBy?: string;
-}
+/** As stored and as listed: `usedAt`/`usedBy` are set when a host joined with it. */
+export type JoinTokenRecord = JoinToken;
 
 /** The certificate a joined host holds now; a certificate that is not this one is refused. */
 export interface HostCertRecord {
@@ -39,6 +31,8 @@ export interface HostCertRecord {
   expiresAt: string;
   /** The join token it was issued for. */
   joinToken: string;
+  /** SHA-256 of the host's registry secret (registry-secret.ts), made with the certificate. */
+  registrySecret?: string;
 }
 
 /** `wharf_hjt_<secret>.<CA SHA-256 hex>` → the pinned CA fingerprint; undefined for any other token. */

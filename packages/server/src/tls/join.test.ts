@@ -21,6 +21,8 @@ import { bootstrapTokens } from '../auth/tokens.js';
 import { HostChanges } from '../state/host-changes.js';
 import { ensureDefaultTenant } from '../state/identity.js';
 import { Agents } from '../agents.js';
+import { grantedActions } from '../registry/access.js';
+import { registryPrincipal } from '../registry/principal.js';
 import { ClusterPki, certFingerprint, type TlsIdentity } from './cluster-pki.js';
 import { consumeJoinToken, createJoinToken, listJoinTokens, pinnedCa, revokeJoinToken } from './join-tokens.js';
 import { listenForAgents, type AgentListener } from './agent-listener.js';
@@ -92,12 +94,14 @@ async function newJoinToken(ttlSeconds?: number): Promise<string> {
   return (r.json() as { token: string }).token;
 }
 
-async function joinHost(name: string, token?: string): Promise<{ cert: string; key: string }> {
+async function joinHost(name: string, token?: string): Promise<{ cert: string; key: string; registrySecret: string }> {
   const k = newKey();
   const r = await tlsCall('POST', '/v1/join', { token: token ?? (await newJoinToken()), name, publicKey: k.publicKey, address: 'https://127.0.0.1:7071' });
   assert.equal(r.status, 200, JSON.stringify(r.body));
-  return { cert: r.body.certificate, key: k.key };
+  return { cert: r.body.certificate, key: k.key, registrySecret: r.body.registrySecret };
 }
+
+const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
 function registration(name: string): HostRegistration {
   return { name, zone: 'z1', rack: 'r1', labels: {}, capacity: { cpu: 4, memory: 4 * 1024 ** 3, disk: 100 * 1024 ** 3 }, agentUrl: 'https://127.0.0.1:7071', agentVersion: 'test', dockerVersion: 'test' };
@@ -224,6 +228,24 @@ describe('a host certificate', () => {
     const k = newKey();
     const foreign = { cert: await other.signHost('h5', k.publicKey, ['127.0.0.1']), key: k.key };
     assert.equal((await tlsCall('PUT', '/v1/hosts/h5', registration('h5'), foreign)).status, 401);
+  });
+});
+
+describe('a host registry secret', () => {
+  test('counts as its host at the registry token service, with the host name as the user; a re-join replaces it', async () => {
+    const first = await joinHost('h8');
+    assert.match(first.registrySecret, /^wharf_hrs_[A-Za-z0-9_-]{43}$/);
+    assert.deepEqual(await registryPrincipal(store, basic('h8', first.registrySecret)), { kind: 'host', subject: 'h8' });
+    assert.deepEqual(grantedActions({ kind: 'host', subject: 'h8' }, { type: 'repository', name: 'default/app', actions: ['pull', 'push'] }, { public: false }), ['pull']);
+    for (const [user, secret] of [['h7', first.registrySecret], ['', first.registrySecret], ['h8', `${first.registrySecret}x`]] as const) {
+      assert.equal((await refusal(registryPrincipal(store, basic(user, secret)))).code, 'UNAUTHORIZED', `${user}:${secret}`);
+    }
+    const second = await joinHost('h8');
+    assert.notEqual(second.registrySecret, first.registrySecret);
+    assert.equal((await refusal(registryPrincipal(store, basic('h8', first.registrySecret)))).code, 'UNAUTHORIZED');
+    assert.deepEqual(await registryPrincipal(store, basic('h8', second.registrySecret)), { kind: 'host', subject: 'h8' });
+    // Only the hash is stored.
+    assert.ok(!JSON.stringify(await store.list('/auth/')).includes(second.registrySecret));
   });
 });
 

@@ -1,0 +1,41 @@
+/** The kept host identity: its files, the registry secret with it, and a certificate of another host refused. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { loadIdentity } from './identity.js';
+
+function keepSelfSigned(dir: string, cn: string): void {
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'host.key'), '-out', join(dir, 'host.crt'), '-subj', `/O=wharf-hosts/CN=${cn}`, '-days', '900'], { stdio: 'ignore' });
+  writeFileSync(join(dir, 'ca.crt'), readFileSync(join(dir, 'host.crt')));
+}
+
+/** A logger that keeps its warnings' messages. */
+function recording(): { log: pino.Logger; warnings: string[] } {
+  const warnings: string[] = [];
+  const log = pino({ level: 'warn' }, { write: (line: string) => void warnings.push((JSON.parse(line) as { msg: string }).msg) });
+  return { log, warnings };
+}
+
+test('the registry secret is loaded with the certificate; without it the agent warns and goes on', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wharf-identity-'));
+  try {
+    assert.equal(await loadIdentity(dir, 'h1', recording().log), undefined);
+    keepSelfSigned(dir, 'h1');
+    const bare = recording();
+    const without = await loadIdentity(dir, 'h1', bare.log);
+    assert.ok(without?.cert.includes('BEGIN CERTIFICATE'));
+    assert.equal(without?.registrySecret, undefined);
+    assert.match(bare.warnings.join('\n'), /registry\.secret: private images of the platform registry do not pull/);
+    writeFileSync(join(dir, 'registry.secret'), 'wharf_hrs_abc\n', { mode: 0o600 });
+    const kept = recording();
+    assert.equal((await loadIdentity(dir, 'h1', kept.log))?.registrySecret, 'wharf_hrs_abc');
+    assert.deepEqual(kept.warnings, []);
+    await assert.rejects(loadIdentity(dir, 'h2', kept.log), /certificate of host h1, not of h2/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
