@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 name=${1:-}
 if [ -z "$name" ] || [ ! -f "bench/src/$name.ts" ]; then
-  echo "usage: npm run bench -- NAME [args]; benchmarks: $(cd bench/src && ls *.ts | grep -v -e stats -e swarm -e '\.test\.' | sed 's/\.ts$//' | tr '\n' ' ')" >&2
+  echo "usage: npm run bench -- NAME [args]; benchmarks: $(cd bench/src && ls *.ts | grep -v -e stats -e swarm -e footprint -e soak -e '\.test\.' | sed 's/\.ts$//' | tr '\n' ' ')" >&2
   exit 2
 fi
 shift

@@ -1,0 +1,142 @@
+/**
+ * What the load run and the soak read off the machine: memory in use
+ * (MemTotal − MemAvailable, and the kernel's slab), the proportional set size of the
+ * processes of the stack by kind (containerd shims, dockerd and containerd, agents,
+ * the server), how busy the CPUs are, and the server's own RSS and heap from its
+ * Prometheus metrics. Linux /proc only; nothing is spawned.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import type { WharfClient } from '@wharf/client';
+
+export const MIB = 1024 * 1024;
+
+/**
+ * The main process of the load's containers: it sleeps without waking (no fork per
+ * second, unlike the harness's LOOP) and exits at once on SIGTERM.
+ */
+export const IDLE = "trap 'exit 0' TERM; sleep 2147483647 & wait";
+
+/** A set's containers for the load and the soak: one business container "app" of busybox running IDLE. */
+export const IDLE_CONTAINERS = [{ index: 0, image: 'wharf/busybox:latest', options: { name: 'app', command: { cmd: '/bin/sh', args: ['-c', IDLE] } } }];
+
+export interface Memory {
+  /** MemTotal − MemAvailable: what the machine cannot give back. */
+  usedBytes: number;
+  availableBytes: number;
+  totalBytes: number;
+  slabBytes: number;
+}
+
+export async function memory(): Promise<Memory> {
+  const kb = new Map<string, number>();
+  for (const line of (await readFile('/proc/meminfo', 'utf8')).split('\n')) {
+    const m = /^(\w+):\s+(\d+)/.exec(line);
+    if (m) kb.set(m[1] as string, Number(m[2]) * 1024);
+  }
+  const total = kb.get('MemTotal') ?? NaN;
+  const available = kb.get('MemAvailable') ?? NaN;
+  return { usedBytes: total - available, availableBytes: available, totalBytes: total, slabBytes: kb.get('Slab') ?? NaN };
+}
+
+export type ProcessKind = 'shim' | 'engine' | 'agent' | 'server';
+
+/** What a command line is to the stack, if anything. */
+export function kindOf(cmdline: string): ProcessKind | undefined {
+  if (cmdline.includes('containerd-shim')) return 'shim';
+  if (/(^|\/)(dockerd|containerd)( |$)/.test(cmdline)) return 'engine';
+  if (cmdline.includes('packages/agent/dist/main.js')) return 'agent';
+  if (cmdline.includes('packages/server/dist/main.js')) return 'server';
+  return undefined;
+}
+
+export interface Footprint {
+  /** By kind: processes, their PSS (shared pages divided among their users), their CPU time so far in clock ticks. */
+  kinds: Record<ProcessKind, { count: number; pssBytes: number; cpuTicks: number }>;
+  /** memory.usage_in_bytes summed over the container cgroups (cgroup v1 memory/docker/<id>): the containers' own processes, page cache and kernel memory. */
+  containersBytes: number;
+  slabBytes: number;
+  /** What the stack holds: every kind's PSS, the containers' cgroups and the kernel's slab. */
+  totalBytes: number;
+}
+
+/** The stack's memory, measured from its own processes and cgroups, so that other work on the machine does not count. */
+export async function footprint(): Promise<Footprint> {
+  const zero = () => ({ count: 0, pssBytes: 0, cpuTicks: 0 });
+  const kinds: Footprint['kinds'] = { shim: zero(), engine: zero(), agent: zero(), server: zero() };
+  for (const p of await readdir('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    const kind = kindOf((await readFile(`/proc/${p}/cmdline`, 'utf8').catch(() => '')).split('\0').join(' '));
+    if (!kind) continue;
+    const [rollup, stat] = await Promise.all([readFile(`/proc/${p}/smaps_rollup`, 'utf8').catch(() => ''), readFile(`/proc/${p}/stat`, 'utf8').catch(() => '')]);
+    const pss = /^Pss:\s+(\d+) kB/m.exec(rollup);
+    if (!pss || !stat) continue; // gone meanwhile
+    // utime and stime: fields 14 and 15, counted after the ")" that ends the command name.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    kinds[kind].count++;
+    kinds[kind].pssBytes += Number(pss[1]) * 1024;
+    kinds[kind].cpuTicks += Number(fields[11]) + Number(fields[12]);
+  }
+  let containersBytes = 0;
+  for (const id of await readdir('/sys/fs/cgroup/memory/docker').catch(() => [] as string[])) {
+    if (!/^[0-9a-f]{64}$/.test(id)) continue;
+    containersBytes += Number(await readFile(`/sys/fs/cgroup/memory/docker/${id}/memory.usage_in_bytes`, 'utf8').catch(() => '0')) || 0;
+  }
+  const { slabBytes } = await memory();
+  const pss = Object.values(kinds).reduce((a, k) => a + k.pssBytes, 0);
+  return { kinds, containersBytes, slabBytes, totalBytes: pss + containersBytes + slabBytes };
+}
+
+/** Clock ticks per second of /proc/<pid>/stat (USER_HZ, 100 on Linux). */
+const USER_HZ = 100;
+
+/** The share (0–1) of the machine's CPUs the stack's processes used between two footprints `ms` apart. */
+export function stackCpu(a: Footprint, b: Footprint, ms: number): number {
+  const ticks = (f: Footprint) => Object.values(f.kinds).reduce((x, k) => x + k.cpuTicks, 0);
+  return (ticks(b) - ticks(a)) / USER_HZ / (ms / 1000) / cpus().length;
+}
+
+/** VmRSS of one process in bytes; NaN when it is gone. */
+export async function rssOf(pid: number | undefined): Promise<number> {
+  if (pid === undefined) return NaN;
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  const m = /^VmRSS:\s+(\d+) kB/m.exec(status);
+  return m ? Number(m[1]) * 1024 : NaN;
+}
+
+async function cpuTicks(): Promise<{ busy: number; all: number }> {
+  const line = (await readFile('/proc/stat', 'utf8')).split('\n')[0] ?? '';
+  const v = line.trim().split(/\s+/).slice(1).map(Number);
+  const idle = (v[3] ?? 0) + (v[4] ?? 0);
+  const all = v.reduce((a, b) => a + b, 0);
+  return { busy: all - idle, all };
+}
+
+/** The share (0–1) of all CPUs busy over the next `ms`. */
+export async function cpuBusy(ms: number): Promise<number> {
+  const a = await cpuTicks();
+  await new Promise((r) => setTimeout(r, ms));
+  const b = await cpuTicks();
+  return (b.busy - a.busy) / Math.max(1, b.all - a.all);
+}
+
+export interface ServerMemory {
+  rssBytes: number;
+  heapUsedBytes: number;
+}
+
+/** The server's RSS and V8 heap in use, from its `GET /metrics` (prom-client's process metrics). */
+export async function serverMemory(client: WharfClient): Promise<ServerMemory> {
+  const text = await (await client.raw('GET', '/metrics')).text();
+  const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  return { rssBytes: gauge('process_resident_memory_bytes'), heapUsedBytes: gauge('nodejs_heap_size_used_bytes') };
+}
+
+/** Runs `fn` and resolves with how long it took in ms (and throws what it throws). */
+export async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const t0 = performance.now();
+  await fn();
+  return performance.now() - t0;
+}
+
+export const mib = (bytes: number) => Math.round((bytes / MIB) * 10) / 10;
