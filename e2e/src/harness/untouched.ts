@@ -24,11 +24,20 @@ export interface RunningContainer {
 export async function runningContainers(hosts: DockerHost[]): Promise<Map<string, RunningContainer>> {
   const out = new Map<string, RunningContainer>();
   for (const h of hosts) {
-    const ps = await h.docker(['ps', '-q', '--no-trunc', '--filter', 'label=wharf.managed=true']);
-    assert.equal(ps.code, 0, ps.stderr);
-    const ids = ps.stdout.split('\n').filter(Boolean);
-    if (!ids.length) continue;
-    const r = await h.docker(['inspect', '--format', '{{.Id}} {{.State.StartedAt}} {{index .Config.Labels "wharf.set"}} {{.Name}}', ...ids]);
+    // A container removed between the list and the inspect (an agent removing a deleted
+    // set's) fails the inspect: list again.
+    let r = { code: 1, stdout: '', stderr: '' };
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const ps = await h.docker(['ps', '-q', '--no-trunc', '--filter', 'label=wharf.managed=true']);
+      assert.equal(ps.code, 0, ps.stderr);
+      const ids = ps.stdout.split('\n').filter(Boolean);
+      if (!ids.length) {
+        r = { code: 0, stdout: '', stderr: '' };
+        break;
+      }
+      r = await h.docker(['inspect', '--format', '{{.Id}} {{.State.StartedAt}} {{index .Config.Labels "wharf.set"}} {{.Name}}', ...ids]);
+      if (r.code === 0 || !/No such object/.test(r.stderr)) break;
+    }
     assert.equal(r.code, 0, r.stderr);
     for (const line of r.stdout.split('\n').filter(Boolean)) {
       const [id, startedAt, set, name] = line.split(' ') as [string, string, string, string];
