@@ -1,13 +1,18 @@
 /**
- * What the load run and the soak read off the machine: memory in use
+ * What the load run and the soak share. What they read off the machine: memory in use
  * (MemTotal − MemAvailable, and the kernel's slab), the proportional set size of the
  * processes of the stack by kind (containerd shims, dockerd and containerd, agents,
  * the server), how busy the CPUs are, and the server's own RSS and heap from its
- * Prometheus metrics. Linux /proc only; nothing is spawned.
+ * Prometheus metrics (Linux /proc only; nothing is spawned). And how they run: on the
+ * e2e harness's hosts with the leak checker, torn down whatever happens.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import type { WharfClient } from '@wharf/client';
+import { parseMeminfo, parseProcStat } from '../../packages/agent/dist/metrics/procfs.js';
+import { Cluster } from '../../e2e/dist/harness/cluster.js';
+import { formatLeaks, LeakChecker, type Leak } from '../../e2e/dist/harness/leaks.js';
+import { containersLeft } from './swarm.js';
 
 export const MIB = 1024 * 1024;
 
@@ -29,14 +34,10 @@ export interface Memory {
 }
 
 export async function memory(): Promise<Memory> {
-  const kb = new Map<string, number>();
-  for (const line of (await readFile('/proc/meminfo', 'utf8')).split('\n')) {
-    const m = /^(\w+):\s+(\d+)/.exec(line);
-    if (m) kb.set(m[1] as string, Number(m[2]) * 1024);
-  }
-  const total = kb.get('MemTotal') ?? NaN;
-  const available = kb.get('MemAvailable') ?? NaN;
-  return { usedBytes: total - available, availableBytes: available, totalBytes: total, slabBytes: kb.get('Slab') ?? NaN };
+  const text = await readFile('/proc/meminfo', 'utf8');
+  const { total, available } = parseMeminfo(text) ?? { total: NaN, available: NaN };
+  const slab = /^Slab:\s+(\d+) kB/m.exec(text);
+  return { usedBytes: total - available, availableBytes: available, totalBytes: total, slabBytes: slab ? Number(slab[1]) * 1024 : NaN };
 }
 
 export type ProcessKind = 'shim' | 'engine' | 'agent' | 'server';
@@ -104,20 +105,14 @@ export async function rssOf(pid: number | undefined): Promise<number> {
   return m ? Number(m[1]) * 1024 : NaN;
 }
 
-async function cpuTicks(): Promise<{ busy: number; all: number }> {
-  const line = (await readFile('/proc/stat', 'utf8')).split('\n')[0] ?? '';
-  const v = line.trim().split(/\s+/).slice(1).map(Number);
-  const idle = (v[3] ?? 0) + (v[4] ?? 0);
-  const all = v.reduce((a, b) => a + b, 0);
-  return { busy: all - idle, all };
-}
+const cpuTimes = async () => parseProcStat(await readFile('/proc/stat', 'utf8')) ?? { busy: NaN, total: NaN };
 
 /** The share (0–1) of all CPUs busy over the next `ms`. */
 export async function cpuBusy(ms: number): Promise<number> {
-  const a = await cpuTicks();
+  const a = await cpuTimes();
   await new Promise((r) => setTimeout(r, ms));
-  const b = await cpuTicks();
-  return (b.busy - a.busy) / Math.max(1, b.all - a.all);
+  const b = await cpuTimes();
+  return (b.busy - a.busy) / Math.max(1, b.total - a.total);
 }
 
 export interface ServerMemory {
@@ -140,3 +135,42 @@ export async function timed(fn: () => Promise<unknown>): Promise<number> {
 }
 
 export const mib = (bytes: number) => Math.round((bytes / MIB) * 10) / 10;
+
+// ---- the run ----
+
+/** A progress line to stderr, after the run's name. */
+export const logger = (name: string) => (line: string) => {
+  process.stderr.write(`${name}: ${line}\n`);
+};
+
+/**
+ * Starts `hosts` hosts of the e2e harness (a dockerd and an agent each, one wharf-server),
+ * takes the leak checker's baseline, runs `fn` and stops the hosts whatever happens. An
+ * error of the run is printed before the teardown, whose own errors would hide it, and
+ * sets the exit code to 1.
+ */
+export async function onCluster(hosts: number, log: (line: string) => void, fn: (cluster: Cluster, checker: LeakChecker) => Promise<void>): Promise<void> {
+  let cluster: Cluster | undefined;
+  try {
+    log(`starting ${hosts} hosts, a wharf-server and ${hosts} agents …`);
+    cluster = await Cluster.start(hosts);
+    await fn(cluster, await LeakChecker.start(cluster.platform));
+  } catch (err) {
+    console.error(err);
+    process.exitCode = 1;
+  } finally {
+    await cluster?.stop().catch((err: unknown) => log(`teardown: ${String(err).slice(0, 500)}`));
+  }
+}
+
+/** No set left in the store and no Wharf container on any host. */
+export async function allGone(cluster: Cluster): Promise<boolean> {
+  return (await containersLeft(cluster.hosts, 'wharf.managed=true')) === 0 && (await cluster.platform.client.listSets()).length === 0;
+}
+
+/** The leak checker's finding, given 2 minutes to come to none (what is in flight settles), logged. */
+export async function leakCheck(checker: LeakChecker, what: string, log: (line: string) => void): Promise<Leak[]> {
+  const leaks = await checker.check({ settleMs: 120_000, everyMs: 5000 });
+  log(`leak check ${what}: ${formatLeaks(leaks)}`);
+  return leaks;
+}

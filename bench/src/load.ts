@@ -35,15 +35,14 @@
  * for the list of a tenant's sets (Kubernetes: 5 s for a namespace-scoped list).
  * The last line is JSON.
  */
-import { parseArgs } from 'node:util';
 import type { WharfClient } from '@wharf/client';
-import { Cluster } from '../../e2e/dist/harness/cluster.js';
+import type { Cluster } from '../../e2e/dist/harness/cluster.js';
 import type { DockerHost } from '../../e2e/dist/harness/docker-host.js';
 import { sleep } from '../../e2e/dist/harness/exec.js';
-import { countLeaks, formatLeaks, LeakChecker, type Leak } from '../../e2e/dist/harness/leaks.js';
-import { cpuBusy, footprint, IDLE, IDLE_CONTAINERS, memory, mib, MIB, serverMemory, stackCpu, timed, type Footprint, type Memory } from './footprint.js';
-import { percentile, positiveInt, round } from './stats.js';
-import { containersLeft, docker, engine, until } from './swarm.js';
+import { countLeaks, type LeakChecker } from '../../e2e/dist/harness/leaks.js';
+import { allGone, cpuBusy, footprint, IDLE, IDLE_CONTAINERS, leakCheck, logger, memory, mib, MIB, onCluster, serverMemory, stackCpu, timed, type Footprint, type Memory } from './footprint.js';
+import { flags, percentile, round } from './stats.js';
+import { docker, engine, until } from './swarm.js';
 
 const IMAGE = 'wharf/busybox:latest';
 const BASE = 'load.base';
@@ -59,25 +58,11 @@ const RESOURCES = { cpu: 0.01, memory: '32Mi', disk: '16Mi' };
 const TARGETS = { get: 1000, create: 1000, list: 5000 } as const;
 const IDLE_CPU_LIMIT = 0.85;
 
-const { values } = parseArgs({
-  options: {
-    sets: { type: 'string', default: '1000' },
-    scale: { type: 'string', default: '200' },
-    step: { type: 'string', default: '200' },
-    peer: { type: 'string', default: '50' },
-    reserve: { type: 'string', default: '4' },
-    hosts: { type: 'string', default: '3' },
-  },
-});
-const wanted = positiveInt('sets', values.sets);
-const scale = positiveInt('scale', values.scale);
-const step = positiveInt('step', values.step);
-const peerPairs = positiveInt('peer', values.peer);
-const reserveBytes = positiveInt('reserve', values.reserve) * GIB;
-const hostCount = positiveInt('hosts', values.hosts);
+const { sets: wanted, scale, step, peer: peerPairs, reserve, hosts: hostCount } = flags({ sets: 1000, scale: 200, step: 200, peer: 50, reserve: 4, hosts: 3 });
+const reserveBytes = reserve * GIB;
 if (scale >= wanted) throw new Error(`--scale (${scale}) must be less than --sets (${wanted})`);
 
-const log = (line: string) => process.stderr.write(`load: ${line}\n`);
+const log = logger('load');
 
 // ---- 2. the peer's memory: docker run pairs ----
 
@@ -202,134 +187,111 @@ function stats(xs: number[]) {
 
 // ---- main ----
 
-async function leakCheck(checker: LeakChecker, what: string): Promise<Leak[]> {
-  const leaks = await checker.check({ settleMs: 120_000, everyMs: 5000 });
-  log(`leak check ${what}: ${formatLeaks(leaks)}`);
-  return leaks;
-}
+async function load(cl: Cluster, checker: LeakChecker): Promise<void> {
+  const c = cl.platform.client;
+  await c.createNetwork({ name: 'load', subnet: '10.216.0.0/21', gateway: '10.216.0.1', default: true });
+  for (const h of cl.hosts) await c.updateHost(h.name, { networks: [{ name: 'load', uplink: 'eth0' }] });
 
-async function main(): Promise<void> {
-  let cluster: Cluster | undefined;
-  try {
-    log(`starting ${hostCount} hosts, a wharf-server and ${hostCount} agents …`);
-    cluster = await Cluster.start(hostCount);
-    const cl = cluster;
-    const c = cl.platform.client;
-    await c.createNetwork({ name: 'load', subnet: '10.216.0.0/21', gateway: '10.216.0.1', default: true });
-    for (const h of cl.hosts) await c.updateHost(h.name, { networks: [{ name: 'load', uplink: 'eth0' }] });
-    const checker = await LeakChecker.start(cl.platform);
-
-    await c.createApp({ appkey: BASE, replicas: 0, scaleIn: { drainSeconds: 0 }, template: { resources: RESOURCES, containers: IDLE_CONTAINERS } });
-    const zero = await measure(c, 0, 0);
-    const steps: Step[] = [zero];
-    const perSetBytes = (st: Step) => (st.sets ? (st.fp.totalBytes - zero.fp.totalBytes) / st.sets : NaN);
-    const usedPerSetBytes = (st: Step) => (st.sets ? (st.mem.usedBytes - zero.mem.usedBytes) / st.sets : NaN);
-    let target = wanted;
-    let limitedBy = 'none';
-    for (let n = Math.min(step, target - scale); ; n = Math.min(n + step, target - scale)) {
-      const t0 = performance.now();
-      await c.scaleApp(BASE, n);
-      await waitReady(c, BASE, n, 45 * 60_000);
-      const st = await measure(c, n, (performance.now() - t0) / 1000);
-      steps.push(st);
-      const perSet = perSetBytes(st);
-      // What is free now, less the reserve, divided by what a set takes.
-      const fits = n + Math.floor((st.mem.availableBytes - reserveBytes) / perSet);
-      log(`${n} sets ready in ${Math.round(st.seconds)} s; ${mib(perSet)} MiB per set, room for ${fits}; idle CPU ${Math.round(st.stackCpu * 100)} % the stack, ${Math.round(st.machineCpu * 100)} % the machine`);
-      if (fits < target) {
-        target = fits;
-        limitedBy = `memory: ${mib(perSet)} MiB per set leaves room for ${fits} with ${values.reserve} GiB kept free`;
-      }
-      if (st.stackCpu > IDLE_CPU_LIMIT) {
-        target = Math.min(target, n + scale);
-        limitedBy = `CPU: the stack keeps ${Math.round(st.stackCpu * 100)} % of the CPUs busy with ${n} idle sets`;
-      }
-      if (n >= target - scale) break;
-    }
-    const base = steps.at(-1)?.sets as number;
-    if (target < wanted) log(`${wanted} sets do not fit (${limitedBy}): running ${base} + ${scale}`);
-
-    log(`peer: ${peerPairs} docker run pairs on h1 …`);
-    const peer = await peerMemory(cl.hosts[0] as DockerHost, peerPairs);
-    log(`peer: ${mib(peer.perPairBytes)} MiB per pair (shims ${mib(peer.shimPssPerPairBytes)} MiB), ${Math.round(peer.createMsPerPair)} ms per pair`);
-
-    log('latency, idle, 20 s …');
-    const idleEnd = Date.now() + 20_000;
-    const idle = await sample(cl, base, () => Date.now() > idleEnd, 5);
-
-    log(`latency during the scale-out ${base} → ${base + scale} …`);
-    let scaled = false;
+  await c.createApp({ appkey: BASE, replicas: 0, scaleIn: { drainSeconds: 0 }, template: { resources: RESOURCES, containers: IDLE_CONTAINERS } });
+  const zero = await measure(c, 0, 0);
+  const steps: Step[] = [zero];
+  const perSetBytes = (st: Step) => (st.sets ? (st.fp.totalBytes - zero.fp.totalBytes) / st.sets : NaN);
+  const usedPerSetBytes = (st: Step) => (st.sets ? (st.mem.usedBytes - zero.mem.usedBytes) / st.sets : NaN);
+  let target = wanted;
+  let limitedBy = 'none';
+  for (let n = Math.min(step, target - scale); ; n = Math.min(n + step, target - scale)) {
     const t0 = performance.now();
-    await c.scaleApp(BASE, base + scale);
-    const ready = waitReady(c, BASE, base + scale, 45 * 60_000).then((ms) => {
-      scaled = true;
-      return ms;
-    });
-    const during = await sample(cl, base, () => scaled, 20);
-    const scaleMs = await ready;
-    log(`scale-out of ${scale} ready after ${Math.round(scaleMs / 1000)} s (${Math.round(performance.now() - t0)} ms)`);
-    await until(`${probes} probe sets running`, performance.now(), async () => (await c.listSets({ appkey: PROBE })).every((s) => s.status === 'running'), { everyMs: 2000, timeoutMs: 10 * 60_000 });
-    const full = await measure(c, base + scale + probes, scaleMs / 1000);
-
-    const leaksFull = await leakCheck(checker, `with ${full.sets} sets`);
-
-    log('deleting every set …');
-    const d0 = performance.now();
-    await c.deleteApp(BASE);
-    for (let i = 1; i <= probes; i++) await c.deleteSet(PROBE, i);
-    const deleteMs = await until('every set and container gone', d0, async () =>
-      (await containersLeft(cl.hosts, 'wharf.managed=true')) === 0 && (await c.listSets()).length === 0, { everyMs: 2000, timeoutMs: 45 * 60_000 });
-    const leaksAfter = await leakCheck(checker, 'after deleting them');
-
-    // ---- report ----
-    const perSet = perSetBytes;
-    const cell = (v: number, w: number) => String(v).padStart(w);
-    console.log(`load: ${hostCount} hosts, sets of infra + 1 business container (cpu 0.01, memory 32Mi, disk 16Mi, one IPAM address each)`);
-    console.log('MiB unless said; per set: the stack (PSS of shims, engines, agents, server + container cgroups + slab) since 0 sets, and the machine (MemTotal − MemAvailable)');
-    console.log('  sets  ready in  stack GiB  per set  machine/set  shims  shim PSS  engines  agents  server RSS/heap  containers    slab  idle CPU stack/machine');
-    for (const st of [...steps, full]) {
-      const k = st.fp.kinds;
-      console.log(`${cell(st.sets, 6)}${cell(Math.round(st.seconds), 8)} s${(st.fp.totalBytes / GIB).toFixed(2).padStart(11)}${cell(mib(perSet(st)), 9)}${cell(mib(usedPerSetBytes(st)), 13)}${cell(k.shim.count, 7)}${cell(Math.round(k.shim.pssBytes / MIB), 10)}${cell(Math.round(k.engine.pssBytes / MIB), 9)}${cell(Math.round(k.agent.pssBytes / MIB), 8)}${`${Math.round(st.serverRss / MIB)}/${Math.round(st.serverHeap / MIB)}`.padStart(17)}${cell(Math.round(st.fp.containersBytes / MIB), 12)}${cell(Math.round(st.fp.slabBytes / MIB), 8)}${`${Math.round(st.stackCpu * 100)} %/${Math.round(st.machineCpu * 100)} %`.padStart(24)}`);
+    await c.scaleApp(BASE, n);
+    await waitReady(c, BASE, n, 45 * 60_000);
+    const st = await measure(c, n, (performance.now() - t0) / 1000);
+    steps.push(st);
+    const perSet = perSetBytes(st);
+    // What is free now, less the reserve, divided by what a set takes.
+    const fits = n + Math.floor((st.mem.availableBytes - reserveBytes) / perSet);
+    log(`${n} sets ready in ${Math.round(st.seconds)} s; ${mib(perSet)} MiB per set, room for ${fits}; idle CPU ${Math.round(st.stackCpu * 100)} % the stack, ${Math.round(st.machineCpu * 100)} % the machine`);
+    if (fits < target) {
+      target = fits;
+      limitedBy = `memory: ${mib(perSet)} MiB per set leaves room for ${fits} with ${reserve} GiB kept free`;
     }
-    console.log(`peer: ${peer.pairs} docker run pairs: ${mib(peer.perPairBytes)} MiB per pair (shims ${mib(peer.shimPssPerPairBytes)} MiB), ${Math.round(peer.createMsPerPair)} ms per pair created; Wharf ${mib(perSet(full))} MiB per set: ratio ${round(perSet(full) / peer.perPairBytes, 2)}`);
-    if (target < wanted) console.log(`${wanted} sets do not fit: ${limitedBy}`);
-    console.log('latency ms           n     p50     p99     max  target p99');
-    const rows: [string, Samples, Op, number | undefined][] = [
-      ['idle get', idle, 'get', TARGETS.get], ['idle list', idle, 'list', TARGETS.list], ['idle create', idle, 'create', TARGETS.create],
-      ['idle docker list', idle, 'dockerList', undefined], ['idle docker inspect', idle, 'dockerInspect', undefined],
-      ['scale get', during, 'get', TARGETS.get], ['scale list', during, 'list', TARGETS.list], ['scale create', during, 'create', TARGETS.create],
-      ['scale docker list', during, 'dockerList', undefined], ['scale docker inspect', during, 'dockerInspect', undefined],
-    ];
-    for (const [name, s, op, t] of rows) {
-      const x = stats(s[op]);
-      console.log(`${name.padEnd(20)}${String(x.n).padStart(4)}${String(x.p50).padStart(8)}${String(x.p99).padStart(8)}${String(x.max).padStart(8)}  ${t === undefined ? '' : `${t} ${x.p99 <= t ? 'met' : 'MISSED'}`}`);
+    if (st.stackCpu > IDLE_CPU_LIMIT) {
+      target = Math.min(target, n + scale);
+      limitedBy = `CPU: the stack keeps ${Math.round(st.stackCpu * 100)} % of the CPUs busy with ${n} idle sets`;
     }
-    const d = { get: stats(during.get), list: stats(during.list), create: stats(during.create), dl: stats(during.dockerList), di: stats(during.dockerInspect) };
-    console.log(`ratio p99 during the scale-out, Wharf/Docker: get/inspect ${round(d.get.p99 / d.di.p99, 2)}, list/list ${round(d.list.p99 / d.dl.p99, 2)}; errors ${idle.errors.length + during.errors.length}${[...idle.errors, ...during.errors].slice(0, 5).map((e) => `\n  ${e}`).join('')}`);
-    console.log(`deleted ${full.sets} sets in ${Math.round(deleteMs / 1000)} s; leaks with every set up: ${leaksFull.length}, after deleting: ${leaksAfter.length}`);
-    console.log(`trouble on the way: ${trouble.length}${trouble.slice(0, 10).map((t) => `\n  ${t}`).join('')}`);
-    const met = d.get.p99 <= TARGETS.get && d.list.p99 <= TARGETS.list && d.create.p99 <= TARGETS.create;
-    console.log(JSON.stringify({
-      bench: 'load', hosts: hostCount, sets_wanted: wanted, sets: full.sets, base, scale, probes, limited_by: limitedBy,
-      per_set_mib: mib(perSet(full)), peer_per_pair_mib: mib(peer.perPairBytes), ratio_memory: round(perSet(full) / peer.perPairBytes, 2),
-      machine_per_set_mib: mib(usedPerSetBytes(full)), stack_gib: round(full.fp.totalBytes / GIB, 2), used_gib: round(full.mem.usedBytes / GIB, 2),
-      idle_cpu_stack: round(full.stackCpu, 2), idle_cpu_machine: round(full.machineCpu, 2), server_rss_mib: mib(full.serverRss), server_heap_mib: mib(full.serverHeap),
-      scale_out_s: round(scaleMs / 1000), delete_s: round(deleteMs / 1000),
-      get_p50_ms: d.get.p50, get_p99_ms: d.get.p99, list_p50_ms: d.list.p50, list_p99_ms: d.list.p99, create_p50_ms: d.create.p50, create_p99_ms: d.create.p99,
-      docker_list_p99_ms: d.dl.p99, docker_inspect_p99_ms: d.di.p99, targets_met: met, errors: idle.errors.length + during.errors.length, trouble: trouble.length,
-      leaks_full: countLeaks(leaksFull), leaks_after: countLeaks(leaksAfter),
-    }));
-    if (leaksFull.length || leaksAfter.length) process.exitCode = 1;
-  } catch (err) {
-    // Said before the teardown, whose own errors would hide it.
-    console.error(err);
-    process.exitCode = 1;
-  } finally {
-    await cluster?.stop().catch((err: unknown) => log(`teardown: ${String(err).slice(0, 500)}`));
+    if (n >= target - scale) break;
   }
+  const base = steps.at(-1)?.sets as number;
+  if (target < wanted) log(`${wanted} sets do not fit (${limitedBy}): running ${base} + ${scale}`);
+
+  log(`peer: ${peerPairs} docker run pairs on h1 …`);
+  const peer = await peerMemory(cl.hosts[0] as DockerHost, peerPairs);
+  log(`peer: ${mib(peer.perPairBytes)} MiB per pair (shims ${mib(peer.shimPssPerPairBytes)} MiB), ${Math.round(peer.createMsPerPair)} ms per pair`);
+
+  log('latency, idle, 20 s …');
+  const idleEnd = Date.now() + 20_000;
+  const idle = await sample(cl, base, () => Date.now() > idleEnd, 5);
+
+  log(`latency during the scale-out ${base} → ${base + scale} …`);
+  let scaled = false;
+  const t0 = performance.now();
+  await c.scaleApp(BASE, base + scale);
+  const ready = waitReady(c, BASE, base + scale, 45 * 60_000).then((ms) => {
+    scaled = true;
+    return ms;
+  });
+  const during = await sample(cl, base, () => scaled, 20);
+  const scaleMs = await ready;
+  log(`scale-out of ${scale} ready after ${Math.round(scaleMs / 1000)} s (${Math.round(performance.now() - t0)} ms)`);
+  await until(`${probes} probe sets running`, performance.now(), async () => (await c.listSets({ appkey: PROBE })).every((s) => s.status === 'running'), { everyMs: 2000, timeoutMs: 10 * 60_000 });
+  const full = await measure(c, base + scale + probes, scaleMs / 1000);
+
+  const leaksFull = await leakCheck(checker, `with ${full.sets} sets`, log);
+
+  log('deleting every set …');
+  const d0 = performance.now();
+  await c.deleteApp(BASE);
+  for (let i = 1; i <= probes; i++) await c.deleteSet(PROBE, i);
+  const deleteMs = await until('every set and container gone', d0, () => allGone(cl), { everyMs: 2000, timeoutMs: 45 * 60_000 });
+  const leaksAfter = await leakCheck(checker, 'after deleting them', log);
+
+  // ---- report ----
+  const perSet = perSetBytes;
+  const cell = (v: number, w: number) => String(v).padStart(w);
+  console.log(`load: ${hostCount} hosts, sets of infra + 1 business container (cpu 0.01, memory 32Mi, disk 16Mi, one IPAM address each)`);
+  console.log('MiB unless said; per set: the stack (PSS of shims, engines, agents, server + container cgroups + slab) since 0 sets, and the machine (MemTotal − MemAvailable)');
+  console.log('  sets  ready in  stack GiB  per set  machine/set  shims  shim PSS  engines  agents  server RSS/heap  containers    slab  idle CPU stack/machine');
+  for (const st of [...steps, full]) {
+    const k = st.fp.kinds;
+    console.log(`${cell(st.sets, 6)}${cell(Math.round(st.seconds), 8)} s${(st.fp.totalBytes / GIB).toFixed(2).padStart(11)}${cell(mib(perSet(st)), 9)}${cell(mib(usedPerSetBytes(st)), 13)}${cell(k.shim.count, 7)}${cell(Math.round(k.shim.pssBytes / MIB), 10)}${cell(Math.round(k.engine.pssBytes / MIB), 9)}${cell(Math.round(k.agent.pssBytes / MIB), 8)}${`${Math.round(st.serverRss / MIB)}/${Math.round(st.serverHeap / MIB)}`.padStart(17)}${cell(Math.round(st.fp.containersBytes / MIB), 12)}${cell(Math.round(st.fp.slabBytes / MIB), 8)}${`${Math.round(st.stackCpu * 100)} %/${Math.round(st.machineCpu * 100)} %`.padStart(24)}`);
+  }
+  console.log(`peer: ${peer.pairs} docker run pairs: ${mib(peer.perPairBytes)} MiB per pair (shims ${mib(peer.shimPssPerPairBytes)} MiB), ${Math.round(peer.createMsPerPair)} ms per pair created; Wharf ${mib(perSet(full))} MiB per set: ratio ${round(perSet(full) / peer.perPairBytes, 2)}`);
+  if (target < wanted) console.log(`${wanted} sets do not fit: ${limitedBy}`);
+  console.log('latency ms           n     p50     p99     max  target p99');
+  const rows: [string, Samples, Op, number | undefined][] = [
+    ['idle get', idle, 'get', TARGETS.get], ['idle list', idle, 'list', TARGETS.list], ['idle create', idle, 'create', TARGETS.create],
+    ['idle docker list', idle, 'dockerList', undefined], ['idle docker inspect', idle, 'dockerInspect', undefined],
+    ['scale get', during, 'get', TARGETS.get], ['scale list', during, 'list', TARGETS.list], ['scale create', during, 'create', TARGETS.create],
+    ['scale docker list', during, 'dockerList', undefined], ['scale docker inspect', during, 'dockerInspect', undefined],
+  ];
+  for (const [name, s, op, t] of rows) {
+    const x = stats(s[op]);
+    console.log(`${name.padEnd(20)}${String(x.n).padStart(4)}${String(x.p50).padStart(8)}${String(x.p99).padStart(8)}${String(x.max).padStart(8)}  ${t === undefined ? '' : `${t} ${x.p99 <= t ? 'met' : 'MISSED'}`}`);
+  }
+  const d = { get: stats(during.get), list: stats(during.list), create: stats(during.create), dl: stats(during.dockerList), di: stats(during.dockerInspect) };
+  console.log(`ratio p99 during the scale-out, Wharf/Docker: get/inspect ${round(d.get.p99 / d.di.p99, 2)}, list/list ${round(d.list.p99 / d.dl.p99, 2)}; errors ${idle.errors.length + during.errors.length}${[...idle.errors, ...during.errors].slice(0, 5).map((e) => `\n  ${e}`).join('')}`);
+  console.log(`deleted ${full.sets} sets in ${Math.round(deleteMs / 1000)} s; leaks with every set up: ${leaksFull.length}, after deleting: ${leaksAfter.length}`);
+  console.log(`trouble on the way: ${trouble.length}${trouble.slice(0, 10).map((t) => `\n  ${t}`).join('')}`);
+  const met = d.get.p99 <= TARGETS.get && d.list.p99 <= TARGETS.list && d.create.p99 <= TARGETS.create;
+  console.log(JSON.stringify({
+    bench: 'load', hosts: hostCount, sets_wanted: wanted, sets: full.sets, base, scale, probes, limited_by: limitedBy,
+    per_set_mib: mib(perSet(full)), peer_per_pair_mib: mib(peer.perPairBytes), ratio_memory: round(perSet(full) / peer.perPairBytes, 2),
+    machine_per_set_mib: mib(usedPerSetBytes(full)), stack_gib: round(full.fp.totalBytes / GIB, 2), used_gib: round(full.mem.usedBytes / GIB, 2),
+    idle_cpu_stack: round(full.stackCpu, 2), idle_cpu_machine: round(full.machineCpu, 2), server_rss_mib: mib(full.serverRss), server_heap_mib: mib(full.serverHeap),
+    scale_out_s: round(scaleMs / 1000), delete_s: round(deleteMs / 1000),
+    get_p50_ms: d.get.p50, get_p99_ms: d.get.p99, list_p50_ms: d.list.p50, list_p99_ms: d.list.p99, create_p50_ms: d.create.p50, create_p99_ms: d.create.p99,
+    docker_list_p99_ms: d.dl.p99, docker_inspect_p99_ms: d.di.p99, targets_met: met, errors: idle.errors.length + during.errors.length, trouble: trouble.length,
+    leaks_full: countLeaks(leaksFull), leaks_after: countLeaks(leaksAfter),
+  }));
+  if (leaksFull.length || leaksAfter.length) process.exitCode = 1;
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+await onCluster(hostCount, log, load);

@@ -25,15 +25,14 @@
  *   npm run soak                          # 10 minutes
  *   npm run soak -- --minutes 3 --hosts 2
  */
-import { parseArgs } from 'node:util';
 import { WharfError } from '@wharf/types';
 import type { WharfClient } from '@wharf/client';
-import { Cluster } from '../../e2e/dist/harness/cluster.js';
+import type { Cluster } from '../../e2e/dist/harness/cluster.js';
 import { sleep } from '../../e2e/dist/harness/exec.js';
-import { countLeaks, formatLeaks, LeakChecker } from '../../e2e/dist/harness/leaks.js';
-import { IDLE_CONTAINERS, mib, MIB, rssOf, serverMemory } from './footprint.js';
-import { median, positiveInt, round } from './stats.js';
-import { containersLeft, until } from './swarm.js';
+import { countLeaks, formatLeaks, type LeakChecker } from '../../e2e/dist/harness/leaks.js';
+import { allGone, IDLE_CONTAINERS, leakCheck, logger, mib, MIB, onCluster, rssOf, serverMemory } from './footprint.js';
+import { flags, median, round } from './stats.js';
+import { until } from './swarm.js';
 
 const SETS = 'soak.sets';
 const APP = 'soak.app';
@@ -41,27 +40,13 @@ const RESOURCES = { cpu: 0.05, memory: '16Mi', disk: '32Mi' };
 const SAMPLE_MS = 5000;
 const STALL_MS = 3 * 60_000;
 
-const { values } = parseArgs({
-  options: {
-    minutes: { type: 'string', default: '10' },
-    warmup: { type: 'string', default: '2' },
-    hosts: { type: 'string', default: '3' },
-    sets: { type: 'string', default: '4' },
-    replicas: { type: 'string', default: '12' },
-    growth: { type: 'string', default: '20' },
-    slack: { type: 'string', default: '16' },
-  },
-});
-const minutes = positiveInt('minutes', values.minutes);
-const warmup = Number(values.warmup);
-if (!(warmup >= 0 && warmup + 2 <= minutes)) throw new Error(`--warmup must be a number of minutes from 0 to --minutes − 2 (${minutes - 2}), not "${values.warmup}"`);
-const hostCount = positiveInt('hosts', values.hosts);
-const setWorkers = positiveInt('sets', values.sets);
-const maxReplicas = positiveInt('replicas', values.replicas);
-const growthPct = positiveInt('growth', values.growth);
-const slackBytes = positiveInt('slack', values.slack) * MIB;
+const args = flags({ minutes: 10, warmup: '2', hosts: 3, sets: 4, replicas: 12, growth: 20, slack: 16 });
+const { minutes, hosts: hostCount, sets: setWorkers, replicas: maxReplicas, growth: growthPct } = args;
+const warmup = Number(args.warmup);
+if (!(warmup >= 0 && warmup + 2 <= minutes)) throw new Error(`--warmup must be a number of minutes from 0 to --minutes − 2 (${minutes - 2}), not "${args.warmup}"`);
+const slackBytes = args.slack * MIB;
 
-const log = (line: string) => process.stderr.write(`soak: ${line}\n`);
+const log = logger('soak');
 
 /** What the churn did and what went wrong. */
 const tally = { setCycles: 0, scales: 0, appCycles: 0, errors: [] as string[], serverErrors: 0, lastProgress: Date.now() };
@@ -153,78 +138,64 @@ function slope(samples: Sample[], key: 'serverRss' | 'serverHeap' | 'agentsRss')
   return (num / den) * 60_000;
 }
 
-async function main(): Promise<void> {
-  let cluster: Cluster | undefined;
-  try {
-    log(`starting ${hostCount} hosts, a wharf-server and ${hostCount} agents …`);
-    cluster = await Cluster.start(hostCount);
-    const cl = cluster;
-    const c = cl.platform.client;
-    await cl.addLan(200);
-    const checker = await LeakChecker.start(cl.platform);
+async function soak(cl: Cluster, checker: LeakChecker): Promise<void> {
+  const c = cl.platform.client;
+  await cl.addLan(200);
 
-    const samples: Sample[] = [];
-    const t0 = Date.now();
-    const endAt = t0 + minutes * 60_000;
-    const running = () => Date.now() < endAt;
-    log(`churning for ${minutes} min: ${setWorkers} set workers, one app worker (0..${maxReplicas} replicas) …`);
-    const sampler = (async () => {
-      while (running()) {
-        const srv = await serverMemory(c).catch(() => undefined);
-        const agents = (await Promise.all(cl.hosts.map((h) => rssOf(cl.platform.agentPid(h.name))))).reduce((a, b) => a + b, 0);
-        if (srv) samples.push({ atMs: Date.now() - t0, serverRss: srv.rssBytes, serverHeap: srv.heapUsedBytes, agentsRss: agents });
-        if (samples.length % 12 === 0 && srv) log(`${round((Date.now() - t0) / 60_000)} min: server RSS ${mib(srv.rssBytes)} MiB, heap ${mib(srv.heapUsedBytes)} MiB; ${tally.setCycles} set cycles, ${tally.scales} scales, ${tally.appCycles} app cycles, ${tally.errors.length} errors`);
-        if (Date.now() - tally.lastProgress > STALL_MS) tally.errors.push(`no progress for ${STALL_MS / 60_000} min at ${round((Date.now() - t0) / 60_000)} min`);
-        await sleep(SAMPLE_MS);
-      }
-    })();
-    await Promise.all([sampler, appWorker(c, running), ...Array.from({ length: setWorkers }, (_, i) => setWorker(c, i + 1, setWorkers, running))]);
-    const stalled = tally.errors.filter((e) => e.startsWith('no progress')).length;
+  const samples: Sample[] = [];
+  const t0 = Date.now();
+  const endAt = t0 + minutes * 60_000;
+  const running = () => Date.now() < endAt;
+  log(`churning for ${minutes} min: ${setWorkers} set workers, one app worker (0..${maxReplicas} replicas) …`);
+  const sampler = (async () => {
+    while (running()) {
+      const srv = await serverMemory(c).catch(() => undefined);
+      const agents = (await Promise.all(cl.hosts.map((h) => rssOf(cl.platform.agentPid(h.name))))).reduce((a, b) => a + b, 0);
+      if (srv) samples.push({ atMs: Date.now() - t0, serverRss: srv.rssBytes, serverHeap: srv.heapUsedBytes, agentsRss: agents });
+      if (samples.length % 12 === 0 && srv) log(`${round((Date.now() - t0) / 60_000)} min: server RSS ${mib(srv.rssBytes)} MiB, heap ${mib(srv.heapUsedBytes)} MiB; ${tally.setCycles} set cycles, ${tally.scales} scales, ${tally.appCycles} app cycles, ${tally.errors.length} errors`);
+      if (Date.now() - tally.lastProgress > STALL_MS) tally.errors.push(`no progress for ${STALL_MS / 60_000} min at ${round((Date.now() - t0) / 60_000)} min`);
+      await sleep(SAMPLE_MS);
+    }
+  })();
+  await Promise.all([sampler, appWorker(c, running), ...Array.from({ length: setWorkers }, (_, i) => setWorker(c, i + 1, setWorkers, running))]);
+  const stalled = tally.errors.filter((e) => e.startsWith('no progress')).length;
 
-    log('churn over; deleting everything …');
-    const d0 = performance.now();
-    await attempt(`delete ${APP}`, () => c.deleteApp(APP));
-    for (const s of await c.listSets()) await attempt(`delete ${s.appkey}/${s.id}`, () => c.deleteSet(s.appkey, s.id));
-    const cleanupMs = await until('every set and container gone', d0, async () =>
-      (await containersLeft(cl.hosts, 'wharf.managed=true')) === 0 && (await c.listSets()).length === 0, { everyMs: 1000, timeoutMs: 5 * 60_000 });
-    const leaks = await checker.check({ settleMs: 120_000, everyMs: 5000 });
-    log(`leak check: ${formatLeaks(leaks)}`);
+  log('churn over; deleting everything …');
+  const d0 = performance.now();
+  await attempt(`delete ${APP}`, () => c.deleteApp(APP));
+  for (const s of await c.listSets()) await attempt(`delete ${s.appkey}/${s.id}`, () => c.deleteSet(s.appkey, s.id));
+  const cleanupMs = await until('every set and container gone', d0, () => allGone(cl), { everyMs: 1000, timeoutMs: 5 * 60_000 });
+  const leaks = await leakCheck(checker, 'after deleting everything', log);
 
-    const w = warmup * 60_000;
-    const end = minutes * 60_000;
-    const verdict = (key: 'serverRss' | 'serverHeap') => {
-      const first = window(samples, w, w + 60_000, key);
-      const last = window(samples, end - 60_000, end, key);
-      const bound = Math.max(slackBytes, (first * growthPct) / 100);
-      return { first, last, growth: last - first, bound, ok: last - first <= bound };
-    };
-    const rss = verdict('serverRss');
-    const heap = verdict('serverHeap');
-    const after = samples.filter((s) => s.atMs >= w);
-    const agentsFirst = window(samples, w, w + 60_000, 'agentsRss');
-    const agentsLast = window(samples, end - 60_000, end, 'agentsRss');
+  const w = warmup * 60_000;
+  const end = minutes * 60_000;
+  const verdict = (key: 'serverRss' | 'serverHeap') => {
+    const first = window(samples, w, w + 60_000, key);
+    const last = window(samples, end - 60_000, end, key);
+    const bound = Math.max(slackBytes, (first * growthPct) / 100);
+    return { first, last, growth: last - first, bound, ok: last - first <= bound };
+  };
+  const rss = verdict('serverRss');
+  const heap = verdict('serverHeap');
+  const after = samples.filter((s) => s.atMs >= w);
+  const agentsFirst = window(samples, w, w + 60_000, 'agentsRss');
+  const agentsLast = window(samples, end - 60_000, end, 'agentsRss');
 
-    console.log(`soak: ${minutes} min on ${hostCount} hosts: ${tally.setCycles} set create→run→delete cycles, ${tally.scales} app scales, ${tally.appCycles} app delete/create cycles`);
-    console.log(`server RSS  first minute after warm-up ${mib(rss.first)} MiB, last minute ${mib(rss.last)} MiB: ${mib(rss.growth)} MiB (bound ${mib(rss.bound)}) ${rss.ok ? 'held' : 'BREACHED'}; slope ${mib(slope(after, 'serverRss'))} MiB/min`);
-    console.log(`server heap first minute after warm-up ${mib(heap.first)} MiB, last minute ${mib(heap.last)} MiB: ${mib(heap.growth)} MiB (bound ${mib(heap.bound)}) ${heap.ok ? 'held' : 'BREACHED'}; slope ${mib(slope(after, 'serverHeap'))} MiB/min`);
-    console.log(`agents RSS (sum) ${mib(agentsFirst)} → ${mib(agentsLast)} MiB; cleanup ${Math.round(cleanupMs / 1000)} s; ${formatLeaks(leaks)}`);
-    console.log(`errors: ${tally.errors.length} (${tally.serverErrors} 5xx)${tally.errors.slice(0, 10).map((e) => `\n  ${e}`).join('')}`);
-    const ok = rss.ok && heap.ok && leaks.length === 0 && tally.serverErrors === 0 && stalled === 0;
-    console.log(JSON.stringify({
-      bench: 'soak', minutes, hosts: hostCount, set_cycles: tally.setCycles, scales: tally.scales, app_cycles: tally.appCycles,
-      server_rss_first_mib: mib(rss.first), server_rss_last_mib: mib(rss.last), server_rss_bound_mib: mib(rss.bound),
-      server_heap_first_mib: mib(heap.first), server_heap_last_mib: mib(heap.last), server_heap_bound_mib: mib(heap.bound),
-      server_rss_slope_mib_per_min: mib(slope(after, 'serverRss')), server_heap_slope_mib_per_min: mib(slope(after, 'serverHeap')),
-      agents_rss_first_mib: mib(agentsFirst), agents_rss_last_mib: mib(agentsLast),
-      errors: tally.errors.length, server_errors: tally.serverErrors, stalled, leaks: countLeaks(leaks), ok,
-    }));
-    if (!ok) process.exitCode = 1;
-  } finally {
-    await cluster?.stop();
-  }
+  console.log(`soak: ${minutes} min on ${hostCount} hosts: ${tally.setCycles} set create→run→delete cycles, ${tally.scales} app scales, ${tally.appCycles} app delete/create cycles`);
+  console.log(`server RSS  first minute after warm-up ${mib(rss.first)} MiB, last minute ${mib(rss.last)} MiB: ${mib(rss.growth)} MiB (bound ${mib(rss.bound)}) ${rss.ok ? 'held' : 'BREACHED'}; slope ${mib(slope(after, 'serverRss'))} MiB/min`);
+  console.log(`server heap first minute after warm-up ${mib(heap.first)} MiB, last minute ${mib(heap.last)} MiB: ${mib(heap.growth)} MiB (bound ${mib(heap.bound)}) ${heap.ok ? 'held' : 'BREACHED'}; slope ${mib(slope(after, 'serverHeap'))} MiB/min`);
+  console.log(`agents RSS (sum) ${mib(agentsFirst)} → ${mib(agentsLast)} MiB; cleanup ${Math.round(cleanupMs / 1000)} s; ${formatLeaks(leaks)}`);
+  console.log(`errors: ${tally.errors.length} (${tally.serverErrors} 5xx)${tally.errors.slice(0, 10).map((e) => `\n  ${e}`).join('')}`);
+  const ok = rss.ok && heap.ok && leaks.length === 0 && tally.serverErrors === 0 && stalled === 0;
+  console.log(JSON.stringify({
+    bench: 'soak', minutes, hosts: hostCount, set_cycles: tally.setCycles, scales: tally.scales, app_cycles: tally.appCycles,
+    server_rss_first_mib: mib(rss.first), server_rss_last_mib: mib(rss.last), server_rss_bound_mib: mib(rss.bound),
+    server_heap_first_mib: mib(heap.first), server_heap_last_mib: mib(heap.last), server_heap_bound_mib: mib(heap.bound),
+    server_rss_slope_mib_per_min: mib(slope(after, 'serverRss')), server_heap_slope_mib_per_min: mib(slope(after, 'serverHeap')),
+    agents_rss_first_mib: mib(agentsFirst), agents_rss_last_mib: mib(agentsLast),
+    errors: tally.errors.length, server_errors: tally.serverErrors, stalled, leaks: countLeaks(leaks), ok,
+  }));
+  if (!ok) process.exitCode = 1;
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+await onCluster(hostCount, log, soak);

@@ -1,3 +1,5 @@
+import { parseArgs } from 'node:util';
+
 /** Percentile by nearest rank over a sorted copy. */
 export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -15,6 +17,16 @@ export function positiveInt(flag: string, raw: string | undefined): number {
   const v = Number(raw);
   if (!Number.isInteger(v) || v < 1) throw new Error(`--${flag} must be a positive integer, not "${String(raw)}"`);
   return v;
+}
+
+/**
+ * The command line's flags, each given with its default: one whose default is a number
+ * must be a whole number ≥ 1 (positiveInt), one whose default is a string is left as written.
+ */
+export function flags<T extends Record<string, number | string>>(defaults: T): { [K in keyof T]: T[K] extends number ? number : string } {
+  const options = Object.fromEntries(Object.entries(defaults).map(([k, v]) => [k, { type: 'string' as const, default: String(v) }]));
+  const { values } = parseArgs({ options });
+  return Object.fromEntries(Object.entries(defaults).map(([k, v]) => [k, typeof v === 'number' ? positiveInt(k, values[k] as string) : values[k]])) as { [K in keyof T]: T[K] extends number ? number : string };
 }
 
 /** A flag that is a duration: `90`, `90s`, `500ms`, `2m`; in ms. Throws naming the flag otherwise. */

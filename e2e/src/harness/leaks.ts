@@ -32,7 +32,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Labels, type IpAllocation, type NetworkView, type SetView, type Tenant } from '@wharf/types';
 import type { DockerHost } from './docker-host.js';
-import { run, sleep } from './exec.js';
+import { must, run, sleep } from './exec.js';
 import type { Platform } from './platform.js';
 
 export type LeakKind =
@@ -204,12 +204,6 @@ export async function containerCgroups(root = '/sys/fs/cgroup'): Promise<string[
     for (const n of names) if (CONTAINER_ID.test(n)) out.push(`${d}/${n}`);
   }
   return out.sort();
-}
-
-async function must(cmd: string, args: string[]): Promise<string> {
-  const r = await run(cmd, args);
-  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.code}: ${r.stderr.trim()}`);
-  return r.stdout;
 }
 
 async function storeInventory(platform: Platform): Promise<StoreInventory> {

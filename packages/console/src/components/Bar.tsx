@@ -1,4 +1,5 @@
-import { percent } from '../format.js';
+import type { VolumeView } from '@wharf/types';
+import { bytes, percent } from '../format.js';
 
 /** An allocation bar: `used` of `total`, with the figures as text. */
 export function Bar({ label, used, total, format }: { label: string; used: number; total: number; format: (n: number) => string }) {
@@ -14,4 +15,10 @@ export function Bar({ label, used, total, format }: { label: string; used: numbe
       </span>
     </div>
   );
+}
+
+/** A volume's use of its limit, from its host's last heartbeat. */
+export function VolumeUsageBar({ v }: { v: VolumeView }) {
+  if (v.used === undefined) return <span className="muted">not reported yet</span>;
+  return <Bar label="Used" used={v.used} total={v.quota ?? v.size} format={bytes} />;
 }

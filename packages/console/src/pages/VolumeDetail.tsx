@@ -9,7 +9,7 @@ import { Link, useParams } from 'react-router-dom';
 import type { SetView, VolumeSnapshot, VolumeView } from '@wharf/types';
 import { SLOW_REFRESH_MS, useAction, useApi } from '../api.js';
 import { Badge } from '../components/Badge.js';
-import { Bar } from '../components/Bar.js';
+import { VolumeUsageBar } from '../components/Bar.js';
 import { ConfirmButton } from '../components/Confirm.js';
 import { Field, FormError } from '../components/Field.js';
 import { Data, Empty, fieldErrors } from '../components/States.js';
@@ -36,7 +36,7 @@ function Facts({ v, set }: { v: VolumeView; set: SetView | undefined }) {
       </dd>
       <dt>Usage</dt>
       <dd title={v.reportedAt ? `reported ${time(v.reportedAt)}` : undefined}>
-        {v.used === undefined ? <span className="muted">not reported yet</span> : <Bar label="Used" used={v.used} total={v.quota ?? v.size} format={bytes} />}
+        <VolumeUsageBar v={v} />
       </dd>
     </dl>
   );

@@ -7,18 +7,13 @@ import { useState } from 'react';
 import { Link } from 'react-router-dom';
 import type { VolumeView } from '@wharf/types';
 import { useApi } from '../api.js';
-import { Bar } from '../components/Bar.js';
+import { VolumeUsageBar } from '../components/Bar.js';
 import { Data } from '../components/States.js';
 import { age, bytes } from '../format.js';
 import { useSession } from '../session.js';
 import { Table } from './AccessTable.js';
 import { VolumeTrash } from './VolumeTrash.js';
 import { hostHref, volumeHref } from '../links.js';
-
-function Usage({ v }: { v: VolumeView }) {
-  if (v.used === undefined) return <span className="muted">not reported yet</span>;
-  return <Bar label="Used" used={v.used} total={v.quota ?? v.size} format={bytes} />;
-}
 
 function VolumeTable({ list }: { list: VolumeView[] }) {
   return (
@@ -35,7 +30,7 @@ function VolumeTable({ list }: { list: VolumeView[] }) {
             {v.quota !== undefined && v.quota !== v.size && <small> (limit {bytes(v.quota)})</small>}
           </td>
           <td className="usage-col">
-            <Usage v={v} />
+            <VolumeUsageBar v={v} />
           </td>
           <td>{v.reportedAt ? `${age(v.reportedAt)} ago` : '–'}</td>
         </tr>

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { DesiredSets, Host, HostRegistration, HostSettingsPatch, StatusReport, WharfError, type NetworkAttachment, type NetworkPolicy, type SetObject, type SetStatus } from '@wharf/types';
 import { Keys, setKeys } from '../state/keys.js';
-import { allocations, getEffectiveHost, hostView, listAllSets, listHostRecords, reachableNetworks, withSettings, type HostRecord, type HostSettings } from '../state/hosts.js';
+import { allocations, getEffectiveHost, heartbeatRecord, hostView, listAllSets, listHostRecords, reachableNetworks, withSettings, type HostRecord, type HostSettings } from '../state/hosts.js';
 import { firewallFor } from '../state/firewall.js';
 import { loadNetworks, releaseOps } from '../state/ipam.js';
 import { appendEvents, updateSet } from '../state/sets.js';
@@ -66,7 +66,7 @@ export function hostRoutes(app: App, { store, hostChanges, monitoring }: ApiCont
     throw new WharfError('CONFLICT', `host ${name} is changing too often; try again`);
   });
 
-  const actions: Record<string, { summary: string; change: (h: HostRecord, setsHere: () => Promise<number>) => Promise<HostRecord> | HostRecord }> = {
+  const actions: Record<string, { summary: string; change: (h: HostRecord, setsHere: number) => HostRecord }> = {
     cordon: { summary: 'Mark a host unschedulable (running sets stay)', change: (h) => ({ ...h, cordoned: true }) },
     uncordon: {
       summary: 'Make a host schedulable again (also ends a drain)',
@@ -75,7 +75,7 @@ export function hostRoutes(app: App, { store, hostChanges, monitoring }: ApiCont
     drain: {
       summary: 'Cordon a host and move its sets without a volume elsewhere, one at a time',
       // What the host held when the drain began is kept, so progress can be shown as a share of it.
-      change: async (h, setsHere) => ({ ...h, cordoned: true, draining: true, drainStarted: h.draining && h.drainStarted ? h.drainStarted : { at: new Date().toISOString(), sets: await setsHere() } }),
+      change: (h, setsHere) => ({ ...h, cordoned: true, draining: true, drainStarted: h.draining && h.drainStarted ? h.drainStarted : { at: new Date().toISOString(), sets: setsHere } }),
     },
   };
   for (const [action, { summary, change }] of Object.entries(actions)) {
@@ -84,13 +84,16 @@ export function hostRoutes(app: App, { store, hostChanges, monitoring }: ApiCont
     }, async (req) => {
       const { name } = req.params as { name: string };
       const key = Keys.host(name);
+      // Read once: the change (a drain counts the host's sets) and the answer's view both use them.
+      const sets = await listAllSets(store);
+      const setsHere = sets.filter((s) => s.host === name && !s.deleting).length;
       for (let attempt = 0; attempt < 10; attempt++) {
         const kv = await store.get<HostRecord>(key);
         if (!kv) throw new WharfError('HOST_NOT_FOUND', `host ${name} not found`);
-        const next = await change(kv.value, async () => (await listAllSets(store)).filter((s) => s.host === name && !s.deleting).length);
+        const next = change(kv.value, setsHere);
         if ((await store.txn([{ key, modRevision: kv.modRevision }], [{ type: 'put', key, value: next }])).succeeded) {
           req.log.info({ host: name, action }, 'host changed');
-          const [sets, settings] = await Promise.all([listAllSets(store), store.get<HostSettings>(Keys.hostSettings(name))]);
+          const settings = await store.get<HostSettings>(Keys.hostSettings(name));
           return hostView(withSettings(next, settings?.value), allocations(sets).get(name), sets);
         }
       }
@@ -121,15 +124,7 @@ export function hostRoutes(app: App, { store, hostChanges, monitoring }: ApiCont
     for (let attempt = 0; attempt < 10; attempt++) {
       const kv = await store.get<HostRecord>(key);
       const fill = volumeFill(req.params.name, kv?.value.fullVolumes, registration.volumes);
-      const rec: HostRecord = {
-        ...registration,
-        registeredAt: kv?.value.registeredAt ?? now,
-        cordoned: kv?.value.cordoned ?? false,
-        draining: kv?.value.draining ?? false,
-        ...(kv?.value.drainStarted ? { drainStarted: kv.value.drainStarted } : {}),
-        lastHeartbeat: now,
-        ...(fill.full.length > 0 ? { fullVolumes: fill.full } : {}),
-      };
+      const rec = heartbeatRecord(kv?.value, registration, now, fill.full);
       const cmp = kv ? { key, modRevision: kv.modRevision } : { key, absent: true as const };
       if ((await store.txn([cmp], [{ type: 'put', key, value: rec }])).succeeded) {
         if (!kv) req.log.info({ host: rec.name, zone: rec.zone }, 'host registered');

@@ -1,5 +1,5 @@
 import type { Host, HostCapacity, HostNetwork, HostRegistration, NetworkObject, SetObject } from '@wharf/types';
-import { resolveSetSpec } from '@wharf/types';
+import { HostRegistration as HostRegistrationSchema, resolveSetSpec } from '@wharf/types';
 import type { Store } from '@wharf/store';
 import { Keys } from './keys.js';
 
@@ -13,6 +13,27 @@ export interface HostRecord extends HostRegistration {
   drainStarted?: { at: string; sets: number };
   /** Volumes (`tenant/appkey/id`) found full at the last heartbeat (see volume-fill.ts). */
   fullVolumes?: string[];
+}
+
+/** The record's fields an agent's registration carries: each heartbeat replaces them. */
+const REGISTRATION_FIELDS = new Set(Object.keys(HostRegistrationSchema.properties));
+
+/**
+ * The host record after a heartbeat: the agent's registration, with everything the server
+ * keeps of its own (registration time, cordon, drain) carried over from `prev`.
+ * `fullVolumes` is what this heartbeat found (volume-fill.ts).
+ */
+export function heartbeatRecord(prev: HostRecord | undefined, registration: HostRegistration, now: string, fullVolumes: string[]): HostRecord {
+  const kept = Object.fromEntries(Object.entries(prev ?? {}).filter(([k]) => !REGISTRATION_FIELDS.has(k) && k !== 'fullVolumes'));
+  return {
+    ...kept,
+    ...registration,
+    registeredAt: prev?.registeredAt ?? now,
+    cordoned: prev?.cordoned ?? false,
+    draining: prev?.draining ?? false,
+    lastHeartbeat: now,
+    ...(fullVolumes.length > 0 ? { fullVolumes } : {}),
+  };
 }
 
 /** What `wharf host set` stores under /host-settings/<name>: it wins over what the agent declares. */
