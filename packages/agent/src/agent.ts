@@ -25,7 +25,7 @@ import { networkInterfaces } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { pino, type Logger } from 'pino';
 import { WharfClient } from '@wharf/client';
-import { Labels, setRef, type DesiredSets, type NetworkAttachment, type SetFirewall, type SetObject } from '@wharf/types';
+import { Labels, pinnedCa, setRef, type DesiredSets, type NetworkAttachment, type SetFirewall, type SetObject } from '@wharf/types';
 import { atMost, backoffDelay } from './backoff.js';
 import { DEFAULTS, parseListen, resolveConfig, type AgentConfig, type ResolvedConfig } from './config.js';
 import type { SetIdentity } from './containers.js';
@@ -52,7 +52,7 @@ import { ImagePuller, type PullSubscriber } from './images/puller.js';
 import { ImageGc } from './images/gc.js';
 import { UsageRecord } from './images/usage-record.js';
 import { tlsFetch } from './tls/fetch.js';
-import { certifiesAddress, joinCluster, loadIdentity, pinnedCa, type HostIdentity } from './tls/identity.js';
+import { certifiesAddress, joinCluster, loadIdentity, type HostIdentity } from './tls/identity.js';
 
 export interface RunningAgent {
   /** Stops the loops and the HTTP API. Containers are left running. */

@@ -11,9 +11,10 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
-import { WharfError, isErrorCode, type ErrorCode } from '@wharf/types';
-import { HOST_ORG, type TlsIdentity } from './tls/cluster-pki.js';
+import { HOST_ORG, WharfError, isErrorCode, type ErrorCode } from '@wharf/types';
+import type { TlsIdentity } from './tls/cluster-pki.js';
 
 /** What is needed to reach an agent: the host's name (for messages) and its URL. */
 export interface AgentHost {
@@ -71,19 +72,19 @@ export class Agents {
     private readonly tls?: TlsIdentity,
   ) {}
 
-  /**
-   * Sends a JSON request to the agent of `host` and answers its JSON body (undefined
-   * for 204). Made with node:http rather than fetch, whose client gives up after
-   * 5 minutes without response headers: a volume import may take much longer.
-   */
+  /** Sends a JSON request to the agent of `host` and answers its JSON body (undefined for 204). */
   async call<T>(host: AgentHost, method: string, path: string, body?: unknown, opts: AgentCallOptions = {}): Promise<T> {
     const ms = opts.timeoutMs ?? this.timeoutMs;
+    const limit = deadline(ms, opts.signal);
     let res: { status: number; text: string };
     try {
-      res = await this.send(host, method, path, body, ms, opts.signal);
+      const answer = await this.open(host, method, path, body, limit.signal);
+      res = { status: answer.statusCode ?? 0, text: await text(answer) };
     } catch (err) {
       if (opts.signal?.aborted) throw err;
-      throw unreachable(host, err, (err as { timedOut?: boolean }).timedOut ? ms : undefined);
+      throw unreachable(host, err, limit.expired() ? ms : undefined);
+    } finally {
+      limit.clear();
     }
     if (res.status >= 400) throw agentError(host, method, path, res.status, res.text);
     if (res.status === 204 || res.text === '') return undefined as T;
@@ -94,78 +95,59 @@ export class Agents {
     }
   }
 
-  private send(host: AgentHost, method: string, path: string, body: unknown, ms: number, signal: AbortSignal | undefined): Promise<{ status: number; text: string }> {
-    return new Promise((resolve, reject) => {
-      const url = new URL(host.agentUrl.replace(/\/+$/, '') + path);
-      const payload = body !== undefined ? JSON.stringify(body) : undefined;
-      const auth = agentCredentials(host, this.token, this.tls);
-      const headers: Record<string, string | number> = { ...auth.headers, accept: 'application/json' };
-      if (payload !== undefined) Object.assign(headers, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
-      const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { method, headers, ...auth.tls }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', fail);
-        res.on('end', () => done(() => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') })));
-      });
-      const timer = setTimeout(() => req.destroy(Object.assign(new Error(`no answer within ${Math.round(ms / 1000)}s`), { timedOut: true })), Math.min(ms, 2 ** 31 - 1));
-      const onAbort = (): void => void req.destroy(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
-      signal?.addEventListener('abort', onAbort, { once: true });
-      function done(then: () => void): void {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        then();
-      }
-      function fail(err: Error): void {
-        done(() => reject(err));
-      }
-      req.on('error', fail);
-      req.end(payload);
-    });
-  }
-
   /**
    * A streaming GET: the agent's response, whose body the caller reads (or cancels).
    * The timeout covers the wait for the headers only; `signal` ends the stream.
    */
   async stream(host: AgentHost, path: string, opts: AgentCallOptions = {}): Promise<Response & { body: ReadableStream<Uint8Array> }> {
     const ms = opts.timeoutMs ?? this.timeoutMs;
-    const timer = new AbortController();
-    const handle = setTimeout(() => timer.abort(), Math.min(ms, 2 ** 31 - 1));
-    const signal = opts.signal ? AbortSignal.any([opts.signal, timer.signal]) : timer.signal;
+    const limit = deadline(ms, opts.signal);
+    let res: IncomingMessage;
     try {
-      let res: Response;
-      const url = host.agentUrl.replace(/\/+$/, '') + path;
-      const auth = agentCredentials(host, this.token, this.tls);
-      try {
-        res = auth.tls ? await tlsGet(url, auth.tls, signal) : await fetch(url, { headers: auth.headers, signal });
-      } catch (err) {
-        if (opts.signal?.aborted) throw err;
-        throw unreachable(host, err, timer.signal.aborted ? ms : undefined);
-      }
-      if (!res.ok) throw agentError(host, 'GET', path, res.status, await res.text().catch(() => ''));
-      if (!res.body) throw new WharfError('HOST_UNREACHABLE', `agent of host ${host.name} answered GET ${path} without a body`, { host: host.name });
-      return res as Response & { body: ReadableStream<Uint8Array> };
+      res = await this.open(host, 'GET', path, undefined, limit.signal);
+    } catch (err) {
+      if (opts.signal?.aborted) throw err;
+      throw unreachable(host, err, limit.expired() ? ms : undefined);
     } finally {
-      // Once the headers are in, only `signal` ends the stream.
-      clearTimeout(handle);
+      // Once the headers are in, only `opts.signal` ends the stream.
+      limit.clear();
     }
+    const status = res.statusCode ?? 0;
+    if (status >= 400) throw agentError(host, 'GET', path, status, await text(res).catch(() => ''));
+    if ([204, 205, 304].includes(status)) {
+      res.resume();
+      throw new WharfError('HOST_UNREACHABLE', `agent of host ${host.name} answered GET ${path} without a body`, { host: host.name });
+    }
+    const headers = new Headers();
+    for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+    return new Response(Readable.toWeb(res) as ReadableStream<Uint8Array>, { status, headers }) as Response & { body: ReadableStream<Uint8Array> };
+  }
+
+  /**
+   * Sends a request to the agent of `host` with the server's credentials and answers the
+   * response once its headers are in; `signal` aborts it, the body's reading included.
+   * node:http(s) rather than fetch: fetch cannot present a client certificate, and its
+   * client gives up after 5 minutes without response headers (a volume import may take longer).
+   */
+  private open(host: AgentHost, method: string, path: string, body: unknown, signal: AbortSignal): Promise<IncomingMessage> {
+    const url = new URL(host.agentUrl.replace(/\/+$/, '') + path);
+    const payload = body !== undefined ? JSON.stringify(body) : undefined;
+    const auth = agentCredentials(host, this.token, this.tls);
+    const headers: Record<string, string | number> = { ...auth.headers, accept: 'application/json' };
+    if (payload !== undefined) Object.assign(headers, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
+    return new Promise((resolve, reject) => {
+      const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { method, headers, signal, ...auth.tls }, resolve);
+      req.on('error', reject);
+      req.end(payload);
+    });
   }
 }
 
-/** A GET over node:https (fetch cannot present a client certificate), its answer as a fetch Response. */
-function tlsGet(url: string, tls: RequestOptions, signal: AbortSignal): Promise<Response> {
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest(url, { ...tls, signal }, (res: IncomingMessage) => {
-      const headers = new Headers();
-      for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
-      const status = res.statusCode ?? 502;
-      const empty = [101, 204, 205, 304].includes(status);
-      if (empty) res.resume();
-      resolve(new Response(empty ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>), { status, headers }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
+/** A signal that aborts after `ms` or with `outer`; `expired` tells whether the time ran out. */
+function deadline(ms: number, outer: AbortSignal | undefined): { signal: AbortSignal; expired: () => boolean; clear: () => void } {
+  const timer = new AbortController();
+  const handle = setTimeout(() => timer.abort(), Math.min(ms, 2 ** 31 - 1));
+  return { signal: outer ? AbortSignal.any([outer, timer.signal]) : timer.signal, expired: () => timer.signal.aborted, clear: () => clearTimeout(handle) };
 }
 
 export function unreachable(host: AgentHost, err: unknown, timedOutAfterMs: number | undefined): WharfError {

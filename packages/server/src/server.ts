@@ -100,7 +100,7 @@ export interface RunningServer {
 }
 
 /** Secrets never logged: bearer tokens, join tokens, keys. */
-export const LOG_REDACT = ['req.headers.authorization', '*.token', '*.joinToken', '*.password', '*.key', '*.privateKey'];
+const LOG_REDACT = ['req.headers.authorization', '*.token', '*.joinToken', '*.password', '*.key', '*.privateKey'];
 
 /** The names and IPs agents may reach this server by: the listen address (every interface's for a wildcard), loopback, the host name. */
 export function agentTlsNames(host: string, extra: string[] = []): string[] {

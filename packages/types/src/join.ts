@@ -1,8 +1,21 @@
 /**
  * Hosts joining with one-use tokens: the wire shapes of /v1/join-tokens and of the
- * answer to POST /v1/join.
+ * answer to POST /v1/join, the token's form, and the subject organisations the
+ * cluster CA gives (which server and agent both check).
  */
 import { Type, type Static } from '@sinclair/typebox';
+
+/** The subject organisation of host certificates: the server takes a host's identity only from these. */
+export const HOST_ORG = 'wharf-hosts';
+/** The subject organisation of servers' certificates: agents take calls only from these. */
+export const SERVER_ORG = 'wharf-servers';
+export const JOIN_TOKEN_PREFIX = 'wharf_hjt_';
+
+/** `wharf_hjt_<secret>.<CA SHA-256 hex>` → the pinned CA fingerprint; undefined for any other token (the shared join token). */
+export function pinnedCa(token: string): string | undefined {
+  if (!token.startsWith(JOIN_TOKEN_PREFIX)) return undefined;
+  return /\.([0-9a-f]{64})$/.exec(token)?.[1];
+}
 
 /** A join token as listed: never the token itself, which only the create answer holds. */
 export const JoinToken = Type.Object({

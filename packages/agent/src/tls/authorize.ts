@@ -7,8 +7,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { WharfError } from '@wharf/types';
-import { HOST_ORG, SERVER_ORG } from './identity.js';
+import { HOST_ORG, SERVER_ORG, WharfError } from '@wharf/types';
 
 const EXPORT_PATH = /^\/v1\/volumes\/[^/]+\/[^/]+\/[^/]+\/export$/;
 

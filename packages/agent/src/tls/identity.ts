@@ -11,7 +11,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { WharfClient } from '@wharf/client';
-import type { JoinAnswer } from '@wharf/types';
+import { pinnedCa, type JoinAnswer } from '@wharf/types';
 import { ConfigError } from '../config.js';
 import { tlsFetch } from './fetch.js';
 
@@ -24,16 +24,7 @@ export interface HostIdentity {
   registrySecret?: string;
 }
 
-/** The subject organisations the cluster CA gives servers and hosts. */
-export const SERVER_ORG = 'wharf-servers';
-export const HOST_ORG = 'wharf-hosts';
 const RENEW_WARNING_MS = 30 * 86_400_000;
-
-/** The CA SHA-256 a one-use join token (`wharf_hjt_<secret>.<sha256>`) pins; undefined for the shared join token. */
-export function pinnedCa(token: string): string | undefined {
-  if (!token.startsWith('wharf_hjt_')) return undefined;
-  return /\.([0-9a-f]{64})$/.exec(token)?.[1];
-}
 
 const files = (dir: string) => ({ key: join(dir, 'host.key'), cert: join(dir, 'host.crt'), ca: join(dir, 'ca.crt'), registry: join(dir, 'registry.secret') });
 

@@ -15,12 +15,9 @@ import { X509Certificate, createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Store } from '@wharf/store';
+import { HOST_ORG, SERVER_ORG } from '@wharf/types';
 import { CertAuthority, certSans, subjectAltNames } from './ca.js';
 
-/** The subject organisation of host certificates: the server takes a host's identity only from these. */
-export const HOST_ORG = 'wharf-hosts';
-/** The subject organisation of servers' certificates: agents take calls only from these. */
-export const SERVER_ORG = 'wharf-servers';
 const CA_KEY = '/cluster/ca';
 
 /** A certificate, its key and the CA to trust, all PEM: what a TLS client or server is given. */

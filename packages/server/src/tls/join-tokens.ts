@@ -9,13 +9,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Store } from '@wharf/store';
-import { WharfError, type JoinToken } from '@wharf/types';
+import { JOIN_TOKEN_PREFIX, WharfError, type JoinToken } from '@wharf/types';
 import { hashToken, tokenId } from '../auth/tokens.js';
 
 const PREFIX = '/auth/join-tokens/';
 /** Which certificate each joined host holds: `/auth/host-certs/<host>`. */
 const HOST_CERTS = '/auth/host-certs/';
-export const JOIN_TOKEN_PREFIX = 'wharf_hjt_';
 export const DEFAULT_JOIN_TTL_SECONDS = 3600;
 export const MAX_JOIN_TTL_SECONDS = 7 * 86_400;
 /** Used and expired tokens stay listed this long, then are dropped. */
@@ -33,12 +32,6 @@ export interface HostCertRecord {
   joinToken: string;
   /** SHA-256 of the host's registry secret (registry-secret.ts), made with the certificate. */
   registrySecret?: string;
-}
-
-/** `wharf_hjt_<secret>.<CA SHA-256 hex>` → the pinned CA fingerprint; undefined for any other token. */
-export function pinnedCa(token: string): string | undefined {
-  if (!token.startsWith(JOIN_TOKEN_PREFIX)) return undefined;
-  return /\.([0-9a-f]{64})$/.exec(token)?.[1];
 }
 
 export async function createJoinToken(store: Store, opts: { caFingerprint: string; ttlSeconds: number; createdBy: string; now?: number }): Promise<{ token: string; record: JoinTokenRecord }> {

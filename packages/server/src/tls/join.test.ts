@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { pino } from 'pino';
 import { SqliteStore } from '@wharf/store';
-import { WharfError, type HostRegistration } from '@wharf/types';
+import { WharfError, pinnedCa, type HostRegistration } from '@wharf/types';
 import { buildApp } from '../app.js';
 import type { App } from '../api/context.js';
 import { bootstrapTokens } from '../auth/tokens.js';
@@ -24,7 +24,7 @@ import { Agents } from '../agents.js';
 import { grantedActions } from '../registry/access.js';
 import { registryPrincipal } from '../registry/principal.js';
 import { ClusterPki, certFingerprint, type TlsIdentity } from './cluster-pki.js';
-import { consumeJoinToken, createJoinToken, listJoinTokens, pinnedCa, revokeJoinToken } from './join-tokens.js';
+import { consumeJoinToken, createJoinToken, listJoinTokens, revokeJoinToken } from './join-tokens.js';
 import { listenForAgents, type AgentListener } from './agent-listener.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wharf-join-'));

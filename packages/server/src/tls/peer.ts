@@ -6,9 +6,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Store } from '@wharf/store';
-import { WharfError } from '@wharf/types';
+import { HOST_ORG, WharfError } from '@wharf/types';
 import type { Principal } from '../auth/principal.js';
-import { HOST_ORG } from './cluster-pki.js';
 import { hostCert } from './join-tokens.js';
 
 export interface PeerHost {
