@@ -42,11 +42,13 @@ import { identityRoutes } from './api/identity.js';
 import { sshKeyRoutes } from './api/ssh-keys.js';
 import { eventRoutes } from './api/events.js';
 import { joinRoutes } from './api/join.js';
+import { Agents } from './agents.js';
 import { consoleRoutes, defaultConsoleDir } from './console.js';
 
 export async function buildApp(given: ApiContext, logger: Logger): Promise<App> {
   const monitoring = given.monitoring ?? (await Monitoring.start(given.store));
-  const ctx: RouteContext = { ...given, monitoring, customMetrics: given.customMetrics ?? new CustomMetrics(), loginLimiter: new LoginLimiter(), audit: new AuditLog(given.store, logger, given.auditRetentionMs) };
+  const ctx: RouteContext = { ...given, monitoring, customMetrics: given.customMetrics ?? new CustomMetrics(), loginLimiter: new LoginLimiter(), audit: new AuditLog(given.store, logger, given.auditRetentionMs),
+    agents: new Agents(given.joinToken, undefined, given.cluster?.server) };
   ctx.audit.start();
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,

@@ -10,6 +10,7 @@ import type { LbSlot, RegistryInfo } from '@wharf/types';
 import type { RegistryTokenService } from '../registry/token-service.js';
 import type { ImageRegistrySource } from '../registry/service.js';
 import type { ClusterPki } from '../tls/cluster-pki.js';
+import type { Agents } from '../agents.js';
 
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
 
@@ -52,6 +53,8 @@ export type RouteContext = ApiContext & Required<Pick<ApiContext, 'monitoring' |
   /** Failed password logins, shared by /v1/login and the registry's Basic credentials. */
   loginLimiter: LoginLimiter;
   audit: AuditLog;
+  /** Calls to the hosts' agents, with the join token or, to hosts that joined, the cluster certificate. */
+  agents: Agents;
 };
 
 /** What the load balancer reports for an app (served by GET /v1/apps/{appkey}/lb). */

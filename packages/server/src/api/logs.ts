@@ -1,16 +1,14 @@
 import { Readable } from 'node:stream';
 import { Type } from '@sinclair/typebox';
 import { WharfError, type SetStatus } from '@wharf/types';
-import { Agents } from '../agents.js';
 import { Keys, setKeys } from '../state/keys.js';
 import { getSet } from '../state/sets.js';
 import type { HostRecord } from '../state/hosts.js';
-import type { App, ApiContext } from './context.js';
+import type { App, RouteContext } from './context.js';
 import { SetParams, TenantQuery, errors, tenantOf } from './schemas.js';
 
 /** Streams a container's log from the agent of the set's host (the server never reads Docker itself). */
-export function logRoutes(app: App, { store, joinToken, cluster }: ApiContext): void {
-  const agents = new Agents(joinToken, undefined, cluster?.server);
+export function logRoutes(app: App, { store, agents }: RouteContext): void {
   app.get('/v1/sets/:appkey/:id/logs', {
     config: { access: 'tenant' },
     schema: {

@@ -8,7 +8,6 @@ import { Type } from '@sinclair/typebox';
 import { diagnose, fitsResources, hostReady, networkReach, type Profile } from '@wharf/scheduler';
 import { SetView, WharfError, formatBytes, type SetObject, type SetStatus, type VolumeChecksum, type VolumeUsage } from '@wharf/types';
 import type { Store } from '@wharf/store';
-import { Agents } from '../agents.js';
 import { clusterView, placementRequest } from '../controllers/placement.js';
 import { Keys, setKeys } from '../state/keys.js';
 import { isReady, listAllSets, listHostRecords } from '../state/hosts.js';
@@ -16,7 +15,7 @@ import { loadNetworks, networksOf, wantedIps } from '../state/ipam.js';
 import { appendEvents, event, getSet, setView, type SetRef } from '../state/sets.js';
 import { hostRecord, setName, volumePath, volumeSize } from '../state/volumes.js';
 import { reservationRevision } from '../state/reservations.js';
-import type { App, ApiContext } from './context.js';
+import type { App, RouteContext } from './context.js';
 import { SetParams, TenantQuery, errors, tenantOf } from './schemas.js';
 
 /**
@@ -60,8 +59,7 @@ function describeSum(c: VolumeChecksum): string {
   return `sha256 ${c.sha256.slice(0, 12)}…, ${c.files} files, ${formatBytes(c.bytes)}`;
 }
 
-export function moveRoutes(app: App, { store, joinToken, cluster }: ApiContext): void {
-  const agents = new Agents(joinToken, undefined, cluster?.server);
+export function moveRoutes(app: App, { store, agents }: RouteContext): void {
 
   app.post('/v1/sets/:appkey/:id/move', {
     schema: {

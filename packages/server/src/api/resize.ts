@@ -7,13 +7,12 @@
  */
 import { ResizeRequest, SetView, WharfError, type SetObject } from '@wharf/types';
 import type { Store } from '@wharf/store';
-import { Agents } from '../agents.js';
 import { getEffectiveHost, isRelocatable, setReservation } from '../state/hosts.js';
 import { hostFit, updateReserving } from '../state/reservations.js';
 import { describeResize, resizedSpec } from '../state/resize.js';
 import { appendEvents, event, getSet, type SetRef } from '../state/sets.js';
 import { hostRecord, resizeVolumeThenRecord, setName, volumeSize } from '../state/volumes.js';
-import type { App, ApiContext } from './context.js';
+import type { App, RouteContext } from './context.js';
 import { SetParams, TenantQuery, errors, tenantOf } from './schemas.js';
 import { viewOf } from './sets.js';
 
@@ -56,8 +55,7 @@ function resizesVolumeInPlace(before: SetObject, after: SetObject): boolean {
   return before.host !== undefined && after.host === before.host && volumeSize(after) !== volumeSize(before);
 }
 
-export function resizeRoutes(app: App, { store, joinToken, cluster }: ApiContext): void {
-  const agents = new Agents(joinToken, undefined, cluster?.server);
+export function resizeRoutes(app: App, { store, agents }: RouteContext): void {
 
   app.post('/v1/sets/:appkey/:id/resize', {
     config: { access: 'tenant' },

@@ -17,7 +17,7 @@ import {
   type VolumeUsage,
 } from '@wharf/types';
 import type { Store } from '@wharf/store';
-import { Agents, agentPath } from '../agents.js';
+import { agentPath, type Agents } from '../agents.js';
 import { Keys } from '../state/keys.js';
 import { isReady, listHostRecords, setReservation, type EffectiveHost, type HostRecord } from '../state/hosts.js';
 import { hostFit, updateReserving } from '../state/reservations.js';
@@ -33,7 +33,7 @@ import {
   volumeSize,
   volumeView,
 } from '../state/volumes.js';
-import type { App, ApiContext } from './context.js';
+import type { App, RouteContext } from './context.js';
 import { SetParams, TenantQuery, errors, tenantOf } from './schemas.js';
 
 /** Snapshot names: also a path segment on the agent. */
@@ -105,8 +105,7 @@ async function findTrash(agents: Agents, host: EffectiveHost, trashId: string, t
   return { ...entry, host: host.name };
 }
 
-export function volumeRoutes(app: App, { store, joinToken, cluster }: ApiContext): void {
-  const agents = new Agents(joinToken, undefined, cluster?.server);
+export function volumeRoutes(app: App, { store, agents }: RouteContext): void {
 
   app.get('/v1/volumes', {
     config: { access: 'tenant' },
