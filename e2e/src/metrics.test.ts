@@ -37,7 +37,9 @@ describe('agent metrics on a real Docker engine', () => {
       assert.equal(res.status, 200);
       assert.match(res.headers.get('content-type') ?? '', /^text\/plain/);
       text = await res.text();
-      return text.split('\n').find((l) => l.startsWith('wharf_set_cpu_cores{tenant="default",appkey="mx",set="1",host="h1"'));
+      const gauge = text.split('\n').find((l) => l.startsWith('wharf_set_cpu_cores{tenant="default",appkey="mx",set="1",host="h1"'));
+      // The interval the container started in can read (near) 0 on a loaded machine: wait for the loop to show.
+      return gauge && Number(gauge.split(' ').pop()) > 0.1 ? gauge : undefined;
     }, 30_000, 500);
     const cores = Number(line.split(' ').pop());
     console.log(`# ${line}`);
