@@ -49,9 +49,8 @@ const BASE = 'load.base';
 const PROBE = 'load.probe';
 const GIB = 1024 * MIB;
 /**
- * The smallest CPU and disk Wharf takes; memory 32Mi, not the 6Mi minimum it accepts: at 6Mi runc's init
- * process (about 14 MiB, charged to the container's cgroup) is OOM-killed now and then, and the set fails
- * with "cannot start a stopped process" (docs/benchmarks.md, load).
+ * The smallest CPU and disk Wharf takes; memory 32Mi, twice the 16Mi floor: runc's init process (about
+ * 14 MiB, charged to the container's cgroup) must fit beside busybox (docs/benchmarks.md, load).
  */
 const RESOURCES = { cpu: 0.01, memory: '32Mi', disk: '16Mi' };
 /** p99 targets in ms (see the header). */

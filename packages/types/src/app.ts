@@ -216,7 +216,7 @@ function templateErrors(template: unknown, appkey: string): FieldError[] {
   const errors: FieldError[] = [];
   if ('id' in t) errors.push({ path: 'template.id', message: 'the app numbers its sets itself (1, 2, 3 …); leave it out' });
   if ('appkey' in t) errors.push({ path: 'template.appkey', message: "the app's appkey is used; leave it out" });
-  const r = resolveSetSpec({ ...t, id: 1, appkey });
+  const r = resolveSetSpec({ ...t, id: 1, appkey }, { admit: true });
   if (!r.ok) errors.push(...r.errors.filter((e) => e.path !== 'id' && e.path !== 'appkey').map((e) => ({ path: `template.${e.path}`, message: e.message })));
   const net = (t.network ?? {}) as { ip?: unknown; extra?: { ip?: unknown }[] };
   const shared = 'a fixed IP cannot be shared by the app\'s sets; leave it out (each set gets its own)';

@@ -49,7 +49,7 @@ test('errors name the field and the problem', () => {
     [{ ...seed, containers: [c(0, 'a', { volumes: [{ path: '/data/../../root' }] })] }, 'containers[0].options.volumes[0].path', '"/data/../../root" must be an absolute directory below / without "." or ".." parts (e.g. /data)'],
     [{ ...seed, containers: [c(0, 'a', { volumes: [{ path: '/' }] })] }, 'containers[0].options.volumes[0].path', '"/" must be an absolute directory below / without "." or ".." parts (e.g. /data)'],
     [{ ...seed, containers: [c(0, 'a', { labels: { 'wharf.set': 'x' } })] }, 'containers[0].options.labels.wharf.set', 'the "wharf." prefix is reserved'],
-    [{ ...seed, resources: { memory: '10Mi' }, containers: [c(0, 'a', { mem: 10 })] }, 'containers[0].options.mem', '10% of the set\'s memory is 1048576 bytes; a container needs at least 6Mi'],
+    [{ ...seed, resources: { memory: '10Mi' }, containers: [c(0, 'a', { mem: 10 })] }, 'containers[0].options.mem', '10% of the set\'s memory is 1Mi; a container needs at least 6Mi (runc\'s start-up is charged to it)'],
     [{ ...seed, containers: [c(0, 'a', { cpu: 100 }), c(1, 'b')] }, 'containers[].options.cpu', 'nothing is left for containers without a value (the others use 100%)'],
     [{ ...seed, containers: [c(0, 'a', { colour: 'red' })] }, 'containers[0].options.colour', 'unknown field'],
     [{ ...seed, containers: [c(0, 'a', { liveness: { tcp: { port: 80 }, http: { port: 80 } } })] }, 'containers[0].options.liveness', 'needs exactly one of exec, http and tcp'],
@@ -63,6 +63,20 @@ test('errors name the field and the problem', () => {
     if (r.ok) continue;
     assert.ok(r.errors.some((e) => e.path === path && e.message === message), `${path}: ${message}\n got ${JSON.stringify(r.errors)}`);
   }
+});
+
+test('a new or resized container needs 16Mi (runc start-up); a stored spec keeps running down to Docker\'s 6Mi', () => {
+  const small = { ...seed, resources: { memory: '8Mi' }, containers: [c(0, 'a')] };
+  const admitted = resolveSetSpec(small, { admit: true });
+  assert.equal(admitted.ok, false);
+  if (!admitted.ok) assert.deepEqual(admitted.errors, [{ path: 'resources.memory', message: "the set's memory is 8Mi; a container needs at least 16Mi (runc's start-up is charged to it)" }]);
+  const stored = resolveSetSpec(small);
+  assert.ok(stored.ok);
+  if (stored.ok) assert.equal(stored.set.containers[0]!.memoryBytes, 8 * 1024 ** 2);
+  const split = resolveSetSpec({ ...seed, resources: { memory: '40Mi' }, containers: [c(0, 'a', { mem: 30 }), c(1, 'b')] }, { admit: true });
+  assert.equal(split.ok, false);
+  if (!split.ok) assert.deepEqual(split.errors.map((e) => e.path), ['containers[0].options.mem']);
+  assert.ok(resolveSetSpec({ ...seed, resources: { memory: '16Mi' }, containers: [c(0, 'a')] }, { admit: true }).ok);
 });
 
 test('probes get their defaults and the restart policy defaults to always', () => {

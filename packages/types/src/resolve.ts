@@ -7,7 +7,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { Value, type ValueError, ValueErrorType } from '@sinclair/typebox/value';
 import type { FieldError } from './errors.js';
-import { parseBytes } from './quantity.js';
+import { formatBytes, parseBytes } from './quantity.js';
 import { SetSpec, type PortSpec } from './set-spec.js';
 import { INFRA_NAME } from './labels.js';
 import { parseIpv4 } from './ipv4.js';
@@ -15,8 +15,14 @@ import { resolveProbe, type ResolvedProbe, type RestartPolicy } from './probe.js
 import { capabilityErrors, resolveSecurity, type ResolvedSecurity } from './security.js';
 
 export const DEFAULT_RESOURCES = { cpu: 1, memory: '1Gi', disk: '1Gi' } as const;
-/** Docker refuses a memory limit below 6 MiB. */
-export const MIN_CONTAINER_MEMORY = 6 * 1024 * 1024;
+/** Docker refuses a memory limit below 6 MiB: the floor a stored set still runs with. */
+export const DOCKER_MIN_MEMORY = 6 * 1024 * 1024;
+/**
+ * The floor for a new or resized container. runc's init process is charged to the
+ * container's memory cgroup before the container's command runs and needs about 14 MiB;
+ * under 16 MiB it can be OOM-killed at start ("cannot start a stopped process").
+ */
+export const MIN_CONTAINER_MEMORY = 16 * 1024 * 1024;
 const GiB = 1024 ** 3;
 
 export interface ResolvedContainer {
@@ -157,8 +163,17 @@ function quantity(value: string | number | undefined, fallback: string, path: st
   return bytes;
 }
 
+export interface ResolveOptions {
+  /**
+   * A spec being written (create, apply, resize, an app's template): each container needs
+   * MIN_CONTAINER_MEMORY. Without it, a stored spec is read with Docker's own floor, so a
+   * set admitted under an older, lower floor still resolves, reserves and runs.
+   */
+  admit?: boolean;
+}
+
 /** Validates `input` (a parsed JSON/YAML document) and computes limits. Never throws. */
-export function resolveSetSpec(input: unknown): ResolveResult {
+export function resolveSetSpec(input: unknown, opts: ResolveOptions = {}): ResolveResult {
   const structural = schemaFieldErrors(SetSpec, input);
   if (structural.length > 0) return { ok: false, errors: structural };
   const spec = input as SetSpec;
@@ -218,8 +233,10 @@ export function resolveSetSpec(input: unknown): ResolveResult {
     const cpuPct = cpuShares[i] ?? 100;
     const memPct = memShares[i] ?? 100;
     const mem = Math.floor((memoryBytes * memPct) / 100);
-    if (mem < MIN_CONTAINER_MEMORY) {
-      errors.push({ path: `containers[${i}].options.mem`, message: `${memPct}% of the set's memory is ${mem} bytes; a container needs at least 6Mi` });
+    const floor = opts.admit ? MIN_CONTAINER_MEMORY : DOCKER_MIN_MEMORY;
+    if (mem < floor) {
+      const where = memPct === 100 ? "the set's memory" : `${memPct}% of the set's memory`;
+      errors.push({ path: memPct === 100 ? 'resources.memory' : `containers[${i}].options.mem`, message: `${where} is ${formatBytes(mem)}; a container needs at least ${formatBytes(floor)} (runc's start-up is charged to it)` });
     }
     return {
       index: c.index,

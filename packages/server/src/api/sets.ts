@@ -73,7 +73,7 @@ export function setRoutes(app: App, { store }: ApiContext): void {
     // way users write them. The params are two free strings, checked against the body below.
     validatorCompiler: () => () => true,
   }, async (req, reply) => {
-    const result = resolveSetSpec(req.body);
+    const result = resolveSetSpec(req.body, { admit: true });
     if (!result.ok) throw WharfError.validation(result.errors);
     const { appkey, id } = req.params;
     const specId = String(result.spec.id);

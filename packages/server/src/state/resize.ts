@@ -25,8 +25,8 @@ function bytesOf(value: string | number | undefined, path: string, errors: Field
   return bytes;
 }
 
-function resolved(spec: SetSpec): ResolvedSet {
-  const r = resolveSetSpec(spec);
+function resolved(spec: SetSpec, admit = false): ResolvedSet {
+  const r = resolveSetSpec(spec, { admit });
   if (!r.ok) throw WharfError.validation(r.errors);
   return r.set;
 }
@@ -82,7 +82,7 @@ export function resizedSpec(spec: SetSpec, req: ResizeRequest, setName: string):
       return { ...c, options: { ...c.options, ...(want.cpu !== undefined ? { cpu: want.cpu } : {}), ...(want.mem !== undefined ? { mem: want.mem } : {}) } };
     }),
   };
-  const after = resolved(next);
+  const after = resolved(next, true);
   return resizeChanges(now, after).length > 0 ? next : undefined;
 }
 
