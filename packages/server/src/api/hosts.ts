@@ -4,9 +4,10 @@ import { Keys, setKeys } from '../state/keys.js';
 import { allocations, getEffectiveHost, heartbeatRecord, hostView, listAllSets, listHostRecords, reachableNetworks, withSettings, type HostRecord, type HostSettings } from '../state/hosts.js';
 import { firewallFor } from '../state/firewall.js';
 import { loadNetworks, releaseOps } from '../state/ipam.js';
-import { appendEvents, updateSet } from '../state/sets.js';
+import { appendEvents, logAppend, updateSet } from '../state/sets.js';
 import { recordVolumeFill, volumeFill } from '../state/volume-fill.js';
 import type { App, ApiContext } from './context.js';
+import type { Op } from '@wharf/store';
 import { errors } from './schemas.js';
 
 const HostParams = Type.Object({ name: Type.String() });
@@ -188,19 +189,25 @@ export function hostRoutes(app: App, { store, hostChanges, monitoring }: ApiCont
       const kv = await store.get<SetObject>(k.set);
       // A report about a set that is gone or lives elsewhere now is stale: ignore it.
       if (!kv || kv.value.host !== host) continue;
-      if (r.events?.length) await appendEvents(store, r, r.events.map((e) => ({ ...e, host })));
+      const events = (r.events ?? []).map((e) => ({ ...e, host }));
       if (r.deleted && kv.value.deleting) {
+        await appendEvents(store, r, events);
         await store.txn([{ key: k.set, modRevision: kv.modRevision }], [
           { type: 'delete', key: k.set }, { type: 'delete', key: k.status }, { type: 'delete', key: k.events }, ...releaseOps(kv.value),
         ]);
         continue;
       }
-      if (!r.status) continue;
-      const old = await store.get<SetStatus>(k.status);
+      const old = r.status ? await store.get<SetStatus>(k.status) : undefined;
       const { updatedAt: _ignored, ...oldStatus } = old?.value ?? ({} as Partial<SetStatus>);
-      const next = { ...r.status, host };
+      const next = r.status && { ...r.status, host };
       // Unchanged reports write nothing, so periodic resyncs do not churn the store.
-      if (JSON.stringify(oldStatus) !== JSON.stringify(next)) await store.put(k.status, { ...next, updatedAt: new Date().toISOString() });
+      const statusOps: Op[] = next && JSON.stringify(oldStatus) !== JSON.stringify(next) ? [{ type: 'put', key: k.status, value: { ...next, updatedAt: new Date().toISOString() } }] : [];
+      // The events and the status in one commit (each commit is an fsync); the log is compared, so a lost race is tried again.
+      for (let attempt = 0; attempt < 20 && (events.length > 0 || statusOps.length > 0); attempt++) {
+        const logged = await logAppend(store, k.events, events);
+        if ((await store.txn(logged.compares, [...logged.ops, ...statusOps])).succeeded) break;
+      }
+      if (!next) continue;
       if (next.phase === 'running' && kv.value.movedFrom) {
         // The move is complete: a drain may now move the next set.
         await updateSet(store, r, (s) => {

@@ -10,7 +10,7 @@ import type { Store } from '@wharf/store';
 import { getEffectiveHost, isRelocatable, setReservation } from '../state/hosts.js';
 import { hostFit, updateReserving } from '../state/reservations.js';
 import { describeResize, resizedSpec } from '../state/resize.js';
-import { appendEvents, event, getSet, type SetRef } from '../state/sets.js';
+import { event, getSet, type SetRef } from '../state/sets.js';
 import { hostRecord, resizeVolumeThenRecord, setName, volumeSize } from '../state/volumes.js';
 import type { App, RouteContext } from './context.js';
 import { SetParams, TenantQuery, errors, tenantOf } from './schemas.js';
@@ -94,14 +94,14 @@ export function resizeRoutes(app: App, { store, agents }: RouteContext): void {
       }
       leaves = r?.leaves;
       return r?.next;
+    }, (before, after) => {
+      const move = leaves ? `; ${leaves}, so the set moves to a host that can` : '';
+      return [{ ...event('Normal', 'ResizeRequested', `resize: ${describeResize(before.spec, after.spec)}${move}`), ...(before.host ? { host: before.host } : {}) }];
     });
     const { before, after } = volumeHost !== undefined
       ? (await resizeVolumeThenRecord(agents, await hostRecord(store, volumeHost), ref, { from: volumeSize(current), to: volumeSize(preview.next) }, record, req.log)).recorded
       : await record();
     if (before === after) return viewOf(store, after);
-
-    const move = leaves ? `; ${leaves}, so the set moves to a host that can` : '';
-    await appendEvents(store, ref, [{ ...event('Normal', 'ResizeRequested', `resize: ${describeResize(before.spec, after.spec)}${move}`), ...(before.host ? { host: before.host } : {}) }]);
     if (leaves) req.log.info({ set: ref, from: before.host }, 'resized set leaves its host');
     return viewOf(store, after);
   });

@@ -15,7 +15,7 @@ import { WharfError, setRef, type SetIp, type SetObject } from '@wharf/types';
 import { Keys, setKeys } from '../state/keys.js';
 import { allocations, isReady, listHostRecords, reachableNetworks, setReservation, type EffectiveHost } from '../state/hosts.js';
 import { assignIps, ipamTxn, listUsedIps, loadNetworks, networksOf, wantedIps, type IpWant, type NetworkIndex, type UsedIps } from '../state/ipam.js';
-import { appendEvents, event } from '../state/sets.js';
+import { appendEvents, event, logAppend } from '../state/sets.js';
 import { PassRunner } from './coalesce.js';
 
 export class PlacementController {
@@ -88,9 +88,13 @@ export class PlacementController {
       const placed: SetObject = { ...set, host: result.host, ...(ips.length ? { ips } : {}), updatedAt: new Date().toISOString() };
       if (!ips.length) delete placed.ips;
       const ipam = ipamTxn(set, set.ips, ips, nets);
+      const from = set.movedFrom ? ` (moved from ${set.movedFrom})` : '';
+      const addr = ips.length ? ` with IP ${ips.map((x) => x.ip).join(', ')}` : '';
+      // The event goes in the placement's own commit.
+      const logged = await logAppend(this.store, setKeys(set).events, [event('Normal', 'Scheduled', `placed on host ${result.host}${addr}${from}`)]);
       const r = await this.store.txn(
-        [{ key: kv.key, modRevision: kv.modRevision }, { key: rKey, modRevision: reservationRev.get(rKey) ?? 0 }, ...ipam.compares],
-        [{ type: 'put', key: kv.key, value: placed }, { type: 'put', key: rKey, value: { lastSet: ref } }, ...ipam.ops],
+        [{ key: kv.key, modRevision: kv.modRevision }, { key: rKey, modRevision: reservationRev.get(rKey) ?? 0 }, ...ipam.compares, ...logged.compares],
+        [{ type: 'put', key: kv.key, value: placed }, { type: 'put', key: rKey, value: { lastSet: ref } }, ...ipam.ops, ...logged.ops],
       );
       if (!r.succeeded) {
         // Someone else changed the set, the host's reservations or took an address: look again next pass.
@@ -101,9 +105,6 @@ export class PlacementController {
       claim(used, placed, set.ips);
       this.lastFailure.delete(ref);
       view = assume(view, result.host, req);
-      const from = set.movedFrom ? ` (moved from ${set.movedFrom})` : '';
-      const addr = ips.length ? ` with IP ${ips.map((x) => x.ip).join(', ')}` : '';
-      await appendEvents(this.store, set, [event('Normal', 'Scheduled', `placed on host ${result.host}${addr}${from}`)]);
     }
     for (const kv of renumber) await this.renumber(kv, nets, used, hosts);
   }

@@ -9,12 +9,12 @@
 import { isDeepStrictEqual } from 'node:util';
 import { admitQuota, usageChange } from './quotas.js';
 import { diagnose, fitsResources, free, type Profile, type Resource } from '@wharf/scheduler';
-import { WharfError, setRef, type HostCapacity, type SetObject } from '@wharf/types';
+import { WharfError, setRef, type HostCapacity, type SetEvent, type SetObject } from '@wharf/types';
 import type { Store } from '@wharf/store';
 import { clusterView } from '../controllers/placement.js';
-import { Keys } from './keys.js';
+import { Keys, setKeys } from './keys.js';
 import { listAllSets, setReservation, type EffectiveHost } from './hosts.js';
-import { getSet, type SetRef } from './sets.js';
+import { getSet, logAppend, type SetRef } from './sets.js';
 
 const FIT_PROFILE: Profile = { filters: [fitsResources], scorers: [] };
 const RESOURCES: readonly Resource[] = ['cpu', 'memory', 'disk', 'bandwidth'];
@@ -67,11 +67,14 @@ export async function reservationRevision(store: Store, host: string): Promise<{
  * returns the new object, or undefined to leave it. When the new object stays on the
  * set's host, the write also compares that host's reservation key, read before
  * `change` ran: a reservation made meanwhile makes the write fail and `change` run again.
+ * `events`, given the set before and after, are logged in the same commit, so nobody
+ * (the placement controller placing a set that leaves its host) logs in between.
  */
 export async function updateReserving(
   store: Store,
   ref: SetRef,
   change: (set: SetObject) => Promise<SetObject | undefined>,
+  events: (before: SetObject, after: SetObject) => SetEvent[] = () => [],
 ): Promise<{ before: SetObject; after: SetObject }> {
   for (let attempt = 0; attempt < 20; attempt++) {
     const kv = await getSet(store, ref);
@@ -82,9 +85,10 @@ export async function updateReserving(
     const reserves = reservation && next.host === host;
     // A bigger set is admitted against its tenant's quota in the same write.
     const quota = isDeepStrictEqual(kv.value.spec, next.spec) ? undefined : await admitQuota(store, ref.tenant, usageChange(kv.value.spec, next.spec), `set ${ref.appkey}/${ref.id}`);
+    const logged = await logAppend(store, setKeys(ref).events, events(kv.value, next));
     const r = await store.txn(
-      [{ key: kv.key, modRevision: kv.modRevision }, ...(reserves ? [reservation] : []), ...(quota?.compares ?? [])],
-      [{ type: 'put', key: kv.key, value: next }, ...(reserves ? [{ type: 'put' as const, key: reservation.key, value: { lastSet: setRef(next) } }] : []), ...(quota?.ops ?? [])],
+      [{ key: kv.key, modRevision: kv.modRevision }, ...(reserves ? [reservation] : []), ...(quota?.compares ?? []), ...logged.compares],
+      [{ type: 'put', key: kv.key, value: next }, ...(reserves ? [{ type: 'put' as const, key: reservation.key, value: { lastSet: setRef(next) } }] : []), ...(quota?.ops ?? []), ...logged.ops],
     );
     if (r.succeeded) return { before: kv.value, after: next };
   }

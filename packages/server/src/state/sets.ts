@@ -1,5 +1,5 @@
 import { WharfError, resolveSetSpec, type SetEvent, type SetObject, type SetStatus, type SetView } from '@wharf/types';
-import type { KeyValue, Store } from '@wharf/store';
+import type { Compare, KeyValue, Op, Store } from '@wharf/store';
 import { Keys, setKeys } from './keys.js';
 import { isReady, type HostRecord } from './hosts.js';
 
@@ -103,14 +103,24 @@ export async function updateKey<T>(store: Store, read: () => Promise<KeyValue<T>
   throw new WharfError('CONFLICT', `${what} is changing too often; try again`);
 }
 
+/**
+ * The compare and the put that append `events` to the capped log at `key`, for a
+ * caller's own transaction: each commit is an fsync, so a write that also logs an
+ * event is one commit, not two. Nothing to do (no ops) when there are no events.
+ */
+export async function logAppend<E>(store: Store, key: string, events: E[]): Promise<{ compares: Compare[]; ops: Op[] }> {
+  if (events.length === 0) return { compares: [], ops: [] };
+  const kv = await store.get<EventLog<E>>(key);
+  const items = [...(kv?.value.items ?? []), ...events].slice(-MAX_EVENTS);
+  return { compares: [kv ? { key, modRevision: kv.modRevision } : { key, absent: true }], ops: [{ type: 'put', key, value: { items } }] };
+}
+
 /** Appends events to the capped log at `key` (compare-and-swap, retried). */
 export async function appendToLog<E>(store: Store, key: string, events: E[]): Promise<void> {
   if (events.length === 0) return;
   for (let attempt = 0; attempt < 20; attempt++) {
-    const kv = await store.get<EventLog<E>>(key);
-    const items = [...(kv?.value.items ?? []), ...events].slice(-MAX_EVENTS);
-    const cmp = kv ? { key, modRevision: kv.modRevision } : { key, absent: true as const };
-    if ((await store.txn([cmp], [{ type: 'put', key, value: { items } }])).succeeded) return;
+    const { compares, ops } = await logAppend(store, key, events);
+    if ((await store.txn(compares, ops)).succeeded) return;
   }
 }
 
