@@ -52,7 +52,7 @@ import { ImagePuller, type PullSubscriber } from './images/puller.js';
 import { ImageGc } from './images/gc.js';
 import { UsageRecord } from './images/usage-record.js';
 import { tlsFetch } from './tls/fetch.js';
-import { certifiesAddress, joinCluster, loadIdentity, type HostIdentity } from './tls/identity.js';
+import { certifiesAddress, joinUntilDone, loadIdentity, type HostIdentity } from './tls/identity.js';
 
 export interface RunningAgent {
   /** Stops the loops and the HTTP API. Containers are left running. */
@@ -495,7 +495,7 @@ async function hostIdentity(config: ResolvedConfig, advertise: string, log: Logg
     return kept;
   }
   if (!config.joinToken || !pinnedCa(config.joinToken)) return undefined;
-  return joinCluster({ server: config.server, token: config.joinToken, name: config.name, advertise, dir, log });
+  return joinUntilDone({ server: config.server, token: config.joinToken, name: config.name, advertise, dir, log });
 }
 
 /** What the host pulls from the platform registry with: its registry secret when it joined, else the shared join token. */

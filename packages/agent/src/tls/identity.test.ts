@@ -6,7 +6,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { loadIdentity } from './identity.js';
+import { WharfError } from '@wharf/types';
+import { ConfigError } from '../config.js';
+import { joinUntilDone, loadIdentity, type HostIdentity, type JoinOptions } from './identity.js';
 
 function keepSelfSigned(dir: string, cn: string): void {
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'host.key'), '-out', join(dir, 'host.crt'), '-subj', `/O=wharf-hosts/CN=${cn}`, '-days', '900'], { stdio: 'ignore' });
@@ -37,5 +39,36 @@ test('the registry secret is loaded with the certificate; without it the agent w
     await assert.rejects(loadIdentity(dir, 'h2', kept.log), /certificate of host h1, not of h2/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a join is tried again while the server is unreachable or failing, and not after a refusal', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const identity: HostIdentity = { key: 'k', cert: 'c', ca: 'a' };
+  const opts = (log: pino.Logger): JoinOptions => ({ server: 'https://s:1', token: 't', name: 'h1', advertise: 'https://h1:2', dir: '/nowhere', log });
+  const failures = [new TypeError('fetch failed'), new WharfError('STORE_UNAVAILABLE', 'store down')];
+  let calls = 0;
+  const { log, warnings } = recording();
+  const joined = joinUntilDone(opts(log), async () => {
+    calls++;
+    const err = failures.shift();
+    if (err) throw err;
+    return identity;
+  });
+  for (let i = 0; i < 20 && calls < 3; i++) {
+    await new Promise((res) => setImmediate(res));
+    t.mock.timers.tick(2000);
+  }
+  assert.equal(await joined, identity);
+  assert.equal(calls, 3);
+  assert.deepEqual(warnings, ['cannot join the cluster yet; trying again', 'cannot join the cluster yet; trying again']);
+
+  for (const refusal of [new WharfError('UNAUTHORIZED', 'the join token has expired'), new WharfError('CONFLICT', 'the join token was used by host h9'), new ConfigError('the server presents another CA')]) {
+    let tries = 0;
+    await assert.rejects(joinUntilDone(opts(recording().log), async () => {
+      tries++;
+      throw refusal;
+    }), refusal);
+    assert.equal(tries, 1, refusal.message);
   }
 });

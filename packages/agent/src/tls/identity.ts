@@ -11,7 +11,8 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { WharfClient } from '@wharf/client';
-import { pinnedCa, type JoinAnswer } from '@wharf/types';
+import { WharfError, pinnedCa, type JoinAnswer } from '@wharf/types';
+import { backoffDelay, sleep } from '../backoff.js';
 import { ConfigError } from '../config.js';
 import { tlsFetch } from './fetch.js';
 
@@ -88,6 +89,32 @@ export async function joinCluster(o: JoinOptions): Promise<HostIdentity> {
   await writeSecret(f.cert, answer.certificate);
   o.log.info({ host: o.name, expires: answer.expiresAt, dir: o.dir }, 'joined the cluster: host certificate and registry secret kept');
   return { key, cert: answer.certificate, ca: answer.ca, registrySecret: answer.registrySecret };
+}
+
+/** Whether a failed join may succeed when tried again: the server was not reached or failed (5xx), not a refusal. */
+export function joinMayRetry(err: unknown): boolean {
+  if (err instanceof ConfigError) return false;
+  if (err instanceof WharfError) return err.status >= 500;
+  return true;
+}
+
+/**
+ * Joins, trying again while the server cannot be reached or fails (down, restarting,
+ * behind a load balancer not ready yet), 1 s after the first failure and doubling up to
+ * 30 s. A refusal (a spent, expired or revoked token; a CA other than the token's pin)
+ * is final: it needs a new token or another server, not time.
+ */
+export async function joinUntilDone(o: JoinOptions, attempt: (o: JoinOptions) => Promise<HostIdentity> = joinCluster, signal?: AbortSignal): Promise<HostIdentity> {
+  for (let failures = 1; ; failures++) {
+    try {
+      return await attempt(o);
+    } catch (err) {
+      if (!joinMayRetry(err) || signal?.aborted) throw err;
+      const delay = backoffDelay(failures, 1000, 30_000);
+      o.log.warn({ err: err instanceof Error ? err.message : String(err), retryInMs: delay, attempt: failures }, 'cannot join the cluster yet; trying again');
+      await sleep(delay, signal);
+    }
+  }
 }
 
 async function writeSecret(path: string, pem: string): Promise<void> {
