@@ -23,7 +23,7 @@ import type { Logger } from 'pino';
 import type { KeyValue, Op, Store } from '@wharf/store';
 import { setSpecFromTemplate, WharfError, type AppEvent, type AppObject, type SetObject } from '@wharf/types';
 import { Keys, setKeys } from '../state/keys.js';
-import { appendAppEvents, appEvent, countsTowardReplicas, inWarmPool, loadMembers, readAppEvents, requestSetDeletion } from '../state/apps.js';
+import { appendAppEvents, appEvent, countsTowardReplicas, inWarmPool, loadMembers, readAppEvents, requestSetDeletion, requestSetDeletions } from '../state/apps.js';
 import { admitAppSets, type Admission } from '../state/quotas.js';
 import { appendEvents, event } from '../state/sets.js';
 import { chooseLeaving, drainMs, idRanges, nextFreeIds, plural, policyOf, type SetLoad } from './app-scale.js';
@@ -295,9 +295,7 @@ export class AppsController {
   private async finishDeletion(kv: KeyValue<AppObject>, sets: KeyValue<SetObject>[]): Promise<boolean> {
     const app = kv.value;
     if (sets.length > 0) {
-      let ok = true;
-      for (const s of sets) if (!s.value.deleting) ok = (await requestSetDeletion(this.store, s, 'app deleted')) && ok;
-      return ok;
+      return requestSetDeletions(this.store, sets, 'app deleted');
     }
     const r = await this.store.txn([{ key: kv.key, modRevision: kv.modRevision }], [{ type: 'delete', key: kv.key }, { type: 'delete', key: Keys.appEvents(app.tenant, app.appkey) }]);
     if (r.succeeded) this.log.info({ tenant: app.tenant, appkey: app.appkey }, 'app deleted');

@@ -5,11 +5,11 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { WharfError, type AppEvent, type AppObject, type AppSet, type AppSpec, type AppView, type SetObject, type SetStatus, type SetView } from '@wharf/types';
-import type { KeyValue, Store } from '@wharf/store';
+import type { Compare, KeyValue, Op, Store } from '@wharf/store';
 import { Keys, setKeys } from './keys.js';
 import { isReady, type HostRecord } from './hosts.js';
 import { releaseOps } from './ipam.js';
-import { appendEvents, appendToLog, compareSetIds, event, setView, updateKey, type EventLog } from './sets.js';
+import { appendToLog, compareSetIds, event, logAppend, setView, updateKey, type EventLog } from './sets.js';
 
 /** A set of an app with the view the API would serve for it. */
 export interface AppMember {
@@ -96,7 +96,7 @@ export async function deleteApp(store: Store, tenant: string, appkey: string, no
     return first ? { ...a, deleting: true, updatedAt: now.toISOString() } : undefined;
   });
   const { items } = await store.list<SetObject>(Keys.appSets(tenant, appkey));
-  for (const kv of items) await requestSetDeletion(store, kv, 'app deleted');
+  await requestSetDeletions(store, items, 'app deleted');
   if (first) await appendAppEvents(store, tenant, appkey, [appEvent('Normal', 'Deleting', `deleting the app and its ${items.length} set${items.length === 1 ? '' : 's'}`, now)]);
   return app;
 }
@@ -107,18 +107,39 @@ export async function deleteApp(store: Store, tenant: string, appkey: string, no
  * False when the set changed meanwhile (the caller looks again).
  */
 export async function requestSetDeletion(store: Store, kv: KeyValue<SetObject>, why: string, now = new Date()): Promise<boolean> {
-  const s = kv.value;
-  if (s.deleting) return true;
-  const k = setKeys(s);
-  if (!s.host) {
-    return (await store.txn([{ key: k.set, modRevision: kv.modRevision }], [
-      { type: 'delete', key: k.set }, { type: 'delete', key: k.status }, { type: 'delete', key: k.events }, ...releaseOps(s),
-    ])).succeeded;
+  const w = await deletionWrite(store, kv, why, now);
+  return !w || (await store.txn(w.compares, w.ops)).succeeded;
+}
+
+/** Sets per commit when many are deleted at once (etcd takes at most 128 ops in one transaction). */
+const DELETIONS_PER_COMMIT = 25;
+
+/**
+ * requestSetDeletion for many sets, DELETIONS_PER_COMMIT to a commit: deleting an app
+ * of 400 sets is 16 commits, not 800. A batch that loses a race is done set by set.
+ * False when a set changed meanwhile (the caller looks again).
+ */
+export async function requestSetDeletions(store: Store, kvs: KeyValue<SetObject>[], why: string, now = new Date()): Promise<boolean> {
+  let ok = true;
+  for (let i = 0; i < kvs.length; i += DELETIONS_PER_COMMIT) {
+    const batch = kvs.slice(i, i + DELETIONS_PER_COMMIT);
+    const writes = (await Promise.all(batch.map((kv) => deletionWrite(store, kv, why, now)))).filter((w) => w !== undefined);
+    if (writes.length === 0) continue;
+    if ((await store.txn(writes.flatMap((w) => w.compares), writes.flatMap((w) => w.ops))).succeeded) continue;
+    for (const kv of batch) ok = (await requestSetDeletion(store, kv, why, now)) && ok;
   }
-  const next: SetObject = { ...s, deleting: true, updatedAt: now.toISOString() };
-  if (!(await store.txn([{ key: k.set, modRevision: kv.modRevision }], [{ type: 'put', key: k.set, value: next }])).succeeded) return false;
-  await appendEvents(store, s, [event('Normal', 'Deleting', why)]);
-  return true;
+  return ok;
+}
+
+/** The write that deletes a set: a set never placed is forgotten, a placed one marked (and the Deleting event logged); none when it is already deleting. */
+async function deletionWrite(store: Store, kv: KeyValue<SetObject>, why: string, now: Date): Promise<{ compares: Compare[]; ops: Op[] } | undefined> {
+  const s = kv.value;
+  if (s.deleting) return undefined;
+  const k = setKeys(s);
+  const compares: Compare[] = [{ key: k.set, modRevision: kv.modRevision }];
+  if (!s.host) return { compares, ops: [{ type: 'delete', key: k.set }, { type: 'delete', key: k.status }, { type: 'delete', key: k.events }, ...releaseOps(s)] };
+  const logged = await logAppend(store, k.events, [event('Normal', 'Deleting', why)]);
+  return { compares: [...compares, ...logged.compares], ops: [{ type: 'put', key: k.set, value: { ...s, deleting: true, updatedAt: now.toISOString() } }, ...logged.ops] };
 }
 
 export function appEvent(type: AppEvent['type'], reason: string, message: string, now = new Date()): AppEvent {
