@@ -111,12 +111,14 @@ export async function requestSetDeletion(store: Store, kv: KeyValue<SetObject>, 
   return !w || (await store.txn(w.compares, w.ops)).succeeded;
 }
 
-/** Sets per commit when many are deleted at once (etcd takes at most 128 ops in one transaction). */
-const DELETIONS_PER_COMMIT = 25;
+/** Sets per commit when many are deleted at once, and the most ops one commit takes (etcd's limit is 128). */
+const DELETIONS_PER_COMMIT = 20;
+const MAX_OPS_PER_COMMIT = 120;
 
 /**
  * requestSetDeletion for many sets, DELETIONS_PER_COMMIT to a commit: deleting an app
- * of 400 sets is 16 commits, not 800. A batch that loses a race is done set by set.
+ * of 400 sets is 20 commits, not 800. A batch that loses a race (or would be too big
+ * for one commit) is done set by set.
  * False when a set changed meanwhile (the caller looks again).
  */
 export async function requestSetDeletions(store: Store, kvs: KeyValue<SetObject>[], why: string, now = new Date()): Promise<boolean> {
@@ -125,7 +127,7 @@ export async function requestSetDeletions(store: Store, kvs: KeyValue<SetObject>
     const batch = kvs.slice(i, i + DELETIONS_PER_COMMIT);
     const writes = (await Promise.all(batch.map((kv) => deletionWrite(store, kv, why, now)))).filter((w) => w !== undefined);
     if (writes.length === 0) continue;
-    if ((await store.txn(writes.flatMap((w) => w.compares), writes.flatMap((w) => w.ops))).succeeded) continue;
+    if (writes.reduce((n, w) => n + w.ops.length, 0) <= MAX_OPS_PER_COMMIT && (await store.txn(writes.flatMap((w) => w.compares), writes.flatMap((w) => w.ops))).succeeded) continue;
     for (const kv of batch) ok = (await requestSetDeletion(store, kv, why, now)) && ok;
   }
   return ok;
