@@ -12,6 +12,7 @@ import type { SetEvent, SetObject, SetSpec, StatusReport } from '@wharf/types';
 import { startAgent, type RunningAgent } from '../agent.js';
 import { ExitTracker } from '../exits.js';
 import { resolvePrivilege } from '../privilege.js';
+import { restartDelay } from '../health/restart-policy.js';
 import { SetReconciler, type ReconcileResult, type ReportedStatus } from '../reconciler.js';
 import { DockerodeEngine } from './dockerode-engine.js';
 import { setObject as fixture } from '../testing/fixtures.js';
@@ -340,8 +341,9 @@ describe('real docker: health (the whole agent against a fake server)', { skip: 
     const gaps = times.slice(1).map((t, i) => t - times[i]!);
     console.log(`# restarts of a crashing container after ${gaps.map((g) => `${(g / 1000).toFixed(1)} s`).join(', ')}; Docker's own RestartCount ${info.RestartCount}`);
     assert.ok(gaps.length >= 2, `saw ${starts.size} starts`);
-    assert.ok(gaps[0]! >= 900, 'the first restart waits 1 s');
-    for (let i = 1; i < gaps.length; i++) assert.ok(gaps[i]! > gaps[i - 1]! * 1.4, `growing: ${gaps.join(', ')}`);
+    // Start-to-start gaps are the back-off plus the container's run and the exit's detection,
+    // which vary with the machine's load; the back-off alone is a floor that doubles: 1 s, 2 s, 4 s.
+    for (let i = 0; i < gaps.length; i++) assert.ok(gaps[i]! >= restartDelay(i + 1) - 100, `restart ${i + 1} waits at least ${restartDelay(i + 1)} ms: ${gaps.join(', ')}`);
     const backOffs = server.reports.flatMap((x) => of(x, '11')?.events ?? []).filter((e) => e.reason === 'BackOff');
     assert.equal(new Set(backOffs.map((e) => e.time)).size, 1, 'one BackOff event for the streak');
   });
