@@ -7,7 +7,8 @@
  * over to the other members while they elect a new leader). While a client keeps
  * creating sets, servers and an etcd member are killed and restarted: every
  * acknowledged create exists afterwards and runs exactly once. With every server
- * down the agent keeps its sets running, and it reconciles once they return.
+ * down the agent keeps its sets running, and it reconciles once they return. Exec and
+ * logs work through either server, the leader or not.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,7 +18,7 @@ import { join } from 'node:path';
 import { WharfClient } from '@wharf/client';
 import { etcdSkipReason, startEtcd, type EtcdTestCluster } from '@wharf/store/testing';
 import { DockerHost, OWNER_FILE, releaseBelow } from './harness/docker-host.js';
-import { freePort, sleep, stopChild, waitFor } from './harness/exec.js';
+import { freePort, run, sleep, stopChild, waitFor } from './harness/exec.js';
 import { LOOP } from './harness/images.js';
 import { agentArgs } from './harness/platform.js';
 import { assertUntouched, runningContainers } from './harness/untouched.js';
@@ -116,6 +117,21 @@ describe('several servers on etcd: one leader, taken over when it dies', { skip 
     before1 = await appStarted(1);
     const other = new WharfClient({ server: servers[1 - leaderIndex]!.url, token: readFileSync(join(servers[0]!.dir, 'admin.token'), 'utf8').trim() });
     assert.equal((await other.getSet('ha', 1)).status, 'running', 'the other server serves the same state');
+  });
+
+  it('exec and logs work through either server, the leader or not', async () => {
+    const token = readFileSync(join(servers[0]!.dir, 'admin.token'), 'utf8').trim();
+    const wharf = (url: string, args: string[]) =>
+      run(process.execPath, [join(ROOT, 'bin/wharf'), ...args], { env: { ...process.env, WHARF_SERVER: url, WHARF_TOKEN: token, WHARF_CONFIG: join(dir, 'no-config.json') } });
+    for (const [i, s] of servers.entries()) {
+      const role = i === leaderIndex ? 'leader' : 'follower';
+      // Written to the container's PID 1 stdout, so its log shows it.
+      const ex = await wharf(s.url, ['exec', 'ha/1', '--', 'sh', '-c', `echo via-${role} > /proc/1/fd/1; echo exec-${role}; exit 4`]);
+      assert.deepEqual({ code: ex.code, stdout: ex.stdout }, { code: 4, stdout: `exec-${role}\n` }, `exec through the ${role}: ${ex.stderr}`);
+      const logs = await wharf(s.url, ['logs', 'ha/1', '--tail', '5']);
+      assert.equal(logs.code, 0, logs.stderr);
+      assert.match(logs.stdout, new RegExp(`via-${role}`), `logs through the ${role}`);
+    }
   });
 
   it('SIGKILL of the leader: the other server leads within 15 s, the running set is untouched, a new set is scheduled', async () => {
