@@ -150,6 +150,61 @@ describe('SqliteStore', () => {
     }
   });
 
+  it('txns asked for in one turn commit as one group, in order: a revision each, each compare seeing the txns before it', async () => {
+    const s = SqliteStore.open(tempDb());
+    // Counts the group commits (one COMMIT, one fsync each).
+    type Group = { immediate: (g: unknown[]) => unknown };
+    const inner = s as unknown as { runGroup: Group };
+    const commit = inner.runGroup.immediate;
+    const sizes: number[] = [];
+    inner.runGroup = {
+      immediate: (g) => {
+        sizes.push(g.length);
+        return commit(g);
+      },
+    };
+    try {
+      const seen: number[] = [];
+      await s.watch('', (ev) => seen.push(ev.revision));
+      const [a, b, c, d] = await Promise.all([
+        s.txn([{ key: 'k', absent: true }], [{ type: 'put', key: 'k', value: 1 }]),
+        s.txn([{ key: 'k', absent: true }], [{ type: 'put', key: 'k', value: 2 }]),
+        s.txn([{ key: 'k', modRevision: 1 }], [{ type: 'put', key: 'k', value: 3 }]),
+        s.put('other', 'x'),
+      ]);
+      assert.deepEqual(sizes, [4], 'one commit for the four');
+      assert.deepEqual([a, b, c], [
+        { succeeded: true, revision: 1 },
+        { succeeded: false, revision: 1 },
+        { succeeded: true, revision: 2 },
+      ]);
+      assert.equal(d, 3);
+      assert.equal((await s.get('k'))?.value, 3);
+      assert.deepEqual(seen, [1, 2, 3]);
+      // A caller's awaited txns are one group each: others get a turn in between.
+      await s.put('x', 1);
+      await s.put('x', 2);
+      assert.deepEqual(sizes, [4, 1, 1]);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('close commits the txns already asked for', async () => {
+    const path = tempDb();
+    const s1 = SqliteStore.open(path);
+    const pending = s1.put('late', 'kept');
+    await s1.close();
+    assert.equal(await pending, 1);
+    await assert.rejects(s1.put('after', 1), /closed/);
+    const s2 = SqliteStore.open(path);
+    try {
+      assert.equal((await s2.get('late'))?.value, 'kept');
+    } finally {
+      await s2.close();
+    }
+  });
+
   it('every acknowledged write survives SIGKILL of the writing process', async () => {
     const path = tempDb();
     const writer = fileURLToPath(new URL('./testdata/writer.js', import.meta.url));

@@ -1,11 +1,13 @@
 /**
  * The embedded Store backend: one SQLite file via better-sqlite3.
  *
- * Every write is one IMMEDIATE transaction that checks the compares, applies the
- * ops to `kv`, appends them to `events` at one new revision, bumps `meta.revision`
- * and trims old events. Only after COMMIT (fsynced: WAL + synchronous=FULL) are
- * the changes handed to in-process watchers and, after one turn of the event loop
- * (so requests waiting on I/O are served between a caller's commits), the promise resolved.
+ * Every txn checks its compares, applies its ops to `kv`, appends them to `events` at
+ * one new revision, bumps `meta.revision` and trims old events, all or nothing. Txns
+ * are committed in groups: a txn is queued, and at the next turn of the event loop
+ * (setImmediate) every queued txn runs, in order, each in its own savepoint, inside
+ * one IMMEDIATE transaction — one COMMIT and one fsync (WAL + synchronous=FULL) for
+ * the group. Only after that COMMIT are the changes handed to in-process watchers and
+ * the promises resolved.
  *
  * One SqliteStore instance per database file: watchers only see writes made
  * through the same instance.
@@ -93,6 +95,16 @@ interface TxnOutcome extends TxnResult {
   changes: ChangeRecord[];
 }
 
+/** A txn waiting for its group's commit. */
+interface QueuedTxn {
+  compares: Compare[];
+  ops: EncodedOp[];
+  resolve: (r: TxnResult) => void;
+  reject: (err: unknown) => void;
+}
+
+type GroupOutcome = { outcome: TxnOutcome } | { error: unknown };
+
 function toKeyValue<T>(row: KvRow): KeyValue<T> {
   return {
     key: row.key,
@@ -136,6 +148,9 @@ export class SqliteStore extends TxnWrites implements Store {
   private readonly hub: WatcherHub;
   private readonly leaders = new Map<string, string>();
   private readonly runTxn: Database.Transaction<(c: Compare[], o: EncodedOp[]) => TxnOutcome>;
+  private readonly runGroup: Database.Transaction<(group: QueuedTxn[]) => GroupOutcome[]>;
+  private queued: QueuedTxn[] = [];
+  private flushScheduled = false;
 
   private constructor(
     private readonly db: Database.Database,
@@ -145,7 +160,18 @@ export class SqliteStore extends TxnWrites implements Store {
     super();
     this.stmts = prepareStatements(db);
     this.hub = new WatcherHub(onWatchError);
+    // Called inside runGroup's transaction, runTxn is a savepoint: a txn that throws
+    // rolls back alone and the rest of its group still commits.
     this.runTxn = db.transaction((compares: Compare[], ops: EncodedOp[]) => this.applyTxn(compares, ops));
+    this.runGroup = db.transaction((group: QueuedTxn[]) =>
+      group.map((t): GroupOutcome => {
+        try {
+          return { outcome: this.runTxn(t.compares, t.ops) };
+        } catch (error) {
+          return { error };
+        }
+      }),
+    );
   }
 
   /** Opens (creating if needed) the store at `path`; ':memory:' gives a throwaway store. */
@@ -201,16 +227,40 @@ export class SqliteStore extends TxnWrites implements Store {
       assertKey(op.key);
       return op.type === 'put' ? { type: 'put', key: op.key, json: encodeValue(op.value) } : op;
     });
-    // IMMEDIATE takes the write lock up front, so compare-then-write is atomic.
-    const { succeeded, revision, changes } = this.runTxn.immediate(compares, encoded);
-    // Committed and synced; now (not before) the watchers may see it.
-    this.hub.publish(changes);
-    // The commit and its fsync ran on this thread, and an awaited promise that is already
-    // resolved goes on without letting I/O in: a controller writing 200 sets in a row
-    // would hold every HTTP request until its last commit (seconds while the disk is busy).
-    // One turn of the event loop after each commit bounds that wait to one commit.
-    await new Promise((resolve) => setImmediate(resolve));
-    return { succeeded, revision };
+    return new Promise<TxnResult>((resolve, reject) => {
+      this.queued.push({ compares, ops: encoded, resolve, reject });
+      if (this.flushScheduled) return;
+      this.flushScheduled = true;
+      // The commit and its fsync (50–100 ms on a busy disk) run on this thread. Waiting
+      // for the next turn lets requests waiting on I/O in between a caller's writes,
+      // and gathers the txns of every caller in that turn into one commit.
+      setImmediate(() => this.flush());
+    });
+  }
+
+  /** Commits every queued txn in one transaction, then tells watchers and callers. */
+  private flush(): void {
+    this.flushScheduled = false;
+    const group = this.queued;
+    this.queued = [];
+    if (group.length === 0) return;
+    let outcomes: GroupOutcome[];
+    try {
+      if (!this.db.open) throw new Error('store is closed');
+      // IMMEDIATE takes the write lock up front, so compare-then-write is atomic.
+      outcomes = this.runGroup.immediate(group);
+    } catch (err) {
+      // Nothing of the group was committed (a failed COMMIT rolls it all back).
+      for (const t of group) t.reject(err);
+      return;
+    }
+    // Committed and synced; now (not before) the watchers may see it, in revision order.
+    group.forEach((t, i) => {
+      const o = outcomes[i]!;
+      if ('error' in o) return t.reject(o.error);
+      this.hub.publish(o.outcome.changes);
+      t.resolve({ succeeded: o.outcome.succeeded, revision: o.outcome.revision });
+    });
   }
 
   async revision(): Promise<number> {
@@ -270,6 +320,8 @@ export class SqliteStore extends TxnWrites implements Store {
   }
 
   async close(): Promise<void> {
+    // Txns already asked for are committed, not dropped.
+    this.flush();
     this.hub.cancelAll();
     if (this.db.open) this.db.close();
   }
