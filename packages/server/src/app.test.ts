@@ -146,9 +146,15 @@ describe('wharf-server API (inject)', () => {
     const url = `/v1/sets/${seed.appkey}/1`;
     const stop = (await app.inject({ method: 'POST', url: `${url}/stop`, headers: as(admin) })).json() as SetView;
     assert.equal(stop.desired, 'stopped');
+    const desired = async () => (await app.inject({ url: '/v1/hosts/h1/desired?revision=0&wait=0', headers: as(join_) })).json() as DesiredSets;
+    const stopped = await desired();
+    assert.equal(stopped.sets[0]?.desired, 'stopped');
     const restart = await app.inject({ method: 'POST', url: `${url}/restart`, headers: as(admin) });
     assert.equal((restart.json() as SetView).desired, 'running');
-    const d = (await app.inject({ url: '/v1/hosts/h1/desired?revision=0&wait=0', headers: as(join_) })).json() as DesiredSets;
+    // The sets read for the asks before are not served again after a write.
+    const d = await desired();
+    assert.ok(d.revision > stopped.revision);
+    assert.equal(d.sets[0]?.desired, 'running');
     assert.ok(d.sets[0]?.restartRequestedAt);
 
     const del = await app.inject({ method: 'DELETE', url, headers: as(admin) });

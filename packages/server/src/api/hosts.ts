@@ -15,6 +15,16 @@ const HostParams = Type.Object({ name: Type.String() });
 const MAX_WAIT_SECONDS = 60;
 
 export function hostRoutes(app: App, { store, hostChanges, monitoring }: ApiContext): void {
+  // A change of a set's IPs wakes every agent's long poll at once, and they ask at the
+  // same revision: every set is read and parsed once for all of them, not once each.
+  let setsAt: { revision: number; all: SetObject[] } | undefined;
+  const setsNow = async (): Promise<{ revision: number; all: SetObject[] }> => {
+    if (setsAt && setsAt.revision === (await store.revision())) return setsAt;
+    const { items, revision } = await store.list<SetObject>(Keys.setsPrefix);
+    setsAt = { revision, all: items.map((kv) => kv.value) };
+    return setsAt;
+  };
+
   app.get('/v1/hosts', {
     schema: { tags: ['hosts'], summary: 'List hosts', response: { 200: Type.Array(Host), ...errors(401) } },
   }, async () => {
@@ -157,8 +167,7 @@ export function hostRoutes(app: App, { store, hostChanges, monitoring }: ApiCont
     req.raw.once('close', () => abort.abort());
     await hostChanges.wait(name, req.query.revision, req.query.wait * 1000, abort.signal);
     // The revision is read first: anything written after it wakes the next poll, so nothing is missed.
-    const { items, revision } = await store.list<SetObject>(Keys.setsPrefix);
-    const all = items.map((kv) => kv.value);
+    const { all, revision } = await setsNow();
     const mine = all.filter((s) => s.host === name);
     const [nets, host, policies] = await Promise.all([
       loadNetworks(store),
