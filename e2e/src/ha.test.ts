@@ -18,9 +18,9 @@ import { join } from 'node:path';
 import { WharfClient } from '@wharf/client';
 import { etcdSkipReason, startEtcd, type EtcdTestCluster } from '@wharf/store/testing';
 import { DockerHost, OWNER_FILE, releaseBelow } from './harness/docker-host.js';
-import { freePort, run, sleep, stopChild, waitFor } from './harness/exec.js';
+import { freePort, sleep, stopChild, waitFor } from './harness/exec.js';
 import { LOOP } from './harness/images.js';
-import { agentArgs } from './harness/platform.js';
+import { agentArgs, wharfCli } from './harness/platform.js';
 import { assertUntouched, runningContainers } from './harness/untouched.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -121,8 +121,7 @@ describe('several servers on etcd: one leader, taken over when it dies', { skip 
 
   it('exec and logs work through either server, the leader or not', async () => {
     const token = readFileSync(join(servers[0]!.dir, 'admin.token'), 'utf8').trim();
-    const wharf = (url: string, args: string[]) =>
-      run(process.execPath, [join(ROOT, 'bin/wharf'), ...args], { env: { ...process.env, WHARF_SERVER: url, WHARF_TOKEN: token, WHARF_CONFIG: join(dir, 'no-config.json') } });
+    const wharf = (server: string, args: string[]) => wharfCli({ server, token, config: join(dir, 'no-config.json') }, args);
     for (const [i, s] of servers.entries()) {
       const role = i === leaderIndex ? 'leader' : 'follower';
       // Written to the container's PID 1 stdout, so its log shows it.

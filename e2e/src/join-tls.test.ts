@@ -19,7 +19,7 @@ import { DockerHost, OWNER_FILE, releaseBelow } from './harness/docker-host.js';
 import { freePort, must, run, stopChild, waitFor } from './harness/exec.js';
 import { LOOP } from './harness/images.js';
 import { NetnsPortal } from './harness/netns-portal.js';
-import { agentArgs, DOCKER_CERTS_DIR } from './harness/platform.js';
+import { agentArgs, DOCKER_CERTS_DIR, wharfCli } from './harness/platform.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const SET = { appkey: 'e2e.tls', id: '1' };
@@ -71,9 +71,7 @@ describe('a host joined with a one-use token, over mutual TLS', () => {
     closeSync(fd);
     return child;
   };
-  const cli = (args: string[]) => run(process.execPath, [join(ROOT, 'bin/wharf'), ...args], {
-    env: { ...process.env, WHARF_SERVER: url(), WHARF_TOKEN: readFileSync(join(serverDir, 'admin.token'), 'utf8').trim(), WHARF_CONFIG: join(dir, 'no-config.json') },
-  });
+  const cli = (args: string[]) => wharfCli({ server: url(), token: readFileSync(join(serverDir, 'admin.token'), 'utf8').trim(), config: join(dir, 'no-config.json') }, args);
   const tokenFile = join(dir, 'one-use.token');
   const startAgent = (name: string, dataDir: string, on: DockerHost = host, joinTokenFile = tokenFile) => {
     mkdirSync(dataDir, { recursive: true });

@@ -9,11 +9,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { WharfClient } from '@wharf/client';
-import { Platform } from './harness/platform.js';
+import { Platform, wharfCli } from './harness/platform.js';
 import { must, run, waitFor, type RunResult } from './harness/exec.js';
 import { LOOP } from './harness/images.js';
-
-const ROOT = new URL('../..', import.meta.url).pathname;
 
 describe('SSH gateway on a real Docker engine', () => {
   let wharf: Platform;
@@ -34,8 +32,7 @@ describe('SSH gateway on a real Docker engine', () => {
     await wharf.client.createUser('alice', { password: 'alice-secret', roles: { default: 'developer' } });
     const session = await wharf.client.login('alice', 'alice-secret');
     // `wharf ssh-key add` as alice: her home's ~/.ssh/id_ed25519.pub.
-    const env = { ...process.env, HOME: home, WHARF_SERVER: wharf.url, WHARF_TOKEN: session.token, WHARF_CONFIG: join(home, 'config.json') };
-    const added = await run(process.execPath, [join(ROOT, 'bin/wharf'), 'ssh-key', 'add'], { env });
+    const added = await wharfCli({ server: wharf.url, token: session.token, config: join(home, 'config.json'), env: { HOME: home } }, ['ssh-key', 'add']);
     assert.equal(added.code, 0, added.stderr);
     assert.deepEqual((await new WharfClient({ server: wharf.url, token: session.token }).listSshKeys()).map((k) => k.name), ['id_ed25519-e2e']);
     const container = (index: number, name: string) => ({ index, image: 'wharf/busybox:latest', options: { name, command: { cmd: '/bin/sh', args: ['-c', LOOP] } } });

@@ -30,6 +30,15 @@ export interface PlatformOptions {
   agentArgs?: string[];
 }
 
+/**
+ * Runs the real `wharf` CLI against `server` as `token`, with `config` as its config file
+ * (a path that need not exist: the user's own config is never read) and `env` on top.
+ */
+export function wharfCli(to: { server: string; token: string; config: string; env?: NodeJS.ProcessEnv }, args: string[], input?: string): Promise<RunResult> {
+  const env = { ...process.env, ...to.env, WHARF_SERVER: to.server, WHARF_TOKEN: to.token, WHARF_CONFIG: to.config };
+  return run(process.execPath, [join(ROOT, 'bin/wharf'), ...args], { env, ...(input !== undefined ? { input } : {}) });
+}
+
 /** Docker reads registry CAs from here; agents install the platform registry's CA below it. */
 export const DOCKER_CERTS_DIR = '/etc/docker/certs.d';
 
@@ -211,8 +220,7 @@ export class Platform {
 
   /** Runs the real `wharf` CLI against this platform. */
   cli(args: string[], input?: string): Promise<RunResult> {
-    const env = { ...process.env, WHARF_SERVER: this.url, WHARF_TOKEN: this.adminToken, WHARF_CONFIG: join(this.dir, 'no-config.json') };
-    return run(process.execPath, [join(ROOT, 'bin/wharf'), ...args], { env, ...(input !== undefined ? { input } : {}) });
+    return wharfCli({ server: this.url, token: this.adminToken, config: join(this.dir, 'no-config.json') }, args, input);
   }
 
   async waitForSet(appkey: string, id: string | number, what: string, pred: (s: SetView) => boolean, timeoutMs = 30_000): Promise<SetView> {

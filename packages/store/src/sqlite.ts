@@ -257,9 +257,12 @@ export class SqliteStore extends TxnWrites implements Store {
     // Committed and synced; now (not before) the watchers may see it, in revision order.
     group.forEach((t, i) => {
       const o = outcomes[i]!;
-      if ('error' in o) return t.reject(o.error);
-      this.hub.publish(o.outcome.changes);
-      t.resolve({ succeeded: o.outcome.succeeded, revision: o.outcome.revision });
+      if ('error' in o) {
+        t.reject(o.error);
+      } else {
+        this.hub.publish(o.outcome.changes);
+        t.resolve({ succeeded: o.outcome.succeeded, revision: o.outcome.revision });
+      }
     });
   }
 
