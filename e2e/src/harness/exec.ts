@@ -1,6 +1,5 @@
 import { execFile, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 
 export interface RunResult {
   code: number;
@@ -37,6 +36,10 @@ export function quiet(cmd: string, args: string[]): string {
   return r.stdout ?? '';
 }
 
+/** Thrown by a waitFor probe to stop waiting at once (e.g. the process waited for has exited). */
+export class GiveUp extends Error {}
+
+/** Polls `probe` until it gives a value; its errors are retried, except GiveUp. */
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
@@ -45,6 +48,7 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
       const v = await probe();
       if (v !== undefined && v !== false) return v;
     } catch (err) {
+      if (err instanceof GiveUp) throw err;
       last = err;
     }
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
@@ -82,15 +86,4 @@ export async function stopChild(child: ChildProcess | undefined, signal: NodeJS.
   clearTimeout(timer);
 }
 
-/** A TCP port free on 127.0.0.1 right now. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '@wharf/store/testing';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { WharfClient } from '@wharf/client';
 import type { SetView } from '@wharf/types';
 import { DockerHost, OWNER_FILE, releaseBelow } from './docker-host.js';
-import { freePort, run, stopChild, waitFor, type RunResult } from './exec.js';
+import { freePort, GiveUp, run, stopChild, tail, waitFor, type RunResult } from './exec.js';
 import { NetnsPortal } from './netns-portal.js';
 
 export interface PlatformOptions {
@@ -147,7 +147,15 @@ export class Platform {
         ...(this.options.mirrors ?? []).flatMap((url, i) => ['--mirror', `${url}=${this.mirrorPorts[i]}`])]
       : ['--registry', 'off'];
     this.server = this.spawnLogged('server', [join(ROOT, 'packages/server/dist/main.js'), '--port', String(this.port), '--data-dir', this.serverDir, '--log-level', 'debug', '--ssh-listen', `127.0.0.1:${this.sshPort}`, ...registry]);
-    await waitFor('wharf-server health', async () => (await fetch(`${this.url}/v1/health`)).ok, 60_000);
+    const server = this.server;
+    try {
+      await waitFor('wharf-server health', async () => {
+        if (server.exitCode !== null || server.signalCode !== null) throw new GiveUp(`wharf-server exited (${server.signalCode ?? `code ${server.exitCode}`}) before it answered`);
+        return (await fetch(`${this.url}/v1/health`)).ok;
+      }, 60_000);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}; server.log ends:\n${tail(join(this.dir, 'server.log'), 20, '  ')}`);
+    }
     this.client = new WharfClient({ server: this.url, token: this.adminToken });
   }
 

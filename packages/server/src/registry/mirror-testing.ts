@@ -1,6 +1,5 @@
 /** Helpers of the tests that run the real Distribution (distribution, mirror and image tests). */
 import { execFileSync } from 'node:child_process';
-import { createServer } from 'node:net';
 
 /** The docker-registry binary, when it is installed (WHARF_DOCKER_REGISTRY, else Debian's path). */
 export function registryBinary(): string | undefined {
@@ -15,12 +14,4 @@ export function registryBinary(): string | undefined {
   return undefined;
 }
 
-/** A TCP port free on 127.0.0.1 right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '@wharf/store/testing';

@@ -18,9 +18,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './ports.js';
+
+export { freePort } from './ports.js';
 
 /** The etcd binary: $WHARF_ETCD, else Debian's etcd-server package. */
 export const ETCD_BINARY = process.env.WHARF_ETCD ?? '/usr/bin/etcd';
@@ -79,17 +81,6 @@ const running = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const addr = server.address();
-      server.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
-    });
-  });
-}
 
 /** The body of the member's answer to `path` (POST when a body is given), or undefined when it does not answer. */
 function ask(endpoint: string, tls: EtcdTestTls | undefined, path: string, body?: string): Promise<string | undefined> {
