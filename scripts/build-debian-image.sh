@@ -8,6 +8,8 @@
 #   scripts/build-debian-image.sh            build unless the image is there
 #   scripts/build-debian-image.sh --force    debootstrap again and re-import
 #   scripts/build-debian-image.sh --print-source   the mirror and suite it would use
+#   scripts/build-debian-image.sh --rootfs-only    only build the cached rootfs (no dockerd
+#                                                  needed; `npm test` starts it early)
 #
 # Exit codes: 0 done, 1 failed, 2 usage, 3 the mirror could not be reached.
 # WHARF_CACHE_DIR (default: .cache/ of the repository) and WHARF_APT_ETC (default: /etc/apt).
@@ -23,16 +25,18 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 apt_etc=${WHARF_APT_ETC:-/etc/apt}
 packages=catatonit,bash,procps,iproute2,less,ca-certificates,openssh-sftp-server
 
-usage() { echo "usage: $0 [--force | --print-source]" >&2; exit 2; }
+usage() { echo "usage: $0 [--force | --print-source | --rootfs-only]" >&2; exit 2; }
 say() { echo "wharf: $*" >&2; }
 
 force=0
 print_source=0
+rootfs_only=0
 for arg in "$@"; do
   case $arg in
     --force) force=1 ;;
     --print-source) print_source=1 ;;
-    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --rootfs-only) rootfs_only=1 ;;
+    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) usage ;;
   esac
 done
@@ -95,7 +99,7 @@ image=wharf/debian:$release
 latest=wharf/debian:latest
 
 has_image() { docker image inspect "$1" >/dev/null 2>&1; }
-if [ "$force" = 0 ] && has_image "$image"; then
+if [ "$force" = 0 ] && [ "$rootfs_only" = 0 ] && has_image "$image"; then
   has_image "$latest" || docker tag "$image" "$latest"
   say "$image is there (--force builds it again)"
   exit 0
@@ -164,6 +168,7 @@ if [ "$force" = 1 ] || [ ! -s "$tarball" ]; then
 else
   say "using the cached rootfs $tarball (--force builds it again)"
 fi
+[ "$rootfs_only" = 0 ] || exit 0
 
 started=$SECONDS
 say "importing $image into ${DOCKER_HOST:-the local dockerd}"

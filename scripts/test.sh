@@ -6,6 +6,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh
+rootfs=
+if [ "$(id -u)" -eq 0 ]; then
+  # The light-host test needs a Debian rootfs (debootstrap from the mirror, minutes on
+  # a fresh machine): built in the background from here on, so the test finds it cached.
+  bash scripts/build-debian-image.sh --rootfs-only >"${TMPDIR:-/tmp}/wharf-debian-rootfs.log" 2>&1 &
+  rootfs=$!
+fi
 bash scripts/install-test-deps.sh
 bash scripts/ensure-node-modules.sh
 npm run --silent build
@@ -21,4 +28,8 @@ fi
 # Two files at a time: most e2e time is spent waiting on engines and probes. Each e2e
 # file names its hosts and namespaces after its pid, and its subnets live inside its
 # own namespaces, so two files never meet even when their subnets are equal.
-exec node e2e/dist/harness/with-docker.js node --test --test-concurrency="${WHARF_TEST_CONCURRENCY:-2}" --test-reporter=spec "${unit[@]}" "${e2e[@]}"
+status=0
+node e2e/dist/harness/with-docker.js node --test --test-concurrency="${WHARF_TEST_CONCURRENCY:-2}" --test-reporter=spec "${unit[@]}" "${e2e[@]}" || status=$?
+# Not left behind when every test ended before it.
+if [ -n "$rootfs" ]; then kill "$rootfs" 2>/dev/null || true; wait "$rootfs" 2>/dev/null || true; fi
+exit "$status"

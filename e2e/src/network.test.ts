@@ -151,7 +151,7 @@ describe('platform networks on a 3-host cluster', () => {
     const db = await running('db', 1, blue);
     const cli = await c.getSet('cli', 1);
     assert.equal(await fetchFrom(cli, `http://${ip(db)}/`, 2), undefined, 'tenant default reached tenant blue');
-    // blue's own sets still reach it.
+    // blue's own sets still reach it: a set made after db joins blue's address group, and db's firewall is rewritten with it.
     await blue.applySet(web('app', 1, { placement: { zones: ['z1'] } }));
     const app = await running('app', 1, blue);
     assert.equal(await fetchFrom(app, `http://${ip(db)}/`), 'hello from db/1');

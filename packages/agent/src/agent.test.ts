@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import type { SetObject, StatusReport } from '@wharf/types';
-import { startAgent } from './agent.js';
+import { changedGroups, startAgent } from './agent.js';
 import { FakeEngine } from './docker/fake-engine.js';
 import { FakeServer } from './testing/fake-server.js';
 import { setObject as fixture } from './testing/fixtures.js';
@@ -118,6 +118,25 @@ test('agent: declares its networks and bandwidth; applies firewall updates and k
     assert.match(restores()[1]?.input ?? '', /-s 10\.7\.0\.1\/32 -j ACCEPT/);
     assert.deepEqual([...engine.containers.keys()], ids);
 
+    // Rules that name the tenant's address group, sent once in the answer: a reconcile writes them expanded.
+    let lists = 0;
+    const listSet = engine.listSet.bind(engine);
+    engine.listSet = async (ref) => {
+      lists++;
+      return listSet(ref);
+    };
+    server.setDesired([withIp], { firewall: { 't/app/1': { allow: [{ group: 'tenant:t' }] } }, addressGroups: { 'tenant:t': ['10.0.0.100/32'] } });
+    await waitFor('firewall with a group', () => restores().length === 3);
+    assert.match(restores()[2]?.input ?? '', /-s 10\.0\.0\.100\/32 -j ACCEPT\n-A WHARF-IN -j DROP/);
+    const reconciles = lists;
+    assert.ok(reconciles > 0);
+    // A new member only (a set of the tenant came elsewhere): the firewall is rewritten without a reconcile.
+    server.setDesired([withIp], { addressGroups: { 'tenant:t': ['10.0.0.100/32', '10.0.0.101/32'] } });
+    await waitFor('group refresh', () => restores().length === 4);
+    assert.match(restores()[3]?.input ?? '', /-s 10\.0\.0\.100\/32 -j ACCEPT\n-A WHARF-IN -s 10\.0\.0\.101\/32 -j ACCEPT\n-A WHARF-IN -j DROP/);
+    assert.equal(lists, reconciles, 'no reconcile for a new member');
+    assert.deepEqual([...engine.containers.keys()], ids);
+
     // The set goes: its containers and its shim route.
     runner.answer(/ip -j -4 route show table main$/, { stdout: JSON.stringify([{ dst: '10.0.0.100', dev: 'wh-eth0', prefsrc: '10.0.0.12' }]) });
     runner.answer(/ip -j link show type macvlan$/, { stdout: JSON.stringify([{ ifname: 'wh-eth0', flags: ['UP'] }]) });
@@ -205,4 +224,12 @@ test('agent: CPU and memory changed by hand are put back at once (Docker\'s upda
     await server.close();
     await rm(dataDir, { recursive: true, force: true });
   }
+});
+
+test('changedGroups: groups added, removed, or with other members, in order', () => {
+  const prev = { 'tenant:a': ['10.0.0.1/32', '10.0.0.2/32'], 'tenant:b': ['10.0.1.1/32'], 'app:a/web': ['10.0.0.1/32'] };
+  const next = { 'tenant:a': ['10.0.0.1/32', '10.0.0.3/32'], 'app:a/web': ['10.0.0.1/32'], 'tenant:c': [] };
+  assert.deepEqual([...changedGroups(prev, next)].sort(), ['tenant:a', 'tenant:b', 'tenant:c']);
+  assert.equal(changedGroups(prev, structuredClone(prev)).size, 0);
+  assert.deepEqual([...changedGroups({ g: ['x', 'y'] }, { g: ['y', 'x'] })], ['g']);
 });

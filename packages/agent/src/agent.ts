@@ -25,7 +25,7 @@ import { networkInterfaces } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { pino, type Logger } from 'pino';
 import { WharfClient } from '@wharf/client';
-import { Labels, pinnedCa, setRef, type DesiredSets, type NetworkAttachment, type SetFirewall, type SetObject } from '@wharf/types';
+import { firewallGroups, Labels, pinnedCa, setRef, type AddressGroups, type DesiredSets, type NetworkAttachment, type SetFirewall, type SetObject } from '@wharf/types';
 import { atMost, backoffDelay } from './backoff.js';
 import { DEFAULTS, parseListen, resolveConfig, type AgentConfig, type ResolvedConfig } from './config.js';
 import type { SetIdentity } from './containers.js';
@@ -68,17 +68,31 @@ const MAX_SET_BACKOFF_MS = 10_000;
 interface NetworkState {
   attachments: NetworkAttachment[];
   firewall: Record<string, SetFirewall>;
+  addressGroups: AddressGroups;
 }
 
 /**
  * What decides a reconcile's outcome: when it changes, the set is reconciled (and a set
  * in back-off retried) at once. Besides the set itself: its IPs, the attachments of
- * their networks and its firewall, so firewall updates are applied within moments.
+ * their networks and its firewall rules, so firewall updates are applied within moments.
+ * The members of the address groups the rules name are not in it: a new address in a
+ * tenant rewrites its sets' firewalls (refreshFirewall), without reconciling them.
  */
 function setKey(s: SetObject, net: NetworkState): string {
   const networks = new Set((s.ips ?? []).map((x) => x.network));
   const attachments = net.attachments.filter((a) => networks.has(a.name)).sort((a, b) => a.name.localeCompare(b.name));
   return JSON.stringify([s.generation, s.desired, s.standby ?? false, s.deleting ?? false, s.restartRequestedAt ?? null, s.spec, s.ips ?? null, attachments, net.firewall[setRef(s)] ?? null]);
+}
+
+/** The names of the groups added, removed or with other members in `next`. */
+export function changedGroups(prev: AddressGroups, next: AddressGroups): Set<string> {
+  const names = new Set<string>();
+  for (const name of new Set([...Object.keys(prev), ...Object.keys(next)])) {
+    const a = prev[name];
+    const b = next[name];
+    if (!a || !b || a.length !== b.length || a.some((x, i) => x !== b[i])) names.add(name);
+  }
+  return names;
 }
 
 function identity(s: SetObject): SetIdentity {
@@ -104,7 +118,9 @@ class Agent {
   private readonly exits = new ExitTracker();
   private readonly queue: KeyedQueue;
   private desired = new Map<string, SetObject>();
-  private net: NetworkState = { attachments: [], firewall: {} };
+  private net: NetworkState = { attachments: [], firewall: {}, addressGroups: {} };
+  /** Sets whose firewall is rewritten because an address group it names changed: one at a time, beside the reconciles. */
+  private readonly firewalls: KeyedQueue;
   private desiredReceived = false;
   /** Shim sync: one at a time; a request during one runs once more after it. */
   private shimSync: Promise<void> | undefined;
@@ -159,6 +175,7 @@ class Agent {
     });
     this.queue = new KeyedQueue((ref) => this.work(ref), config.concurrency, (ref, err) => log.error({ set: ref, err }, 'reconcile crashed'));
     metrics.prometheus.queueDepth = () => this.queue.size;
+    this.firewalls = new KeyedQueue((ref) => this.refreshFirewall(ref), 1, (ref, err) => log.error({ set: ref, err }, 'firewall refresh crashed'));
   }
 
   /** `volumes`: the volume manager's retry and purge loop (started with it). */
@@ -213,7 +230,7 @@ class Agent {
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
     // A reconcile may be in a 60 s pull: do not wait for it. Nothing is lost (level-triggered).
-    await atMost(this.queue.close(), 5_000);
+    await atMost(Promise.all([this.queue.close(), this.firewalls.close()]), 5_000);
     await atMost(this.reporter.flushed(), 1_000);
     await atMost(this.shimSync ?? Promise.resolve(), 1_000);
     await atMost(this.book.flushed(), 1_000);
@@ -224,13 +241,15 @@ class Agent {
 
   private onDesired(answer: DesiredSets): void {
     const next = new Map(answer.sets.map((s) => [setRef(s), s]));
-    const net: NetworkState = { attachments: answer.networks ?? [], firewall: answer.firewall ?? {} };
+    const net: NetworkState = { attachments: answer.networks ?? [], firewall: answer.firewall ?? {}, addressGroups: answer.addressGroups ?? {} };
     const changed: string[] = [];
     for (const [ref, s] of next) {
       const before = this.desired.get(ref);
       if (!before || setKey(before, this.net) !== setKey(s, net)) changed.push(ref);
     }
+    const groupsChanged = changedGroups(this.net.addressGroups, net.addressGroups);
     this.net = net;
+    this.network.setAddressGroups(net.addressGroups);
     const gone = [...this.desired.keys()].filter((ref) => !next.has(ref));
     const first = !this.desiredReceived;
     this.desired = next;
@@ -246,8 +265,29 @@ class Agent {
     this.log.debug({ sets: next.size, changed: changed.length, gone: gone.length }, 'desired state');
     this.prePull(changed);
     for (const ref of [...changed, ...gone]) this.queue.request(ref);
+    if (groupsChanged.size > 0) {
+      const reconciled = new Set(changed);
+      for (const ref of next.keys()) {
+        if (!reconciled.has(ref) && firewallGroups(net.firewall[ref]).some((g) => groupsChanged.has(g))) this.firewalls.request(ref);
+      }
+    }
     if (first) void this.sweepOrphans();
     this.syncShims();
+  }
+
+  /**
+   * Rewrites a set's firewall with the newest address groups. When that fails (the
+   * infra container was replaced meanwhile, say), the set is reconciled, which
+   * programs its namespace whole or reports why it cannot.
+   */
+  private async refreshFirewall(ref: string): Promise<void> {
+    if (this.abort.signal.aborted || !this.desired.has(ref)) return;
+    try {
+      if (await this.network.refreshFirewall(ref)) this.log.debug({ set: ref }, 'firewall rewritten with new addresses');
+    } catch (err) {
+      this.log.info({ set: ref, err: err instanceof Error ? err.message : String(err) }, 'cannot rewrite the firewall; reconciling the set');
+      this.queue.request(ref);
+    }
   }
 
   /**

@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { DesiredSets, Host, HostRegistration, NetworkView, SetView } from '@wharf/types';
+import { expandFirewall, type DesiredSets, type Host, type HostRegistration, type NetworkView, type SetView } from '@wharf/types';
 import type { App } from './api/context.js';
 import { bearer, startTestServer, type TestServer } from './testing/test-server.js';
 
@@ -76,7 +76,8 @@ describe('networks, IPAM and policies (inject)', () => {
     assert.ok(s.host === 'h1' || s.host === 'h2', `placed on ${s.host}, which does not reach front`);
     const desired = (await app.inject({ url: `/v1/hosts/${s.host}/desired?revision=0&wait=0`, headers: as(joinToken) })).json() as DesiredSets;
     assert.equal(desired.networks?.[0]?.name, 'front');
-    assert.deepEqual(desired.firewall?.['default/web/1'], { allow: [{ cidr: '10.99.0.100/32' }] });
+    assert.deepEqual(desired.firewall?.['default/web/1'], { allow: [{ group: 'tenant:default' }] });
+    assert.deepEqual(desired.addressGroups, { 'tenant:default': ['10.99.0.100/32'] });
     const net = (await api('GET', '/v1/networks/front')).json() as NetworkView;
     assert.deepEqual(net.allocations?.map((a) => [a.ip, a.appkey, a.id, a.primary]), [['10.99.0.100', 'web', '1', true]]);
   });
@@ -152,11 +153,15 @@ describe('networks, IPAM and policies (inject)', () => {
     const ip = foreign.ips[0]?.ip;
     assert.ok(ip);
     const before = (await app.inject({ url: '/v1/hosts/h3/desired?revision=0&wait=0', headers: as(joinToken) })).json() as DesiredSets;
-    assert.ok(!before.firewall?.['default/db/1']?.allow.some((r) => r.cidr === `${ip}/32`));
+    // Rules name address groups, each sent once in the answer; expanded, they are the sources.
+    const allowed = (d: DesiredSets) => expandFirewall(d.firewall?.['default/db/1'] ?? { allow: [] }, d.addressGroups ?? {}).allow;
+    assert.ok(before.firewall?.['default/db/1']);
+    assert.ok(!allowed(before).some((r) => r.cidr === `${ip}/32`));
     const p = await api('PUT', '/v1/policies/db/from-api', { name: 'from-api', appkey: 'db', ingress: [{ from: [{ app: 'api', tenant: 'other' }], ports: [{ port: 80 }] }] });
     assert.equal(p.statusCode, 201, p.body);
     const after = (await app.inject({ url: '/v1/hosts/h3/desired?revision=0&wait=0', headers: as(joinToken) })).json() as DesiredSets;
-    assert.deepEqual(after.firewall?.['default/db/1']?.allow.find((r) => r.cidr === `${ip}/32`), { cidr: `${ip}/32`, ports: [{ port: 80, protocol: 'tcp' }] });
+    assert.deepEqual(allowed(after).find((r) => r.cidr === `${ip}/32`), { cidr: `${ip}/32`, ports: [{ port: 80, protocol: 'tcp' }] });
+    assert.deepEqual(after.addressGroups?.['app:other/api'], [`${ip}/32`]);
     const bad = await api('PUT', '/v1/policies/db/x', { name: 'x', appkey: 'db', ingress: [{ from: [{ app: 'a', cidr: '10.0.0.0/8' }] }] });
     assert.equal(bad.statusCode, 400);
     assert.match(bad.json().error.message, /exactly one of app or cidr/);

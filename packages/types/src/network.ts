@@ -130,12 +130,47 @@ export const NetworkAttachment = Type.Object({
 });
 export type NetworkAttachment = Static<typeof NetworkAttachment>;
 
-/** Traffic a set accepts: from these sources (and ports); everything else is dropped. */
+/**
+ * Traffic a set accepts: from these sources (and ports); everything else is dropped.
+ * A source is a CIDR block, or a named group of addresses (the sets of a tenant or of
+ * an app) that the desired-state answer carries once for all its sets.
+ */
 export const FirewallRule = Type.Object({
-  cidr: Type.String(),
+  cidr: Type.Optional(Type.String()),
+  group: Type.Optional(Type.String()),
   ports: Type.Optional(Type.Array(PolicyPort)),
 });
 export type FirewallRule = Static<typeof FirewallRule>;
 
 export const SetFirewall = Type.Object({ allow: Type.Array(FirewallRule) });
 export type SetFirewall = Static<typeof SetFirewall>;
+
+/** Named lists of CIDR blocks that firewall rules refer to by `group`. */
+export const AddressGroups = Type.Record(Type.String(), Type.Array(Type.String()));
+export type AddressGroups = Static<typeof AddressGroups>;
+
+/** The groups `fw` refers to. */
+export function firewallGroups(fw: SetFirewall | undefined): string[] {
+  return [...new Set((fw?.allow ?? []).flatMap((r) => (r.group !== undefined ? [r.group] : [])))];
+}
+
+/**
+ * `fw` with every group rule replaced by one rule per address of the group (same
+ * ports), in order. Throws when a rule names a group `groups` lacks, or has neither
+ * or both of cidr and group.
+ */
+export function expandFirewall(fw: SetFirewall, groups: AddressGroups): SetFirewall {
+  const allow: FirewallRule[] = [];
+  for (const r of fw.allow) {
+    const ports = r.ports ? { ports: r.ports } : {};
+    if ((r.cidr === undefined) === (r.group === undefined)) throw new Error(`firewall rule ${JSON.stringify(r)} needs a cidr or a group`);
+    if (r.cidr !== undefined) {
+      allow.push({ cidr: r.cidr, ...ports });
+      continue;
+    }
+    const members = groups[r.group as string];
+    if (!members) throw new Error(`firewall rule names address group "${r.group}", which the desired state does not carry`);
+    for (const cidr of members) allow.push({ cidr, ...ports });
+  }
+  return { allow };
+}

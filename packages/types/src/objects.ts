@@ -4,7 +4,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { SetSpec } from './set-spec.js';
-import { HostNetwork, NetworkAttachment, SetFirewall, SetIp } from './network.js';
+import { AddressGroups, HostNetwork, NetworkAttachment, SetFirewall, SetIp } from './network.js';
 import { VolumePool, VolumeUsage } from './volume.js';
 import { LastTermination } from './probe.js';
 import { MetricsReport } from './metrics.js';
@@ -205,6 +205,8 @@ export const DesiredSets = Type.Object({
   networks: Type.Optional(Type.Array(NetworkAttachment)),
   /** Per set (by `tenant/appkey/id`) with platform IPs: the traffic it accepts. */
   firewall: Type.Optional(Type.Record(Type.String(), SetFirewall)),
+  /** The address groups the firewall rules name (a tenant's sets, an app's), each sent once. */
+  addressGroups: Type.Optional(AddressGroups),
 });
 export type DesiredSets = Static<typeof DesiredSets>;
 

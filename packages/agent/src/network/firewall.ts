@@ -15,7 +15,7 @@ export function countJumps(iptablesS: string): number {
   return iptablesS.split('\n').filter((l) => l.trim() === `-A INPUT -j ${CHAIN}`).length;
 }
 
-/** The restore input that makes the chain match `fw`; `jumps` is the current number of jumps from INPUT. */
+/** The restore input that makes the chain match `fw` (groups expanded); `jumps` is the current number of jumps from INPUT. */
 export function renderFirewall(fw: SetFirewall, hostIps: string[], jumps: number): string {
   const lines = ['*filter', `:${CHAIN} - [0:0]`];
   // Exactly one jump, first in INPUT.
@@ -29,6 +29,7 @@ export function renderFirewall(fw: SetFirewall, hostIps: string[], jumps: number
     rule(`-s ${ip}/32 -j ACCEPT`);
   }
   for (const r of fw.allow) {
+    if (r.cidr === undefined) throw new Error(`firewall rule ${JSON.stringify(r)} has no cidr (its address group was not expanded)`);
     const cidr = parseCidr(r.cidr);
     if (!cidr || !/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(r.cidr)) throw new Error(`firewall source "${r.cidr}" is not an IPv4 CIDR`);
     if (!r.ports || r.ports.length === 0) {

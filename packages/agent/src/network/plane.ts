@@ -3,7 +3,7 @@
  * infra container is created, the set's namespace once it runs) and for the agent
  * (the host shims, after every desired-state answer and on resync).
  */
-import { type NetworkAttachment, type SetFirewall, type SetIp, type SetObject } from '@wharf/types';
+import { type AddressGroups, type NetworkAttachment, type SetFirewall, type SetIp, type SetObject } from '@wharf/types';
 import type { Engine } from '../docker/engine.js';
 import { prefixOf } from './addresses.js';
 import { DockerNetworks, macvlanParent } from './docker-networks.js';
@@ -24,7 +24,7 @@ export interface NetworkPlaneOptions {
 export interface SetNetworkContext {
   /** Every platform network this host attaches sets to. */
   attachments?: NetworkAttachment[];
-  /** Absent: the set is not filtered. */
+  /** Absent: the set is not filtered. Its rules may name address groups (setAddressGroups). */
   firewall?: SetFirewall;
 }
 
@@ -83,6 +83,16 @@ export class NetworkPlane {
 
   forget(ref: string): void {
     this.programmer.forget(ref);
+  }
+
+  /** The address groups that firewall rules name, from the newest desired-state answer. */
+  setAddressGroups(groups: AddressGroups): void {
+    this.programmer.setAddressGroups(groups);
+  }
+
+  /** Writes a programmed set's firewall again with the current address groups; resolves with whether it changed. */
+  refreshFirewall(ref: string): Promise<boolean> {
+    return this.programmer.refresh(ref);
   }
 
   /**

@@ -77,16 +77,16 @@ test('set netns: everything on first sight, in the infra namespace; then nothing
   assert.deepEqual(await programmer.apply('t/a/1', input({ bandwidth: { egress: 80 } })), ['bandwidth']);
   assert.deepEqual(runner.lines(NS), ['ip -j -4 addr show', 'tc qdisc replace dev eth0 root tbf rate 80000kbit burst 100000 latency 50ms', 'tc qdisc del dev eth0 ingress', 'ip link del wharf-ifb']);
 
-  // A new firewall: only iptables; the jump is not added twice.
+  // A new firewall: one iptables-restore (the jump it wrote is known, so not read again, nor added twice).
   runner.clear();
   assert.deepEqual(await programmer.apply('t/a/1', input({ bandwidth: { egress: 80 }, firewall: { allow: [{ cidr: '10.7.0.0/16' }] } })), ['firewall']);
-  assert.deepEqual(runner.lines(NS), ['iptables -S', 'iptables-restore --noflush']);
-  assert.doesNotMatch(runner.calls[1]?.input ?? '', /INPUT/);
+  assert.deepEqual(runner.lines(NS), ['iptables-restore --noflush']);
+  assert.doesNotMatch(runner.calls[0]?.input ?? '', /INPUT/);
 
   // The firewall entry went away: the chain goes.
   runner.clear();
   assert.deepEqual(await programmer.apply('t/a/1', input({ bandwidth: { egress: 80 }, firewall: undefined })), ['firewall']);
-  assert.equal(runner.calls[1]?.input, '*filter\n:WHARF-IN - [0:0]\n-D INPUT -j WHARF-IN\n-X WHARF-IN\nCOMMIT\n');
+  assert.equal(runner.calls[0]?.input, '*filter\n:WHARF-IN - [0:0]\n-D INPUT -j WHARF-IN\n-X WHARF-IN\nCOMMIT\n');
 
   // The infra container restarted (a new namespace): everything again.
   runner.clear();
@@ -111,4 +111,55 @@ test('set netns: a failure says where, and the next call tries everything again'
   });
   runner.clear();
   assert.deepEqual(await programmer.apply('t/a/1', input()), ['firewall', 'addresses', 'bandwidth']);
+});
+
+test('set netns: address groups are expanded when written; refresh rewrites only the firewall, and only when a group changed', async () => {
+  const { runner, programmer } = setup();
+  const fw = { allow: [{ group: 'tenant:t' }, { group: 'app:u/api', ports: [{ port: 80, protocol: 'tcp' as const }] }] };
+  // Nothing programmed yet: nothing to refresh (the reconcile uses the current groups).
+  assert.equal(await programmer.refresh('t/a/1'), false);
+  programmer.setAddressGroups({ 'tenant:t': ['10.0.0.5/32'], 'app:u/api': [] });
+  await programmer.apply('t/a/1', input({ firewall: fw }));
+  assert.match(runner.calls[1]?.input ?? '', /-A WHARF-IN -s 10\.0\.0\.5\/32 -j ACCEPT\n-A WHARF-IN -j DROP/);
+
+  runner.clear();
+  assert.equal(await programmer.refresh('t/a/1'), false, 'the same groups: nothing written');
+  assert.equal(runner.calls.length, 0);
+
+  programmer.setAddressGroups({ 'tenant:t': ['10.0.0.5/32', '10.0.0.9/32'], 'app:u/api': ['10.3.0.2/32'] });
+  assert.equal(await programmer.refresh('t/a/1'), true);
+  assert.deepEqual(runner.lines(NS), ['iptables-restore --noflush']);
+  assert.match(runner.calls[0]?.input ?? '', /-s 10\.0\.0\.5\/32 -j ACCEPT\n-A WHARF-IN -s 10\.0\.0\.9\/32 -j ACCEPT\n-A WHARF-IN -s 10\.3\.0\.2\/32 -p tcp --dport 80 -j ACCEPT\n-A WHARF-IN -j DROP/);
+
+  // A group the answer does not carry is an error naming it; the next refresh programs everything again.
+  programmer.setAddressGroups({ 'tenant:t': [] });
+  await assert.rejects(programmer.refresh('t/a/1'), /address group "app:u\/api"/);
+  // Forgotten: nothing left to refresh.
+  programmer.forget('t/a/1');
+  assert.equal(await programmer.refresh('t/a/1'), false);
+});
+
+test('set netns: work on one namespace runs one at a time, in the order asked', async () => {
+  const runner = new RecordingRunner();
+  const programmer = new SetNetnsProgrammer(runner.run);
+  runner.answer(/ip -j -4 addr show$/, { stdout: ipAddr([['eth0', ['10.0.0.5']]]) });
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((r) => (release = r));
+  const order: string[] = [];
+  runner.answer(/iptables-restore/, async (c) => {
+    order.push(`start ${/10\.9\.9\.9/.test(c.input ?? '') ? 'new' : 'old'}`);
+    if (order.length === 1) await gate;
+    order.push('end');
+    return {};
+  });
+  programmer.setAddressGroups({ g: ['10.0.0.1/32'] });
+  const first = programmer.apply('t/a/1', input({ firewall: { allow: [{ group: 'g' }] } }));
+  await new Promise((r) => setTimeout(r, 10));
+  programmer.setAddressGroups({ g: ['10.9.9.9/32'] });
+  const second = programmer.refresh('t/a/1');
+  await new Promise((r) => setTimeout(r, 10));
+  release();
+  await first;
+  assert.equal(await second, true);
+  assert.deepEqual(order, ['start old', 'end', 'start new', 'end']);
 });

@@ -6,9 +6,14 @@
  * part, for the infra process it was applied to (pid and start time). A part is
  * applied again when its inputs change; everything is applied again when the infra
  * container was restarted (a new namespace) or the agent restarted (nothing known).
+ *
+ * Firewall rules may name address groups (a tenant's sets): they are expanded with
+ * the groups known when the rules are written. When a group changes, refresh()
+ * rewrites the firewall of a set from its last input, without a reconcile. Work on
+ * one set's namespace is serialized, so the newest groups are always written last.
  */
 import { createHash } from 'node:crypto';
-import type { SetFirewall } from '@wharf/types';
+import { expandFirewall, type AddressGroups, type SetFirewall } from '@wharf/types';
 import { canonicalJson } from '../containers.js';
 import { ifaceWith, parseIpAddr, trafficIfaces, type Iface } from './addresses.js';
 import { countJumps, renderFirewall, renderFirewallRemoval, CHAIN } from './firewall.js';
@@ -30,7 +35,7 @@ export interface SetNetnsInput {
   /** Platform IPs, primary first. */
   ips: SetIpInNetwork[];
   bandwidth: Bandwidth;
-  /** Absent: the set is not filtered. */
+  /** Absent: the set is not filtered. Its rules may name address groups (see setAddressGroups). */
   firewall?: SetFirewall;
   /** The host's own addresses, always let in (health checks). */
   hostIps: string[];
@@ -41,6 +46,8 @@ interface Applied {
   addresses: string;
   bandwidth: string;
   firewall: string;
+  /** How many jumps to the chain INPUT has now, as this programmer left it. */
+  jumps: number;
 }
 
 const key = (v: unknown): string => createHash('sha256').update(canonicalJson(v ?? null)).digest('hex').slice(0, 16);
@@ -85,8 +92,18 @@ export function announceCommands(ifaces: Iface[], ips: SetIpInNetwork[]): Cmd[] 
 
 export class SetNetnsProgrammer {
   private readonly applied = new Map<string, Applied>();
+  /** The last input applied per set, for refresh(). */
+  private readonly inputs = new Map<string, SetNetnsInput>();
+  /** The work under way on each set's namespace, to queue behind. */
+  private readonly busy = new Map<string, Promise<unknown>>();
+  private groups: AddressGroups = {};
 
   constructor(private readonly runner: CommandRunner) {}
+
+  /** The address groups that firewall rules name, from now on. */
+  setAddressGroups(groups: AddressGroups): void {
+    this.groups = groups;
+  }
 
   /** True when there is nothing to program and nothing known to undo: the set needs no namespace work. */
   private static empty(input: SetNetnsInput): boolean {
@@ -94,27 +111,60 @@ export class SetNetnsProgrammer {
   }
 
   /** Makes the set's namespace match `input`; resolves with what was (re)applied. Throws with a message for people. */
-  async apply(ref: string, input: SetNetnsInput): Promise<string[]> {
+  apply(ref: string, input: SetNetnsInput): Promise<string[]> {
+    return this.serialized(ref, () => this.applyNow(ref, input));
+  }
+
+  /**
+   * Writes the set's firewall again with the current address groups, from the last
+   * input applied; resolves with whether anything was written. Nothing is known
+   * about a set not programmed yet: its reconcile uses the current groups anyway.
+   */
+  refresh(ref: string): Promise<boolean> {
+    return this.serialized(ref, async () => {
+      const input = this.inputs.get(ref);
+      if (!input?.firewall) return false;
+      return (await this.applyNow(ref, input)).length > 0;
+    });
+  }
+
+  private serialized<T>(ref: string, work: () => Promise<T>): Promise<T> {
+    const run = (this.busy.get(ref) ?? Promise.resolve()).then(work, work);
+    const settled = run.catch(() => undefined);
+    this.busy.set(ref, settled);
+    void settled.then(() => {
+      if (this.busy.get(ref) === settled) this.busy.delete(ref);
+    });
+    return run;
+  }
+
+  private async applyNow(ref: string, input: SetNetnsInput): Promise<string[]> {
+    const firewall = input.firewall ? expandFirewall(input.firewall, this.groups) : undefined;
+    const prev = this.applied.get(ref);
     const want: Applied = {
       infra: `${input.pid}@${input.startedAt ?? ''}`,
       addresses: key(input.ips),
       bandwidth: key(input.bandwidth),
-      firewall: key(input.firewall ? { fw: input.firewall, host: [...input.hostIps].sort() } : null),
+      firewall: key(firewall ? { fw: firewall, host: [...input.hostIps].sort() } : null),
+      jumps: prev?.jumps ?? -1,
     };
-    const prev = this.applied.get(ref);
     const fresh = prev?.infra !== want.infra;
+    if (fresh) want.jumps = -1;
     if (fresh && SetNetnsProgrammer.empty(input)) {
       this.applied.set(ref, want);
+      this.inputs.set(ref, input);
       return [];
     }
     const todo = (['firewall', 'addresses', 'bandwidth'] as const).filter((p) => fresh || prev?.[p] !== want[p]);
+    this.inputs.set(ref, input);
     if (todo.length === 0) return [];
 
     const ns = new Netns(this.runner, processNetns(input.pid));
     this.applied.delete(ref); // until everything is in place
+    this.inputs.delete(ref);
     let ifaces: Iface[] | undefined;
     try {
-      if (todo.includes('firewall')) await this.firewall(ns, input);
+      if (todo.includes('firewall')) want.jumps = await this.firewall(ns, firewall, input.hostIps, want.jumps);
       const readIfaces = async (): Promise<Iface[]> => (ifaces ??= parseIpAddr(await ns.read(['ip', '-j', '-4', 'addr', 'show'])));
       if (todo.includes('addresses') && input.ips.length > 0) await ns.runAll(addressCommands(await readIfaces(), input.ips));
       if (todo.includes('bandwidth')) {
@@ -125,22 +175,36 @@ export class SetNetnsProgrammer {
       throw new Error(`cannot program the set's network namespace (${processNetns(input.pid)}): ${err instanceof Error ? err.message : String(err)}`);
     }
     this.applied.set(ref, want);
+    this.inputs.set(ref, input);
     // A new namespace: tell the neighbours (best effort, in the background).
     if (fresh && ifaces) for (const c of announceCommands(ifaces, input.ips)) void ns.run(c).catch(() => undefined);
     return todo;
   }
 
-  private async firewall(ns: Netns, input: SetNetnsInput): Promise<void> {
-    const rules = await ns.read(['iptables', '-S']);
-    const jumps = countJumps(rules);
-    if (input.firewall) {
-      await ns.run({ argv: ['iptables-restore', '--noflush'], input: renderFirewall(input.firewall, input.hostIps, jumps) });
-    } else if (jumps > 0 || rules.split('\n').includes(`-N ${CHAIN}`)) {
-      await ns.run({ argv: ['iptables-restore', '--noflush'], input: renderFirewallRemoval(jumps) });
+  /**
+   * Writes the chain (or takes it away) in one iptables-restore; resolves with the
+   * jumps INPUT has afterwards. `jumps` < 0: unknown, read from the namespace first.
+   */
+  private async firewall(ns: Netns, fw: SetFirewall | undefined, hostIps: string[], jumps: number): Promise<number> {
+    let chain = jumps > 0;
+    if (jumps < 0) {
+      const rules = await ns.read(['iptables', '-S']);
+      jumps = countJumps(rules);
+      chain = jumps > 0 || rules.split('\n').includes(`-N ${CHAIN}`);
     }
+    if (fw) {
+      await ns.run({ argv: ['iptables-restore', '--noflush'], input: renderFirewall(fw, hostIps, jumps) });
+      return 1;
+    }
+    if (chain) await ns.run({ argv: ['iptables-restore', '--noflush'], input: renderFirewallRemoval(jumps) });
+    return 0;
   }
 
+  /** The set is gone: what is known about it goes, after any work under way on it. */
   forget(ref: string): void {
-    this.applied.delete(ref);
+    void this.serialized(ref, async () => {
+      this.applied.delete(ref);
+      this.inputs.delete(ref);
+    });
   }
 }

@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { HostRegistration, NetworkAttachment, RegistryInfo, SetFirewall, SetObject, StatusReport } from '@wharf/types';
+import type { AddressGroups, HostRegistration, NetworkAttachment, RegistryInfo, SetFirewall, SetObject, StatusReport } from '@wharf/types';
 
 export class FakeServer {
   revision = 1;
@@ -13,6 +13,7 @@ export class FakeServer {
   /** Sent with the sets when set (the host's network attachments and the sets' firewalls). */
   networks: NetworkAttachment[] | undefined;
   firewall: Record<string, SetFirewall> | undefined;
+  addressGroups: AddressGroups | undefined;
   /** GET /v1/registry; none: 404, like a server from before the registry. */
   registry: RegistryInfo | undefined;
   readonly registrations: HostRegistration[] = [];
@@ -36,10 +37,11 @@ export class FakeServer {
   }
 
   /** Changes the desired sets and wakes the long polls. */
-  setDesired(sets: SetObject[], net: { networks?: NetworkAttachment[]; firewall?: Record<string, SetFirewall> } = {}): void {
+  setDesired(sets: SetObject[], net: { networks?: NetworkAttachment[]; firewall?: Record<string, SetFirewall>; addressGroups?: AddressGroups } = {}): void {
     this.sets = sets;
     if ('networks' in net) this.networks = net.networks;
     if ('firewall' in net) this.firewall = net.firewall;
+    if ('addressGroups' in net) this.addressGroups = net.addressGroups;
     this.revision++;
     const w = this.waiters;
     this.waiters = [];
@@ -89,7 +91,7 @@ export class FakeServer {
           });
         });
       }
-      return json(200, { revision: this.revision, sets: this.sets, ...(this.networks ? { networks: this.networks } : {}), ...(this.firewall ? { firewall: this.firewall } : {}) });
+      return json(200, { revision: this.revision, sets: this.sets, ...(this.networks ? { networks: this.networks } : {}), ...(this.firewall ? { firewall: this.firewall } : {}), ...(this.addressGroups ? { addressGroups: this.addressGroups } : {}) });
     }
     if (req.method === 'GET' && url.pathname === '/v1/registry' && this.registry) return json(200, this.registry);
     if (req.method === 'POST' && url.pathname.endsWith('/status')) {

@@ -1,6 +1,7 @@
 /**
  * A CommandRunner for tests: records every command line (nsenter prefix included) and
- * answers from a list of canned results (first match wins; default: success, no output).
+ * answers from a list of canned results (first match wins; default: success, no output);
+ * a function answer may resolve later, to hold a command while a test looks on.
  */
 import type { CommandResult, CommandRunner } from '../network/netns.js';
 
@@ -12,9 +13,9 @@ export interface RecordedCommand {
 export class RecordingRunner {
   readonly calls: RecordedCommand[] = [];
   /** Answers by the command line (joined by spaces). A function answer sees the input. */
-  readonly answers: { match: RegExp; result: Partial<CommandResult> | ((c: RecordedCommand) => Partial<CommandResult>); once?: boolean }[] = [];
+  readonly answers: { match: RegExp; result: Partial<CommandResult> | ((c: RecordedCommand) => Partial<CommandResult> | Promise<Partial<CommandResult>>); once?: boolean }[] = [];
 
-  answer(match: RegExp, result: Partial<CommandResult> | ((c: RecordedCommand) => Partial<CommandResult>), once = false): this {
+  answer(match: RegExp, result: Partial<CommandResult> | ((c: RecordedCommand) => Partial<CommandResult> | Promise<Partial<CommandResult>>), once = false): this {
     this.answers.push({ match, result, once });
     return this;
   }
@@ -27,7 +28,7 @@ export class RecordingRunner {
     const a = this.answers[i];
     if (!a) return { code: 0, stdout: '', stderr: '' };
     if (a.once) this.answers.splice(i, 1);
-    const r = typeof a.result === 'function' ? a.result(c) : a.result;
+    const r = typeof a.result === 'function' ? await a.result(c) : a.result;
     return { code: 0, stdout: '', stderr: '', ...r };
   };
 

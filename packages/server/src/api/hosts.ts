@@ -178,8 +178,8 @@ export function hostRoutes(app: App, { store, hostChanges, monitoring }: ApiCont
       const n = nets.byName.get(hn.name);
       return n ? [{ name: n.name, subnet: n.subnet, gateway: n.gateway, uplink: hn.uplink, ...(n.vlan !== undefined ? { vlan: n.vlan } : {}) }] : [];
     });
-    const firewall = policies ? firewallFor(mine, all, policies.items.map((kv) => kv.value)) : {};
-    return { revision, sets: mine, networks, firewall };
+    const { firewall, addressGroups } = policies ? firewallFor(mine, all, policies.items.map((kv) => kv.value)) : { firewall: {}, addressGroups: {} };
+    return { revision, sets: mine, networks, firewall, addressGroups };
   });
 
   app.post('/v1/hosts/:name/status', {
