@@ -14,7 +14,7 @@ import { applyApp, deleteApp, getApp, readAppEvents, scaleApp, viewApp } from '.
 import { readEndpoints } from '../state/endpoints.js';
 import { readEvents } from '../state/sets.js';
 import type { HostRecord } from '../state/hosts.js';
-import { AppsController } from './apps.js';
+import { AppsController, setWakes } from './apps.js';
 import { chooseLeaving, idRanges, nextFreeIds, type SetLoad } from './app-scale.js';
 
 const T0 = Date.now();
@@ -312,4 +312,21 @@ test('chooseLeaving ranks unplaced, then not ready, then the policy', () => {
   const ms = [member('1', 1, 'h'), member('2', 2, 'h'), member('3', 3, 'h', false), member('4', 4)];
   assert.deepEqual(chooseLeaving(ms, 3, 'newest-first').leaving.map((m) => m.kv.value.id), ['4', '3', '2']);
   assert.deepEqual(chooseLeaving(ms, 3, 'least-loaded', (s) => ({ 1: 0.1, 2: 0.9 })[s.id]).leaving.map((m) => m.kv.value.id), ['4', '3', '1']);
+});
+
+test('setWakes: a set that comes or goes, or changes generation, deleting, draining or standby wakes a pass; a placement does not', () => {
+  const wakes = setWakes();
+  const key = '/sets/t/web/1';
+  const now = '2026-01-01T00:00:00Z';
+  const base: SetObject = { tenant: 't', appkey: 'web', id: '1', generation: 1, desired: 'running', createdAt: now, updatedAt: now, spec: { appkey: 'web', id: 1, containers: [] } };
+  const put = (value: SetObject, modRevision: number) => ({ type: 'put' as const, kv: { key, value, createRevision: 1, modRevision, version: modRevision }, revision: modRevision });
+  assert.equal(wakes(put(base, 1)), true, 'new');
+  assert.equal(wakes(put({ ...base, host: 'h1', ips: [{ network: 'n', ip: '10.0.0.5' }], updatedAt: 'later' }, 2)), false, 'placed');
+  assert.equal(wakes(put({ ...base, host: 'h1', draining: now }, 3)), true, 'draining');
+  assert.equal(wakes(put({ ...base, host: 'h1', draining: now }, 4)), false, 'unchanged');
+  assert.equal(wakes(put({ ...base, host: 'h1', draining: now, deleting: true }, 5)), true, 'deleting');
+  assert.equal(wakes(put({ ...base, host: 'h1', draining: now, deleting: true, generation: 2 }, 6)), true, 'generation');
+  assert.equal(wakes({ type: 'delete', kv: { key, value: base, createRevision: 1, modRevision: 7, version: 0 }, revision: 7 }), true, 'gone');
+  assert.equal(wakes(put(base, 8)), true, 'made again');
+  assert.equal(wakes(put({ ...base, standby: true }, 9)), true, 'standby');
 });

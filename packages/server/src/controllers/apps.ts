@@ -20,7 +20,7 @@
  * template that changed meanwhile: it loses the race and looks again.
  */
 import type { Logger } from 'pino';
-import type { KeyValue, Op, Store } from '@wharf/store';
+import type { KeyValue, Op, Store, WatchEvent } from '@wharf/store';
 import { setSpecFromTemplate, WharfError, type AppEvent, type AppObject, type SetObject } from '@wharf/types';
 import { Keys, setKeys } from '../state/keys.js';
 import { appendAppEvents, appEvent, countsTowardReplicas, inWarmPool, loadMembers, readAppEvents, requestSetDeletion, requestSetDeletions } from '../state/apps.js';
@@ -42,6 +42,26 @@ export interface AppsControllerOptions {
   observePass?: (seconds: number) => void;
 }
 
+/**
+ * Whether a change of a set can change what a pass decides: a set that comes or goes,
+ * or changes generation (spec) or its deleting, draining or standby mark. Where it is
+ * placed, its IPs and the like wake no pass (the resync and the next pass read them).
+ */
+export function setWakes(): (ev: WatchEvent) => boolean {
+  const seen = new Map<string, string>();
+  return (ev) => {
+    if (ev.type === 'delete') {
+      seen.delete(ev.kv.key);
+      return true;
+    }
+    const s = ev.kv.value as SetObject;
+    const part = `${s.appkey}|${s.generation}|${s.deleting ?? false}|${s.draining ?? ''}|${s.standby ?? false}`;
+    if (seen.get(ev.kv.key) === part) return false;
+    seen.set(ev.kv.key, part);
+    return true;
+  };
+}
+
 export class AppsController {
   private deadline: { at: number; timer: NodeJS.Timeout } | undefined;
   private readonly runner: PassRunner;
@@ -58,8 +78,15 @@ export class AppsController {
 
   start(): Promise<void> {
     // Statuses change nothing the controller decides (only the order in which sets
-    // leave, read at that moment), so only apps and sets wake it.
-    return this.runner.start(this.store, { prefixes: [Keys.appsPrefix, Keys.setsPrefix], resyncMs: this.opts.resyncMs ?? 2000 });
+    // leave, read at that moment), so only apps and sets wake it; and of a set's
+    // changes only those its decisions read (see setWakes): a scale-out of hundreds
+    // places each of its sets in a write of its own, and none of those is one.
+    const wakes = setWakes();
+    return this.runner.start(this.store, {
+      prefixes: [Keys.appsPrefix, Keys.setsPrefix],
+      wakes: (prefix, ev) => prefix !== Keys.setsPrefix || wakes(ev),
+      resyncMs: this.opts.resyncMs ?? 2000,
+    });
   }
 
   stop(): void {
