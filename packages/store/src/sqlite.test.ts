@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -202,6 +202,34 @@ describe('SqliteStore', () => {
       assert.equal((await s2.get('late'))?.value, 'kept');
     } finally {
       await s2.close();
+    }
+  });
+
+  it('a file store checkpoints its WAL into the database file every few MiB, and a write during a sync waits for the next group', async () => {
+    const path = tempDb();
+    const s = SqliteStore.open(path);
+    try {
+      const before = statSync(path).size;
+      const big = 'x'.repeat(64 * 1024);
+      // 6 MiB of values (12 MiB with their events): past the 4 MiB checkpoint threshold.
+      for (let i = 0; i < 96; i++) await s.put(`big/${i}`, big);
+      assert.ok(statSync(path).size > before + 4 * 1024 * 1024, `the database file grew from ${before} to ${statSync(path).size} bytes`);
+      // Txns asked for while a group syncs commit together after it, in order.
+      const first = s.put('g', 1);
+      await new Promise((r) => setImmediate(r));
+      const rest = [s.put('g', 2), s.put('g', 3)];
+      const revisions = await Promise.all([first, ...rest]);
+      assert.deepEqual(revisions, [...revisions].sort((a, b) => a - b));
+      assert.equal((await s.get('g'))?.value, 3);
+    } finally {
+      await s.close();
+    }
+    const again = SqliteStore.open(path);
+    try {
+      assert.equal((await again.get<string>('big/95'))?.value.length, 64 * 1024);
+      assert.equal((await again.get('g'))?.value, 3);
+    } finally {
+      await again.close();
     }
   });
 

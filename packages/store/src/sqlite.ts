@@ -5,13 +5,25 @@
  * one new revision, bumps `meta.revision` and trims old events, all or nothing. Txns
  * are committed in groups: a txn is queued, and at the next turn of the event loop
  * (setImmediate) every queued txn runs, in order, each in its own savepoint, inside
- * one IMMEDIATE transaction — one COMMIT and one fsync (WAL + synchronous=FULL) for
- * the group. Only after that COMMIT are the changes handed to in-process watchers and
- * the promises resolved.
+ * one IMMEDIATE transaction — one COMMIT and one fsync for the group. Only after that
+ * fsync are the changes handed to in-process watchers and the promises resolved.
+ *
+ * Durability without blocking: better-sqlite3 runs on the event loop, and an fsync
+ * on a disk shared with busy Docker engines takes 50 ms to seconds, so a file store
+ * does not let SQLite sync (synchronous=OFF, no automatic checkpoints). After each
+ * COMMIT the WAL file is fsynced on libuv's thread pool while the server goes on
+ * serving; the next group waits for it (and gathers the txns asked for meanwhile).
+ * Every few MiB of WAL, a checkpoint copies it into the database file, which is
+ * fsynced the same way before any later commit may start the WAL over. Readers may
+ * see a commit up to one fsync before it is acknowledged; a power loss in between
+ * loses it (and nothing after it) — never an acknowledged write. close() checkpoints
+ * with SQLite's own fsyncs.
  *
  * One SqliteStore instance per database file: watchers only see writes made
  * through the same instance.
  */
+import { closeSync, fsync, openSync } from 'node:fs';
+import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { encodeValue } from './json.js';
 import { TxnWrites } from './single-op.js';
@@ -39,6 +51,26 @@ export interface SqliteStoreOptions {
 }
 
 const DEFAULT_HISTORY_LIMIT = 10_000;
+/** WAL bytes (estimated from what the txns wrote) after which a checkpoint runs. */
+const CHECKPOINT_BYTES = 4 * 1024 * 1024;
+/** fsync(2) on libuv's thread pool: the event loop goes on meanwhile. */
+const syncFile = promisify(fsync);
+
+/** File descriptors of the WAL and the database file, which a file store syncs itself. */
+interface StoreFiles {
+  wal: number;
+  db: number;
+}
+
+function closeFiles(files: StoreFiles | undefined): void {
+  for (const fd of files ? [files.wal, files.db] : []) {
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed
+    }
+  }
+}
 const SCHEMA_VERSION = 1;
 
 const SCHEMA = `
@@ -151,11 +183,19 @@ export class SqliteStore extends TxnWrites implements Store {
   private readonly runGroup: Database.Transaction<(group: QueuedTxn[]) => GroupOutcome[]>;
   private queued: QueuedTxn[] = [];
   private flushScheduled = false;
+  /** The group being committed and synced; the next one starts after it. */
+  private flushing: Promise<void> | undefined;
+  /** Bytes written to the WAL since the last checkpoint (estimated). */
+  private walBytes = 0;
+  /** An fsync failed: what was committed may not be on disk; every later write fails with it. */
+  private broken: Error | undefined;
 
   private constructor(
     private readonly db: Database.Database,
     private readonly historyLimit: number,
     onWatchError: WatchErrorHandler,
+    /** The WAL and database files, for the fsyncs a file store makes itself; none in memory. */
+    private readonly files: StoreFiles | undefined,
   ) {
     super();
     this.stmts = prepareStatements(db);
@@ -181,10 +221,13 @@ export class SqliteStore extends TxnWrites implements Store {
       throw new RangeError(`historyLimit must be a positive integer, got ${historyLimit}`);
     }
     const db = new Database(path);
+    const inMemory = db.memory;
+    let files: StoreFiles | undefined;
     try {
       db.pragma('journal_mode = WAL');
-      // FULL fsyncs the WAL on every commit: a resolved write survives a crash.
+      // Whatever an earlier run left in the WAL goes into the database file, synced, first.
       db.pragma('synchronous = FULL');
+      db.pragma('wal_checkpoint(TRUNCATE)');
       db.pragma('busy_timeout = 5000');
       const version = db.pragma('user_version', { simple: true });
       if (typeof version === 'number' && version > SCHEMA_VERSION) {
@@ -192,7 +235,15 @@ export class SqliteStore extends TxnWrites implements Store {
       }
       db.exec(SCHEMA);
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      if (!inMemory) {
+        // From here on the store syncs the files itself, off the event loop (see the top).
+        db.pragma('wal_autocheckpoint = 0');
+        db.pragma('synchronous = OFF');
+        files = { wal: openSync(`${db.name}-wal`, 'r'), db: -1 };
+        files.db = openSync(db.name, 'r');
+      }
     } catch (err) {
+      closeFiles(files);
       db.close();
       throw err;
     }
@@ -201,7 +252,7 @@ export class SqliteStore extends TxnWrites implements Store {
       ((err: unknown, ev: WatchEvent) => {
         console.error(`[@wharf/store] watch callback threw on ${ev.kv.key}@${ev.revision}:`, err);
       });
-    return new SqliteStore(db, historyLimit, onWatchError);
+    return new SqliteStore(db, historyLimit, onWatchError, files);
   }
 
   async get<T = unknown>(key: string): Promise<KeyValue<T> | undefined> {
@@ -227,34 +278,82 @@ export class SqliteStore extends TxnWrites implements Store {
       assertKey(op.key);
       return op.type === 'put' ? { type: 'put', key: op.key, json: encodeValue(op.value) } : op;
     });
+    if (this.broken) throw this.broken;
     return new Promise<TxnResult>((resolve, reject) => {
       this.queued.push({ compares, ops: encoded, resolve, reject });
-      if (this.flushScheduled) return;
-      this.flushScheduled = true;
-      // The commit and its fsync (50–100 ms on a busy disk) run on this thread. Waiting
-      // for the next turn lets requests waiting on I/O in between a caller's writes,
-      // and gathers the txns of every caller in that turn into one commit.
-      setImmediate(() => this.flush());
+      this.scheduleFlush();
     });
   }
 
-  /** Commits every queued txn in one transaction, then tells watchers and callers. */
-  private flush(): void {
-    this.flushScheduled = false;
+  /**
+   * Flushes at the next turn, unless a group is being synced: then right after it.
+   * Waiting for the next turn lets requests waiting on I/O in between a caller's
+   * writes, and gathers the txns of every caller in that turn into one commit.
+   */
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.flushing) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flushing = this.flush().finally(() => {
+        this.flushing = undefined;
+        if (this.queued.length > 0) this.scheduleFlush();
+      });
+    });
+  }
+
+  /** Commits every queued txn in one transaction, syncs it, then tells watchers and callers. */
+  private async flush(): Promise<void> {
     const group = this.queued;
     this.queued = [];
     if (group.length === 0) return;
-    let outcomes: GroupOutcome[];
+    const outcomes = this.commit(group);
+    if (!outcomes) return;
+    try {
+      if (this.files) await syncFile(this.files.wal);
+    } catch (err) {
+      // Committed but maybe not on disk: nobody is told it is, and nothing is written after it.
+      this.broken = new Error(`the store cannot sync its write-ahead log (${String(err)}); restart wharf-server`);
+      for (const t of group) t.reject(this.broken);
+      return;
+    }
+    this.settle(group, outcomes);
+    if (this.files && this.walBytes >= CHECKPOINT_BYTES && this.db.open) await this.checkpoint();
+  }
+
+  /** Runs the group in one IMMEDIATE transaction; undefined (every txn rejected) when nothing was committed. */
+  private commit(group: QueuedTxn[]): GroupOutcome[] | undefined {
     try {
       if (!this.db.open) throw new Error('store is closed');
+      if (this.broken) throw this.broken;
       // IMMEDIATE takes the write lock up front, so compare-then-write is atomic.
-      outcomes = this.runGroup.immediate(group);
+      const outcomes = this.runGroup.immediate(group);
+      // Each op is a row in kv and one in events, with their index entries.
+      for (const t of group) for (const op of t.ops) this.walBytes += 2 * (op.key.length + (op.type === 'put' ? op.json.length : 0)) + 256;
+      return outcomes;
     } catch (err) {
       // Nothing of the group was committed (a failed COMMIT rolls it all back).
       for (const t of group) t.reject(err);
-      return;
+      return undefined;
     }
-    // Committed and synced; now (not before) the watchers may see it, in revision order.
+  }
+
+  /**
+   * Copies the WAL into the database file and syncs that file before any later commit
+   * may start the WAL over (which would overwrite what only the WAL held on disk).
+   */
+  private async checkpoint(): Promise<void> {
+    try {
+      this.db.pragma('wal_checkpoint(PASSIVE)');
+      if (this.files) await syncFile(this.files.db);
+      this.walBytes = 0;
+    } catch (err) {
+      this.broken = new Error(`the store cannot checkpoint its write-ahead log (${String(err)}); restart wharf-server`);
+    }
+  }
+
+  /** Committed and synced: now (not before) the watchers may see it, in revision order. */
+  private settle(group: QueuedTxn[], outcomes: GroupOutcome[]): void {
     group.forEach((t, i) => {
       const o = outcomes[i]!;
       if ('error' in o) {
@@ -324,9 +423,18 @@ export class SqliteStore extends TxnWrites implements Store {
 
   async close(): Promise<void> {
     // Txns already asked for are committed, not dropped.
-    this.flush();
+    await this.flushing;
+    const group = this.queued;
+    this.queued = [];
+    const outcomes = group.length > 0 ? this.commit(group) : undefined;
     this.hub.cancelAll();
-    if (this.db.open) this.db.close();
+    if (this.db.open) {
+      // Closing checkpoints the WAL into the database file: with SQLite's own fsyncs.
+      if (this.files) this.db.pragma('synchronous = FULL');
+      this.db.close();
+    }
+    closeFiles(this.files);
+    if (outcomes) this.settle(group, outcomes);
   }
 
   /** Runs inside the IMMEDIATE transaction; throwing rolls everything back. */
