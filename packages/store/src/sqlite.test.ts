@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { storeContract } from './contract.js';
 import { SqliteStore } from './sqlite.js';
-import type { WatchEvent } from './store.js';
+import { StoreUnavailableError, type WatchEvent } from './store.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'wharf-store-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -230,6 +230,22 @@ describe('SqliteStore', () => {
       assert.equal((await again.get('g'))?.value, 3);
     } finally {
       await again.close();
+    }
+  });
+
+  it('a failed fsync rejects the group as unavailable and every later write, never acknowledging it', async () => {
+    const s = SqliteStore.open(tempDb());
+    const files = (s as unknown as { files: { wal: number } }).files;
+    const wal = files.wal;
+    try {
+      await s.put('before', 1);
+      files.wal = 2 ** 30; // no such descriptor: the next fsync fails with EBADF
+      await assert.rejects(s.put('lost', 1), (err: Error) => err instanceof StoreUnavailableError && /cannot sync its write-ahead log .*EBADF.*restart wharf-server/.test(err.message));
+      await assert.rejects(s.put('after', 1), StoreUnavailableError);
+      assert.equal((await s.get('before'))?.value, 1, 'reads go on');
+    } finally {
+      files.wal = wal;
+      await s.close();
     }
   });
 

@@ -30,6 +30,7 @@ import { TxnWrites } from './single-op.js';
 import { assertKey, prefixEnd } from './keys.js';
 import {
   CompactedError,
+  StoreUnavailableError,
   type Campaign,
   type Compare,
   type KeyValue,
@@ -188,7 +189,7 @@ export class SqliteStore extends TxnWrites implements Store {
   /** Bytes written to the WAL since the last checkpoint (estimated). */
   private walBytes = 0;
   /** An fsync failed: what was committed may not be on disk; every later write fails with it. */
-  private broken: Error | undefined;
+  private broken: StoreUnavailableError | undefined;
 
   private constructor(
     private readonly db: Database.Database,
@@ -313,7 +314,7 @@ export class SqliteStore extends TxnWrites implements Store {
       if (this.files) await syncFile(this.files.wal);
     } catch (err) {
       // Committed but maybe not on disk: nobody is told it is, and nothing is written after it.
-      this.broken = new Error(`the store cannot sync its write-ahead log (${String(err)}); restart wharf-server`);
+      this.broken = new StoreUnavailableError(`the store cannot sync its write-ahead log (${String(err)}); restart wharf-server`);
       for (const t of group) t.reject(this.broken);
       return;
     }
@@ -348,7 +349,7 @@ export class SqliteStore extends TxnWrites implements Store {
       if (this.files) await syncFile(this.files.db);
       this.walBytes = 0;
     } catch (err) {
-      this.broken = new Error(`the store cannot checkpoint its write-ahead log (${String(err)}); restart wharf-server`);
+      this.broken = new StoreUnavailableError(`the store cannot checkpoint its write-ahead log (${String(err)}); restart wharf-server`);
     }
   }
 
