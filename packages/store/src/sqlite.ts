@@ -57,6 +57,8 @@ const CHECKPOINT_BYTES = 4 * 1024 * 1024;
 /** fsync(2) on libuv's thread pool: the event loop goes on meanwhile. */
 const syncFile = promisify(fsync);
 
+const SCHEMA_VERSION = 1;
+
 /** File descriptors of the WAL and the database file, which a file store syncs itself. */
 interface StoreFiles {
   wal: number;
@@ -72,7 +74,6 @@ function closeFiles(files: StoreFiles | undefined): void {
     }
   }
 }
-const SCHEMA_VERSION = 1;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS kv (
@@ -240,7 +241,8 @@ export class SqliteStore extends TxnWrites implements Store {
         // From here on the store syncs the files itself, off the event loop (see the top).
         db.pragma('wal_autocheckpoint = 0');
         db.pragma('synchronous = OFF');
-        files = { wal: openSync(`${db.name}-wal`, 'r'), db: -1 };
+        files = { wal: -1, db: -1 };
+        files.wal = openSync(`${db.name}-wal`, 'r');
         files.db = openSync(db.name, 'r');
       }
     } catch (err) {

@@ -156,11 +156,14 @@ export class SetNetnsProgrammer {
       return [];
     }
     const todo = (['firewall', 'addresses', 'bandwidth'] as const).filter((p) => fresh || prev?.[p] !== want[p]);
-    this.inputs.set(ref, input);
-    if (todo.length === 0) return [];
+    if (todo.length === 0) {
+      this.inputs.set(ref, input);
+      return [];
+    }
 
     const ns = new Netns(this.runner, processNetns(input.pid));
-    this.applied.delete(ref); // until everything is in place
+    // Until everything is in place: a failure leaves nothing to refresh from, and the next apply does it all.
+    this.applied.delete(ref);
     this.inputs.delete(ref);
     let ifaces: Iface[] | undefined;
     try {
