@@ -7,8 +7,11 @@
  * over to the other members while they elect a new leader). While a client keeps
  * creating sets, servers and an etcd member are killed and restarted: every
  * acknowledged create exists afterwards and runs exactly once. With every server
- * down the agent keeps its sets running, and it reconciles once they return. Exec and
- * logs work through either server, the leader or not.
+ * down the agent keeps its sets running, and it reconciles once they return. Exec,
+ * logs and the real OpenSSH client work through either server, the leader or not, and
+ * ssh sees one host key on both (the key file copied, as docs/operations.md says).
+ * The metrics the agent reports to one server reach the other (relayed), so the new
+ * leader has the history from before a take-over.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,7 +21,7 @@ import { join } from 'node:path';
 import { WharfClient } from '@wharf/client';
 import { etcdSkipReason, startEtcd, type EtcdTestCluster } from '@wharf/store/testing';
 import { DockerHost, OWNER_FILE, releaseBelow } from './harness/docker-host.js';
-import { freePort, sleep, stopChild, waitFor } from './harness/exec.js';
+import { freePort, must, run, sleep, stopChild, waitFor } from './harness/exec.js';
 import { LOOP } from './harness/images.js';
 import { agentArgs, wharfCli } from './harness/platform.js';
 import { assertUntouched, runningContainers } from './harness/untouched.js';
@@ -38,7 +41,7 @@ describe('several servers on etcd: one leader, taken over when it dies', { skip 
   writeFileSync(join(dir, OWNER_FILE), `${process.pid}\n`);
   let etcd: EtcdTestCluster;
   let host: DockerHost;
-  const servers: { port: number; url: string; dir: string; child?: ChildProcess }[] = [];
+  const servers: { port: number; sshPort: number; url: string; dir: string; child?: ChildProcess }[] = [];
   let agent: ChildProcess | undefined;
   let client: WharfClient;
 
@@ -52,7 +55,7 @@ describe('several servers on etcd: one leader, taken over when it dies', { skip 
     const s = servers[i]!;
     s.child = spawnLogged(`server-${i + 1}`, [
       join(ROOT, 'packages/server/dist/main.js'), '--host', '127.0.0.1', '--port', String(s.port), '--data-dir', s.dir,
-      '--store', etcd.url, '--registry', 'off', '--lb', 'off', '--ssh-listen', 'off', '--log-level', 'debug',
+      '--store', etcd.url, '--registry', 'off', '--lb', 'off', '--ssh-listen', `127.0.0.1:${s.sshPort}`, '--log-level', 'debug',
     ]);
     await waitFor(`server ${i + 1} healthy`, async () => (await fetch(`${s.url}/v1/health`).catch(() => undefined))?.ok === true, 60_000, 200);
   };
@@ -72,12 +75,13 @@ describe('several servers on etcd: one leader, taken over when it dies', { skip 
     host = await DockerHost.start('h1');
     for (let i = 0; i < 2; i++) {
       const port = await freePort();
-      servers.push({ port, url: `http://127.0.0.1:${port}`, dir: join(dir, `server-${i + 1}`) });
+      servers.push({ port, sshPort: await freePort(), url: `http://127.0.0.1:${port}`, dir: join(dir, `server-${i + 1}`) });
     }
     await startServer(0);
-    // The servers share the tokens: agents present the join token to any server, and any server presents it to them.
+    // The servers share the tokens (agents present the join token to any server, and any server presents it to
+    // them) and the SSH gateway's host key (clients see one host behind the load balancer).
     mkdirSync(servers[1]!.dir, { recursive: true, mode: 0o700 });
-    for (const f of ['admin.token', 'join.token']) copyFileSync(join(servers[0]!.dir, f), join(servers[1]!.dir, f));
+    for (const f of ['admin.token', 'join.token', 'ssh_host_ed25519_key']) copyFileSync(join(servers[0]!.dir, f), join(servers[1]!.dir, f));
     await startServer(1);
     const agentDir = join(dir, 'agent-h1');
     mkdirSync(agentDir, { recursive: true });
@@ -119,9 +123,21 @@ describe('several servers on etcd: one leader, taken over when it dies', { skip 
     assert.equal((await other.getSet('ha', 1)).status, 'running', 'the other server serves the same state');
   });
 
-  it('exec and logs work through either server, the leader or not', async () => {
+  it('exec, logs, ssh and metrics work through either server, the leader or not; ssh sees one host key', async () => {
     const token = readFileSync(join(servers[0]!.dir, 'admin.token'), 'utf8').trim();
     const wharf = (server: string, args: string[]) => wharfCli({ server, token, config: join(dir, 'no-config.json') }, args);
+    // A developer with a registered key, for the SSH gateway (users and keys are in the shared store).
+    const key = join(dir, 'dev_ed25519');
+    await must('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'dev@e2e', '-f', key]);
+    await client.createUser('dev', { password: 'dev-secret', roles: { default: 'developer' } });
+    const session = await client.login('dev', 'dev-secret');
+    await new WharfClient({ server: servers[0]!.url, token: session.token }).addSshKey({ name: 'laptop', publicKey: readFileSync(`${key}.pub`, 'utf8').trim() });
+    // One known_hosts entry for both gateways (HostKeyAlias): the first login records the key, the second must match it.
+    const ssh = (port: number, strict: 'accept-new' | 'yes', command: string) => run('ssh', [
+      '-F', '/dev/null', '-p', String(port), '-i', key, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', 'HostKeyAlias=wharf-ha',
+      '-o', `StrictHostKeyChecking=${strict}`, '-o', `UserKnownHostsFile=${join(dir, 'known_hosts')}`, '-o', 'LogLevel=ERROR',
+      '-l', 'ha/1', '127.0.0.1', command,
+    ]);
     for (const [i, s] of servers.entries()) {
       const role = i === leaderIndex ? 'leader' : 'follower';
       // Written to the container's PID 1 stdout, so its log shows it.
@@ -130,6 +146,14 @@ describe('several servers on etcd: one leader, taken over when it dies', { skip 
       const logs = await wharf(s.url, ['logs', 'ha/1', '--tail', '5']);
       assert.equal(logs.code, 0, logs.stderr);
       assert.match(logs.stdout, new RegExp(`via-${role}`), `logs through the ${role}`);
+      const sh = await ssh(s.sshPort, i === 0 ? 'accept-new' : 'yes', `echo ssh-${role}; exit 5`);
+      assert.deepEqual({ code: sh.code, stdout: sh.stdout }, { code: 5, stdout: `ssh-${role}\n` }, `ssh through the ${role}: ${sh.stderr}`);
+    }
+    assert.equal(readFileSync(join(dir, 'known_hosts'), 'utf8').trim().split('\n').length, 1, 'one host key recorded for both servers');
+    // The agent heartbeats to one server; the other holds the set's figures too, relayed.
+    for (const s of servers) {
+      const via = new WharfClient({ server: s.url, token });
+      await waitFor(`set ha/1's metrics through ${s.url}`, async () => (await via.setMetrics('ha', 1)).points.length > 0, 60_000, 500);
     }
   });
 
@@ -141,6 +165,10 @@ describe('several servers on etcd: one leader, taken over when it dies', { skip 
     const tookMs = Date.now() - killedAt;
     assert.ok(tookMs < 15_000, `the other server led ${tookMs} ms after the kill`);
     console.log(`# leader take-over after SIGKILL: ${tookMs} ms`);
+    // The new leader (its autoscaler) has the history from before the kill, whichever server the agent reported to.
+    const token = readFileSync(join(servers[0]!.dir, 'admin.token'), 'utf8').trim();
+    const kept = (await new WharfClient({ server: survivor.url, token }).setMetrics('ha', 1)).points;
+    assert.ok(kept.some((p) => Date.parse(p.time) < killedAt), `the survivor's history of set 1 holds points from before the kill: ${kept.map((p) => p.time).join(', ')}`);
 
     assert.equal((await client.applySet(set(2))).created, true, 'the client passed over the dead server');
     await running(2);

@@ -647,7 +647,7 @@ export class WharfClient {
     return this.request('GET', this.scoped(`${appPath(appkey)}/lb`));
   }
 
-  // ---- metrics: kept in the memory of the server that received them (default 1 h) ----
+  // ---- metrics: kept in the servers' memory (default 1 h), passed on between the servers of a store ----
 
   /** A set's recent metrics, oldest first (tenant-scoped); SET_NOT_FOUND. */
   setMetrics(appkey: string, id: string | number, range: MetricsRange = {}): Promise<SetMetricsHistory> {

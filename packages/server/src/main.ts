@@ -36,8 +36,13 @@ Options:
                      a host silent this long after its 20 s heartbeat grace
                      gives up its sets without a volume (WHARF_FAILOVER_SECONDS, default 30)
   --metrics-retention DURATION
-                     how long the metrics agents send are kept, in this
-                     server's memory (WHARF_METRICS_RETENTION, default 1h; 1m..24h)
+                     how long the metrics agents send are kept, in the
+                     servers' memory (WHARF_METRICS_RETENTION, default 1h; 1m..24h)
+  --advertise-url URL
+                     where the other servers sharing the store reach this one's API:
+                     each passes the metrics it receives on to the others
+                     (WHARF_ADVERTISE_URL, default http://<host>:<port>, the host
+                     name for a wildcard --host)
   --metrics-public   serve Wharf's own metrics at /metrics without a token
                      (WHARF_METRICS_PUBLIC=1; default: admin token)
   --lb haproxy|off   run HAProxy for apps that ask for a load balancer
@@ -125,6 +130,7 @@ async function main(): Promise<void> {
       'failover-seconds': { type: 'string' },
       'metrics-retention': { type: 'string' },
       'metrics-public': { type: 'boolean' },
+      'advertise-url': { type: 'string' },
       lb: { type: 'string' },
       'lb-dir': { type: 'string' },
       haproxy: { type: 'string' },
@@ -167,6 +173,8 @@ async function main(): Promise<void> {
   if (metricsRetentionMs === undefined || metricsRetentionMs < MIN_RETENTION_MS || metricsRetentionMs > MAX_RETENTION_MS) {
     throw new Error(`--metrics-retention: "${retentionText}" is not a duration from 1m to 24h (e.g. 30m, 1h, 6h)`);
   }
+  const advertiseUrl = values['advertise-url'] ?? env.WHARF_ADVERTISE_URL;
+  if (advertiseUrl !== undefined && !/^https?:\/\/[^/\s]+\/?$/.test(advertiseUrl)) throw new Error(`--advertise-url: "${advertiseUrl}" is not an http(s) URL of a host and port, like http://10.0.1.1:7070`);
   const metricsPublic = values['metrics-public'] === true || ['1', 'true'].includes(env.WHARF_METRICS_PUBLIC ?? '');
   const lb = values.lb ?? env.WHARF_LB ?? 'haproxy';
   if (lb !== 'haproxy' && lb !== 'off') throw new Error(`--lb: "${lb}" is not haproxy or off`);
@@ -203,6 +211,7 @@ async function main(): Promise<void> {
     failoverSeconds,
     metricsRetentionMs,
     metricsPublic,
+    ...(advertiseUrl ? { advertiseUrl } : {}),
     lb,
     ...(lbDir ? { lbDir } : {}),
     ...(haproxyPath ? { haproxyPath } : {}),

@@ -16,6 +16,7 @@ import { AppsController } from './controllers/apps.js';
 import { loadFromHistory } from './controllers/app-scale.js';
 import { HostLifecycleController } from './controllers/host-lifecycle.js';
 import { Monitoring } from './metrics/monitoring.js';
+import { MetricsPeers } from './metrics/peers.js';
 import { CustomMetrics } from './metrics/custom.js';
 import { AutoscaleController } from './controllers/autoscale.js';
 import type { App } from './api/context.js';
@@ -73,6 +74,8 @@ export interface ServerConfig {
   registryGc?: GcSchedule;
   /** This server's name among the servers sharing the store (default `<hostname>:<port>`). */
   name?: string;
+  /** Where the other servers sharing the store reach this one's API (metrics relay). Default: the listen address, or the host name for a wildcard. */
+  advertiseUrl?: string;
   /** The leader's lease on etcd, in seconds: how soon another server takes over when it dies (default 5). */
   leaseSeconds?: number;
   /** Where the SSH gateway listens (port 0: a free one); absent: no gateway. wharf-server's default is <host>:2222. */
@@ -102,10 +105,17 @@ export interface RunningServer {
 /** Secrets never logged: bearer tokens, join tokens, keys. */
 const LOG_REDACT = ['req.headers.authorization', '*.token', '*.joinToken', '*.password', '*.key', '*.privateKey'];
 
+function isWildcard(host: string): boolean {
+  return host === '0.0.0.0' || host === '::' || host === '';
+}
+
+function httpUrl(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
 /** The names and IPs agents may reach this server by: the listen address (every interface's for a wildcard), loopback, the host name. */
 export function agentTlsNames(host: string, extra: string[] = []): string[] {
-  const wildcard = host === '0.0.0.0' || host === '::' || host === '';
-  const addresses = wildcard ? Object.values(networkInterfaces()).flat().flatMap((i) => (i ? [i.address.replace(/%.*$/, '')] : [])) : [host];
+  const addresses = isWildcard(host) ? Object.values(networkInterfaces()).flat().flatMap((i) => (i ? [i.address.replace(/%.*$/, '')] : [])) : [host];
   return [...addresses, '127.0.0.1', 'localhost', hostname(), ...extra];
 }
 
@@ -128,6 +138,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   });
   const { telemetry } = monitoring;
   const customMetrics = new CustomMetrics();
+  const peers = new MetricsPeers(store, tokens.admin, logger.child({ component: 'peers' }));
   const lb = config.lb === 'off'
     ? undefined
     : new LbController(store, new Haproxy({ binary: config.haproxyPath ?? 'haproxy', dir: config.lbDir ?? join(config.dataDir, 'lb') }, logger.child({ component: 'haproxy' })), logger.child({ component: 'lb' }));
@@ -150,21 +161,26 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     : undefined;
   if (cluster?.issued.length) logger.info({ issued: cluster.issued, dir: join(config.dataDir, 'cluster-ca') }, 'cluster certificates made');
   const app = await buildApp({
-    store, hostChanges, joinToken: tokens.join, monitoring, customMetrics, leaderStatus, ...(lb ? { lb } : {}), ...(registry ? { registry } : {}), ...(cluster ? { cluster } : {}),
+    store, hostChanges, joinToken: tokens.join, monitoring, customMetrics, peers, leaderStatus, ...(lb ? { lb } : {}), ...(registry ? { registry } : {}), ...(cluster ? { cluster } : {}),
   }, logger);
   await app.listen({ host: config.host, port: config.port });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  const url = httpUrl(config.host, port);
+  const name = config.name ?? `${hostname()}:${port}`;
+  const advertiseUrl = config.advertiseUrl ?? (isWildcard(config.host) ? httpUrl(hostname(), port) : url);
   const opened: { agentListener?: AgentListener } = {};
   const abort = async (err: unknown): Promise<never> => {
     await opened.agentListener?.close();
     await registry?.stop();
+    await peers.stop();
     await app.close();
     hostChanges.stop();
     monitoring.stop();
     await store.close();
     throw err;
   };
+  await peers.start({ name, url: advertiseUrl, startedAt: new Date().toISOString() }).catch(abort);
   // The registry sends clients to this server for tokens, so it starts once the server listens.
   await registry?.start(config.registryRealm ?? defaultRealm(registryAddr, port), { notifications: notificationsUrl(config.host, port), store }).catch(abort);
   if (!registry) logger.info('platform registry off (wharf-server --registry local runs it)');
@@ -203,8 +219,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       },
     };
   };
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  const leader = new LeaderLoop(store, config.name ?? `${hostname()}:${port}`, {
+  const leader = new LeaderLoop(store, name, {
     start: startControllers,
     stop: () => {
       controllers?.stop();
@@ -213,7 +228,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   }, logger.child({ component: 'leader' }), config.leaseSeconds);
   leadership.loop = leader;
   leader.run();
-  logger.info({ url, dataDir: config.dataDir, name: leader.candidate }, 'wharf-server listening');
+  logger.info({ url, advertiseUrl, dataDir: config.dataDir, name: leader.candidate }, 'wharf-server listening');
   return {
     url,
     app,
@@ -225,6 +240,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       await ssh?.close();
       await agentListener?.close();
       await leader.close();
+      await peers.stop();
       await lb?.stop();
       await registry?.stop();
       hostChanges.stop();

@@ -5,6 +5,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { FieldError } from './errors.js';
+import { METRIC_NAME_PATTERN } from './patterns.js';
 
 export const AUTOSCALE_DEFAULTS = {
   scaleUpStabilizationSeconds: 0,
@@ -22,7 +23,7 @@ const Percent = (description: string) => Type.Optional(Type.Number({ exclusiveMi
 
 export const CustomMetricTarget = Type.Object(
   {
-    name: Type.String({ pattern: '^[a-z][a-z0-9_.-]{0,62}$', description: 'Name of a metric pushed to POST /v1/apps/{appkey}/metrics' }),
+    name: Type.String({ pattern: METRIC_NAME_PATTERN, description: 'Name of a metric pushed to POST /v1/apps/{appkey}/metrics' }),
     target: Type.Number({ exclusiveMinimum: 0, description: 'Wanted value per set (the pushed app total divided by the ready sets)' }),
   },
   { additionalProperties: false },
@@ -179,7 +180,7 @@ export function cronTimes(cron: Cron, from: number, to: number, tz = 'UTC'): num
 
 export const MetricSample = Type.Object(
   {
-    name: Type.String({ pattern: '^[a-z][a-z0-9_.-]{0,62}$' }),
+    name: Type.String({ pattern: METRIC_NAME_PATTERN }),
     value: Type.Number({ minimum: 0, description: "The app's total (e.g. requests per second over all its sets); the autoscaler divides by the ready sets" }),
     time: Type.Optional(Type.String({ format: 'date-time', description: 'When it was measured (default: when received)' })),
   },

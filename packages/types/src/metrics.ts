@@ -5,6 +5,7 @@
  * last collection interval; gauges as their current value.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { APPKEY_PATTERN, METRIC_NAME_PATTERN, TENANT_PATTERN } from './patterns.js';
 
 const Rate = (what: string) => Type.Number({ minimum: 0, description: `${what} per second over the last interval` });
 const Bytes = (what: string) => Type.Number({ minimum: 0, description: `${what}, bytes` });
@@ -112,3 +113,23 @@ export type HostMetricsHistory = Static<typeof HostMetricsHistory>;
 /** One row of `wharf top sets`: the newest point of each set. */
 export const SetTop = Type.Composite([Type.Object({ tenant: Type.String(), appkey: Type.String(), id: Type.String(), host: Type.Optional(Type.String()) }), SetMetricsPoint]);
 export type SetTop = Static<typeof SetTop>;
+
+/**
+ * What one server passes on to the other servers sharing its store
+ * (`POST /v1/relay/metrics`): the reports its agents' heartbeats brought and the
+ * custom metrics pushed to it, so that every server holds the whole history.
+ */
+export const RelayedMetrics = Type.Object({
+  /** The sending server's name. */
+  from: Type.String({ minLength: 1, maxLength: 256 }),
+  hosts: Type.Array(Type.Object({ name: Type.String({ minLength: 1, maxLength: 253 }), report: MetricsReport }, { additionalProperties: false }), { maxItems: 10_000 }),
+  custom: Type.Array(Type.Object({
+    tenant: Type.String({ pattern: TENANT_PATTERN }),
+    appkey: Type.String({ pattern: APPKEY_PATTERN }),
+    name: Type.String({ pattern: METRIC_NAME_PATTERN }),
+    value: Type.Number({ minimum: 0 }),
+    /** Milliseconds since the epoch. */
+    at: Type.Integer({ minimum: 0 }),
+  }, { additionalProperties: false }), { maxItems: 100_000 }),
+}, { additionalProperties: false });
+export type RelayedMetrics = Static<typeof RelayedMetrics>;

@@ -44,7 +44,7 @@ export async function autoscaleStatus(store: Store, app: AppObject, sources: Met
   };
 }
 
-export function autoscaleRoutes(app: App, { store, monitoring, customMetrics }: RouteContext): void {
+export function autoscaleRoutes(app: App, { store, monitoring, customMetrics, peers }: RouteContext): void {
   const sources: MetricSources = { history: monitoring.history, custom: customMetrics };
   app.put('/v1/apps/:appkey/autoscale', {
     config: { access: 'tenant' },
@@ -95,7 +95,7 @@ export function autoscaleRoutes(app: App, { store, monitoring, customMetrics }: 
     schema: {
       tags: ['apps'],
       summary: 'Push a custom metric of an app',
-      description: "`value` is the app's total (e.g. requests per second over all sets); the autoscaler divides it by the ready sets and compares with the target per set. Kept in memory for 10 minutes.",
+      description: "`value` is the app's total (e.g. requests per second over all sets); the autoscaler divides it by the ready sets and compares with the target per set. Kept in memory for 10 minutes, and passed on to the other servers sharing the store.",
       params: AppParams,
       querystring: TenantQuery,
       body: MetricSample,
@@ -106,7 +106,9 @@ export function autoscaleRoutes(app: App, { store, monitoring, customMetrics }: 
     await getApp(store, tenant, req.params.appkey);
     const at = req.body.time !== undefined ? Date.parse(req.body.time) : undefined;
     if (at !== undefined && Number.isNaN(at)) throw WharfError.validation([{ path: 'time', message: 'must be an ISO date-time' }]);
-    customMetrics.push(tenant, req.params.appkey, req.body.name, req.body.value, at);
+    const sample = { tenant, appkey: req.params.appkey, name: req.body.name, value: req.body.value, at: at ?? Date.now() };
+    customMetrics.push(sample.tenant, sample.appkey, sample.name, sample.value, sample.at);
+    peers?.customSample(sample);
     return reply.status(204).send(null);
   });
 }

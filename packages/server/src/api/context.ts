@@ -6,6 +6,7 @@ import type { Store } from '@wharf/store';
 import type { HostChanges } from '../state/host-changes.js';
 import type { Monitoring } from '../metrics/monitoring.js';
 import type { CustomMetrics } from '../metrics/custom.js';
+import type { MetricsPeers } from '../metrics/peers.js';
 import type { LbSlot, RegistryInfo } from '@wharf/types';
 import type { RegistryTokenService } from '../registry/token-service.js';
 import type { ImageRegistrySource } from '../registry/service.js';
@@ -26,6 +27,8 @@ export interface ApiContext {
   monitoring?: Monitoring;
   /** Custom app metrics pushed for the autoscaler; buildApp makes one when not given. */
   customMetrics?: CustomMetrics;
+  /** The other servers of the store, to which received metrics are passed on; absent: none (tests). */
+  peers?: MetricsPeers;
   /** The load balancer's view of HAProxy; absent when it is off. */
   lb?: LbSource;
   /** The platform registry (its token issuer and CA); absent when it is off. */

@@ -14,7 +14,7 @@ const HostParams = Type.Object({ name: Type.String() });
 /** Longest a desired-state long poll is held. */
 const MAX_WAIT_SECONDS = 60;
 
-export function hostRoutes(app: App, { store, hostChanges, monitoring }: ApiContext): void {
+export function hostRoutes(app: App, { store, hostChanges, monitoring, peers }: ApiContext): void {
   // A change of a set's IPs wakes every agent's long poll at once, and they ask at the
   // same revision: every set is read and parsed once for all of them, not once each.
   let setsAt: { revision: number; all: SetObject[] } | undefined;
@@ -130,6 +130,7 @@ export function hostRoutes(app: App, { store, hostChanges, monitoring }: ApiCont
     // Metrics go to the in-memory history only: the host record is rewritten on every heartbeat.
     const { metrics, ...registration } = req.body;
     monitoring?.heartbeat(req.params.name, metrics);
+    if (metrics) peers?.hostReport(req.params.name, metrics);
     const key = Keys.host(req.params.name);
     const now = new Date().toISOString();
     for (let attempt = 0; attempt < 10; attempt++) {

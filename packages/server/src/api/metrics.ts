@@ -4,11 +4,12 @@
  * metrics in Prometheus format at `/metrics`.
  */
 import { Type } from '@sinclair/typebox';
-import { HostMetrics, HostMetricsHistory, SetMetricsHistory, SetTop, WharfError } from '@wharf/types';
+import { HostMetrics, HostMetricsHistory, RelayedMetrics, SetMetricsHistory, SetTop, WharfError } from '@wharf/types';
 import { Keys } from '../state/keys.js';
 import { getSet } from '../state/sets.js';
 import { parseSince, parseStep } from '../metrics/time.js';
 import type { Range } from '../metrics/history.js';
+import { RELAY_PATH } from '../metrics/peers.js';
 import type { App, RouteContext } from './context.js';
 import { SetParams, TenantQuery, errors, tenantOf } from './schemas.js';
 
@@ -35,15 +36,34 @@ export function spacingSeconds(points: { time: string }[]): number | undefined {
   return Number((valid[Math.floor(valid.length / 2)] ?? 0).toFixed(1));
 }
 
-export function metricsRoutes(app: App, { store, monitoring }: RouteContext): void {
+/** A relayed batch may carry every host's report of half a second: more than the API's usual 1 MiB. */
+const RELAY_BODY_LIMIT = 64 * 1024 * 1024;
+
+export function metricsRoutes(app: App, { store, monitoring, customMetrics }: RouteContext): void {
   const { history, telemetry } = monitoring;
+
+  app.post(RELAY_PATH, {
+    config: { access: 'admin' },
+    bodyLimit: RELAY_BODY_LIMIT,
+    schema: {
+      tags: ['metrics'],
+      summary: 'Metrics another server received (servers sharing a store)',
+      description: 'Each server passes on the reports of the heartbeats it received and the custom metrics pushed to it, so every server holds the whole history (the autoscaler runs on the leader). Not passed on again.',
+      body: RelayedMetrics,
+      response: { 204: Type.Null(), ...errors(400, 401, 403) },
+    },
+  }, async (req, reply) => {
+    for (const h of req.body.hosts) monitoring.ingest(h.name, h.report);
+    for (const c of req.body.custom) customMetrics.push(c.tenant, c.appkey, c.name, c.value, c.at);
+    return reply.status(204).send(null);
+  });
 
   app.get('/v1/sets/:appkey/:id/metrics', {
     config: { access: 'tenant' },
     schema: {
       tags: ['metrics'],
       summary: "A set's recent metrics, oldest first",
-      description: 'Points are kept in the memory of the server that received the heartbeats, for its --metrics-retention (default 1h).',
+      description: "Points are kept in the servers' memory for --metrics-retention (default 1h); servers sharing a store pass the heartbeats' figures on to each other, so any of them answers.",
       params: SetParams,
       querystring: Type.Composite([TenantQuery, RangeQuery]),
       response: { 200: SetMetricsHistory, ...errors(400, 401, 404) },

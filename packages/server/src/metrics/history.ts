@@ -2,8 +2,9 @@
  * The short metrics history of this server process: a ring of points per set
  * (by tenant/appkey/id) and per host, kept for `retentionMs` by the time the
  * server received them (one clock for every host, whatever their clocks say).
- * Nothing here is stored: a restarted server starts empty, and each replica of
- * an HA setup holds only what its own agents' heartbeats brought.
+ * Nothing here is stored: a restarted server starts empty. Servers sharing a store
+ * pass on to each other what their agents' heartbeats brought (peers.ts), so each
+ * holds every host's points from the time it started.
  */
 import { setRef, type HostMetrics, type SetMetrics, type SetMetricsPoint, type SetTop } from '@wharf/types';
 import { Ring, type Timed } from './ring.js';

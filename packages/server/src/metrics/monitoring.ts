@@ -65,6 +65,11 @@ export class Monitoring {
   heartbeat(host: string, report: MetricsReport | undefined): Ingested {
     this.telemetry.heartbeat();
     if (!report) return { host: false, sets: 0, ignored: 0 };
+    return this.ingest(host, report);
+  }
+
+  /** A report of `host`, from its heartbeat here or relayed by another server (peers.ts). */
+  ingest(host: string, report: MetricsReport): Ingested {
     let sets = 0;
     let ignored = 0;
     for (const m of report.sets) {

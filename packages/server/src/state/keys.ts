@@ -60,6 +60,9 @@ export const Keys = {
   registryPush: (repository: string, tag: string) => `/registry/pushes/${repository}:${tag}`,
   /** Every push record of one repository (a ':' never occurs in a repository name). */
   registryRepoPushes: (repository: string) => `/registry/pushes/${repository}:`,
+  /** The servers sharing this store, by name: where each serves the API (`/servers/<name>`). */
+  serversPrefix: '/servers/',
+  server: (name: string) => `/servers/${name}`,
 };
 
 /** The three keys of one set. */

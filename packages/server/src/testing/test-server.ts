@@ -30,12 +30,15 @@ export interface TestServerOptions {
   /** Fake agents to start, by host name. */
   agents?: string[];
   /** What the routes get besides the store, the host changes and the join token. */
-  context?: Pick<ApiContext, 'consoleDir' | 'customMetrics' | 'lb' | 'monitoring' | 'registry'>;
+  context?: Pick<ApiContext, 'consoleDir' | 'customMetrics' | 'lb' | 'monitoring' | 'peers' | 'registry'>;
+  /** Another test server whose store and tokens this one shares (as servers of one etcd do); it closes them. */
+  shareWith?: TestServer;
 }
 
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'wharf-server-test-'));
-  const store = SqliteStore.open(':memory:');
+  const shared = opts.shareWith;
+  const dir = shared?.dir ?? mkdtempSync(join(tmpdir(), 'wharf-server-test-'));
+  const store = shared?.store ?? SqliteStore.open(':memory:');
   const log = pino({ level: 'silent' });
   const hostChanges = new HostChanges(store);
   const placement = new PlacementController(store, log, 50);
@@ -52,8 +55,9 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
       placement.stop();
       hostChanges.stop();
       await app.close();
-      await store.close();
       for (const a of agents) await a.close();
+      if (shared) return;
+      await store.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
