@@ -114,21 +114,31 @@ export async function requestSetDeletion(store: Store, kv: KeyValue<SetObject>, 
 /** Sets per commit when many are deleted at once, and the most ops one commit takes (etcd's limit is 128). */
 const DELETIONS_PER_COMMIT = 20;
 const MAX_OPS_PER_COMMIT = 120;
+/** Tries of one batch, each after reading its sets again, before it is done set by set. */
+const BATCH_ATTEMPTS = 3;
 
 /**
- * requestSetDeletion for many sets, DELETIONS_PER_COMMIT to a commit: deleting an app
- * of 400 sets is 20 commits, not 800. A batch that loses a race (or would be too big
- * for one commit) is done set by set.
- * False when a set changed meanwhile (the caller looks again).
+ * requestSetDeletion for many sets of an app being deleted, DELETIONS_PER_COMMIT to a
+ * commit: deleting an app of 400 sets is 20 commits, not 800. A batch that loses a race
+ * (another writer changed one of its sets: the API's DELETE and the apps controller
+ * both delete an app's sets) is read again and tried again as a batch, sets already
+ * marked dropping out; one that still fails, or would be too big for one commit, is
+ * done set by set.
+ * False when a set kept changing (the caller looks again).
  */
 export async function requestSetDeletions(store: Store, kvs: KeyValue<SetObject>[], why: string, now = new Date()): Promise<boolean> {
   let ok = true;
   for (let i = 0; i < kvs.length; i += DELETIONS_PER_COMMIT) {
-    const batch = kvs.slice(i, i + DELETIONS_PER_COMMIT);
-    const writes = (await Promise.all(batch.map((kv) => deletionWrite(store, kv, why, now)))).filter((w) => w !== undefined);
-    if (writes.length === 0) continue;
-    if (writes.reduce((n, w) => n + w.ops.length, 0) <= MAX_OPS_PER_COMMIT && (await store.txn(writes.flatMap((w) => w.compares), writes.flatMap((w) => w.ops))).succeeded) continue;
-    for (const kv of batch) ok = (await requestSetDeletion(store, kv, why, now)) && ok;
+    let batch = kvs.slice(i, i + DELETIONS_PER_COMMIT);
+    let done = false;
+    for (let attempt = 0; attempt < BATCH_ATTEMPTS && !done; attempt++) {
+      if (attempt > 0) batch = (await Promise.all(batch.map((kv) => store.get<SetObject>(kv.key)))).filter((kv) => kv !== undefined);
+      const writes = (await Promise.all(batch.map((kv) => deletionWrite(store, kv, why, now)))).filter((w) => w !== undefined);
+      if (writes.length === 0) done = true;
+      else if (writes.reduce((n, w) => n + w.ops.length, 0) > MAX_OPS_PER_COMMIT) break;
+      else done = (await store.txn(writes.flatMap((w) => w.compares), writes.flatMap((w) => w.ops))).succeeded;
+    }
+    if (!done) for (const kv of batch) ok = (await requestSetDeletion(store, kv, why, now)) && ok;
   }
   return ok;
 }
