@@ -39,8 +39,8 @@ Options:
                      how long the metrics agents send are kept, in the
                      servers' memory (WHARF_METRICS_RETENTION, default 1h; 1m..24h)
   --advertise-url URL
-                     where the other servers sharing the store reach this one's API:
-                     each passes the metrics it receives on to the others
+                     with --store etcd://, where the other servers sharing it reach
+                     this one's API: each passes the metrics it receives on to the others
                      (WHARF_ADVERTISE_URL, default http://<host>:<port>, the host
                      name for a wildcard --host)
   --metrics-public   serve Wharf's own metrics at /metrics without a token

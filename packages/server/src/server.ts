@@ -5,7 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { openStore as openStoreUrl, type EtcdAccess, type Store } from '@wharf/store';
+import { openStore as openStoreUrl, parseStoreUrl, type EtcdAccess, type Store } from '@wharf/store';
 import { buildApp } from './app.js';
 import { bootstrapTokens } from './auth/tokens.js';
 import { ensureDefaultTenant } from './state/identity.js';
@@ -127,7 +127,8 @@ export function openStore(url: string, logger: Logger, etcd?: EtcdAccess): Promi
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
   const logger = config.logger ?? pino({ level: config.logLevel ?? 'info', redact: LOG_REDACT });
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-  const store = await openStore(config.store ?? `sqlite:${config.dataDir}/wharf.db`, logger, config.etcd);
+  const storeUrl = config.store ?? `sqlite:${config.dataDir}/wharf.db`;
+  const store = await openStore(storeUrl, logger, config.etcd);
   const tokens = await bootstrapTokens(store, config.dataDir);
   await ensureDefaultTenant(store);
   const hostChanges = new HostChanges(store);
@@ -138,7 +139,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   });
   const { telemetry } = monitoring;
   const customMetrics = new CustomMetrics();
-  const peers = new MetricsPeers(store, tokens.admin, logger.child({ component: 'peers' }));
+  // Only servers on etcd can share a store: one on SQLite has no peers to relay metrics to.
+  const peers = parseStoreUrl(storeUrl).kind === 'etcd' ? new MetricsPeers(store, tokens.admin, logger.child({ component: 'peers' })) : undefined;
   const lb = config.lb === 'off'
     ? undefined
     : new LbController(store, new Haproxy({ binary: config.haproxyPath ?? 'haproxy', dir: config.lbDir ?? join(config.dataDir, 'lb') }, logger.child({ component: 'haproxy' })), logger.child({ component: 'lb' }));
@@ -161,7 +163,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     : undefined;
   if (cluster?.issued.length) logger.info({ issued: cluster.issued, dir: join(config.dataDir, 'cluster-ca') }, 'cluster certificates made');
   const app = await buildApp({
-    store, hostChanges, joinToken: tokens.join, monitoring, customMetrics, peers, leaderStatus, ...(lb ? { lb } : {}), ...(registry ? { registry } : {}), ...(cluster ? { cluster } : {}),
+    store, hostChanges, joinToken: tokens.join, monitoring, customMetrics, ...(peers ? { peers } : {}), leaderStatus, ...(lb ? { lb } : {}), ...(registry ? { registry } : {}), ...(cluster ? { cluster } : {}),
   }, logger);
   await app.listen({ host: config.host, port: config.port });
   const addr = app.server.address();
@@ -173,14 +175,14 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const abort = async (err: unknown): Promise<never> => {
     await opened.agentListener?.close();
     await registry?.stop();
-    await peers.stop();
+    await peers?.stop();
     await app.close();
     hostChanges.stop();
     monitoring.stop();
     await store.close();
     throw err;
   };
-  await peers.start({ name, url: advertiseUrl, startedAt: new Date().toISOString() }).catch(abort);
+  await peers?.start({ name, url: advertiseUrl, startedAt: new Date().toISOString() }).catch(abort);
   // The registry sends clients to this server for tokens, so it starts once the server listens.
   await registry?.start(config.registryRealm ?? defaultRealm(registryAddr, port), { notifications: notificationsUrl(config.host, port), store }).catch(abort);
   if (!registry) logger.info('platform registry off (wharf-server --registry local runs it)');
@@ -240,7 +242,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       await ssh?.close();
       await agentListener?.close();
       await leader.close();
-      await peers.stop();
+      await peers?.stop();
       await lb?.stop();
       await registry?.stop();
       hostChanges.stop();
