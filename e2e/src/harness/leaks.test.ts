@@ -3,7 +3,8 @@
  * clean platform: first on inventories written by hand, then on a real one-host
  * platform where each kind of leak is made for real (a container with Wharf's labels
  * run by hand, a set's container removed, a subvolume, recycle-bin metadata, a
- * host-shim route, a cgroup and an IPAM allocation with no set). A stale qgroup is
+ * host-shim route, a cgroup and an IPAM allocation with no set), while a container
+ * another engine on the machine starts meanwhile is not reported. A stale qgroup is
  * checked on inventories only: this kernel (6.x) drops a deleted subvolume's qgroup
  * itself and refuses to create a level-0 one without its subvolume.
  */
@@ -16,7 +17,7 @@ import { SqliteStore } from '@wharf/store';
 import { Cluster } from './cluster.js';
 import { must, quiet } from './exec.js';
 import { LOOP } from './images.js';
-import { findLeaks, formatLeaks, LeakChecker, type HostInventory, type Inventory } from './leaks.js';
+import { containerCgroups, findLeaks, formatLeaks, LeakChecker, type HostInventory, type Inventory } from './leaks.js';
 
 const host = (over: Partial<HostInventory> = {}): HostInventory => ({
   host: 'h1', allIds: [], containers: [], volumes: [], trashSubvolumes: [], trashMeta: [], staleQgroups: [], shimRoutes: [], shims: [], ...over,
@@ -86,6 +87,10 @@ describe('LeakChecker on a real platform (1 host)', () => {
   let cluster: Cluster | undefined;
   let checker: LeakChecker;
   const cgroup = `/sys/fs/cgroup/memory/docker/${randomBytes(32).toString('hex')}`;
+  // Another engine: the private dockerd the tests run beside (as a test file running
+  // at the same time has its own).
+  const other = ['-H', process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock'];
+  const foreign = `leakcheck-foreign-${process.pid}`;
 
   before(async () => {
     cluster = await Cluster.start(1);
@@ -94,6 +99,7 @@ describe('LeakChecker on a real platform (1 host)', () => {
   });
 
   after(async () => {
+    quiet('docker', [...other, 'rm', '-f', foreign]);
     try {
       rmdirSync(cgroup);
     } catch {
@@ -113,6 +119,8 @@ describe('LeakChecker on a real platform (1 host)', () => {
     const set = await p.waitRunning('leakcheck', 1);
     const setIp = set.ips[0]?.ip;
     assert.ok(setIp, 'the set has a lan address');
+    const foreignId = (await must('docker', [...other, 'run', '-d', '--name', foreign, 'wharf/busybox:latest', '/bin/sh', '-c', LOOP])).trim();
+    assert.ok((await containerCgroups()).some((p) => p.endsWith(foreignId)), `the other engine's container ${foreignId} has a cgroup on this machine`);
     const clean = await checker.check({ settleMs: 20_000 });
     assert.deepEqual(clean, [], formatLeaks(clean));
 

@@ -10,7 +10,7 @@
  *                                      metadata; level-0 qgroups left by deleted subvolumes
  *   IPAM allocations              ⇄   the host shim's /32 routes (wh-<uplink>)
  *                                      containerd shims of the host's namespace
- *   the machine: cgroups <controller>/docker/<container id> that no host's container has
+ *   the machine: cgroups <controller>/docker/<container id> that no container has
  *
  * Every orphan is reported by name, on whichever side it is: a container, volume,
  * route, shim or cgroup with no set (or of a set placed elsewhere), and a set, IP or
@@ -25,8 +25,8 @@
  * Run it when nothing is in flight (or give it settleMs): a set being created has
  * its containers a moment after its placement, and the inventories are not one snapshot.
  * The cgroups of other engines on the machine are told apart by a baseline taken at
- * start; one created meanwhile by another engine would be reported (run heavy work
- * under the machine's lock).
+ * start and, for those created since, by the containerd shim of another namespace that
+ * runs for their container; only a cgroup no live container anywhere has is reported.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -275,18 +275,19 @@ async function shimRoutesOf(h: DockerHost): Promise<string[]> {
   return routes.filter((r) => r.dev?.startsWith('wh-') && r.dst && !r.dst.includes('/')).map((r) => r.dst as string).sort();
 }
 
-/** `-id` of every containerd-shim process started in the host's containerd namespace. */
-async function shimsOf(namespace: string): Promise<string[]> {
-  const ids: string[] = [];
+/** The `-id` of every containerd-shim process on the machine, by its containerd namespace. */
+async function shimsByNamespace(): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
   for (const p of await readdir('/proc')) {
     if (!/^\d+$/.test(p)) continue;
     const argv = (await readFile(`/proc/${p}/cmdline`, 'utf8').catch(() => '')).split('\0');
-    if (!argv[0]?.includes('containerd-shim')) continue;
-    const ns = argv[argv.indexOf('-namespace') + 1];
-    const id = argv[argv.indexOf('-id') + 1];
-    if (argv.includes('-namespace') && ns === namespace && id && CONTAINER_ID.test(id)) ids.push(id);
+    if (!argv[0]?.includes('containerd-shim') || !argv.includes('-namespace') || !argv.includes('-id')) continue;
+    const ns = argv[argv.indexOf('-namespace') + 1] ?? '';
+    const id = argv[argv.indexOf('-id') + 1] ?? '';
+    if (CONTAINER_ID.test(id)) out.set(ns, [...(out.get(ns) ?? []), id]);
   }
-  return ids.sort();
+  for (const ids of out.values()) ids.sort();
+  return out;
 }
 
 export class LeakChecker {
@@ -304,14 +305,19 @@ export class LeakChecker {
 
   async inventory(): Promise<Inventory> {
     const store = await storeInventory(this.platform);
+    const shims = await shimsByNamespace();
     const hosts = await Promise.all(this.platform.hosts.map(async (h): Promise<HostInventory> => ({
       host: h.name,
       ...(await containersOf(h)),
       ...(await poolOf(join(this.platform.agentDataDir(h.name), 'pool'))),
       shimRoutes: await shimRoutesOf(h),
-      shims: await shimsOf(h.netns),
+      shims: shims.get(h.netns) ?? [],
     })));
-    const cgroups = (await containerCgroups()).filter((p) => !this.baseline.has(p));
+    // A container of another engine on the machine (a test file running beside this
+    // one) has its shim running for as long as it has a cgroup: not this platform's.
+    const ours = new Set(this.platform.hosts.map((h) => h.netns));
+    const others = new Set([...shims].filter(([ns]) => !ours.has(ns)).flatMap(([, ids]) => ids));
+    const cgroups = (await containerCgroups()).filter((p) => !this.baseline.has(p) && !others.has(p.split('/').pop() ?? ''));
     return { store, hosts, cgroups };
   }
 
