@@ -6,7 +6,8 @@
  * certificate of another CA. A restarted agent reuses its certificate, no token needed.
  * A second joined host takes a set with its volume from the first: the receiving agent
  * pulls the export from the sending one with its host certificate. A private image of
- * the platform registry runs on a joined host: it pulls with its registry secret.
+ * the platform registry runs on a joined host: it pulls with its registry secret. A
+ * removed host's certificate is refused by the server and by the other host.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -241,6 +242,35 @@ describe('a host joined with a one-use token, over mutual TLS', () => {
     assert.ok(['h1', 'h3'].includes(s.host as string), s.host);
     const events = await admin.setEvents(PRIVATE_SET.appkey, PRIVATE_SET.id);
     assert.ok(events.some((e) => e.reason === 'Pulled' && e.message.includes(image)), JSON.stringify(events));
+  });
+
+  it('a removed host: its certificate is refused by the server and, for volume exports, by the other joined host', async () => {
+    const h1 = await admin.getHost('h1');
+    const ca = readFileSync(join(agentDir, 'tls', 'ca.crt'), 'utf8');
+    const h3Cert = { cert: readFileSync(join(dir, 'agents', 'h3', 'tls', 'host.crt'), 'utf8'), key: readFileSync(join(dir, 'agents', 'h3', 'tls', 'host.key'), 'utf8') };
+    const exportUrl = `${h1.agentUrl}/v1/volumes/default/e2e.none/1/export`;
+    const before = await agentGet(exportUrl, ca, h3Cert);
+    assert.ok(before.status !== 401 && before.status !== 403, `h3's certificate may ask h1 for an export before: ${before.status} ${before.body}`);
+    const refused = await cli(['host', 'rm', 'h3']);
+    const onH3 = (await admin.listSets()).filter((x) => x.host === 'h3');
+    if (onH3.length) {
+      assert.notEqual(refused.code, 0);
+      assert.match(refused.stderr, /still holds \d+ set\(s\).*drain it/);
+      for (const x of onH3) await admin.deleteSet(x.appkey, x.id);
+      await waitFor('no set left on h3', async () => (await admin.listSets()).every((x) => x.host !== 'h3'), 60_000, 250);
+    }
+    const removed = await cli(['host', 'rm', 'h3']);
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.match(removed.stdout, /host h3 removed; its certificate [0-9a-f]{16}… is revoked/);
+    const after = await waitFor('h1 refusing h3\'s certificate', async () => {
+      const r = await agentGet(exportUrl, ca, h3Cert);
+      return r.status === 401 ? r : undefined;
+    }, 30_000, 250);
+    assert.match(after.body, /certificate of host h3 was revoked/);
+    // Its agent still runs, but can no longer register the host again.
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.ok(!(await admin.listHosts()).some((x) => x.name === 'h3'), 'h3 came back');
+    assert.match(log('agent-h3'), /not the host's current one/);
   });
 
   it('never logs the token, a registry secret or a key', () => {

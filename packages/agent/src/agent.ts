@@ -155,6 +155,8 @@ class Agent {
     private readonly metrics: MetricsPipeline,
     registry: Pick<RegistryAccess, 'mirrorFor' | 'fromPlatform'>,
     client: WharfClient,
+    /** Host certificates the server says are revoked, kept as each desired-state answer has them; the API refuses them. */
+    private readonly revokedCertificates: Set<string> = new Set(),
   ) {
     this.client = client;
     this.reporter = new StatusReporter((report) => this.client.reportStatus(config.name, report), log);
@@ -240,6 +242,8 @@ class Agent {
   }
 
   private onDesired(answer: DesiredSets): void {
+    this.revokedCertificates.clear();
+    for (const f of answer.revokedCertificates ?? []) this.revokedCertificates.add(f);
     const next = new Map(answer.sets.map((s) => [setRef(s), s]));
     const net: NetworkState = { attachments: answer.networks ?? [], firewall: answer.firewall ?? {}, addressGroups: answer.addressGroups ?? {} };
     const changed: string[] = [];
@@ -585,8 +589,9 @@ export async function startAgent(input: AgentConfig = {}): Promise<RunningAgent>
     intervalSeconds: config.metricsIntervalSeconds, reporters: config.reporters, tags: config.metricsTags, include: config.metricsInclude, log,
     ...(config.netns ? { netns: config.netns } : {}),
   });
+  const revokedCertificates = new Set<string>();
   const http = createHttpServer({
-    engine, log, volumes, ...(joinToken ? { token: joinToken } : {}), ...(tls ? { tls } : {}),
+    engine, log, volumes, ...(joinToken ? { token: joinToken } : {}), ...(tls ? { tls, revokedCertificates } : {}),
     metrics: { render: () => metrics.prometheus.render(), contentType: metrics.prometheus.contentType, public: config.metricsPublic },
   });
   const addr = await listen(http, host, port).catch(async (err: unknown) => {
@@ -601,7 +606,7 @@ export async function startAgent(input: AgentConfig = {}): Promise<RunningAgent>
   const uplink = config.networks[0]?.uplink;
   const bandwidth = config.bandwidth ?? (uplink ? await network.host.uplinkSpeed(uplink) : undefined) ?? DEFAULTS.bandwidth;
 
-  const agent = new Agent(config, engine, log, advertise, network, bandwidth, volumes, metrics, registry, client);
+  const agent = new Agent(config, engine, log, advertise, network, bandwidth, volumes, metrics, registry, client, revokedCertificates);
   // The pool is set up before the first heartbeat (a failure is logged and retried, never fatal).
   agent.start((await volumes.start(agent.signal)).loop);
   const registryLoop = registry.run(agent.signal);

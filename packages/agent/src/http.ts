@@ -28,6 +28,8 @@ export interface HttpOptions {
   token?: string;
   /** Serve HTTPS with the host's certificate; callers need a certificate of the cluster CA (the token is not used). */
   tls?: HostIdentity;
+  /** With `tls`: SHA-256 (hex) of host certificates the server revoked, refused as callers. */
+  revokedCertificates?: ReadonlySet<string>;
   log: Logger;
   /** Serves /v1/volumes and /v1/trash (see volumes/routes.ts). */
   volumes?: VolumeManager;
@@ -98,7 +100,7 @@ const EXEC_PATH = /^\/v1\/containers\/([^/]+)\/exec$/;
 export function createHttpServer(opts: HttpOptions): Server {
   const { engine, token, tls, log, volumes, metrics } = opts;
   const authorize = (req: IncomingMessage, path: string): void => {
-    if (tls) return authorizeCaller(req, path);
+    if (tls) return authorizeCaller(req, path, opts.revokedCertificates);
     if (token !== undefined && !tokenMatches(req.headers.authorization, token)) {
       throw new WharfError('UNAUTHORIZED', 'a valid bearer token (the join token) is required');
     }

@@ -36,6 +36,8 @@ import {
   type HostMetrics,
   type HostMetricsHistory,
   type HostRegistration,
+  type HostRemoved,
+  type RevokedCertificate,
   type HostSettingsPatch,
   type ImageDeleted,
   type ImageDetail,
@@ -484,6 +486,16 @@ export class WharfClient {
    */
   updateHost(name: string, patch: HostSettingsPatch): Promise<Host> {
     return this.request('PATCH', `/v1/hosts/${encodeURIComponent(name)}`, patch);
+  }
+
+  /** Removes a host that holds no set (409 otherwise); a certificate it joined with is revoked. */
+  removeHost(name: string): Promise<HostRemoved> {
+    return this.request('DELETE', `/v1/hosts/${encodeURIComponent(name)}`);
+  }
+
+  /** Revokes the certificate a host joined with (and its registry secret); it comes back only with a new join token. */
+  revokeHostCertificate(name: string): Promise<RevokedCertificate> {
+    return this.request('DELETE', `/v1/hosts/${encodeURIComponent(name)}/certificate`);
   }
 
   // ---- platform networks (not tenant-scoped) ----

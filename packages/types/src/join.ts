@@ -43,3 +43,20 @@ export const JoinAnswer = Type.Object({
   }),
 });
 export type JoinAnswer = Static<typeof JoinAnswer>;
+
+export const RevokedCertificate = Type.Object({
+  host: Type.String(),
+  fingerprint: Type.String({ description: 'SHA-256 of the certificate (lowercase hex)' }),
+  expiresAt: Type.String({ description: 'Until then agents refuse it; after, it is dropped from the list' }),
+  revokedAt: Type.String(),
+  why: Type.Union([Type.Literal('removed'), Type.Literal('revoked'), Type.Literal('replaced')], {
+    description: 'removed: the host was; revoked: by an admin; replaced: by a re-join or a renewal',
+  }),
+});
+export type RevokedCertificate = Static<typeof RevokedCertificate>;
+
+export const HostRemoved = Type.Object({
+  name: Type.String(),
+  revokedCertificate: Type.Optional(RevokedCertificate),
+});
+export type HostRemoved = Static<typeof HostRemoved>;

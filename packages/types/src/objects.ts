@@ -207,6 +207,12 @@ export const DesiredSets = Type.Object({
   firewall: Type.Optional(Type.Record(Type.String(), SetFirewall)),
   /** The address groups the firewall rules name (a tenant's sets, an app's), each sent once. */
   addressGroups: Type.Optional(AddressGroups),
+  /**
+   * SHA-256 (lowercase hex) of host certificates revoked before they expire: a removed
+   * host's, one revoked by an admin, one a re-join or a renewal replaced. The agent
+   * refuses them as callers (another host pulling a volume export).
+   */
+  revokedCertificates: Type.Optional(Type.Array(Type.String())),
 });
 export type DesiredSets = Static<typeof DesiredSets>;
 

@@ -1,4 +1,7 @@
-/** `wharf cordon|uncordon|drain HOST`: take a host out of scheduling, or empty it; `wharf host set`: its networks and bandwidth. */
+/**
+ * `wharf cordon|uncordon|drain HOST`: take a host out of scheduling, or empty it; `wharf host set`: its networks and
+ * bandwidth; `wharf host rm` and `wharf host revoke`: remove it, revoke its certificate.
+ */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { IFACE_PATTERN, NETWORK_NAME_PATTERN, WharfError } from '@wharf/types';
 import type { Host, HostNetwork, HostSettingsPatch } from '@wharf/types';
@@ -83,7 +86,7 @@ export function registerHostCommands(program: Command, ctx: Context): void {
 
   const host = program
     .command('host')
-    .summary("change a host's networks and bandwidth")
+    .summary("change a host's networks and bandwidth, remove it, revoke its certificate")
     .description("Change a host's settings. What is set here wins over what the host's agent declares, until it is unset.")
     .addHelpText('after', examples([['wharf host set host1 --network net1=eth0 --bandwidth 10000', 'host1 reaches net1 through eth0; 10 Gbit/s uplink']]));
 
@@ -120,6 +123,37 @@ export function registerHostCommands(program: Command, ctx: Context): void {
         const known = new Set((await client.listNetworks().catch(() => undefined))?.map((n) => n.name) ?? patch.networks.map((n) => n.name));
         for (const n of patch.networks) if (!known.has(n.name)) ctx.note(`warning: there is no network ${n.name} (yet); create it with "wharf network create ${n.name} ..."`);
       }
+    });
+
+  host
+    .command('rm')
+    .summary('remove a host that holds no set, and revoke its certificate')
+    .description(
+      'Remove a host from the platform: its record and settings go, and the certificate it joined with is revoked (the server '
+        + 'refuses it at once, other agents at their next answer from the server), with its registry secret. A host that still '
+        + 'holds sets is refused: drain it or delete them first. Stop its agent first: an agent on the shared join token registers '
+        + 'again at its next heartbeat; a joined one needs a new join token to come back.',
+    )
+    .argument('<host>', 'the host name')
+    .addHelpText('after', examples([['wharf drain host1 --wait && wharf host rm host1', 'empty host1, then remove it']]))
+    .action(async (name: string) => {
+      const r = await ctx.client().removeHost(name);
+      ctx.out(`host ${r.name} removed${r.revokedCertificate ? `; its certificate ${r.revokedCertificate.fingerprint.slice(0, 16)}… is revoked` : ''}`);
+    });
+
+  host
+    .command('revoke')
+    .summary("revoke a joined host's certificate and registry secret")
+    .description(
+      'Revoke the certificate a host joined with, and its registry secret: its agent can no longer call the server, pull private '
+        + 'images or pull volume exports from other hosts. The host and its sets stay; the agent acts again after joining with a new '
+        + 'token (remove its data directory\'s tls/ first).',
+    )
+    .argument('<host>', 'the host name')
+    .addHelpText('after', examples([['wharf host revoke host1', "host1's certificate is refused from now on"]]))
+    .action(async (name: string) => {
+      const r = await ctx.client().revokeHostCertificate(name);
+      ctx.out(`certificate of host ${r.host} revoked (SHA-256 ${r.fingerprint}); it was valid until ${r.expiresAt}`);
     });
 
   const drain = program

@@ -1,11 +1,13 @@
 import { Type } from '@sinclair/typebox';
-import { DesiredSets, Host, HostRegistration, HostSettingsPatch, StatusReport, WharfError, type NetworkAttachment, type NetworkPolicy, type SetObject, type SetStatus } from '@wharf/types';
+import { DesiredSets, Host, HostRegistration, HostRemoved, HostSettingsPatch, RevokedCertificate, StatusReport, WharfError, type NetworkAttachment, type NetworkPolicy, type SetObject, type SetStatus } from '@wharf/types';
 import { Keys, setKeys } from '../state/keys.js';
 import { allocations, getEffectiveHost, heartbeatRecord, hostView, listAllSets, listHostRecords, reachableNetworks, withSettings, type HostRecord, type HostSettings } from '../state/hosts.js';
 import { firewallFor } from '../state/firewall.js';
 import { loadNetworks, releaseOps } from '../state/ipam.js';
 import { appendEvents, logAppend, updateSet } from '../state/sets.js';
 import { recordVolumeFill, volumeFill } from '../state/volume-fill.js';
+import { reservationRevision } from '../state/reservations.js';
+import { revocation, revokedCertificates, revokeHostCert } from '../tls/join-tokens.js';
 import type { App, ApiContext } from './context.js';
 import type { Op } from '@wharf/store';
 import { errors } from './schemas.js';
@@ -112,6 +114,56 @@ export function hostRoutes(app: App, { store, hostChanges, monitoring, peers }: 
     });
   }
 
+  app.delete('/v1/hosts/:name', {
+    config: { access: 'admin' },
+    schema: {
+      tags: ['hosts'],
+      summary: 'Remove a host that holds no set: its record and settings go, and its certificate is revoked',
+      description: 'A host with sets is 409: drain it, or delete its sets, first. A host that joined with a token can come back '
+        + 'only with a new one; stop its agent first, as an agent on the shared join token registers again at its next heartbeat.',
+      params: HostParams,
+      response: { 200: HostRemoved, ...errors(401, 403, 404, 409) },
+    },
+  }, async (req) => {
+    const { name } = req.params;
+    for (let attempt = 0; attempt < 10; attempt++) {
+      // Read before the sets: a placement on the host meanwhile touches it, and the removal fails and looks again.
+      const reserved = await reservationRevision(store, name);
+      const here = (await listAllSets(store)).filter((s) => s.host === name);
+      if (here.length) {
+        const refs = here.slice(0, 3).map((s) => `${s.tenant}/${s.appkey}/${s.id}`).join(', ') + (here.length > 3 ? ', …' : '');
+        throw new WharfError('CONFLICT', `host ${name} still holds ${here.length} set(s) (${refs}): drain it ("wharf drain ${name}") or delete them, then remove it`);
+      }
+      const [rec, cert] = await Promise.all([store.get(Keys.host(name)), revocation(store, name, 'removed')]);
+      if (!rec && !cert.revoked) throw new WharfError('HOST_NOT_FOUND', `host ${name} not found`);
+      const hostCmp = rec ? { key: rec.key, modRevision: rec.modRevision } : { key: Keys.host(name), absent: true as const };
+      const reservedCmp = reserved.modRevision ? reserved : { key: reserved.key, absent: true as const };
+      const gone: Op[] = [Keys.host(name), Keys.hostSettings(name), Keys.reservation(name)].map((key) => ({ type: 'delete', key }));
+      if ((await store.txn([hostCmp, reservedCmp, ...cert.compares], [...gone, ...cert.ops])).succeeded) {
+        req.log.info({ host: name, certificate: cert.revoked?.fingerprint }, 'host removed');
+        return { name, ...(cert.revoked ? { revokedCertificate: cert.revoked } : {}) };
+      }
+    }
+    throw new WharfError('CONFLICT', `host ${name} is changing too often; try again`);
+  });
+
+  app.delete('/v1/hosts/:name/certificate', {
+    config: { access: 'admin' },
+    schema: {
+      tags: ['hosts'],
+      summary: "Revoke a joined host's certificate (and its registry secret)",
+      description: 'The server refuses it at once, agents at their next desired-state answer. The host stays, with its sets; '
+        + 'its agent can act again only after joining with a new token.',
+      params: HostParams,
+      response: { 200: RevokedCertificate, ...errors(401, 403, 404) },
+    },
+  }, async (req) => {
+    const revoked = await revokeHostCert(store, req.params.name, 'revoked');
+    if (!revoked) throw new WharfError('NOT_FOUND', `host ${req.params.name} holds no certificate (it did not join with a token, or it was revoked)`);
+    req.log.warn({ host: req.params.name, certificate: revoked.fingerprint }, 'host certificate revoked');
+    return revoked;
+  });
+
   app.put('/v1/hosts/:name', {
     config: { access: 'agent' },
     preValidation: async (req) => {
@@ -170,17 +222,18 @@ export function hostRoutes(app: App, { store, hostChanges, monitoring, peers }: 
     // The revision is read first: anything written after it wakes the next poll, so nothing is missed.
     const { all, revision } = await setsNow();
     const mine = all.filter((s) => s.host === name);
-    const [nets, host, policies] = await Promise.all([
+    const [nets, host, policies, revokedCerts] = await Promise.all([
       loadNetworks(store),
       getEffectiveHost(store, name),
       mine.some((s) => s.ips?.length) ? store.list<NetworkPolicy>(Keys.policiesPrefix) : Promise.resolve(undefined),
+      revokedCertificates(store),
     ]);
     const networks: NetworkAttachment[] = (host ? reachableNetworks(host, nets.byName) : []).flatMap((hn) => {
       const n = nets.byName.get(hn.name);
       return n ? [{ name: n.name, subnet: n.subnet, gateway: n.gateway, uplink: hn.uplink, ...(n.vlan !== undefined ? { vlan: n.vlan } : {}) }] : [];
     });
     const { firewall, addressGroups } = policies ? firewallFor(mine, all, policies.items.map((kv) => kv.value)) : { firewall: {}, addressGroups: {} };
-    return { revision, sets: mine, networks, firewall, addressGroups };
+    return { revision, sets: mine, networks, firewall, addressGroups, revokedCertificates: revokedCerts };
   });
 
   app.post('/v1/hosts/:name/status', {

@@ -6,7 +6,8 @@
  * keeps each host's allocation, so heartbeats need not read every set.
  *
  * What every host's firewalls and network attachments depend on wakes every host:
- * a set's platform IPs coming or going, and any change of networks or policies.
+ * a set's platform IPs coming or going, and any change of networks or policies; so
+ * does a host certificate revoked (agents refuse it as a caller).
  * A change of a host's settings wakes that host.
  */
 import type { Store, Watcher } from '@wharf/store';
@@ -44,7 +45,7 @@ export class HostChanges {
       },
       { fromRevision: revision + 1 },
     );
-    for (const prefix of [Keys.networksPrefix, Keys.policiesPrefix]) {
+    for (const prefix of [Keys.networksPrefix, Keys.policiesPrefix, Keys.revokedCertsPrefix]) {
       this.others.push(await this.store.watch(prefix, (ev) => this.touchAll(ev.revision), { fromRevision: revision + 1 }));
     }
     this.others.push(await this.store.watch(Keys.hostSettingsPrefix, (ev) => this.touch(ev.kv.key.slice(Keys.hostSettingsPrefix.length), ev.revision), { fromRevision: revision + 1 }));

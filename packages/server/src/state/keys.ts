@@ -13,6 +13,11 @@ export const Keys = {
   tenantEvents: (tenant: string) => `/events/${tenant}/`,
   hostsPrefix: '/hosts/',
   host: (name: string) => `/hosts/${name}`,
+  /** Which certificate each joined host holds: `/auth/host-certs/<host>`. */
+  hostCert: (name: string) => `/auth/host-certs/${name}`,
+  /** Host certificates revoked before they expire, by SHA-256: `/auth/revoked-certs/<hex>`. */
+  revokedCertsPrefix: '/auth/revoked-certs/',
+  revokedCert: (fingerprint: string) => `/auth/revoked-certs/${fingerprint}`,
   token: (hash: string) => `/auth/tokens/${hash}`,
   tokensPrefix: '/auth/tokens/',
   tenantsPrefix: '/tenants/',

@@ -8,13 +8,12 @@
  * joins presents that CA before it sends the token.
  */
 import { randomBytes } from 'node:crypto';
-import type { Store } from '@wharf/store';
-import { JOIN_TOKEN_PREFIX, WharfError, type JoinToken } from '@wharf/types';
+import type { Compare, Op, Store } from '@wharf/store';
+import { JOIN_TOKEN_PREFIX, WharfError, type JoinToken, type RevokedCertificate } from '@wharf/types';
 import { hashToken, tokenId } from '../auth/tokens.js';
+import { Keys } from '../state/keys.js';
 
 const PREFIX = '/auth/join-tokens/';
-/** Which certificate each joined host holds: `/auth/host-certs/<host>`. */
-const HOST_CERTS = '/auth/host-certs/';
 export const DEFAULT_JOIN_TTL_SECONDS = 3600;
 export const MAX_JOIN_TTL_SECONDS = 7 * 86_400;
 /** Used and expired tokens stay listed this long, then are dropped. */
@@ -81,10 +80,69 @@ export async function consumeJoinToken(store: Store, token: string, host: string
   throw used(after.value);
 }
 
-export async function recordHostCert(store: Store, host: string, cert: HostCertRecord): Promise<void> {
-  await store.put(HOST_CERTS + host, cert);
+/** A host certificate revoked before it expired: agents refuse it until then. */
+export type RevokedCertRecord = RevokedCertificate;
+
+/** The op that puts `cert` of `host` on the revoked list. */
+function revokeOp(host: string, cert: HostCertRecord, why: RevokedCertRecord['why'], now: number): Op & { value: RevokedCertRecord } {
+  const value: RevokedCertRecord = { host, fingerprint: cert.fingerprint, expiresAt: cert.expiresAt, revokedAt: new Date(now).toISOString(), why };
+  return { type: 'put', key: Keys.revokedCert(cert.fingerprint), value };
+}
+
+/**
+ * What revoking `host`'s certificate takes, to commit alone or with other writes: a
+ * compare on its record as read now, its deletion and its entry on the revoked list.
+ */
+export async function revocation(store: Store, host: string, why: RevokedCertRecord['why'], now = Date.now()): Promise<{ revoked?: RevokedCertRecord; compares: Compare[]; ops: Op[] }> {
+  const key = Keys.hostCert(host);
+  const kv = await store.get<HostCertRecord>(key);
+  if (!kv) return { compares: [{ key, absent: true }], ops: [] };
+  const put = revokeOp(host, kv.value, why, now);
+  return { revoked: put.value, compares: [{ key, modRevision: kv.modRevision }], ops: [{ type: 'delete', key }, put] };
+}
+
+/**
+ * Records `cert` as the one `host` holds; the certificate it held before (a re-join, a
+ * renewal) goes on the revoked list in the same commit. With `replacing`, only if that
+ * is still the host's certificate (false otherwise: another join or renewal won).
+ */
+export async function recordHostCert(store: Store, host: string, cert: HostCertRecord, opts: { replacing?: string; now?: number } = {}): Promise<boolean> {
+  const key = Keys.hostCert(host);
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const kv = await store.get<HostCertRecord>(key);
+    if (opts.replacing !== undefined && kv?.value.fingerprint !== opts.replacing) return false;
+    const old = kv && kv.value.fingerprint !== cert.fingerprint ? [revokeOp(host, kv.value, 'replaced', opts.now ?? Date.now())] : [];
+    const cmp = kv ? { key, modRevision: kv.modRevision } : { key, absent: true as const };
+    if ((await store.txn([cmp], [{ type: 'put', key, value: cert }, ...old])).succeeded) return true;
+  }
+  throw new WharfError('CONFLICT', `host ${host}'s certificate is changing too often; try again`);
 }
 
 export async function hostCert(store: Store, host: string): Promise<HostCertRecord | undefined> {
-  return (await store.get<HostCertRecord>(HOST_CERTS + host))?.value;
+  return (await store.get<HostCertRecord>(Keys.hostCert(host)))?.value;
+}
+
+/**
+ * Revokes the certificate `host` holds: its record goes (so the server refuses it and
+ * its registry secret) and its fingerprint goes on the revoked list (so agents refuse
+ * it). Undefined when the host holds none.
+ */
+export async function revokeHostCert(store: Store, host: string, why: RevokedCertRecord['why'], now = Date.now()): Promise<RevokedCertRecord | undefined> {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const r = await revocation(store, host, why, now);
+    if (!r.revoked) return undefined;
+    if ((await store.txn(r.compares, r.ops)).succeeded) return r.revoked;
+  }
+  throw new WharfError('CONFLICT', `host ${host}'s certificate is changing too often; try again`);
+}
+
+/** Fingerprints of revoked certificates that have not expired; the expired ones are dropped on the way. */
+export async function revokedCertificates(store: Store, now = Date.now()): Promise<string[]> {
+  const { items } = await store.list<RevokedCertRecord>(Keys.revokedCertsPrefix);
+  const live: string[] = [];
+  for (const kv of items) {
+    if (Date.parse(kv.value.expiresAt) > now) live.push(kv.value.fingerprint);
+    else await store.txn([{ key: kv.key, modRevision: kv.modRevision }], [{ type: 'delete', key: kv.key }]);
+  }
+  return live;
 }

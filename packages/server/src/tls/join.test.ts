@@ -231,6 +231,70 @@ describe('a host certificate', () => {
   });
 });
 
+describe('revoking and removing a host', () => {
+  const asAdmin = () => ({ authorization: `Bearer ${admin}` });
+  const desired = async (host: string, client: { cert: string; key: string }) => {
+    const r = await tlsCall('GET', `/v1/hosts/${host}/desired?wait=0`, undefined, client);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    return r.body as { revokedCertificates: string[] };
+  };
+
+  test('a re-join puts the old certificate on the list every agent gets', async () => {
+    const first = await joinHost('r1');
+    const second = await joinHost('r1');
+    assert.ok((await desired('r1', second)).revokedCertificates.includes(certFingerprint(first.cert)));
+    assert.ok(!(await desired('r1', second)).revokedCertificates.includes(certFingerprint(second.cert)));
+  });
+
+  test('revoke: the server refuses the certificate and its registry secret at once, agents are told; a second revoke is 404', async () => {
+    const h = await joinHost('r2');
+    const witness = await joinHost('r3');
+    assert.equal((await tlsCall('PUT', '/v1/hosts/r2', registration('r2'), h)).status, 200);
+    const forbidden = await tlsCall('DELETE', '/v1/hosts/r2/certificate', undefined, witness);
+    assert.equal(forbidden.status, 403);
+    const r = await app.inject({ method: 'DELETE', url: '/v1/hosts/r2/certificate', headers: { authorization: `Bearer ${admin}` } });
+    assert.equal(r.statusCode, 200, r.body);
+    assert.equal(r.json().fingerprint, certFingerprint(h.cert));
+    assert.equal(r.json().why, 'revoked');
+    const after = await tlsCall('PUT', '/v1/hosts/r2', registration('r2'), h);
+    assert.equal(after.status, 401);
+    assert.equal((await refusal(registryPrincipal(store, basic('r2', h.registrySecret)))).code, 'UNAUTHORIZED');
+    assert.ok((await desired('r3', witness)).revokedCertificates.includes(certFingerprint(h.cert)));
+    // The host itself stays, with what it had.
+    assert.equal((await app.inject({ method: 'GET', url: '/v1/hosts/r2', headers: asAdmin() })).statusCode, 200);
+    const again = await app.inject({ method: 'DELETE', url: '/v1/hosts/r2/certificate', headers: { authorization: `Bearer ${admin}` } });
+    assert.equal(again.statusCode, 404);
+    assert.match(again.json().error.message, /holds no certificate/);
+  });
+
+  test('remove: refused while the host holds a set (naming it), then the host and its certificate go; unknown is 404', async () => {
+    const h = await joinHost('r4');
+    assert.equal((await tlsCall('PUT', '/v1/hosts/r4', registration('r4'), h)).status, 200);
+    const now = new Date().toISOString();
+    await store.put('/sets/default/web/1', { tenant: 'default', appkey: 'web', id: '1', host: 'r4', generation: 1, desired: 'running', createdAt: now, updatedAt: now, spec: {} });
+    const busy = await app.inject({ method: 'DELETE', url: '/v1/hosts/r4', headers: asAdmin() });
+    assert.equal(busy.statusCode, 409, busy.body);
+    assert.match(busy.json().error.message, /still holds 1 set\(s\) \(default\/web\/1\): drain it/);
+    assert.equal((await tlsCall('PUT', '/v1/hosts/r4', registration('r4'), h)).status, 200, 'nothing was revoked');
+    await store.delete('/sets/default/web/1');
+    const r = await app.inject({ method: 'DELETE', url: '/v1/hosts/r4', headers: asAdmin() });
+    assert.equal(r.statusCode, 200, r.body);
+    assert.equal(r.json().revokedCertificate.why, 'removed');
+    assert.equal((await app.inject({ method: 'GET', url: '/v1/hosts/r4', headers: asAdmin() })).statusCode, 404);
+    assert.equal((await tlsCall('PUT', '/v1/hosts/r4', registration('r4'), h)).status, 401);
+    const unknown = await app.inject({ method: 'DELETE', url: '/v1/hosts/nohost', headers: asAdmin() });
+    assert.equal(unknown.statusCode, 404);
+    assert.match(unknown.json().error.message, /host nohost not found/);
+  });
+
+  test('an expired entry leaves the list', async () => {
+    const h = await joinHost('r5');
+    await store.put(`/auth/revoked-certs/${'0'.repeat(64)}`, { host: 'old', fingerprint: '0'.repeat(64), expiresAt: new Date(Date.now() - 1000).toISOString(), revokedAt: new Date(0).toISOString(), why: 'revoked' });
+    assert.ok(!(await desired('r5', h)).revokedCertificates.includes('0'.repeat(64)));
+    assert.equal(await store.get(`/auth/revoked-certs/${'0'.repeat(64)}`), undefined);
+  });
+});
+
 describe('a host registry secret', () => {
   test('counts as its host at the registry token service, with the host name as the user; a re-join replaces it', async () => {
     const first = await joinHost('h8');
