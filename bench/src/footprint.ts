@@ -10,7 +10,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import type { WharfClient } from '@wharf/client';
 import { parseMeminfo, parseProcStat } from '../../packages/agent/dist/metrics/procfs.js';
-import { Cluster } from '../../e2e/dist/harness/cluster.js';
+import { Cluster, defaultHosts } from '../../e2e/dist/harness/cluster.js';
+import type { PlatformOptions } from '../../e2e/dist/harness/platform.js';
 import { formatLeaks, LeakChecker, type Leak } from '../../e2e/dist/harness/leaks.js';
 import { containersLeft } from './swarm.js';
 
@@ -115,6 +116,37 @@ export async function cpuBusy(ms: number): Promise<number> {
   return (b.busy - a.busy) / Math.max(1, b.total - a.total);
 }
 
+/**
+ * CPU time a process's threads ran and waited runnable for a CPU, in ns, from
+ * /proc/<pid>/task/<tid>/schedstat: its main thread (the event loop, for node) and
+ * all of them. Waiting is time the process had work and the machine gave it no core.
+ */
+export interface SchedTimes {
+  mainRunNs: number;
+  mainWaitNs: number;
+  runNs: number;
+  waitNs: number;
+}
+
+export async function schedTimes(pid: number | undefined): Promise<SchedTimes> {
+  const t: SchedTimes = { mainRunNs: NaN, mainWaitNs: NaN, runNs: 0, waitNs: 0 };
+  if (pid === undefined) return { ...t, runNs: NaN, waitNs: NaN };
+  for (const tid of await readdir(`/proc/${pid}/task`).catch(() => [] as string[])) {
+    const [run = NaN, wait = NaN] = (await readFile(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').catch(() => '')).split(' ').map(Number);
+    if (Number.isNaN(run)) continue;
+    t.runNs += run;
+    t.waitNs += wait;
+    if (tid === String(pid)) Object.assign(t, { mainRunNs: run, mainWaitNs: wait });
+  }
+  return t;
+}
+
+/** Between two readings over `ms` of wall time: shares of that time (1 = all of it; summed over threads for `run`/`wait`). */
+export function schedShares(a: SchedTimes, b: SchedTimes, ms: number) {
+  const share = (x: number, y: number) => Math.round(((y - x) / 1e6 / ms) * 1000) / 1000;
+  return { mainRun: share(a.mainRunNs, b.mainRunNs), mainWait: share(a.mainWaitNs, b.mainWaitNs), run: share(a.runNs, b.runNs), wait: share(a.waitNs, b.waitNs) };
+}
+
 export interface ServerMemory {
   rssBytes: number;
   heapUsedBytes: number;
@@ -149,11 +181,11 @@ export const logger = (name: string) => (line: string) => {
  * error of the run is printed before the teardown, whose own errors would hide it, and
  * sets the exit code to 1.
  */
-export async function onCluster(hosts: number, log: (line: string) => void, fn: (cluster: Cluster, checker: LeakChecker) => Promise<void>): Promise<void> {
+export async function onCluster(hosts: number, log: (line: string) => void, fn: (cluster: Cluster, checker: LeakChecker) => Promise<void>, platform: PlatformOptions = {}): Promise<void> {
   let cluster: Cluster | undefined;
   try {
     log(`starting ${hosts} hosts, a wharf-server and ${hosts} agents …`);
-    cluster = await Cluster.start(hosts);
+    cluster = await Cluster.start({ hosts: defaultHosts(hosts), platform });
     await fn(cluster, await LeakChecker.start(cluster.platform));
   } catch (err) {
     console.error(err);

@@ -28,6 +28,12 @@ export interface PlatformOptions {
   mirrors?: string[];
   /** More wharf-agent flags for every host (setAgentArgs replaces them for one). */
   agentArgs?: string[];
+  /**
+   * The server's nice value (`nice -n`; negative needs root): every thread of it runs at
+   * this CPU weight. A benchmark gives the server a machine's share of the CPU with it,
+   * as in production, where it does not share its cores with the hosts' engines.
+   */
+  serverNice?: number;
 }
 
 /**
@@ -134,9 +140,17 @@ export class Platform {
     }
   }
 
-  private spawnLogged(name: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+  /** The server's process ID while it runs. */
+  get serverPid(): number | undefined {
+    const s = this.server;
+    return s && s.exitCode === null && s.signalCode === null ? s.pid : undefined;
+  }
+
+  private spawnLogged(name: string, args: string[], env: NodeJS.ProcessEnv = {}, nice = 0): ChildProcess {
     const log = openSync(join(this.dir, `${name}.log`), 'a');
-    const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', log, log] });
+    // `nice` execs node: the pid is node's, and every thread it starts inherits the weight.
+    const [cmd, argv] = nice ? ['nice', ['-n', String(nice), process.execPath, ...args]] : [process.execPath, args];
+    const child = spawn(cmd, argv, { env: { ...process.env, ...env }, stdio: ['ignore', log, log] });
     closeSync(log);
     return child;
   }
@@ -146,7 +160,7 @@ export class Platform {
       ? ['--registry', 'local', '--registry-addr', this.registryAddress, '--registry-listen', `127.0.0.1:${this.registryPort}`,
         ...(this.options.mirrors ?? []).flatMap((url, i) => ['--mirror', `${url}=${this.mirrorPorts[i]}`])]
       : ['--registry', 'off'];
-    this.server = this.spawnLogged('server', [join(ROOT, 'packages/server/dist/main.js'), '--port', String(this.port), '--data-dir', this.serverDir, '--log-level', 'debug', '--ssh-listen', `127.0.0.1:${this.sshPort}`, ...registry]);
+    this.server = this.spawnLogged('server', [join(ROOT, 'packages/server/dist/main.js'), '--port', String(this.port), '--data-dir', this.serverDir, '--log-level', 'debug', '--ssh-listen', `127.0.0.1:${this.sshPort}`, ...registry], {}, this.options.serverNice);
     const server = this.server;
     try {
       await waitFor('wharf-server health', async () => {
