@@ -31,7 +31,7 @@
  *   npm run bench -- load [--sets 1000] [--scale 200] [--step 200] [--peer 50] [--reserve 4] [--hosts 3] [--server-nice 0]
  *
  * The server shares the machine's cores with the hosts' engines and shims, which a
- * production server does not; `--server-nice -10` gives it the CPU weight of a machine
+ * production server does not; `--server-nice=-10` gives it the CPU weight of a machine
  * of its own (the dockerds the peer is measured on stay at 0). During the scale-out the
  * server's CPU time is read from schedstat: how much of the time its event loop ran,
  * and how much it waited for a core with work to do.
