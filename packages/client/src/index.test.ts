@@ -74,6 +74,8 @@ test('a tenant is sent on every set and policy route, and on no network or host 
     [() => c.getNetwork('net1'), 'GET', '/v1/networks/net1'],
     [() => c.listHosts(), 'GET', '/v1/hosts'],
     [() => c.updateHost('h1', { bandwidth: 1000 }), 'PATCH', '/v1/hosts/h1'],
+    [() => c.removeHost('dc1 h7'), 'DELETE', '/v1/hosts/dc1%20h7'],
+    [() => c.revokeHostCertificate('h1'), 'DELETE', '/v1/hosts/h1/certificate'],
   ];
   for (const [call, method, path] of calls) {
     await call();
