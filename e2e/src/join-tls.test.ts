@@ -3,7 +3,8 @@
  * from wharf-server's agents' TLS listener, the token is refused a second time, a set
  * runs on the host, its logs come through the server (server → agent over mutual TLS),
  * and the agent's API refuses plain HTTP, callers without a certificate and a
- * certificate of another CA. A restarted agent reuses its certificate, no token needed.
+ * certificate of another CA. A restarted agent reuses its certificate, no token needed,
+ * and renews it when due (the server issues one-day certificates here).
  * A second joined host takes a set with its volume from the first: the receiving agent
  * pulls the export from the sending one with its host certificate. A private image of
  * the platform registry runs on a joined host: it pulls with its registry secret. A
@@ -14,6 +15,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
+import { X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import { WharfClient } from '@wharf/client';
 import { DockerHost, OWNER_FILE, releaseBelow } from './harness/docker-host.js';
@@ -74,11 +76,11 @@ describe('a host joined with a one-use token, over mutual TLS', () => {
   };
   const cli = (args: string[]) => wharfCli({ server: url(), token: readFileSync(join(serverDir, 'admin.token'), 'utf8').trim(), config: join(dir, 'no-config.json') }, args);
   const tokenFile = join(dir, 'one-use.token');
-  const startAgent = (name: string, dataDir: string, on: DockerHost = host, joinTokenFile = tokenFile) => {
+  const startAgent = (name: string, dataDir: string, on: DockerHost = host, joinTokenFile = tokenFile, extraArgs: string[] = []) => {
     mkdirSync(dataDir, { recursive: true });
     // Another agent name on the same dockerd: the host seen through an object naming it so.
     const named = on.name === name ? on : Object.create(on, { name: { value: name } }) as DockerHost;
-    return spawnLogged(`agent-${name}`, agentArgs({ server: tlsUrl(), joinTokenFile, host: named, dataDir, heartbeatSeconds: 1, cpuOvercommit: 32 }));
+    return spawnLogged(`agent-${name}`, agentArgs({ server: tlsUrl(), joinTokenFile, host: named, dataDir, heartbeatSeconds: 1, cpuOvercommit: 32, extraArgs }));
   };
   /** A new one-use token from the CLI, in a file of its own. */
   const newTokenFile = async (name: string): Promise<string> => {
@@ -97,7 +99,9 @@ describe('a host joined with a one-use token, over mutual TLS', () => {
     tlsPort = await freePort();
     registryPort = await freePort();
     server = spawnLogged('server', [join(ROOT, 'packages/server/dist/main.js'), '--port', String(port), '--data-dir', serverDir, '--log-level', 'debug',
-      '--registry', 'local', '--registry-addr', registryAddr(), '--registry-listen', `127.0.0.1:${registryPort}`, '--ssh-listen', 'off', '--agent-tls-listen', `127.0.0.1:${tlsPort}`]);
+      '--registry', 'local', '--registry-addr', registryAddr(), '--registry-listen', `127.0.0.1:${registryPort}`, '--ssh-listen', 'off', '--agent-tls-listen', `127.0.0.1:${tlsPort}`,
+      // One-day host certificates: an agent renews from 8 h before the end, or from --cert-renew-before.
+      '--host-cert-days', '1']);
     await waitFor('wharf-server health', async () => (await fetch(`${url()}/v1/health`).catch(() => undefined))?.ok, 60_000);
     // dockerd reaches the registry and the token service (the server's port) in its namespace.
     for (const h of [host, host3 as DockerHost]) portals.push(await NetnsPortal.open({ netns: h.netns, address: registryIp, ports: [registryPort, port], dir }));
@@ -186,6 +190,36 @@ describe('a host joined with a one-use token, over mutual TLS', () => {
     assert.equal(readFileSync(join(agentDir, 'tls', 'host.crt'), 'utf8'), before);
     const s = await admin.getSet(SET.appkey, SET.id);
     assert.equal(s.status, 'running');
+  });
+
+  it('renews its certificate when due: a new key, the old certificate revoked, the server still reaches it', async () => {
+    const before = readFileSync(join(agentDir, 'tls', 'host.crt'), 'utf8');
+    const beforeKey = readFileSync(join(agentDir, 'tls', 'host.key'), 'utf8');
+    assert.ok(Date.parse(new X509Certificate(before).validTo) - Date.now() < 86_400_000 + 60_000, 'the server issues one-day certificates');
+    await stopChild(agent);
+    const since = Date.now();
+    // Due at once: renew two days before the end of a one-day certificate.
+    agent = startAgent('h1', agentDir, host, tokenFile, ['--cert-renew-before', '2d']);
+    const after = await waitFor('a renewed certificate', async () => {
+      const now = readFileSync(join(agentDir, 'tls', 'host.crt'), 'utf8');
+      return now !== before ? now : undefined;
+    }, 60_000, 200);
+    assert.notEqual(readFileSync(join(agentDir, 'tls', 'host.key'), 'utf8'), beforeKey);
+    assert.equal(statSync(join(agentDir, 'tls', 'host.key')).mode & 0o777, 0o600);
+    assert.match(new X509Certificate(after).subject, /CN=h1/);
+    assert.equal(new X509Certificate(after).subjectAltName, new X509Certificate(before).subjectAltName);
+    await waitFor('h1 heartbeating with the new certificate', async () => {
+      const h = await admin.getHost('h1');
+      return h.state === 'ready' && Date.parse(h.lastHeartbeat) > Date.now() - 2000 && Date.parse(h.lastHeartbeat) > since;
+    }, 60_000, 200);
+    const desired = await admin.request<{ revokedCertificates: string[] }>('GET', '/v1/hosts/h1/desired?wait=0');
+    const fp = (pem: string) => new X509Certificate(pem).fingerprint256.replace(/:/g, '').toLowerCase();
+    assert.ok(desired.revokedCertificates.includes(fp(before)), 'the old certificate is on the revoked list');
+    // server → agent: the agent's HTTPS server presents the new certificate.
+    let all = '';
+    for await (const chunk of admin.logs(SET.appkey, SET.id)) all += chunk;
+    assert.match(all, /hello-over-tls/);
+    assert.match(log('agent-h1'), /host certificate renewed/);
   });
 
   it('moves a set with its volume between two joined hosts: the target pulls the export with its certificate', async () => {

@@ -20,6 +20,7 @@ import { mkdir } from 'node:fs/promises';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -53,6 +54,7 @@ import { ImageGc } from './images/gc.js';
 import { UsageRecord } from './images/usage-record.js';
 import { tlsFetch } from './tls/fetch.js';
 import { certifiesAddress, joinUntilDone, loadIdentity, type HostIdentity } from './tls/identity.js';
+import { keepRenewed } from './tls/renewal.js';
 
 export interface RunningAgent {
   /** Stops the loops and the HTTP API. Containers are left running. */
@@ -564,7 +566,9 @@ export async function startAgent(input: AgentConfig = {}): Promise<RunningAgent>
   const tls = await hostIdentity(config, config.advertise ?? defaultAdvertise({ address: host, port }, 'https'), log);
   const joinToken = tls ? undefined : config.joinToken;
   // The host certificate's fetch: to the server, and to other agents for volume exports.
-  const certFetch = tls ? tlsFetch(tls) : undefined;
+  // The identity a renewal replaces: the client, the volume pulls and the HTTPS server take the new one.
+  let identity = tls;
+  const certFetch = tls ? tlsFetch(() => identity as HostIdentity) : undefined;
   const client = new WharfClient({ server: config.server, ...(joinToken ? { token: joinToken } : {}), ...(certFetch ? { fetch: certFetch } : {}) });
   const registry = new RegistryAccess({
     fetchInfo: () => client.request('GET', '/v1/registry'),
@@ -610,6 +614,17 @@ export async function startAgent(input: AgentConfig = {}): Promise<RunningAgent>
   // The pool is set up before the first heartbeat (a failure is logged and retried, never fatal).
   agent.start((await volumes.start(agent.signal)).loop);
   const registryLoop = registry.run(agent.signal);
+  const renewalLoop = tls
+    ? keepRenewed({
+      server: config.server, dir: join(config.dataDir, 'tls'), beforeMs: config.certRenewBeforeSeconds === undefined ? undefined : config.certRenewBeforeSeconds * 1000,
+      current: () => identity as HostIdentity,
+      renewed: (next) => {
+        identity = next;
+        (http as HttpsServer).setSecureContext({ key: next.key, cert: next.cert, ca: next.ca });
+      },
+      log, signal: agent.signal,
+    })
+    : Promise.resolve();
   log.info(
     {
       host: config.name, server: config.server, listen: url, advertise, auth: tls ? 'host certificate' : joinToken ? 'join token' : 'none', dataDir: config.dataDir, docker: config.dockerSocket, networks: config.networks, netns: config.netns, bandwidth,
@@ -625,6 +640,7 @@ export async function startAgent(input: AgentConfig = {}): Promise<RunningAgent>
       (stopping ??= (async () => {
         await agent.stop();
         await registryLoop;
+        await renewalLoop;
         http.closeAllConnections();
         await new Promise<void>((resolve) => http.close(() => resolve()));
         log.info('wharf-agent stopped; containers left running');

@@ -117,6 +117,10 @@ test('config: volume driver, pool size and device, recycle-bin retention', () =>
   const e = parseCli([], { WHARF_POOL_SIZE: '1Ti', WHARF_VOLUME_DRIVER: 'xfs', WHARF_TRASH_RETENTION: '90' });
   assert.ok(e.kind === 'run');
   assert.deepEqual([e.config.poolSize, e.config.volumeDriver, e.config.trashRetentionSeconds], [1024 ** 4, 'xfs', 90]);
+  assert.equal(e.config.certRenewBeforeSeconds, undefined);
+  const renew = parseCli(['--cert-renew-before', '30d'], { WHARF_CERT_RENEW_BEFORE: '1d' });
+  assert.ok(renew.kind === 'run');
+  assert.equal(renew.config.certRenewBeforeSeconds, 30 * 86400);
 
   const cases: [string[], RegExp][] = [
     [['--volume-driver', 'zfs'], /--volume-driver must be btrfs or xfs, not "zfs"/],
@@ -126,6 +130,7 @@ test('config: volume driver, pool size and device, recycle-bin retention', () =>
     [['--volume-driver', 'xfs', '--pool-device', '/dev/vdb'], /--pool-device is for the btrfs pool/],
     [['--trash-retention', '0'], /--trash-retention must be a positive duration like 7d/],
     [['--trash-retention', 'soon'], /--trash-retention must be a positive duration/],
+    [['--cert-renew-before', '0'], /--cert-renew-before must be a positive duration/],
   ];
   for (const [argv, msg] of cases) assert.throws(() => parseCli(argv, {}), (x: unknown) => x instanceof ConfigError && msg.test(x.message), argv.join(' '));
   assert.throws(() => parseCli([], { WHARF_POOL_SIZE: '1' }), /WHARF_POOL_SIZE must be a size/);

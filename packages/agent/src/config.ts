@@ -83,6 +83,8 @@ export interface AgentConfig {
   /** How often the image GC looks. Default 1 h */
   imageGcIntervalSeconds?: number;
   logger?: Logger;
+  /** A joined host renews its certificate this long before its end; default: when a third of its life is left. */
+  certRenewBeforeSeconds?: number;
   /** For tests: use this engine instead of Docker on dockerSocket. */
   engine?: Engine;
   /** For tests: runs the network commands (ip, tc, iptables-restore) instead of spawning them. */
@@ -91,7 +93,7 @@ export interface AgentConfig {
   volumes?: VolumeDriver;
 }
 
-type OptionalKeys = 'joinToken' | 'advertise' | 'logger' | 'engine' | 'netns' | 'bandwidth' | 'runCommand' | 'poolDevice' | 'volumes';
+type OptionalKeys = 'joinToken' | 'advertise' | 'logger' | 'engine' | 'netns' | 'bandwidth' | 'runCommand' | 'poolDevice' | 'volumes' | 'certRenewBeforeSeconds';
 export type ResolvedConfig = Required<Omit<AgentConfig, OptionalKeys>> & Pick<AgentConfig, OptionalKeys>;
 
 export const DEFAULTS = {
@@ -247,6 +249,9 @@ environment (shown in brackets); flags win.
                             --server must be the https URL of wharf-server --agent-tls-listen. To join again
                             (new name or address), remove DATA-DIR/tls and give a new token.
   --join-token-file PATH    read the join token from a file
+  --cert-renew-before TIME  a joined host renews its certificate (a new key, same name and addresses) this
+                            long before its end, e.g. 30d [WHARF_CERT_RENEW_BEFORE] (default: when a third
+                            of its life is left)
   --name NAME               host name [WHARF_HOST_NAME] (default: this machine's hostname)
   --zone ZONE               data centre [WHARF_ZONE] (default ${DEFAULTS.zone})
   --rack RACK               rack [WHARF_RACK] (default ${DEFAULTS.rack})
@@ -396,6 +401,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliResult {
         server: { type: 'string' },
         'join-token': { type: 'string' },
         'join-token-file': { type: 'string' },
+        'cert-renew-before': { type: 'string' },
         name: { type: 'string' },
         zone: { type: 'string' },
         rack: { type: 'string' },
@@ -469,6 +475,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliResult {
     volumeDriver: volumeDriver(values['volume-driver'] ?? (env.WHARF_VOLUME_DRIVER || undefined)),
     poolSize: poolSize(values['pool-size'] ?? (env.WHARF_POOL_SIZE || undefined), values['pool-size'] !== undefined ? '--pool-size' : 'WHARF_POOL_SIZE'),
     poolDevice: values['pool-device'] ?? (env.WHARF_POOL_DEVICE || undefined),
+    certRenewBeforeSeconds: parseDuration(values['cert-renew-before'] ?? (env.WHARF_CERT_RENEW_BEFORE || undefined), values['cert-renew-before'] !== undefined ? '--cert-renew-before' : 'WHARF_CERT_RENEW_BEFORE'),
     trashRetentionSeconds: parseDuration(values['trash-retention'] ?? (env.WHARF_TRASH_RETENTION || undefined), values['trash-retention'] !== undefined ? '--trash-retention' : 'WHARF_TRASH_RETENTION'),
     metricsIntervalSeconds: parseDuration(values['metrics-interval'] ?? (env.WHARF_METRICS_INTERVAL || undefined), values['metrics-interval'] !== undefined ? '--metrics-interval' : 'WHARF_METRICS_INTERVAL'),
     metricsPublic: values['metrics-public'] ?? envBool(env.WHARF_METRICS_PUBLIC, 'WHARF_METRICS_PUBLIC'),

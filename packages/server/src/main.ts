@@ -11,6 +11,7 @@ import { splitHostPort } from './registry/distribution.js';
 import { parseMirrors } from './registry/mirror.js';
 import { parseDuration } from './metrics/time.js';
 import { DEFAULT_SSH_PORT } from './ssh/gateway.js';
+import { LEAF_DAYS } from './tls/ca.js';
 
 const MIN_RETENTION_MS = 60_000;
 const MAX_RETENTION_MS = 24 * 3_600_000;
@@ -96,6 +97,9 @@ Options:
                      another name or IP agents reach this server by, for its certificate
                      on that listener; repeatable (WHARF_AGENT_TLS_SANS, comma-separated;
                      the listen address, 127.0.0.1, localhost and the host name are in it)
+  --host-cert-days N how long a host certificate issued at a join or a renewal lasts,
+                     1 to 825 (WHARF_HOST_CERT_DAYS, default 825); agents renew theirs
+                     when a third of it is left
   -h, --help         show this help
   --version          print the version
 
@@ -145,6 +149,7 @@ async function main(): Promise<void> {
       'ssh-listen': { type: 'string' },
       'agent-tls-listen': { type: 'string' },
       'agent-tls-san': { type: 'string', multiple: true },
+      'host-cert-days': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean' },
     },
@@ -201,7 +206,15 @@ async function main(): Promise<void> {
   const agentTlsListen = values['agent-tls-listen'] ?? env.WHARF_AGENT_TLS_LISTEN ?? 'off';
   const agentTlsSans = values['agent-tls-san'] ?? env.WHARF_AGENT_TLS_SANS?.split(',').map((s) => s.trim()).filter(Boolean);
   if (agentTlsSans?.length && agentTlsListen === 'off') throw new Error('--agent-tls-san: only with --agent-tls-listen HOST:PORT');
-  const agentTls = agentTlsListen === 'off' ? undefined : { ...splitHostPort(agentTlsListen, '--agent-tls-listen'), ...(agentTlsSans?.length ? { sans: agentTlsSans } : {}) };
+  const certDaysRaw = values['host-cert-days'] ?? env.WHARF_HOST_CERT_DAYS;
+  if (certDaysRaw !== undefined && agentTlsListen === 'off') throw new Error('--host-cert-days: only with --agent-tls-listen HOST:PORT');
+  const hostCertDays = certDaysRaw === undefined ? undefined : Number(certDaysRaw);
+  if (hostCertDays !== undefined && !(Number.isInteger(hostCertDays) && hostCertDays >= 1 && hostCertDays <= LEAF_DAYS)) {
+    throw new Error(`--host-cert-days must be a whole number of days from 1 to ${LEAF_DAYS}, not "${certDaysRaw}"`);
+  }
+  const agentTls = agentTlsListen === 'off' ? undefined : {
+    ...splitHostPort(agentTlsListen, '--agent-tls-listen'), ...(agentTlsSans?.length ? { sans: agentTlsSans } : {}), ...(hostCertDays ? { hostCertDays } : {}),
+  };
   const server = await startServer({
     host,
     port,

@@ -84,7 +84,14 @@ export interface ServerConfig {
    * The agents' TLS listener (port 0: a free one): one-use joins and agents with certificates
    * (mutual TLS); the cluster CA in <dataDir>/cluster-ca. Absent: none (agents use the join token).
    */
-  agentTls?: { host: string; port: number; /** More names and IPs for its certificate. */ sans?: string[] };
+  agentTls?: {
+    host: string;
+    port: number;
+    /** More names and IPs for its certificate. */
+    sans?: string[];
+    /** How long host certificates last (default LEAF_DAYS). */
+    hostCertDays?: number;
+  };
 }
 
 export const DEFAULT_REGISTRY_ADDR = '127.0.0.1:5000';
@@ -159,7 +166,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const leadership: { loop?: LeaderLoop } = {};
   const leaderStatus = async () => leadership.loop?.status() ?? { server: '', leading: false };
   const cluster = config.agentTls
-    ? await ClusterPki.prepare(join(config.dataDir, 'cluster-ca'), agentTlsNames(config.agentTls.host, config.agentTls.sans), store)
+    ? await ClusterPki.prepare(join(config.dataDir, 'cluster-ca'), agentTlsNames(config.agentTls.host, config.agentTls.sans), store, { hostCertDays: config.agentTls.hostCertDays })
     : undefined;
   if (cluster?.issued.length) logger.info({ issued: cluster.issued, dir: join(config.dataDir, 'cluster-ca') }, 'cluster certificates made');
   const app = await buildApp({

@@ -60,3 +60,11 @@ export const HostRemoved = Type.Object({
   revokedCertificate: Type.Optional(RevokedCertificate),
 });
 export type HostRemoved = Static<typeof HostRemoved>;
+
+/** A joined host's new certificate, for the key it sent to `POST /v1/join/renew`; its registry secret stays. */
+export const RenewAnswer = Type.Object({
+  certificate: Type.String({ description: 'The host\'s new certificate (PEM): same name and addresses' }),
+  ca: Type.String({ description: 'The cluster CA (PEM)' }),
+  expiresAt: Type.String(),
+});
+export type RenewAnswer = Static<typeof RenewAnswer>;

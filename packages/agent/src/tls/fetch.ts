@@ -18,11 +18,22 @@ export interface ClientTls {
   rejectUnauthorized?: boolean;
 }
 
-export function tlsFetch(tls: ClientTls): typeof fetch {
-  // Connections are kept alive within this identity only: its own pool.
-  const options: RequestOptions = { ...tls, agent: new Agent({ ...tls, keepAlive: true }) };
+/**
+ * `tls` may be a function: read at every request, so a renewed certificate is used from
+ * the next one on (requests in flight end on the old one's connections).
+ */
+export function tlsFetch(tls: ClientTls | (() => ClientTls)): typeof fetch {
+  const current = typeof tls === 'function' ? tls : () => tls;
+  // Connections are kept alive within one identity only: its own pool.
+  let pool: { tls: ClientTls; options: RequestOptions } | undefined;
+  const optionsNow = (): RequestOptions => {
+    const t = current();
+    if (pool?.tls !== t) pool = { tls: t, options: { ...t, agent: new Agent({ ...t, keepAlive: true }) } };
+    return pool.options;
+  };
   return (input, init = {}) =>
     new Promise<Response>((resolve, reject) => {
+      const options = optionsNow();
       const fail = (err: unknown) => reject(Object.assign(new TypeError('fetch failed'), { cause: err }));
       const headers = Object.fromEntries(new Headers(init.headers).entries());
       const req = request(String(input instanceof Request ? input.url : input), { ...options, method: init.method ?? 'GET', headers, ...(init.signal ? { signal: init.signal } : {}) }, (res) => {

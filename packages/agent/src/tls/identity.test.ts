@@ -2,13 +2,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { WharfError } from '@wharf/types';
 import { ConfigError } from '../config.js';
-import { joinUntilDone, loadIdentity, type HostIdentity, type JoinOptions } from './identity.js';
+import { joinUntilDone, loadIdentity, renewalDue, type HostIdentity, type JoinOptions } from './identity.js';
+import { keepRenewed } from './renewal.js';
 
 function keepSelfSigned(dir: string, cn: string): void {
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'host.key'), '-out', join(dir, 'host.crt'), '-subj', `/O=wharf-hosts/CN=${cn}`, '-days', '900'], { stdio: 'ignore' });
@@ -70,5 +72,92 @@ test('a join is tried again while the server is unreachable or failing, and not 
       throw refusal;
     }), refusal);
     assert.equal(tries, 1, refusal.message);
+  }
+});
+
+test('renewal is due when a third of the life is left, or the time given before the end', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wharf-identity-'));
+  try {
+    keepSelfSigned(dir, 'h1');
+    const cert = readFileSync(join(dir, 'host.crt'), 'utf8');
+    const x = new X509Certificate(cert);
+    const from = Date.parse(x.validFrom);
+    const to = Date.parse(x.validTo);
+    assert.equal(renewalDue(cert), to - (to - from) / 3);
+    assert.equal(renewalDue(cert, 30 * 86_400_000), to - 30 * 86_400_000);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a renewal cut short between its renames: the start takes the renewed certificate that matches the key', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wharf-identity-'));
+  try {
+    keepSelfSigned(dir, 'h1');
+    const old = readFileSync(join(dir, 'host.crt'), 'utf8');
+    // The new pair was written as .next; the key was renamed into place, the certificate not.
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'host.key'), '-out', join(dir, 'host.crt.next'), '-subj', '/O=wharf-hosts/CN=h1', '-days', '900'], { stdio: 'ignore' });
+    const renewed = readFileSync(join(dir, 'host.crt.next'), 'utf8');
+    const r = recording();
+    const id = await loadIdentity(dir, 'h1', r.log);
+    assert.equal(id?.cert, renewed);
+    assert.notEqual(id?.cert, old);
+    assert.equal(readFileSync(join(dir, 'host.crt'), 'utf8'), renewed);
+    assert.match(r.warnings.join('\n'), /took the renewed certificate/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('keepRenewed renews a due certificate and hands it on; a failed renewal is tried again later', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wharf-identity-'));
+  const nextDir = mkdtempSync(join(tmpdir(), 'wharf-identity-'));
+  try {
+    keepSelfSigned(dir, 'h1');
+    keepSelfSigned(nextDir, 'h1');
+    const read = (d: string): HostIdentity => ({ key: readFileSync(join(d, 'host.key'), 'utf8'), cert: readFileSync(join(d, 'host.crt'), 'utf8'), ca: '' });
+    const first = read(dir);
+    // Due at once: renew 1,000 days before the end of a 900-day certificate.
+    const beforeMs = 1000 * 86_400_000;
+    const ok = new AbortController();
+    let current = first;
+    const handed: HostIdentity[] = [];
+    const r1 = recording();
+    await keepRenewed({
+      server: 'https://127.0.0.1:1', dir, beforeMs, current: () => current, log: r1.log, signal: ok.signal,
+      renewed: (next) => {
+        handed.push(next);
+        current = next;
+        ok.abort();
+      },
+      renew: async (o) => {
+        assert.equal(o.current.cert, first.cert);
+        return read(nextDir);
+      },
+    });
+    assert.deepEqual(handed.map((h) => h.cert), [read(nextDir).cert]);
+    assert.match(r1.warnings.join('\n'), /longer than the certificates the server issues/);
+
+    const failing = new AbortController();
+    const r2 = recording();
+    let calls = 0;
+    const done = keepRenewed({
+      server: 'https://127.0.0.1:1', dir, beforeMs, current: () => first, log: r2.log, signal: failing.signal,
+      renewed: () => assert.fail('nothing was renewed'),
+      renew: async () => {
+        calls++;
+        throw new Error('server unreachable');
+      },
+    });
+    await new Promise((res) => setTimeout(res, 100));
+    // One attempt, then a wait of a minute (ended here by the abort).
+    assert.equal(calls, 1);
+    assert.match(r2.warnings.join('\n'), /cannot renew the host certificate yet/);
+    failing.abort();
+    await done;
+    assert.equal(calls, 1);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(nextDir, { recursive: true, force: true });
   }
 });

@@ -5,13 +5,18 @@
  * address) and a registry secret (its password for the platform registry), and keeps
  * key, certificate, CA and secret in `<data-dir>/tls/` (0600, directory 0700). Every
  * later start reuses them; no token is needed again.
+ *
+ * Renewal: when a third of the certificate's life is left (or `--cert-renew-before`),
+ * the agent makes a new key and asks `POST /v1/join/renew` with the current
+ * certificate; the new pair is written beside the old (`*.next`) and renamed into place,
+ * key first: a start that finds a key without its certificate takes the `.next` one.
  */
-import { X509Certificate, createHash, generateKeyPairSync } from 'node:crypto';
+import { X509Certificate, createHash, createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { WharfClient } from '@wharf/client';
-import { WharfError, pinnedCa, type JoinAnswer } from '@wharf/types';
+import { WharfError, pinnedCa, type JoinAnswer, type RenewAnswer } from '@wharf/types';
 import { backoffDelay, sleep } from '../backoff.js';
 import { ConfigError } from '../config.js';
 import { tlsFetch } from './fetch.js';
@@ -25,7 +30,6 @@ export interface HostIdentity {
   registrySecret?: string;
 }
 
-const RENEW_WARNING_MS = 30 * 86_400_000;
 
 const files = (dir: string) => ({ key: join(dir, 'host.key'), cert: join(dir, 'host.crt'), ca: join(dir, 'ca.crt'), registry: join(dir, 'registry.secret') });
 
@@ -33,13 +37,17 @@ const files = (dir: string) => ({ key: join(dir, 'host.key'), cert: join(dir, 'h
 export async function loadIdentity(dir: string, name: string, log: Logger): Promise<HostIdentity | undefined> {
   const f = files(dir);
   const read = (p: string) => readFile(p, 'utf8').catch(() => undefined);
-  const [key, cert, ca, registrySecret] = await Promise.all([read(f.key), read(f.cert), read(f.ca), read(f.registry)]);
+  const [key, certOnDisk, ca, registrySecret] = await Promise.all([read(f.key), read(f.cert), read(f.ca), read(f.registry)]);
+  let cert = certOnDisk;
   if (!key || !cert || !ca) return undefined;
+  const matched = await matchingCert(f.cert, key, cert);
+  if (matched !== cert) log.warn({ cert: f.cert }, 'took the renewed certificate written before the agent stopped');
+  cert = matched;
   const x = new X509Certificate(cert);
   const cn = /(?:^|\n)CN=([^\n]+)/.exec(x.subject)?.[1];
   if (cn !== name) throw new ConfigError(`${f.cert} is the certificate of host ${cn ?? '?'}, not of ${name}: remove ${dir} and join again with a new token`);
   const left = Date.parse(x.validTo) - Date.now();
-  if (left < RENEW_WARNING_MS) log.warn({ expires: x.validTo }, `the host certificate ${left > 0 ? 'expires soon' : 'has expired'}: remove ${dir} and join again with a new token`);
+  if (left <= 0) log.warn({ expires: x.validTo }, `the host certificate has expired: remove ${dir} and join again with a new token`);
   if (!registrySecret) log.warn(`no ${f.registry}: private images of the platform registry do not pull; remove ${dir} and join again with a new token`);
   return { key, cert, ca, ...(registrySecret ? { registrySecret: registrySecret.trim() } : {}) };
 }
@@ -115,6 +123,44 @@ export async function joinUntilDone(o: JoinOptions, attempt: (o: JoinOptions) =>
       await sleep(delay, signal);
     }
   }
+}
+
+/** `cert`, or the renewed one at `<certPath>.next` when only that one is `key`'s (a renewal cut short between its renames). */
+async function matchingCert(certPath: string, key: string, cert: string): Promise<string> {
+  const k = createPrivateKey(key);
+  if (new X509Certificate(cert).checkPrivateKey(k)) return cert;
+  const next = await readFile(`${certPath}.next`, 'utf8').catch(() => undefined);
+  if (next && new X509Certificate(next).checkPrivateKey(k)) {
+    await rename(`${certPath}.next`, certPath);
+    return next;
+  }
+  return cert;
+}
+
+/** When `cert` is due for renewal: `before` its end, or with a third of its life left. */
+export function renewalDue(cert: string, beforeMs?: number): number {
+  const x = new X509Certificate(cert);
+  const from = Date.parse(x.validFrom);
+  const to = Date.parse(x.validTo);
+  return to - (beforeMs ?? (to - from) / 3);
+}
+
+/**
+ * Renews the identity kept in `dir` at `server` with its current certificate: a new
+ * key, a new certificate for it; the registry secret and the CA stay.
+ */
+export async function renewIdentity(o: { server: string; dir: string; current: HostIdentity; log: Logger }): Promise<HostIdentity> {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const key = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+  const client = new WharfClient({ server: o.server, fetch: tlsFetch(o.current) });
+  const answer = await client.request<RenewAnswer>('POST', '/v1/join/renew', { publicKey: publicKey.export({ type: 'spki', format: 'pem' }) });
+  const f = files(o.dir);
+  await writeSecret(`${f.key}.next`, key);
+  await writeSecret(`${f.cert}.next`, answer.certificate);
+  await rename(`${f.key}.next`, f.key);
+  await rename(`${f.cert}.next`, f.cert);
+  o.log.info({ expires: answer.expiresAt }, 'host certificate renewed');
+  return { ...o.current, key, cert: answer.certificate, ca: answer.ca };
 }
 
 async function writeSecret(path: string, pem: string): Promise<void> {

@@ -7,14 +7,16 @@ import { createPublicKey, X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { Type } from '@sinclair/typebox';
-import { JoinAnswer, JoinToken, JoinTokenCreated, WharfError } from '@wharf/types';
+import { JoinAnswer, JoinToken, JoinTokenCreated, RenewAnswer, WharfError } from '@wharf/types';
 import { principal } from '../auth/hook.js';
 import type { ClusterPki } from '../tls/cluster-pki.js';
 import { certFingerprint } from '../tls/cluster-pki.js';
+import { certSans } from '../tls/ca.js';
 import { newRegistrySecret } from '../tls/registry-secret.js';
 import {
-  consumeJoinToken, createJoinToken, DEFAULT_JOIN_TTL_SECONDS, listJoinTokens, MAX_JOIN_TTL_SECONDS, recordHostCert, revokeJoinToken,
+  consumeJoinToken, createJoinToken, DEFAULT_JOIN_TTL_SECONDS, hostCert, listJoinTokens, MAX_JOIN_TTL_SECONDS, recordHostCert, revokeJoinToken,
 } from '../tls/join-tokens.js';
+import { peerHost } from '../tls/peer.js';
 import type { App, ApiContext } from './context.js';
 import { errors } from './schemas.js';
 
@@ -123,5 +125,35 @@ export function joinRoutes(app: App, { store, cluster }: ApiContext): void {
     });
     req.log.info({ host: name, joinTokenId: spent.id, address }, 'host joined: certificate and registry secret issued');
     return { certificate, ca: pki.caPem, expiresAt: new Date(cert.validTo).toISOString(), registrySecret: registry.secret };
+  });
+
+  app.post('/v1/join/renew', {
+    config: { access: 'agent' },
+    schema: {
+      tags: ['agent'],
+      summary: 'Renew a joined host\'s certificate, for a new key (the host\'s own certificate only)',
+      description: 'Over mutual TLS with the certificate to renew: the new one has the same name and addresses and lasts the '
+        + 'server\'s --host-cert-days; the old one is revoked (agents refuse it). The registry secret stays.',
+      body: Type.Object({ publicKey: JoinRequest.properties.publicKey }, { additionalProperties: false }),
+      response: { 200: RenewAnswer, ...errors(400, 401, 403, 409) },
+    },
+  }, async (req) => {
+    const pki = needsCluster(cluster);
+    const peer = peerHost(req.raw);
+    if (!peer) throw new WharfError('FORBIDDEN', 'only a host that joined with a one-use token renews, with its certificate (mutual TLS)');
+    const publicKey = readablePublicKey(req.body.publicKey);
+    const current = await hostCert(store, peer.name);
+    // The auth hook checked the certificate is the current one; a renewal that won meanwhile makes the compare below fail.
+    if (!current) throw new WharfError('UNAUTHORIZED', `host ${peer.name} holds no certificate any more`);
+    const presented = new X509Certificate((req.raw.socket as TLSSocket).getPeerCertificate().raw);
+    const addresses = certSans(presented).map((s) => s.replace(/^(IP|DNS):/, ''));
+    const certificate = await pki.signHost(peer.name, publicKey, addresses);
+    const cert = new X509Certificate(certificate);
+    const record = { ...current, fingerprint: certFingerprint(certificate), issuedAt: new Date().toISOString(), expiresAt: new Date(cert.validTo).toISOString() };
+    if (!(await recordHostCert(store, peer.name, record, { replacing: peer.fingerprint }))) {
+      throw new WharfError('CONFLICT', `host ${peer.name}'s certificate changed meanwhile (another renewal, a join or a revocation); renew with the current one`);
+    }
+    req.log.info({ host: peer.name, expiresAt: record.expiresAt }, 'host certificate renewed');
+    return { certificate, ca: pki.caPem, expiresAt: record.expiresAt };
   });
 }

@@ -16,7 +16,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Store } from '@wharf/store';
 import { HOST_ORG, SERVER_ORG } from '@wharf/types';
-import { CertAuthority, certSans, subjectAltNames } from './ca.js';
+import { CertAuthority, certSans, LEAF_DAYS, subjectAltNames } from './ca.js';
 
 const CA_KEY = '/cluster/ca';
 
@@ -39,6 +39,8 @@ export class ClusterPki {
     readonly server: TlsIdentity,
     /** What was made this time ('ca', 'server'), for the log. */
     readonly issued: string[],
+    /** How long a host certificate lasts. */
+    readonly hostCertDays: number,
   ) {}
 
   get caPem(): string {
@@ -50,7 +52,8 @@ export class ClusterPki {
   }
 
   /** Makes what is missing in `dir`; `names`: the server's names and IPs for agents (its certificate's SANs). */
-  static async prepare(dir: string, names: string[], store: Store, now = Date.now()): Promise<ClusterPki> {
+  static async prepare(dir: string, names: string[], store: Store, opts: { hostCertDays?: number | undefined; now?: number } = {}): Promise<ClusterPki> {
+    const now = opts.now ?? Date.now();
     const sans = subjectAltNames(names);
     if (sans.length === 0) throw new Error('the agents\' TLS listener needs at least one host name or IP for its certificate');
     const { ca, made } = await CertAuthority.ensure(dir, '/CN=Wharf cluster CA', now);
@@ -59,12 +62,12 @@ export class ClusterPki {
     const fresh = await ca.ensureLeaf('server', `/O=${SERVER_ORG}/CN=wharf-server`, { eku: ['serverAuth', 'clientAuth'], sans }, (c) => certSans(c).join() === sans.join(), now);
     if (fresh) issued.push('server');
     const [cert, key] = await Promise.all([readFile(join(dir, 'server.crt'), 'utf8'), readFile(join(dir, 'server.key'), 'utf8')]);
-    return new ClusterPki(ca, { ca: ca.certPem, cert, key }, issued);
+    return new ClusterPki(ca, { ca: ca.certPem, cert, key }, issued, opts.hostCertDays ?? LEAF_DAYS);
   }
 
   /** A host's certificate: CN = its name, O = wharf-hosts, SANs = the addresses it is reached at; client and server use. */
   signHost(name: string, publicKeyPem: string, addresses: string[]): Promise<string> {
-    return this.ca.sign(publicKeyPem, `/O=${HOST_ORG}/CN=${name}`, { eku: ['serverAuth', 'clientAuth'], sans: subjectAltNames(addresses) });
+    return this.ca.sign(publicKeyPem, `/O=${HOST_ORG}/CN=${name}`, { eku: ['serverAuth', 'clientAuth'], sans: subjectAltNames(addresses) }, this.hostCertDays);
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { X509Certificate, generateKeyPairSync } from 'node:crypto';
+import { X509Certificate, createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer as createHttpsServer, request as httpsRequest, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -287,6 +287,30 @@ describe('revoking and removing a host', () => {
     assert.match(unknown.json().error.message, /host nohost not found/);
   });
 
+  test('renew: a new certificate for a new key, same name and addresses; the old one is revoked, the registry secret stays', async () => {
+    const h = await joinHost('r6');
+    const k = newKey();
+    const r = await tlsCall('POST', '/v1/join/renew', { publicKey: k.publicKey }, h);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const renewed = { cert: r.body.certificate as string, key: k.key };
+    const x = new X509Certificate(renewed.cert);
+    assert.match(x.subject, /CN=r6/);
+    assert.equal(x.subjectAltName, new X509Certificate(h.cert).subjectAltName);
+    assert.ok(x.checkPrivateKey(createPrivateKey(k.key)));
+    assert.equal((await tlsCall('PUT', '/v1/hosts/r6', registration('r6'), renewed)).status, 200);
+    assert.equal((await tlsCall('PUT', '/v1/hosts/r6', registration('r6'), h)).status, 401);
+    assert.ok((await desired('r6', renewed)).revokedCertificates.includes(certFingerprint(h.cert)));
+    assert.deepEqual(await registryPrincipal(store, basic('r6', h.registrySecret)), { kind: 'host', subject: 'r6' });
+    // The old certificate renews no more; bad input names the field; the join token and admins do not renew.
+    assert.equal((await tlsCall('POST', '/v1/join/renew', { publicKey: newKey().publicKey }, h)).status, 401);
+    const bad = await tlsCall('POST', '/v1/join/renew', { publicKey: 'nope' }, renewed);
+    assert.equal(bad.status, 400);
+    assert.match(JSON.stringify(bad.body), /publicKey/);
+    const byAdmin = await tlsCall('POST', '/v1/join/renew', { publicKey: newKey().publicKey }, undefined, { authorization: `Bearer ${admin}` });
+    assert.equal(byAdmin.status, 403);
+    assert.match(byAdmin.body.error.message, /only a host that joined/);
+  });
+
   test('an expired entry leaves the list', async () => {
     const h = await joinHost('r5');
     await store.put(`/auth/revoked-certs/${'0'.repeat(64)}`, { host: 'old', fingerprint: '0'.repeat(64), expiresAt: new Date(Date.now() - 1000).toISOString(), revokedAt: new Date(0).toISOString(), why: 'revoked' });
@@ -314,6 +338,12 @@ describe('a host registry secret', () => {
 });
 
 describe('the cluster CA', () => {
+  test('signs host certificates for the days it is given', async () => {
+    const short = await ClusterPki.prepare(join(dir, 'cluster-ca'), ['127.0.0.1', 'localhost'], store, { hostCertDays: 1 });
+    const cert = new X509Certificate(await short.signHost('d1', newKey().publicKey, ['127.0.0.1']));
+    assert.equal(Date.parse(cert.validTo) - Date.parse(cert.validFrom), 86_400_000);
+  });
+
   test('is made once and kept; a server with another CA on the same store refuses to start', async () => {
     const again = await ClusterPki.prepare(join(dir, 'cluster-ca'), ['127.0.0.1', 'localhost'], store);
     assert.deepEqual(again.issued, []);
