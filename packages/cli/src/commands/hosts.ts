@@ -87,7 +87,7 @@ export function registerHostCommands(program: Command, ctx: Context): void {
   const host = program
     .command('host')
     .summary("change a host's networks and bandwidth, remove it, revoke its certificate")
-    .description("Change a host's settings. What is set here wins over what the host's agent declares, until it is unset.")
+    .description("Change a host's settings (what is set here wins over what the host's agent declares, until it is unset), remove a host, or revoke its certificate.")
     .addHelpText('after', examples([['wharf host set host1 --network net1=eth0 --bandwidth 10000', 'host1 reaches net1 through eth0; 10 Gbit/s uplink']]));
 
   host
