@@ -17,13 +17,15 @@ const HostParams = Type.Object({ name: Type.String() });
 const MAX_WAIT_SECONDS = 60;
 
 export function hostRoutes(app: App, { store, hostChanges, monitoring, peers }: ApiContext): void {
-  // A change of a set's IPs wakes every agent's long poll at once, and they ask at the
-  // same revision: every set is read and parsed once for all of them, not once each.
-  let setsAt: { revision: number; all: SetObject[] } | undefined;
-  const setsNow = async (): Promise<{ revision: number; all: SetObject[] }> => {
+  // A change of a set's IPs (or a revocation) wakes every agent's long poll at once, and
+  // they ask at the same revision: every set, and the revoked certificates, are read and
+  // parsed once for all of them, not once each.
+  type Shared = { revision: number; all: SetObject[]; revoked: string[] };
+  let setsAt: Shared | undefined;
+  const setsNow = async (): Promise<Shared> => {
     if (setsAt && setsAt.revision === (await store.revision())) return setsAt;
-    const { items, revision } = await store.list<SetObject>(Keys.setsPrefix);
-    setsAt = { revision, all: items.map((kv) => kv.value) };
+    const [{ items, revision }, revoked] = await Promise.all([store.list<SetObject>(Keys.setsPrefix), revokedCertificates(store)]);
+    setsAt = { revision, all: items.map((kv) => kv.value), revoked };
     return setsAt;
   };
 
@@ -220,20 +222,19 @@ export function hostRoutes(app: App, { store, hostChanges, monitoring, peers }: 
     req.raw.once('close', () => abort.abort());
     await hostChanges.wait(name, req.query.revision, req.query.wait * 1000, abort.signal);
     // The revision is read first: anything written after it wakes the next poll, so nothing is missed.
-    const { all, revision } = await setsNow();
+    const { all, revision, revoked } = await setsNow();
     const mine = all.filter((s) => s.host === name);
-    const [nets, host, policies, revokedCerts] = await Promise.all([
+    const [nets, host, policies] = await Promise.all([
       loadNetworks(store),
       getEffectiveHost(store, name),
       mine.some((s) => s.ips?.length) ? store.list<NetworkPolicy>(Keys.policiesPrefix) : Promise.resolve(undefined),
-      revokedCertificates(store),
     ]);
     const networks: NetworkAttachment[] = (host ? reachableNetworks(host, nets.byName) : []).flatMap((hn) => {
       const n = nets.byName.get(hn.name);
       return n ? [{ name: n.name, subnet: n.subnet, gateway: n.gateway, uplink: hn.uplink, ...(n.vlan !== undefined ? { vlan: n.vlan } : {}) }] : [];
     });
     const { firewall, addressGroups } = policies ? firewallFor(mine, all, policies.items.map((kv) => kv.value)) : { firewall: {}, addressGroups: {} };
-    return { revision, sets: mine, networks, firewall, addressGroups, revokedCertificates: revokedCerts };
+    return { revision, sets: mine, networks, firewall, addressGroups, revokedCertificates: revoked };
   });
 
   app.post('/v1/hosts/:name/status', {

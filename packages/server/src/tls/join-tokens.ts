@@ -80,12 +80,9 @@ export async function consumeJoinToken(store: Store, token: string, host: string
   throw used(after.value);
 }
 
-/** A host certificate revoked before it expired: agents refuse it until then. */
-export type RevokedCertRecord = RevokedCertificate;
-
 /** The op that puts `cert` of `host` on the revoked list. */
-function revokeOp(host: string, cert: HostCertRecord, why: RevokedCertRecord['why'], now: number): Op & { value: RevokedCertRecord } {
-  const value: RevokedCertRecord = { host, fingerprint: cert.fingerprint, expiresAt: cert.expiresAt, revokedAt: new Date(now).toISOString(), why };
+function revokeOp(host: string, cert: HostCertRecord, why: RevokedCertificate['why'], now: number): Op & { value: RevokedCertificate } {
+  const value: RevokedCertificate = { host, fingerprint: cert.fingerprint, expiresAt: cert.expiresAt, revokedAt: new Date(now).toISOString(), why };
   return { type: 'put', key: Keys.revokedCert(cert.fingerprint), value };
 }
 
@@ -93,7 +90,7 @@ function revokeOp(host: string, cert: HostCertRecord, why: RevokedCertRecord['wh
  * What revoking `host`'s certificate takes, to commit alone or with other writes: a
  * compare on its record as read now, its deletion and its entry on the revoked list.
  */
-export async function revocation(store: Store, host: string, why: RevokedCertRecord['why'], now = Date.now()): Promise<{ revoked?: RevokedCertRecord; compares: Compare[]; ops: Op[] }> {
+export async function revocation(store: Store, host: string, why: RevokedCertificate['why'], now = Date.now()): Promise<{ revoked?: RevokedCertificate; compares: Compare[]; ops: Op[] }> {
   const key = Keys.hostCert(host);
   const kv = await store.get<HostCertRecord>(key);
   if (!kv) return { compares: [{ key, absent: true }], ops: [] };
@@ -127,7 +124,7 @@ export async function hostCert(store: Store, host: string): Promise<HostCertReco
  * its registry secret) and its fingerprint goes on the revoked list (so agents refuse
  * it). Undefined when the host holds none.
  */
-export async function revokeHostCert(store: Store, host: string, why: RevokedCertRecord['why'], now = Date.now()): Promise<RevokedCertRecord | undefined> {
+export async function revokeHostCert(store: Store, host: string, why: RevokedCertificate['why'], now = Date.now()): Promise<RevokedCertificate | undefined> {
   for (let attempt = 0; attempt < 10; attempt++) {
     const r = await revocation(store, host, why, now);
     if (!r.revoked) return undefined;
@@ -138,7 +135,7 @@ export async function revokeHostCert(store: Store, host: string, why: RevokedCer
 
 /** Fingerprints of revoked certificates that have not expired; the expired ones are dropped on the way. */
 export async function revokedCertificates(store: Store, now = Date.now()): Promise<string[]> {
-  const { items } = await store.list<RevokedCertRecord>(Keys.revokedCertsPrefix);
+  const { items } = await store.list<RevokedCertificate>(Keys.revokedCertsPrefix);
   const live: string[] = [];
   for (const kv of items) {
     if (Date.parse(kv.value.expiresAt) > now) live.push(kv.value.fingerprint);
