@@ -4,7 +4,9 @@
  * so no two servers act on the same change. On etcd the leader holds a lease of
  * `ttlSeconds`: when it dies, another server takes over once the lease runs out and
  * continues from the store (the controllers are level-triggered). On SQLite the one
- * server leads at once.
+ * server leads at once. The controllers write through the campaign's fenced store, so a
+ * leader that lost its lease before noticing (a long pause, a partition from etcd) cannot
+ * write beside its successor; such a refused write also ends its leadership here.
  *
  *   campaign ─▶ elected ─▶ start controllers ─▶ … lost (lease gone) ─▶ stop them ─▶ campaign again
  */
@@ -16,7 +18,11 @@ export const LEADERSHIP = 'controllers';
 export const DEFAULT_LEASE_SECONDS = 5;
 
 export interface LeaderWork {
-  start(): Promise<void>;
+  /**
+   * Starts the controllers on `store`: the store as this leader writes it, each write
+   * applied only while the leadership holds (a stale leader's writes are refused).
+   */
+  start(store: Store): Promise<void>;
   stop(): void;
 }
 
@@ -46,7 +52,7 @@ export class LeaderLoop {
         this.leadingSince = new Date().toISOString();
         this.log.info({ candidate: this.candidate }, 'leading: the controllers run on this server');
         campaign.onLost((err) => this.lost(campaign, err));
-        await this.work.start().catch((err: unknown) => {
+        await this.work.start(campaign.fenced()).catch((err: unknown) => {
           // Controllers that cannot start: give the leadership to another server.
           this.log.error({ err: String(err) }, 'the controllers did not start; resigning');
           this.lost(campaign, err instanceof Error ? err : new Error(String(err)));

@@ -206,7 +206,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   await lb?.start();
   // Every server serves the API; the controllers run on the leader only (leader.ts), made anew each time it is elected.
   let controllers: { stop(): void } | undefined;
-  const startControllers = async (): Promise<void> => {
+  const startControllers = async (store: Store): Promise<void> => {
     const placement = new PlacementController(store, logger.child({ component: 'placement' }), undefined, telemetry.observePlacementPass);
     const rollouts = new RolloutController(store, logger.child({ component: 'rollouts' }), undefined, telemetry.observeRolloutPass);
     const apps = new AppsController(store, logger.child({ component: 'apps' }), { loadOf: loadFromHistory(monitoring.history) });

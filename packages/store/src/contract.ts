@@ -490,6 +490,30 @@ export function storeContract(name: string, open: OpenStore): void {
         }));
     });
 
+    describe('campaign', () => {
+      it('an elected campaign\'s fenced store reads and writes the store\'s keys, and closing it leaves the store open', () =>
+        withStore(async (s) => {
+          const campaign = s.campaign('contract', 'me', 5);
+          await campaign.elected;
+          assert.equal(await s.leader('contract'), 'me');
+          const fenced = campaign.fenced();
+          const seen = await collect(s, 'f/');
+          const r1 = await fenced.put('f/a', 1);
+          assert.deepEqual((await s.get('f/a'))?.value, 1);
+          assert.equal((await fenced.txn([{ key: 'f/a', modRevision: r1 }], [{ type: 'put', key: 'f/a', value: 2 }])).succeeded, true);
+          assert.equal((await fenced.txn([{ key: 'f/a', modRevision: r1 }], [{ type: 'put', key: 'f/a', value: 3 }])).succeeded, false);
+          await fenced.delete('f/a');
+          await seen.settle(3);
+          assert.deepEqual(seen.events.map((e) => e.type), ['put', 'put', 'delete']);
+          assert.deepEqual((await fenced.list('f/')).items, []);
+          await fenced.close();
+          assert.ok((await s.put('f/b', 1)) > r1, 'the store is still open');
+          seen.watcher.cancel();
+          await campaign.resign();
+          assert.equal(await s.leader('contract'), undefined);
+        }));
+    });
+
     describe('compaction', () => {
       it('watching from a revision older than the kept history throws CompactedError', () =>
         withStore(

@@ -7,7 +7,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { Etcd3 } from 'etcd3';
 import { storeContract } from './contract.js';
 import { EtcdStore, type EtcdStoreOptions } from './etcd.js';
-import { CompactedError, StoreUnavailableError, type WatchEvent } from './store.js';
+import { CompactedError, LeadershipLostError, StoreUnavailableError, type WatchEvent } from './store.js';
 import { etcdSkipReason, startEtcd, type EtcdTestCluster, type EtcdTestTls } from './testing/etcd.js';
 import { etcdAccessFromFiles } from './url.js';
 
@@ -124,6 +124,46 @@ describe('EtcdStore, one member', { skip }, () => {
     } finally {
       child.kill('SIGKILL');
     }
+  });
+
+  it('a leader\'s fenced writes are refused the moment its lease is gone, before it notices; its successor\'s go through', async () => {
+    const prefix = freshPrefix();
+    const a = await open({ prefix });
+    const b = await open({ prefix });
+    const first = a.campaign('controllers', 'a', 5);
+    await first.elected;
+    const lost: Error[] = [];
+    first.onLost((err) => lost.push(err));
+    const fenced = first.fenced();
+    await fenced.put('/x', 1);
+    const x = await a.get('/x');
+    assert.equal(x?.value, 1, 'the leader writes');
+    const cas = await fenced.txn([{ key: '/x', modRevision: (x?.modRevision ?? 0) + 100 }], [{ type: 'put', key: '/x', value: 2 }]);
+    assert.equal(cas.succeeded, false, 'a compare of its own that fails is an ordinary failed txn');
+    assert.deepEqual(lost, [], 'and does not end the leadership');
+
+    // The lease runs out behind the leader's back (as after a pause longer than its TTL): revoked through another client.
+    const raw = new Etcd3({ hosts: etcd.endpoints });
+    try {
+      const electionKeys = await raw.getAll().prefix(`${prefix.replace(/\/$/, '')}-elections/`).exec();
+      const lease = electionKeys.kvs[0]?.lease;
+      assert.ok(lease && lease !== '0', 'the candidate\'s key is held by a lease');
+      await raw.leaseClient.leaseRevoke({ ID: lease });
+    } finally {
+      raw.close();
+    }
+    await assert.rejects(fenced.put('/y', 1), LeadershipLostError);
+    await assert.rejects(fenced.txn([], [{ type: 'delete', key: '/x' }]), LeadershipLostError);
+    assert.equal(await a.get('/y'), undefined, 'the refused put was not applied');
+    assert.equal((await a.get('/x'))?.value, 1, 'the refused delete was not applied');
+    assert.ok(lost.length === 1 && lost[0], 'the leadership is reported lost, once');
+
+    const second = b.campaign('controllers', 'b', 5);
+    await second.elected;
+    await second.fenced().put('/y', 'b');
+    assert.equal((await b.get('/y'))?.value, 'b', 'the successor writes');
+    await assert.rejects(fenced.put('/y', 'a'), LeadershipLostError, 'the old leader still cannot');
+    assert.equal((await b.get('/y'))?.value, 'b');
   });
 
   it('keeps each prefix to itself: keys, lists and watches', async () => {

@@ -20,10 +20,11 @@
 import { CompareResult, CompareTarget, Etcd3, GRPCOutOfRangeError, type ICompare, type IKeyValue, type IRangeRequest, type IRequestOp, type KVClient, type Namespace, type Campaign as EtcdCampaign } from 'etcd3';
 import { reasonOf, toEtcd3Options, unavailableOr, type EtcdAccess } from './etcd-client.js';
 import { EtcdFeed } from './etcd-feed.js';
+import { FencedStore } from './fenced.js';
 import { encodeValue } from './json.js';
 import { TxnWrites } from './single-op.js';
 import { assertKey } from './keys.js';
-import { StoreUnavailableError, type Campaign, type Compare, type KeyValue, type ListResult, type Op, type Store, type TxnResult, type WatchEvent, type WatchOptions, type Watcher } from './store.js';
+import { LeadershipLostError, StoreUnavailableError, type Campaign, type Compare, type KeyValue, type ListResult, type Op, type Store, type TxnResult, type WatchEvent, type WatchOptions, type Watcher } from './store.js';
 import { WatcherHub, type WatchErrorHandler } from './watchers.js';
 
 export type { EtcdAccess };
@@ -71,6 +72,14 @@ function lastOpPerKey(ops: Op[]): Op[] {
   const last = new Map<string, number>();
   ops.forEach((op, i) => last.set(op.key, i));
   return ops.filter((op, i) => last.get(op.key) === i);
+}
+
+/** What a leader's writes are conditional on (Campaign.fenced): its campaign key, as created. */
+interface Fence {
+  key: Buffer;
+  createRevision: string;
+  /** Reports the leadership lost and returns the error to throw. */
+  broken(): Error;
 }
 
 function assertRevision(rev: unknown): void {
@@ -169,6 +178,15 @@ export class EtcdStore extends TxnWrites implements Store {
   }
 
   async txn(compares: Compare[], ops: Op[]): Promise<TxnResult> {
+    return this.fencedTxn(undefined, compares, ops);
+  }
+
+  /**
+   * txn(), and with a fence also only while the fence's key still has its create revision:
+   * one more compare in the same etcd Txn. When the txn fails, its failure branch reads the
+   * fence's key, so a txn refused by the fence is told from one whose own compares failed.
+   */
+  private async fencedTxn(fence: Fence | undefined, compares: Compare[], ops: Op[]): Promise<TxnResult> {
     this.assertOpen();
     const compare = compares.map((c): ICompare => {
       assertKey(c.key);
@@ -184,9 +202,15 @@ export class EtcdStore extends TxnWrites implements Store {
         ? { request_put: { key, value: Buffer.from(encodeValue(op.value), 'utf8') } }
         : { request_delete_range: { key } };
     });
-    const res = await this.call(() => this.kv.txn({ compare, success, failure: [] }));
+    const failure: IRequestOp[] = [];
+    if (fence) {
+      compare.push({ key: fence.key, target: CompareTarget.Create, result: CompareResult.Equal, create_revision: fence.createRevision });
+      failure.push({ request_range: { key: fence.key } });
+    }
+    const res = await this.call(() => this.kv.txn({ compare, success, failure }));
     const revision = Number(res.header.revision);
     if (res.succeeded) await this.compactBehind(revision);
+    else if (fence && res.responses[0]?.response_range?.kvs[0]?.create_revision !== fence.createRevision) throw fence.broken();
     return { succeeded: res.succeeded, revision };
   }
 
@@ -213,24 +237,35 @@ export class EtcdStore extends TxnWrites implements Store {
    * so lists and copies never see it) is held by a lease of `ttlSeconds`, kept alive while the
    * process lives; the oldest key leads. A lease that cannot be kept alive (etcd out of
    * reach longer than the TTL, or revoked) ends the leadership: `onLost` is called.
+   * `fenced()` adds a compare on the candidate's key (its create revision) to each write,
+   * so the writes stop the moment etcd drops the key, not when this process notices.
    */
   campaign(name: string, candidate: string, ttlSeconds: number): Campaign {
     const campaign = this.elections().election(name, ttlSeconds).campaign(candidate);
     this.campaigns.add(campaign);
-    let won = false;
+    let fence: Fence | undefined;
     let lost: ((err: Error) => void) | undefined;
     let lostWith: Error | undefined;
+    const lose = (err: Error): void => {
+      if (lostWith) return;
+      lostWith = err;
+      lost?.(err);
+    };
     const elected = new Promise<void>((resolve, reject) => {
       campaign.on('elected', () => {
-        won = true;
-        resolve();
+        // The fence is the candidate's key as created: a lease that runs out deletes it.
+        void this.fenceOf(campaign, name, lose).then(
+          (f) => {
+            fence = f;
+            resolve();
+          },
+          (err: unknown) => {
+            void campaign.resign().catch(() => undefined);
+            reject(err instanceof Error ? err : new Error(String(err)));
+          },
+        );
       });
-      campaign.on('error', (err: Error) => {
-        if (!won) return reject(err);
-        if (lostWith) return;
-        lostWith = err;
-        lost?.(err);
-      });
+      campaign.on('error', (err: Error) => (fence ? lose(err) : reject(err)));
     });
     // A campaign given up before it was won rejects `elected`; nobody need hear about it.
     elected.catch(() => undefined);
@@ -243,6 +278,27 @@ export class EtcdStore extends TxnWrites implements Store {
       resign: async () => {
         this.campaigns.delete(campaign);
         await campaign.resign();
+      },
+      fenced: () => {
+        if (!fence) throw new Error(`campaign for '${name}': fenced() before it was elected`);
+        const held = fence;
+        return new FencedStore(this, (compares, ops) => this.fencedTxn(held, compares, ops));
+      },
+    };
+  }
+
+  /** The key and create revision of an elected campaign's key; rejects with LeadershipLostError when it is gone already. */
+  private async fenceOf(campaign: EtcdCampaign, name: string, lose: (err: Error) => void): Promise<Fence> {
+    const key = Buffer.from(await campaign.getCampaignKey(), 'utf8');
+    const kv = (await this.range({ key })).kvs[0];
+    if (!kv) throw new LeadershipLostError(name);
+    return {
+      key,
+      createRevision: kv.create_revision,
+      broken: () => {
+        const err = new LeadershipLostError(name);
+        lose(err);
+        return err;
       },
     };
   }

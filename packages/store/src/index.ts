@@ -1,5 +1,6 @@
 export {
   CompactedError,
+  LeadershipLostError,
   StoreUnavailableError,
   type Campaign,
   type Compare,

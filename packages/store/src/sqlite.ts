@@ -26,6 +26,7 @@ import { closeSync, fsync, openSync } from 'node:fs';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { encodeValue } from './json.js';
+import { FencedStore } from './fenced.js';
 import { TxnWrites } from './single-op.js';
 import { assertKey, prefixEnd } from './keys.js';
 import {
@@ -408,12 +409,13 @@ export class SqliteStore extends TxnWrites implements Store {
     return this.hub.add(prefix, from, handler, backlog);
   }
 
-  /** A SQLite file has one server: it leads at once and never loses it. */
+  /** A SQLite file has one server: it leads at once and never loses it, so its writes need no fence. */
   campaign(name: string, candidate: string): Campaign {
     this.leaders.set(name, candidate);
     return {
       elected: Promise.resolve(),
       onLost: () => undefined,
+      fenced: () => new FencedStore(this, (compares, ops) => this.txn(compares, ops)),
       resign: async () => {
         if (this.leaders.get(name) === candidate) this.leaders.delete(name);
       },

@@ -89,6 +89,18 @@ export class StoreUnavailableError extends Error {
 }
 
 /**
+ * Thrown by a write through a campaign's fenced store (Campaign.fenced) once that
+ * campaign no longer leads: its lease ran out or was revoked, and another candidate
+ * may lead already. The write was not applied.
+ */
+export class LeadershipLostError extends Error {
+  constructor(readonly leadership: string) {
+    super(`no longer the leader of '${leadership}': the write was not applied`);
+    this.name = 'LeadershipLostError';
+  }
+}
+
+/**
  * One candidate's campaign for a named leadership (see Store.campaign). At most one
  * candidate of a name leads at a time, on every process sharing the store.
  */
@@ -99,6 +111,14 @@ export interface Campaign {
   onLost(listener: (err: Error) => void): void;
   /** Gives the leadership up, or stops waiting for it. */
   resign(): Promise<void>;
+  /**
+   * The store as this leader writes it (only once `elected` has resolved). Every write
+   * (txn, put, delete) applies only if this campaign still leads, checked by the store in
+   * the same transaction: a leader whose lease ran out before it noticed (a long pause, a
+   * partition) cannot act beside its successor. Such a write rejects with
+   * LeadershipLostError and onLost is called. Reads and watches are the store's own.
+   */
+  fenced(): Store;
 }
 
 export interface Store {
