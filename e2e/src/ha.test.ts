@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { WharfClient } from '@wharf/client';
 import { etcdSkipReason, startEtcd, type EtcdTestCluster } from '@wharf/store/testing';
 import { DockerHost, OWNER_FILE, releaseBelow } from './harness/docker-host.js';
-import { freePort, must, run, sleep, stopChild, waitFor } from './harness/exec.js';
+import { GiveUp, freePort, must, run, sleep, stopChild, waitFor } from './harness/exec.js';
 import { LOOP } from './harness/images.js';
 import { agentArgs, wharfCli } from './harness/platform.js';
 import { assertUntouched, runningContainers } from './harness/untouched.js';
@@ -155,6 +155,39 @@ describe('several servers on etcd: one leader, taken over when it dies', { skip 
       const via = new WharfClient({ server: s.url, token });
       await waitFor(`set ha/1's metrics through ${s.url}`, async () => (await via.setMetrics('ha', 1)).points.length > 0, 60_000, 500);
     }
+  });
+
+  it('a leader paused past its lease (SIGSTOP) is replaced; resumed, it steps down and one server leads', async () => {
+    const paused = servers[leaderIndex]!;
+    const other = servers[1 - leaderIndex]!;
+    const token = readFileSync(join(servers[0]!.dir, 'admin.token'), 'utf8').trim();
+    // Only the other server: a stopped one accepts connections and never answers.
+    const via = new WharfClient({ server: other.url, token });
+    const pausedAt = Date.now();
+    paused.child?.kill('SIGSTOP');
+    try {
+      await waitFor('the other server leads while the leader is stopped', async () => (await leaderOf(other.url))?.leading === true, 30_000, 100);
+      assert.equal((await via.applySet(set(4))).created, true);
+      await waitFor('set ha/4 placed by the new leader', async () => (await via.getSet('ha', 4)).host === 'h1', 30_000, 100);
+      // The agent passes over a server that does not answer (12 s) within the heartbeat grace (20 s): h1 never goes not-ready.
+      await waitFor('h1 heartbeats to the other server', async () => {
+        const h = (await via.listHosts()).find((x) => x.name === 'h1');
+        // GiveUp: waitFor would take a plain assertion error for "not yet".
+        if (h?.state !== 'ready') throw new GiveUp(`h1 went ${h?.state} while a server hung (last heartbeat ${h?.lastHeartbeat})`);
+        return Date.parse(h.lastHeartbeat) > pausedAt;
+      }, 30_000, 200);
+    } finally {
+      paused.child?.kill('SIGCONT');
+    }
+    // Resumed, its lease is gone: its controllers stop (their writes are fenced meanwhile) and it campaigns again.
+    await waitFor('the resumed server no longer leads', async () => {
+      const views = await Promise.all([leaderOf(paused.url), leaderOf(other.url)]);
+      return views[0]?.leading === false && views[1]?.leading === true && views[0].leader === views[1].server;
+    }, 30_000, 100);
+    assert.match(readFileSync(join(dir, `server-${leaderIndex + 1}.log`), 'utf8'), /leadership lost/);
+    leaderIndex = 1 - leaderIndex;
+    await running(4);
+    assert.equal(await appStarted(1), before1, 'set 1 kept its container and start time');
   });
 
   it('SIGKILL of the leader: the other server leads within 15 s, the running set is untouched, a new set is scheduled', async () => {

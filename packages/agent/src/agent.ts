@@ -66,6 +66,12 @@ export interface RunningAgent {
 const EVENT_DEBOUNCE_MS = 50;
 const MAX_SET_BACKOFF_MS = 10_000;
 
+/**
+ * How long the agent waits for a server's answer (long polls have their own). A server
+ * that hangs (paused, overloaded) is passed over for the next one within this time, so
+ * heartbeats keep arriving inside the server's 20 s grace and the host stays ready.
+ */
+const SERVER_REQUEST_TIMEOUT_MS = 12_000;
 /** The networking parts of a desired-state answer. */
 interface NetworkState {
   attachments: NetworkAttachment[];
@@ -569,7 +575,7 @@ export async function startAgent(input: AgentConfig = {}): Promise<RunningAgent>
   // The identity a renewal replaces: the client, the volume pulls and the HTTPS server take the new one.
   let identity = tls;
   const certFetch = tls ? tlsFetch(() => identity as HostIdentity) : undefined;
-  const client = new WharfClient({ server: config.server, ...(joinToken ? { token: joinToken } : {}), ...(certFetch ? { fetch: certFetch } : {}) });
+  const client = new WharfClient({ server: config.server, timeoutMs: SERVER_REQUEST_TIMEOUT_MS, ...(joinToken ? { token: joinToken } : {}), ...(certFetch ? { fetch: certFetch } : {}) });
   const registry = new RegistryAccess({
     fetchInfo: () => client.request('GET', '/v1/registry'),
     certsDir: config.dockerCertsDir, log, ...(registryCredentials(config.name, joinToken, tls) ?? {}),

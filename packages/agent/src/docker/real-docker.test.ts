@@ -18,6 +18,7 @@ import { DockerodeEngine } from './dockerode-engine.js';
 import { setObject as fixture } from '../testing/fixtures.js';
 import { DirDriver, testVolumes } from '../testing/dir-volumes.js';
 import { FakeServer } from '../testing/fake-server.js';
+import { tenantEngine } from '../testing/tenant-engine.js';
 import type { VolumeManager } from '../volumes/manager.js';
 
 const enabled = process.env.WHARF_DOCKER_TESTS === '1';
@@ -303,7 +304,7 @@ describe('real docker: health (the whole agent against a fake server)', { skip: 
       }),
       set(13, 'app', serve('touch /tmp/ok'), { liveness: { exec: { command: ['test', '-f', '/tmp/ok'] }, periodSeconds: 1, failureThreshold: 2 } }),
     ];
-    agent = await startAgent({ server: server.url, name: 'local', dataDir: agentDir, listen: '127.0.0.1:0', engine, logger: pino({ level: process.env.TEST_LOG ?? 'silent' }), heartbeatIntervalSeconds: 1, volumes: new DirDriver(agentDir) });
+    agent = await startAgent({ server: server.url, name: 'local', dataDir: agentDir, listen: '127.0.0.1:0', engine: tenantEngine(engine, 'wharftest'), logger: pino({ level: process.env.TEST_LOG ?? 'silent' }), heartbeatIntervalSeconds: 1, volumes: new DirDriver(agentDir) });
   });
 
   after(async () => {

@@ -3,10 +3,12 @@
  * host's (--netns), where the uplinks are. /proc/<pid>/net/dev shows the namespace
  * of process <pid>, so any process in that namespace will do (dockerd, containerd,
  * a shim); /sys/class/net would show the namespace sysfs was mounted in, the agent's.
- * The PID is found once by comparing namespace inodes and checked with one stat per
- * collection; when it is gone another is looked for.
+ * The PID is found by comparing namespace inodes, and checked with one stat per
+ * collection. The oldest process in the namespace is taken (dockerd, containerd),
+ * not a passing one (runc, an `ip netns exec`); when it is gone another is looked for
+ * at once. Only when none was found is the next scan a minute away.
  */
-import { readdir, stat } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 
 const RESCAN_MS = 60_000;
 
@@ -30,17 +32,28 @@ export class NetnsLocator {
     const target = await stat(this.netns as string).catch(() => undefined);
     if (!target) return undefined;
     if (this.pid !== undefined && (await this.inNamespace(this.pid, target))) return `${this.procRoot}/${this.pid}/net/dev`;
+    const lostOne = this.pid !== undefined;
     this.pid = undefined;
-    if (now - this.lastScan < RESCAN_MS) return undefined;
+    if (!lostOne && now - this.lastScan < RESCAN_MS) return undefined;
     this.lastScan = now;
+    const inside: number[] = [];
     for (const name of await readdir(this.procRoot).catch(() => [] as string[])) {
-      if (!/^\d+$/.test(name)) continue;
-      if (await this.inNamespace(Number(name), target)) {
-        this.pid = Number(name);
-        return `${this.procRoot}/${name}/net/dev`;
-      }
+      if (/^\d+$/.test(name) && (await this.inNamespace(Number(name), target))) inside.push(Number(name));
     }
-    return undefined;
+    this.pid = await this.oldest(inside);
+    return this.pid === undefined ? undefined : `${this.procRoot}/${this.pid}/net/dev`;
+  }
+
+  /** The process that started first (field 22 of /proc/PID/stat), of those still there. */
+  private async oldest(pids: number[]): Promise<number | undefined> {
+    let best: { pid: number; start: number } | undefined;
+    for (const pid of pids) {
+      const text = await readFile(`${this.procRoot}/${pid}/stat`, 'utf8').catch(() => undefined);
+      // The command name (field 2) may hold spaces and parentheses: count from its closing one.
+      const start = Number(text?.slice(text.lastIndexOf(')') + 2).split(' ')[19]);
+      if (Number.isFinite(start) && (!best || start < best.start)) best = { pid, start };
+    }
+    return best?.pid;
   }
 
   private async inNamespace(pid: number, target: { dev: number; ino: number }): Promise<boolean> {
