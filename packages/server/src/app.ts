@@ -2,7 +2,7 @@
  * Builds the Fastify application: error catalog, auth, content types, OpenAPI and
  * the route modules. No sockets here, so tests use `app.inject()`.
  */
-import Fastify, { type FastifyBaseLogger } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import swagger from '@fastify/swagger';
 import websocket from '@fastify/websocket';
 import { parse as parseYaml } from 'yaml';
@@ -53,7 +53,7 @@ export async function buildApp(given: ApiContext, logger: Logger): Promise<App> 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false } },
     frameworkErrors: answerError,
   }).withTypeProvider<TypeBoxTypeProvider>();
