@@ -20,6 +20,7 @@
  *   is skipped, the call waits and tries again like after a failed attempt.
  * - What still fails for one of these reasons becomes a StoreUnavailableError naming the
  *   endpoints (`unavailableOr`).
+ * - Watch streams require a leader (`LeaderWatchingEtcd3`).
  */
 import {
   ConsecutiveBreaker,
@@ -32,7 +33,7 @@ import {
   timeout,
   wrap,
 } from 'cockatiel';
-import { isRecoverableError, type IOptions } from 'etcd3';
+import { Etcd3, WatchClient, isRecoverableError, type ICallable, type IOptions } from 'etcd3';
 import { StoreUnavailableError } from './store.js';
 
 /** How to reach a secured etcd: TLS (the CA that signed etcd's certificate, a client certificate) and user auth. */
@@ -94,4 +95,31 @@ export function reasonOf(err: unknown): string {
 /** `err` as a StoreUnavailableError naming the endpoints when etcd could not serve the call; otherwise `err` itself. */
 export function unavailableOr(err: unknown, hosts: string[]): unknown {
   return transient(err) ? new StoreUnavailableError(`etcd at ${hosts.join(',')}: ${reasonOf(err)}`) : err;
+}
+
+/**
+ * etcd3's client whose watch streams require a leader (`leaderWatch`), as etcd's Go
+ * client's WithRequireLeader: the gRPC metadata `hasleader: true`. A member cut off from
+ * the others has no leader and gets no new entries; without the flag it keeps the watch
+ * open and silent. With it, etcd refuses such a stream at once, and ends one that is open
+ * after three election timeouts with "no leader", so the feed resumes it on another member.
+ */
+export class LeaderWatchingEtcd3 extends Etcd3 {
+  readonly leaderWatch = new WatchClient(requireLeader(this.pool));
+}
+
+function requireLeader<T>(pool: ICallable<T>): ICallable<T> {
+  return {
+    exec: (service, method, params, options) => pool.exec(service, method, params, options),
+    withConnection: (service, fn) =>
+      pool.withConnection(service, (args) => {
+        const metadata = args.metadata.clone();
+        metadata.set('hasleader', 'true');
+        return fn({ ...args, metadata });
+      }),
+    markFailed: (resource, error) => pool.markFailed(resource, error),
+    get callOptionsFactory() {
+      return pool.callOptionsFactory;
+    },
+  };
 }

@@ -8,7 +8,7 @@ import { Etcd3 } from 'etcd3';
 import { storeContract } from './contract.js';
 import { EtcdStore, type EtcdStoreOptions } from './etcd.js';
 import { CompactedError, LeadershipLostError, StoreUnavailableError, type WatchEvent } from './store.js';
-import { etcdSkipReason, startEtcd, type EtcdTestCluster, type EtcdTestTls } from './testing/etcd.js';
+import { etcdSkipReason, partitionSkipReason, startEtcd, type EtcdTestCluster, type EtcdTestMember, type EtcdTestTls } from './testing/etcd.js';
 import { etcdAccessFromFiles } from './url.js';
 
 const skip = etcdSkipReason();
@@ -498,5 +498,54 @@ describe('EtcdStore over TLS with a user', { skip }, () => {
       EtcdStore.open({ hosts: etcd.endpoints, ...timeout, ...tlsOnly, auth: { username: 'root', password: 'wrong' } }),
       /authentication failed/,
     );
+  });
+});
+
+/** How many watch streams a member serves (etcd's own gauge). */
+async function watchStreams(member: EtcdTestMember): Promise<number> {
+  const text = await (await fetch(`http://${member.endpoint}/metrics`)).text();
+  return Number(/^etcd_debugging_mvcc_watch_stream_total (\d+)/m.exec(text)?.[1] ?? 0);
+}
+
+describe('EtcdStore, a member cut off from the others', { skip: skip || partitionSkipReason() }, () => {
+  let etcd: EtcdTestCluster;
+  const stores: EtcdStore[] = [];
+  before(async () => {
+    etcd = await startEtcd({ members: 3, partitionable: true });
+  });
+  after(async () => {
+    await closeAll(stores);
+    await etcd?.stop();
+  });
+
+  it('a watch served by the cut-off member moves to the others and misses nothing', async () => {
+    const prefix = freshPrefix();
+    const watcher = await EtcdStore.open({ hosts: etcd.endpoints, prefix });
+    stores.push(watcher);
+    const events: WatchEvent[] = [];
+    await watcher.watch('', (ev) => events.push(ev));
+    // The member its stream went to: that one is cut off, with the stream open.
+    let cut: EtcdTestMember | undefined;
+    await waitFor('the watch stream on a member', async () => {
+      for (const m of etcd.members) if ((await watchStreams(m)) > 0) cut = m;
+      return cut !== undefined;
+    });
+    const member = cut as EtcdTestMember;
+    const writer = await EtcdStore.open({ hosts: etcd.endpoints.filter((e) => e !== member.endpoint), prefix });
+    stores.push(writer);
+    etcd.partition(member);
+    const started = Date.now();
+    try {
+      // The two others keep a quorum and take the writes; the cut-off member has no leader and gets none of them.
+      for (let i = 0; i < 20; i++) {
+        await putAcked(writer, `k${i}`, i);
+        await sleep(200);
+      }
+      await waitFor('every write on the watch', () => events.length >= 20, 30_000);
+      console.log(`# all 20 writes watched ${Date.now() - started} ms after ${member.name} was cut off (its last stream closed: ${(await watchStreams(member)) === 0})`);
+    } finally {
+      etcd.heal();
+    }
+    assert.deepEqual(events.map((e) => e.kv.key), Array.from({ length: 20 }, (_, i) => `k${i}`), 'each write once, in order');
   });
 });

@@ -17,8 +17,8 @@
  *   others for up to `requestTimeoutMs` (etcd-client.ts); what still fails then
  *   rejects with StoreUnavailableError.
  */
-import { CompareResult, CompareTarget, Etcd3, GRPCOutOfRangeError, type ICompare, type IKeyValue, type IRangeRequest, type IRequestOp, type KVClient, type Namespace, type Campaign as EtcdCampaign } from 'etcd3';
-import { reasonOf, toEtcd3Options, unavailableOr, type EtcdAccess } from './etcd-client.js';
+import { CompareResult, CompareTarget, GRPCOutOfRangeError, type ICompare, type IKeyValue, type IRangeRequest, type IRequestOp, type KVClient, type Namespace, type Campaign as EtcdCampaign } from 'etcd3';
+import { LeaderWatchingEtcd3, reasonOf, toEtcd3Options, unavailableOr, type EtcdAccess } from './etcd-client.js';
 import { EtcdFeed } from './etcd-feed.js';
 import { FencedStore } from './fenced.js';
 import { encodeValue } from './json.js';
@@ -99,7 +99,7 @@ export class EtcdStore extends TxnWrites implements Store {
   private readonly campaigns = new Set<EtcdCampaign>();
 
   private constructor(
-    private readonly client: Etcd3,
+    private readonly client: LeaderWatchingEtcd3,
     private readonly hosts: string[],
     prefix: string,
     private readonly historyLimit: number,
@@ -113,7 +113,7 @@ export class EtcdStore extends TxnWrites implements Store {
     this.hub = new WatcherHub(onWatchError);
     this.feed = new EtcdFeed(
       {
-        openStream: () => client.watchClient.watch(),
+        openStream: () => client.leaderWatch.watch(),
         revision: () => this.revision(),
         readAt: async (rev) => void (await this.range({ key: this.root, revision: rev, count_only: true })),
         range: { key: this.root, range_end: bytePrefixEnd(this.root) },
@@ -140,7 +140,7 @@ export class EtcdStore extends TxnWrites implements Store {
         console.error(`[@wharf/store] watch callback threw on ${ev.kv.key}@${ev.revision}:`, err);
       });
     const requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-    const client = new Etcd3(toEtcd3Options({ ...opts, requestTimeoutMs }));
+    const client = new LeaderWatchingEtcd3(toEtcd3Options({ ...opts, requestTimeoutMs }));
     const store = new EtcdStore(client, opts.hosts, prefix, historyLimit, onWatchError, log);
     try {
       await store.revision();

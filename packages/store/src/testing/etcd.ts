@@ -12,10 +12,12 @@
  *   await etcd.members[0].start();  // back, healthy
  *   etcd.members[1].pause();        // SIGSTOP: hangs, connections stay open
  *   etcd.members[1].resume();
+ *   etcd.partition(etcd.members[2]); // cut off from the other members (partitionable, root)
+ *   etcd.heal();
  *   await etcd.stop();
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -57,6 +59,13 @@ export interface EtcdTestCluster {
   readonly dir: string;
   /** The member that leads now, as the running members say; rejects when none does. */
   leader(): Promise<EtcdTestMember>;
+  /**
+   * Cuts `member` off from the other members: the peer traffic between them is dropped
+   * both ways (iptables), while clients still reach every member. Only with `partitionable`.
+   */
+  partition(member: EtcdTestMember): void;
+  /** Ends every partition. */
+  heal(): void;
   /** Kills every member and removes the directory. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -75,12 +84,69 @@ export interface StartEtcdOptions {
   tls?: EtcdTestTls;
   /** How long to wait for the cluster to become healthy. Default 60 s. */
   timeoutMs?: number;
+  /**
+   * Lets partition() cut members off: each member runs as a user of its own (uid
+   * 61000 + its index), so iptables can tell its peer connections from the others'.
+   * Needs root and iptables.
+   */
+  partitionable?: boolean;
+}
+
+/** Whether partitionable clusters can run here: root, and iptables with the owner match. */
+export function partitionSkipReason(): string | false {
+  if (process.getuid?.() !== 0) return 'partitioning etcd members needs root (iptables)';
+  try {
+    execFileSync('iptables', ['-w', '-m', 'owner', '--help'], { stdio: 'ignore' });
+    return false;
+  } catch {
+    return 'partitioning etcd members needs iptables with the owner match';
+  }
+}
+
+/** Marks the iptables rules of this process's partitions, so they can all be removed. */
+const PARTITION_TAG = `wharf-etcd-${process.pid}`;
+const PARTITION_MARK = '0x5e7c';
+
+function iptables(args: string[]): void {
+  execFileSync('iptables', ['-w', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+/** Removes every rule this process added (safe when there is none). */
+function healAll(): void {
+  if (process.getuid?.() !== 0) return;
+  let rules: string;
+  try {
+    rules = execFileSync('iptables', ['-w', '-S'], { encoding: 'utf8' });
+  } catch {
+    return;
+  }
+  for (const rule of rules.split('\n')) {
+    if (!rule.startsWith('-A ') || !rule.includes(PARTITION_TAG)) continue;
+    // The rule as listed, with -A turned into -D; its arguments never hold spaces.
+    iptables(['-D', ...rule.slice(3).split(' ').map((a) => a.replace(/^"(.*)"$/, '$1'))]);
+  }
+}
+
+/**
+ * Drops the peer traffic between the member running as `uid` (peer port `port`) and the
+ * others (`peers`). Connections the member dials are marked (owner match) and dropped both
+ * ways; connections to its peer port are dropped on the way in and its answers on the way out.
+ */
+function cutOff(uid: number, port: number, peers: number[]): void {
+  const tag = ['-m', 'comment', '--comment', PARTITION_TAG];
+  iptables(['-I', 'OUTPUT', '-p', 'tcp', '-m', 'owner', '--uid-owner', String(uid), '-m', 'multiport', '--dports', peers.join(','), ...tag, '-j', 'CONNMARK', '--set-mark', PARTITION_MARK]);
+  iptables(['-A', 'OUTPUT', '-p', 'tcp', '-m', 'connmark', '--mark', PARTITION_MARK, ...tag, '-j', 'DROP']);
+  iptables(['-A', 'INPUT', '-p', 'tcp', '-m', 'connmark', '--mark', PARTITION_MARK, ...tag, '-j', 'DROP']);
+  iptables(['-A', 'INPUT', '-p', 'tcp', '--dport', String(port), ...tag, '-j', 'DROP']);
+  iptables(['-A', 'OUTPUT', '-p', 'tcp', '--sport', String(port), ...tag, '-j', 'DROP']);
 }
 
 const running = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
+  if (partitioned) healAll();
 });
+let partitioned = false;
 
 /** The body of the member's answer to `path` (POST when a body is given), or undefined when it does not answer. */
 function ask(endpoint: string, tls: EtcdTestTls | undefined, path: string, body?: string): Promise<string | undefined> {
@@ -131,11 +197,13 @@ class Member implements EtcdTestMember {
     readonly name: string,
     private readonly dir: string,
     clientPort: number,
-    private readonly peerUrl: string,
+    readonly peerUrl: string,
     private readonly initialCluster: string,
     private readonly token: string,
     private readonly timeoutMs: number,
     private readonly tls: EtcdTestTls | undefined,
+    /** The uid it runs as (partitionable clusters); undefined: this process's. */
+    readonly uid: number | undefined,
   ) {
     this.endpoint = `127.0.0.1:${clientPort}`;
     this.log = join(dir, `${name}.log`);
@@ -148,6 +216,10 @@ class Member implements EtcdTestMember {
   /** Spawns the process without waiting for it to be healthy (a cluster's members must start together). */
   spawn(): void {
     if (this.child) return;
+    if (this.uid !== undefined) {
+      mkdirSync(join(this.dir, this.name), { recursive: true, mode: 0o700 });
+      chownSync(join(this.dir, this.name), this.uid, this.uid);
+    }
     const out = openSync(this.log, 'a');
     const scheme = this.tls ? 'https' : 'http';
     const tlsFlags = this.tls
@@ -166,7 +238,7 @@ class Member implements EtcdTestMember {
       '--logger', 'zap',
       '--log-level', 'warn',
       ...tlsFlags,
-    ], { stdio: ['ignore', out, out] });
+    ], { stdio: ['ignore', out, out], ...(this.uid !== undefined ? { uid: this.uid, gid: this.uid } : {}) });
     closeSync(out);
     running.add(child);
     this.child = child;
@@ -223,13 +295,14 @@ export async function startEtcd(opts: StartEtcdOptions = {}): Promise<EtcdTestCl
     rmSync(dir, { recursive: true, force: true });
   };
   try {
+    if (opts.partitionable) chmodSync(dir, 0o711);
     const ports: [number, number][] = [];
     for (let i = 0; i < count; i++) ports.push([await freePort(), await freePort()]);
     const names = ports.map((_, i) => `m${i}`);
     const initialCluster = ports.map(([, peer], i) => `${names[i]}=http://127.0.0.1:${peer}`).join(',');
     const token = `wharf-test-${process.pid}-${Date.now()}`;
     ports.forEach(([client, peer], i) => {
-      members.push(new Member(names[i] ?? `m${i}`, dir, client, `http://127.0.0.1:${peer}`, initialCluster, token, timeoutMs, opts.tls));
+      members.push(new Member(names[i] ?? `m${i}`, dir, client, `http://127.0.0.1:${peer}`, initialCluster, token, timeoutMs, opts.tls, opts.partitionable ? 61_000 + i : undefined));
     });
     for (const m of members) m.spawn();
     for (const m of members) await m.waitHealthy();
@@ -242,5 +315,21 @@ export async function startEtcd(opts: StartEtcdOptions = {}): Promise<EtcdTestCl
     for (const m of members) if (m.running && (await leads(m.endpoint, opts.tls))) return m;
     throw new Error('no etcd member leads');
   };
-  return { endpoints, url: `etcd://${endpoints.join(',')}`, members, dir, leader, stop };
+  const peerPort = (m: Member) => Number(new URL(m.peerUrl).port);
+  const partition = (member: EtcdTestMember) => {
+    const m = members.find((x) => x === member);
+    if (!m || m.uid === undefined) throw new Error('partition() needs a member of a cluster started with partitionable: true');
+    partitioned = true;
+    cutOff(m.uid, peerPort(m), members.filter((x) => x !== m).map(peerPort));
+  };
+  const heal = () => {
+    if (partitioned) healAll();
+  };
+  return {
+    endpoints, url: `etcd://${endpoints.join(',')}`, members, dir, leader, partition, heal,
+    stop: async () => {
+      heal();
+      await stop();
+    },
+  };
 }
