@@ -9,7 +9,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import type { WharfClient } from '@wharf/client';
-import { parseMeminfo, parseProcStat } from '../../packages/agent/dist/metrics/procfs.js';
+import { parseMeminfo, parsePidStat, parseProcStat } from '../../packages/agent/dist/metrics/procfs.js';
 import { Cluster, defaultHosts } from '../../e2e/dist/harness/cluster.js';
 import type { PlatformOptions } from '../../e2e/dist/harness/platform.js';
 import { formatLeaks, LeakChecker, type Leak } from '../../e2e/dist/harness/leaks.js';
@@ -73,11 +73,10 @@ export async function footprint(): Promise<Footprint> {
     const [rollup, stat] = await Promise.all([readFile(`/proc/${p}/smaps_rollup`, 'utf8').catch(() => ''), readFile(`/proc/${p}/stat`, 'utf8').catch(() => '')]);
     const pss = /^Pss:\s+(\d+) kB/m.exec(rollup);
     if (!pss || !stat) continue; // gone meanwhile
-    // utime and stime: fields 14 and 15, counted after the ")" that ends the command name.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const times = parsePidStat(stat);
     kinds[kind].count++;
     kinds[kind].pssBytes += Number(pss[1]) * 1024;
-    kinds[kind].cpuTicks += Number(fields[11]) + Number(fields[12]);
+    kinds[kind].cpuTicks += times ? times.utime + times.stime : NaN;
   }
   let containersBytes = 0;
   for (const id of await readdir('/sys/fs/cgroup/memory/docker').catch(() => [] as string[])) {

@@ -56,6 +56,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { HostMetrics, HostMetricsHistory } from '@wharf/types';
+import { parsePidStat } from '../../packages/agent/dist/metrics/procfs.js';
 import { cmdline, type DockerHost } from '../../e2e/dist/harness/docker-host.js';
 import { quiet, sleep, waitFor } from '../../e2e/dist/harness/exec.js';
 import { LOOP } from '../../e2e/dist/harness/images.js';
@@ -119,9 +120,8 @@ function cpuMs(pid: number): number | undefined {
   } catch {
     return undefined;
   }
-  // Fields after the command name (which may hold spaces), from field 3 (state) on: utime is field 14, stime 15.
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) * TICK_MS;
+  const times = parsePidStat(stat);
+  return times && (times.utime + times.stime) * TICK_MS;
 }
 
 /** The processes that serve the Engine API of a host: dockerd, its containerd and the containerd shims. */

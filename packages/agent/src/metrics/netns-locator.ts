@@ -9,6 +9,7 @@
  * at once. Only when none was found is the next scan a minute away.
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
+import { parsePidStat } from './procfs.js';
 
 const RESCAN_MS = 60_000;
 
@@ -44,14 +45,13 @@ export class NetnsLocator {
     return this.pid === undefined ? undefined : `${this.procRoot}/${this.pid}/net/dev`;
   }
 
-  /** The process that started first (field 22 of /proc/PID/stat), of those still there. */
+  /** The process that started first, of those still there. */
   private async oldest(pids: number[]): Promise<number | undefined> {
     let best: { pid: number; start: number } | undefined;
     for (const pid of pids) {
       const text = await readFile(`${this.procRoot}/${pid}/stat`, 'utf8').catch(() => undefined);
-      // The command name (field 2) may hold spaces and parentheses: count from its closing one.
-      const start = Number(text?.slice(text.lastIndexOf(')') + 2).split(' ')[19]);
-      if (Number.isFinite(start) && (!best || start < best.start)) best = { pid, start };
+      const start = text === undefined ? undefined : parsePidStat(text)?.start;
+      if (start !== undefined && (!best || start < best.start)) best = { pid, start };
     }
     return best?.pid;
   }

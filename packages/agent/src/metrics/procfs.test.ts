@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isSetInterface, parseLoadavg, parseMeminfo, parseNetDev, parseProcStat, sumNet } from './procfs.js';
+import { isSetInterface, parseLoadavg, parseMeminfo, parseNetDev, parsePidStat, parseProcStat, sumNet } from './procfs.js';
 import { TESTDATA } from './testing.js';
 
 const recorded = (name: string): Promise<string> => readFile(join(TESTDATA, 'proc', name), 'utf8');
@@ -38,4 +38,11 @@ test('/proc/meminfo and /proc/loadavg', async () => {
   assert.equal(parseMeminfo('nothing'), undefined);
   assert.deepEqual(parseLoadavg(await recorded('loadavg')), [3.41, 4.43, 4.66]);
   assert.equal(parseLoadavg(''), undefined);
+});
+
+test('/proc/PID/stat: CPU times and start, counted after a command name with spaces and parentheses', () => {
+  const line = '4242 (a (b) c) S 1 4242 4242 0 -1 4194560 1 0 0 0 120 35 0 0 20 0 3 0 98765 1000 10 18446744073709551615\n';
+  assert.deepEqual(parsePidStat(line), { utime: 120, stime: 35, start: 98765 });
+  assert.equal(parsePidStat('4242 (cut'), undefined);
+  assert.equal(parsePidStat('4242 (x) S 1'), undefined);
 });

@@ -74,6 +74,22 @@ export function parseProcStat(text: string): CpuTimes | undefined {
   return { busy: total - idle - iowait, total, cpus: Math.max(1, cpus) };
 }
 
+/** A process's /proc/PID/stat, in clock ticks: CPU time in user and kernel mode, and when it started (since boot). */
+export interface PidStat {
+  utime: number;
+  stime: number;
+  start: number;
+}
+
+export function parsePidStat(text: string): PidStat | undefined {
+  // Fields after the command name (field 2, which may hold spaces and parentheses), from field 3 on.
+  const end = text.lastIndexOf(')');
+  if (end < 0) return undefined;
+  const f = text.slice(end + 2).split(' ');
+  const [utime, stime, start] = [Number(f[11]), Number(f[12]), Number(f[19])];
+  return [utime, stime, start].every(Number.isFinite) ? { utime, stime, start } : undefined;
+}
+
 /** /proc/meminfo: MemTotal and MemAvailable in bytes. */
 export function parseMeminfo(text: string): { total: number; available: number } | undefined {
   const kib = (key: string): number | undefined => {

@@ -105,7 +105,9 @@ export function partitionSkipReason(): string | false {
 
 /** Marks the iptables rules of this process's partitions, so they can all be removed. */
 const PARTITION_TAG = `wharf-etcd-${process.pid}`;
-const PARTITION_MARK = '0x5e7c';
+/** The connection mark of this process's cut-off members: another process's heal leaves them alone. */
+const PARTITION_MARK = `0x${(0x5e000000 + (process.pid % 0x1000000)).toString(16)}`;
+let partitioned = false;
 
 function iptables(args: string[]): void {
   execFileSync('iptables', ['-w', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -146,7 +148,6 @@ process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
   if (partitioned) healAll();
 });
-let partitioned = false;
 
 /** The body of the member's answer to `path` (POST when a body is given), or undefined when it does not answer. */
 function ask(endpoint: string, tls: EtcdTestTls | undefined, path: string, body?: string): Promise<string | undefined> {
