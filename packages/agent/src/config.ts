@@ -238,8 +238,8 @@ containers, and reports their status. Every option can also be set in the
 environment (shown in brackets); flags win.
 
   --server URL[,URL…]       wharf-server URL; with several servers of one platform, a
-                            server that cannot be reached is passed over for the next
-                            [WHARF_SERVER] (default ${DEFAULTS.server})
+                            server that cannot be reached, or does not answer within 12 s,
+                            is passed over for the next [WHARF_SERVER] (default ${DEFAULTS.server})
   --join-token TOKEN        the shared join token (<server data-dir>/join.token), or a one-use token from
                             "wharf host join-token create" [WHARF_JOIN_TOKEN]. With a one-use token the
                             agent joins once: it makes its key, checks the server presents the CA the token
