@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -104,6 +104,25 @@ test('a renewal cut short between its renames: the start takes the renewed certi
     assert.notEqual(id?.cert, old);
     assert.equal(readFileSync(join(dir, 'host.crt'), 'utf8'), renewed);
     assert.match(r.warnings.join('\n'), /took the renewed certificate/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a renewal cut short before its renames: the start takes the renewed pair (the server revoked the old one)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wharf-identity-'));
+  try {
+    keepSelfSigned(dir, 'h1');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'host.key.next'), '-out', join(dir, 'host.crt.next'), '-subj', '/O=wharf-hosts/CN=h1', '-days', '900'], { stdio: 'ignore' });
+    const renewed = { key: readFileSync(join(dir, 'host.key.next'), 'utf8'), cert: readFileSync(join(dir, 'host.crt.next'), 'utf8') };
+    const r = recording();
+    const id = await loadIdentity(dir, 'h1', r.log);
+    assert.deepEqual({ key: id?.key, cert: id?.cert }, renewed);
+    assert.deepEqual({ key: readFileSync(join(dir, 'host.key'), 'utf8'), cert: readFileSync(join(dir, 'host.crt'), 'utf8') }, renewed);
+    assert.equal(existsSync(join(dir, 'host.key.next')) || existsSync(join(dir, 'host.crt.next')), false);
+    // A certificate cut short is left alone: the pair in place stays.
+    writeFileSync(join(dir, 'host.crt.next'), '-----BEGIN CERTIFICATE-----\nMII');
+    assert.equal((await loadIdentity(dir, 'h1', recording().log))?.cert, renewed.cert);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -36,13 +36,9 @@ const files = (dir: string) => ({ key: join(dir, 'host.key'), cert: join(dir, 'h
 /** The identity kept in `dir`, if the agent joined before; a certificate for another host name is an error. */
 export async function loadIdentity(dir: string, name: string, log: Logger): Promise<HostIdentity | undefined> {
   const f = files(dir);
-  const read = (p: string) => readFile(p, 'utf8').catch(() => undefined);
-  const [key, certOnDisk, ca, registrySecret] = await Promise.all([read(f.key), read(f.cert), read(f.ca), read(f.registry)]);
-  let cert = certOnDisk;
+  if (await finishRenewal(f)) log.warn({ cert: f.cert }, 'took the renewed certificate written before the agent stopped');
+  const [key, cert, ca, registrySecret] = await Promise.all([read(f.key), read(f.cert), read(f.ca), read(f.registry)]);
   if (!key || !cert || !ca) return undefined;
-  const matched = await matchingCert(f.cert, key, cert);
-  if (matched !== cert) log.warn({ cert: f.cert }, 'took the renewed certificate written before the agent stopped');
-  cert = matched;
   const x = new X509Certificate(cert);
   const cn = /(?:^|\n)CN=([^\n]+)/.exec(x.subject)?.[1];
   if (cn !== name) throw new ConfigError(`${f.cert} is the certificate of host ${cn ?? '?'}, not of ${name}: remove ${dir} and join again with a new token`);
@@ -125,16 +121,31 @@ export async function joinUntilDone(o: JoinOptions, attempt: (o: JoinOptions) =>
   }
 }
 
-/** `cert`, or the renewed one at `<certPath>.next` when only that one is `key`'s (a renewal cut short between its renames). */
-async function matchingCert(certPath: string, key: string, cert: string): Promise<string> {
-  const k = createPrivateKey(key);
-  if (new X509Certificate(cert).checkPrivateKey(k)) return cert;
-  const next = await readFile(`${certPath}.next`, 'utf8').catch(() => undefined);
-  if (next && new X509Certificate(next).checkPrivateKey(k)) {
-    await rename(`${certPath}.next`, certPath);
-    return next;
+const read = (p: string) => readFile(p, 'utf8').catch(() => undefined);
+/** Whether `cert` is `key`'s; false for a file cut short. */
+function pairs(cert: string, key: string): boolean {
+  try {
+    return new X509Certificate(cert).checkPrivateKey(createPrivateKey(key));
+  } catch {
+    return false;
   }
-  return cert;
+}
+
+/**
+ * Finishes a renewal cut short. The server has revoked the old certificate once it
+ * answered, so a renewed pair on disk (`.next`, renamed into place key first) is the one
+ * to keep: the `.next` key when the `.next` certificate is its own, then the certificate.
+ * True when it took the renewed certificate.
+ */
+async function finishRenewal(f: ReturnType<typeof files>): Promise<boolean> {
+  const nextCert = await read(`${f.cert}.next`);
+  if (!nextCert) return false;
+  const nextKey = await read(`${f.key}.next`);
+  if (nextKey && pairs(nextCert, nextKey)) await rename(`${f.key}.next`, f.key);
+  const key = await read(f.key);
+  if (!key || !pairs(nextCert, key)) return false;
+  await rename(`${f.cert}.next`, f.cert);
+  return true;
 }
 
 /** When `cert` is due for renewal: `before` its end, or with a third of its life left. */
