@@ -305,6 +305,9 @@ export class LeakChecker {
 
   async inventory(): Promise<Inventory> {
     const store = await storeInventory(this.platform);
+    // Cgroups before the shims: another engine's container starts its shim before runc makes
+    // its cgroup, so a cgroup seen here has its shim in the scan below while it runs.
+    const cgroupsBefore = new Set(await containerCgroups());
     const shims = await shimsByNamespace();
     const hosts = await Promise.all(this.platform.hosts.map(async (h): Promise<HostInventory> => ({
       host: h.name,
@@ -317,7 +320,8 @@ export class LeakChecker {
     // one) has its shim running for as long as it has a cgroup: not this platform's.
     const ours = new Set(this.platform.hosts.map((h) => h.netns));
     const others = new Set([...shims].filter(([ns]) => !ours.has(ns)).flatMap(([, ids]) => ids));
-    const cgroups = (await containerCgroups()).filter((p) => !this.baseline.has(p) && !others.has(p.split('/').pop() ?? ''));
+    // Seen again after the shims: one torn down meanwhile (its shim gone with it) is not reported.
+    const cgroups = (await containerCgroups()).filter((p) => cgroupsBefore.has(p) && !this.baseline.has(p) && !others.has(p.split('/').pop() ?? ''));
     return { store, hosts, cgroups };
   }
 
